@@ -1,0 +1,137 @@
+"""Command line (SPEC §4).
+
+    python -m optimizer validate CAMPAIGN_DIR
+    python -m optimizer plan CAMPAIGN_DIR [--out OUT_DIR] [--budget X] [--delay MODE=DAYS ...]
+
+Exit codes: 0 success; 2 invalid input (file, row and column named, no
+traceback); 3 infeasible service target (explained); 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_SERVICE = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A bad command-line value: reported like bad input (exit 2)."""
+
+
+def parse_delays(items: list[str] | None) -> dict[str, int]:
+    """``["sea=10", "air=-2"]`` → ``{"sea": 10, "air": -2}`` (extra transit days per mode)."""
+    delays: dict[str, int] = {}
+    for item in items or []:
+        mode, sep, days = item.partition("=")
+        try:
+            if not sep or not mode.strip():
+                raise ValueError
+            delays[mode.strip()] = delays.get(mode.strip(), 0) + int(days)
+        except ValueError:
+            raise UsageError(f"--delay {item!r}: expected MODE=DAYS, e.g. --delay sea=10") from None
+    return delays
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m optimizer", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check a campaign folder and report every problem")
+    v.add_argument("campaign", type=Path)
+
+    pl = sub.add_parser("plan", help="optimise the campaign and write a run folder")
+    pl.add_argument("campaign", type=Path)
+    pl.add_argument("--out", type=Path, help="new (or empty) run folder; default runs/<campaign>/<time>")
+    _add_what_if_options(pl)
+    pl.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    return p
+
+
+def _add_what_if_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--budget", type=float, help="override the campaign budget")
+    p.add_argument("--delay", action="append", metavar="MODE=DAYS",
+                   help="extra transit days for every lane of MODE (repeatable; negative = faster)")
+    p.add_argument("--time-limit", type=float, dest="time_limit", help="solver time limit, seconds")
+
+
+def _overrides(args, campaign):
+    from .errors import InputError, Problem
+    from .instance import Overrides
+
+    delays = parse_delays(args.delay)
+    problems = []
+    modes = set(campaign.lanes["mode"])
+    for mode in delays:
+        if mode not in modes:
+            problems.append(Problem("command line", None, "--delay",
+                                    f"no lane has mode {mode!r} (modes: {', '.join(sorted(modes))})"))
+    if args.budget is not None and not args.budget > 0:
+        problems.append(Problem("command line", None, "--budget", f"must be > 0, got {args.budget:g}"))
+    if args.time_limit is not None and not args.time_limit > 0:
+        problems.append(Problem("command line", None, "--time-limit", "must be > 0"))
+    if problems:
+        raise InputError(problems, campaign.root)
+    return Overrides(budget=args.budget, delays=delays, time_limit_s=args.time_limit)
+
+
+def cmd_validate(args) -> int:
+    from .campaign import load_campaign
+
+    c = load_campaign(args.campaign)
+    print(f"{args.campaign}: valid — {len(c.skus)} SKUs, {len(c.warehouses)} warehouses, "
+          f"{len(c.lanes)} lanes, {len(c.demand)} demand rows")
+    return EXIT_OK
+
+
+def cmd_plan(args) -> int:
+    from .campaign import load_campaign
+    from .planner import default_run_dir, plan_campaign
+
+    campaign = load_campaign(args.campaign)
+    overrides = _overrides(args, campaign)
+    out = args.out or default_run_dir(campaign.config.name)
+    if out.exists() and any(out.iterdir()):
+        print(f"error: {out} already holds files; a run never overwrites another — "
+              "choose a new --out", file=sys.stderr)
+        return EXIT_ERROR
+    run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose)
+    s = run.summary
+    print(f"{s['status']}: expected profit {s['expected_profit']:,.2f} {s['currency']}, "
+          f"spend {s['spend']:,.2f} of {s['budget']:,.2f}, fill rate "
+          f"{(s['expected_fill_rate'] or 0):.1%}, gap {(s['mip_gap'] or 0):.3%} → {run.out_dir}")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "plan": cmd_plan}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (never raises for bad input)."""
+    from .diagnose import ServiceInfeasible
+    from .errors import InputError
+    from .planner import SolveFailed
+
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as e:  # argparse already printed the usage message
+        return EXIT_INPUT if e.code else EXIT_OK
+    try:
+        return COMMANDS[args.command](args)
+    except (InputError, UsageError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except ServiceInfeasible as e:
+        print(f"infeasible: {e}", file=sys.stderr)
+        return EXIT_SERVICE
+    except SolveFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except FileExistsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

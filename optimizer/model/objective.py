@@ -1,0 +1,33 @@
+"""Objective (SPEC §2).
+
+Expected profit
+
+    Σ_{s,w} [ (p − salvage + penalty)·sales[s,w] + salvage·A[s,w] − penalty·E[D[s,w]] ]
+      − Σ c·units − Σ shipment_cost·n
+
+with ``sales`` the outer approximation of ES; the constants (salvage of existing
+stock, penalty on expected demand) are kept so the objective value *is* the
+profit.  ``objective="spend"`` instead minimises spend (infeasibility diagnosis).
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from ..instance import Instance
+
+
+def add_objective(m: pyo.ConcreteModel, inst: Instance, objective: str = "profit") -> None:
+    if objective == "spend":
+        m.objective = pyo.Objective(expr=m.spend, sense=pyo.minimize)
+        return
+    skus, pairs = inst.skus, inst.pairs
+    coef = skus["sales_coef"].to_dict()
+    salvage = skus["salvage_value"].to_dict()
+    penalty = skus["stockout_penalty"].to_dict()
+    demand = pairs["expected_demand"].to_dict()
+    sales_value = sum(coef[s] * m.sales[s, w] for s, w in m.DEMAND_PAIRS)
+    stock_value = sum(salvage[s] * m.available[s, w] for s, w in m.PAIRS)
+    shortfall = sum(penalty[s] * demand[(s, w)] for s, w in m.DEMAND_PAIRS)
+    m.expected_profit = pyo.Expression(expr=sales_value + stock_value - shortfall - m.spend)
+    m.objective = pyo.Objective(expr=m.expected_profit, sense=pyo.maximize)

@@ -1,0 +1,26 @@
+"""Warehouse space (SPEC §2 rule 4): ``Σ_{s,m} volume[s]·units[s,(w,m)] ≤ capacity_m3[w]``.
+
+Only inbound units use the free space given to the campaign; stock already
+there is not counted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from ..instance import Instance
+
+
+def add_space(m: pyo.ConcreteModel, inst: Instance) -> None:
+    volume = inst.routes["volume_m3"].to_dict()
+    routes_of_wh = defaultdict(list)
+    for k in m.ROUTES:
+        routes_of_wh[k[1]].append(k)
+    capacity = inst.warehouses["capacity_m3"].to_dict()
+    m.space_limit = pyo.Constraint(
+        sorted(routes_of_wh),
+        rule=lambda m, w: sum(volume[k] * m.units[k] for k in routes_of_wh[w]) <= capacity[w],
+        doc="inbound volume ≤ capacity_m3[w]",
+    )

@@ -1,0 +1,250 @@
+"""Solve the model with HiGHS through Pyomo's persistent interface.
+
+The expected-sales rows are chords of ES (:mod:`optimizer.model.demand`), so the
+model over-estimates sales only where no chord sits at the chosen stock.  The
+solve is a cut loop:
+
+1. **LP rounds** — solve the LP relaxation, add the chords at the stock levels
+   it picks, repeat while that changes the LP optimum noticeably (cheap).
+2. **MIP rounds** — solve the MIP to ``mip_gap`` (warm-started from the
+   previous round's plan), add the chords at the plan's stock levels, repeat
+   until the over-estimate of the plan's profit is below a small share of the
+   gap.  The model objective is then the exact profit of the plan, and HiGHS's
+   dual bound is a valid upper bound on the best exact profit.
+
+Every round is bounded by what is left of ``time_limit_s``.  The outcome says
+honestly what happened: optimal within the gap, stopped on the time limit (with
+the gap), or no plan at all.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+from .expected_sales import expected_sales
+from .instance import Instance
+from .model.demand import add_sales_chords
+
+MAX_LP_ROUNDS = 6
+MAX_MIP_ROUNDS = 12
+# Stop adding chords once they can change the plan's profit by less than this
+# share of the MIP gap target.
+CHORD_TOLERANCE_SHARE = 0.1
+
+_NO_UPDATES = {
+    "check_for_new_or_removed_constraints": False,
+    "check_for_new_or_removed_vars": False,
+    "check_for_new_or_removed_params": False,
+    "check_for_new_objective": False,
+    "update_constraints": False,
+    "update_vars": False,
+    "update_parameters": False,
+    "update_named_expressions": False,
+    "update_objective": False,
+}
+
+
+@dataclass
+class SolveOutcome:
+    """What the solver achieved; values are read only when ``has_plan``."""
+
+    status: str  # optimal | time_limit | infeasible | no_plan | error
+    termination: str
+    has_plan: bool
+    route_units: pd.Series | None  # units per usable route (index = inst.routes.index)
+    model_objective: float | None
+    bound: float | None  # valid upper bound on the best exact expected profit
+    solve_seconds: float
+    lp_rounds: int = 0
+    mip_rounds: int = 0
+    chords: int = 0
+    log: list[str] = field(default_factory=list)
+
+
+class PlanSolver:
+    """A persistent HiGHS solver bound to one built model.
+
+    Re-solving after a mutable change (``set_budget``) reuses the loaded model
+    and warm-starts from the last plan.
+    """
+
+    def __init__(self, model: pyo.ConcreteModel, inst: Instance, *, mip_gap: float,
+                 time_limit_s: float, threads: int | None = None, verbose: bool = False,
+                 progress=None):
+        self.model = model
+        self.inst = inst
+        self.mip_gap = mip_gap
+        self.time_limit_s = time_limit_s
+        self.threads = threads
+        self.verbose = verbose
+        self.progress = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.solver = Highs()
+        self._loaded = False
+        self._last_solution: np.ndarray | None = None
+        self._route_keys = list(model.ROUTES)
+        self._pair_keys = list(model.DEMAND_PAIRS)
+        self._sales_coef = inst.skus["sales_coef"].reindex(
+            [k[0] for k in self._pair_keys]).to_numpy(float)
+
+    # ---------------------------------------------------------------- what-ifs
+    def set_budget(self, budget: float) -> None:
+        self.model.budget.set_value(float(budget))
+
+    # ------------------------------------------------------------------ solve
+    def solve(self) -> SolveOutcome:
+        start = time.perf_counter()
+        out = SolveOutcome("no_plan", "not run", False, None, None, None, 0.0)
+        if not self._loaded:
+            self._lp_rounds(out, start)
+        self._mip_rounds(out, start)
+        out.solve_seconds = time.perf_counter() - start
+        return out
+
+    def _remaining(self, start: float) -> float:
+        return self.time_limit_s - (time.perf_counter() - start)
+
+    def _run(self, *, relaxation: bool, time_limit: float, warm_start: bool):
+        options = {"solve_relaxation": relaxation, "log_to_console": self.verbose,
+                   "output_flag": self.verbose}
+        kwargs = dict(
+            time_limit=max(time_limit, 0.01), rel_gap=self.mip_gap, threads=self.threads,
+            load_solutions=False, raise_exception_on_nonoptimal_result=False,
+            solver_options=options, tee=[sys.stderr] if self.verbose else [],
+        )
+        if not self._loaded:
+            self.solver.set_instance(self.model)
+            self._loaded = True
+        else:
+            self.solver.update()
+        if warm_start and self._last_solution is not None:
+            self._set_start(self._last_solution)
+        kwargs["auto_updates"] = _NO_UPDATES
+        return self.solver.solve(self.model, **kwargs)
+
+    def _set_start(self, col_values: np.ndarray) -> None:
+        import highspy
+
+        h = self.solver._solver_model
+        n = h.getNumCol()
+        if len(col_values) != n:
+            return
+        sol = highspy.HighsSolution()
+        sol.col_value = list(col_values)
+        sol.value_valid = True
+        h.setSolution(sol)
+
+    def _route_units(self) -> np.ndarray:
+        cp = self.model.case_pack
+        return np.array([cp[k] * (self.model.cases[k].value or 0.0) for k in self._route_keys])
+
+    def _chord_gaps(self):
+        """Stock, model sales and exact ES per demand pair at the loaded solution."""
+        m = self.model
+        units = pd.Series(self._route_units(), index=self.inst.routes.index)
+        by_pair = units.groupby(level=["sku", "warehouse"]).sum()
+        pairs = self.inst.pairs.loc[self._pair_keys]
+        stock = pairs["existing"].to_numpy(float) + by_pair.reindex(pairs.index).fillna(0).to_numpy()
+        sales = np.array([m.sales[k].value or 0.0 for k in self._pair_keys])
+        exact = np.atleast_1d(expected_sales(stock, pairs["mean"].to_numpy(float), pairs["sd"].to_numpy(float)))
+        return stock, sales, exact
+
+    def _add_chords_at(self, stock: np.ndarray, over: np.ndarray) -> int:
+        """Chords at the lattice points around each over-estimated pair's stock."""
+        points = {}
+        for i in np.flatnonzero(over):
+            k = self._pair_keys[i]
+            lo, _ = self.model.stock_range[k]
+            cp = self.model.pair_case_pack[k]
+            below = lo + cp * np.floor((stock[i] - lo) / cp + 1e-9)
+            points[k] = [below - cp, below, below + cp]
+        return add_sales_chords(self.model, points)
+
+    def _lp_rounds(self, out: SolveOutcome, start: float) -> None:
+        previous = None
+        for _ in range(MAX_LP_ROUNDS):
+            if self._remaining(start) <= 0:
+                return
+            res = self._run(relaxation=True, time_limit=self._remaining(start), warm_start=False)
+            if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+                return
+            res.solution_loader.load_vars()
+            out.lp_rounds += 1
+            stock, sales, exact = self._chord_gaps()
+            over = (sales - exact) * self._sales_coef
+            obj = res.incumbent_objective
+            self._say(out, f"LP round {out.lp_rounds}: relaxation {obj:,.2f}, "
+                           f"sales over-estimate {over.sum():,.2f}")
+            if previous is not None and abs(previous - obj) <= self.mip_gap * 0.1 * max(abs(obj), 1):
+                return
+            previous = obj
+            added = self._add_chords_at(stock, over > 1e-6 * max(abs(obj), 1.0) / max(len(over), 1))
+            out.chords += added
+            if added == 0:
+                return
+
+    def _mip_rounds(self, out: SolveOutcome, start: float) -> None:
+        for _ in range(MAX_MIP_ROUNDS):
+            remaining = self._remaining(start)
+            if remaining <= 0:
+                if not out.has_plan:
+                    out.status, out.termination = "no_plan", "time limit before a plan was found"
+                else:
+                    out.status = "time_limit"
+                return
+            res = self._run(relaxation=False, time_limit=remaining, warm_start=True)
+            tc = res.termination_condition
+            out.termination = str(tc.name)
+            if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+                out.status = "infeasible"
+                return
+            feasible = res.incumbent_objective is not None
+            if not feasible:
+                out.status = "no_plan" if tc == TerminationCondition.maxTimeLimit else "error"
+                self._say(out, f"MIP round {out.mip_rounds + 1}: no plan found ({tc.name})")
+                return
+            res.solution_loader.load_vars()
+            out.mip_rounds += 1
+            out.has_plan = True
+            out.route_units = pd.Series(self._route_units(), index=self.inst.routes.index)
+            out.model_objective = res.incumbent_objective
+            out.bound = res.objective_bound
+            stock, sales, exact = self._chord_gaps()
+            over = (sales - exact) * self._sales_coef
+            total_over = float(over.sum())
+            self._say(out, f"MIP round {out.mip_rounds}: plan {res.incumbent_objective:,.2f} "
+                           f"(exact {res.incumbent_objective - total_over:,.2f}), "
+                           f"bound {res.objective_bound:,.2f}, {tc.name}, "
+                           f"{time.perf_counter() - start:.1f}s")
+            self._remember_solution(sales, exact)
+            optimal = tc == TerminationCondition.convergenceCriteriaSatisfied
+            tolerance = CHORD_TOLERANCE_SHARE * self.mip_gap * max(abs(res.incumbent_objective), 1.0)
+            if total_over <= tolerance:
+                out.status = "optimal" if optimal else "time_limit"
+                return
+            added = self._add_chords_at(stock, over > 1e-9)
+            out.chords += added
+            if added == 0:
+                out.status = "optimal" if optimal else "time_limit"
+                return
+        out.status = "optimal"
+
+    def _remember_solution(self, sales: np.ndarray, exact: np.ndarray) -> None:
+        """Keep the plan as the next round's start, with sales cut to exact ES."""
+        h = self.solver._solver_model
+        col = np.array(h.getSolution().col_value, dtype=float)
+        vmap = self.solver._pyomo_var_to_solver_var_map
+        for k, value in zip(self._pair_keys, np.minimum(sales, exact)):
+            col[vmap[id(self.model.sales[k])]] = value
+        self._last_solution = col
+
+    def _say(self, out: SolveOutcome, msg: str) -> None:
+        out.log.append(msg)
+        self.progress(msg)
