@@ -1,0 +1,56 @@
+"""Input problems and the exception that carries all of them (SPEC §1, §4: exit code 2).
+
+A :class:`Problem` names where the user must look: the file, the line as a
+spreadsheet shows it (the header is line 1, the first data row line 2) and the
+column (or, for ``campaign.toml``, the key). Loading collects every problem it can
+find and raises one :class:`InputError` with the whole list, so a user fixes a
+folder in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the campaign folder.
+
+    ``row`` is the 1-based line in the file (header = line 1), or None for a
+    problem with the whole file or a whole column. ``column`` is the CSV column
+    or the TOML key (dotted for tables, e.g. ``solver.mip_gap``), or a command-line
+    option (``--budget``), or None.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file] if self.file else []
+        if self.row is not None:
+            where.append(f"line {self.row}")
+        if self.column is not None:
+            label = ("key" if self.file.endswith(".toml")
+                     else "option" if self.column.startswith("-") else "column")
+            where.append(f"{label} '{self.column}'")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class InputError(Exception):
+    """The campaign folder is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem], folder: str | Path | None = None):
+        self.problems = list(problems)
+        self.folder = None if folder is None else Path(folder)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        n = len(self.problems)
+        noun = "problem" if n == 1 else "problems"
+        place = f"campaign folder {self.folder}" if self.folder is not None else "campaign folder"
+        lines = [f"{n} {noun} in {place}:"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)

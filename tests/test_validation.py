@@ -1,0 +1,472 @@
+"""Loading and validating a campaign folder (SPEC §1).
+
+Bad campaigns are built in tmp_path from a conformance case (c07_suppliers plus a
+small inventory.csv) with one edit each, and must report a Problem naming the
+right file, line (header = line 1) and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optimizer.campaign import Campaign, CampaignConfig, load_campaign
+from optimizer.errors import InputError, Problem
+
+CONFORMANCE = Path(__file__).parents[1].parent / "shared" / "conformance"
+CASES = sorted(p for p in CONFORMANCE.glob("c*") if p.is_dir())
+
+INVENTORY = "sku,warehouse,on_hand,in_transit,in_transit_eta\nA,FBA1,5,0,\n"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    """A valid campaign: skus A, B (F1), C (F2); suppliers F1, F2; warehouse FBA1;
+    lane FBA1/sea; demand for A, B, C at FBA1; inventory of A at FBA1."""
+    root = tmp_path / "campaign"
+    shutil.copytree(CONFORMANCE / "c07_suppliers", root)
+    (root / "inventory.csv").write_text(INVENTORY, encoding="utf-8")
+    return root
+
+
+def write(root: Path, file: str, text: str) -> None:
+    (root / file).write_text(text, encoding="utf-8")
+
+
+def append(root: Path, file: str, line: str) -> None:
+    with open(root / file, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
+def edit_cell(root: Path, file: str, line: int, column: str, value: str) -> None:
+    """Set one cell; ``line`` as a spreadsheet shows it (header = line 1)."""
+    rows = list(csv.reader(io.StringIO((root / file).read_text(encoding="utf-8"))))
+    rows[line - 1][rows[0].index(column)] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    write(root, file, out.getvalue())
+
+
+def drop_column(root: Path, file: str, column: str) -> None:
+    frame = pd.read_csv(root / file, dtype=str, keep_default_na=False)
+    frame.drop(columns=[column]).to_csv(root / file, index=False)
+
+
+def problems_of(root: Path) -> list[Problem]:
+    with pytest.raises(InputError) as caught:
+        load_campaign(root)
+    return caught.value.problems
+
+
+def where(problems: list[Problem]) -> set[tuple]:
+    return {(p.file, p.row, p.column) for p in problems}
+
+
+def the_problem(problems: list[Problem], file: str, row: int | None, column: str | None) -> Problem:
+    found = [p for p in problems if (p.file, p.row, p.column) == (file, row, column)]
+    assert len(found) == 1, f"expected one problem at {file}/{row}/{column}, got:\n" + "\n".join(
+        map(str, problems))
+    return found[0]
+
+
+# ---------------------------------------------------------------- valid campaigns
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_conformance_case_loads_with_typed_tables(case):
+    c = load_campaign(case)
+    assert isinstance(c, Campaign) and isinstance(c.config, CampaignConfig)
+    assert c.config.name == case.name
+
+    def kinds(frame, columns, check):
+        for col in columns:
+            assert check(frame[col]), f"{col}: {frame[col].dtype}"
+
+    is_str, is_float, is_int = (pd.api.types.is_string_dtype, pd.api.types.is_float_dtype,
+                                lambda s: s.dtype == "int64")
+    kinds(c.skus, ["sku", "supplier"], is_str)
+    kinds(c.skus, ["unit_cost", "price", "weight_kg", "volume_m3", "duty_rate", "salvage_value",
+                   "return_rate", "stockout_penalty"], is_float)
+    kinds(c.skus, ["case_pack", "moq", "production_days"], is_int)
+    kinds(c.suppliers, ["supplier"], is_str)
+    kinds(c.suppliers, ["min_order_value", "capacity_units"], is_float)
+    kinds(c.warehouses, ["warehouse", "market"], is_str)
+    kinds(c.warehouses, ["capacity_m3"], is_float)
+    assert all(type(d) is dt.date for d in c.warehouses["cutoff"])
+    kinds(c.lanes, ["warehouse", "mode"], is_str)
+    kinds(c.lanes, ["transit_days"], is_int)
+    kinds(c.lanes, ["cost_per_kg", "cost_per_m3", "volumetric_kg_per_m3", "shipment_cost",
+                    "shipment_m3", "capacity_m3"], is_float)
+    kinds(c.demand, ["sku", "warehouse"], is_str)
+    kinds(c.demand, ["mean", "sd"], is_float)
+    kinds(c.inventory, ["sku", "warehouse"], is_str)
+    kinds(c.inventory, ["on_hand", "in_transit"], is_int)
+    assert c.inventory["in_transit_eta"].dtype == object
+    assert set(c.skus["stockout_penalty"]) <= {c.config.stockout_penalty}
+    assert set(c.skus["supplier"]) <= set(c.suppliers["supplier"])
+
+
+def test_values_of_a_conformance_case():
+    c = load_campaign(CONFORMANCE / "c05_deadline")
+    assert c.config.planning_date == dt.date(2026, 9, 1) and c.config.buffer_days == 5
+    assert c.config.solver.mip_gap == 0.001 and c.config.solver.time_limit_s == 120
+    assert c.config.min_fill_rate is None and c.config.max_sku_budget_share is None
+    assert list(c.lanes["mode"]) == ["sea", "air"]
+    assert c.lanes["shipment_m3"].isna().all() and c.lanes["capacity_m3"].isna().all()
+    assert c.inventory.to_dict("records") == [
+        {"sku": "A", "warehouse": "FBA1", "on_hand": 50, "in_transit": 200,
+         "in_transit_eta": dt.date(2026, 10, 25)}]
+    assert c.warehouses["cutoff"].tolist() == [dt.date(2026, 10, 20)]
+
+
+def test_optional_files_absent(folder):
+    (folder / "suppliers.csv").unlink()
+    (folder / "inventory.csv").unlink()
+    c = load_campaign(folder)
+    assert c.suppliers["supplier"].tolist() == ["F1", "F2"]
+    assert c.suppliers["min_order_value"].tolist() == [0.0, 0.0]
+    assert c.suppliers["capacity_units"].isna().all()
+    assert c.inventory.empty
+    assert list(c.inventory.columns) == ["sku", "warehouse", "on_hand", "in_transit", "in_transit_eta"]
+    assert c.inventory["on_hand"].dtype == "int64"
+
+
+def test_unused_supplier_is_kept_and_blank_capacity_is_unlimited(folder):
+    append(folder, "suppliers.csv", "F3,100,")
+    c = load_campaign(folder)
+    assert c.suppliers["supplier"].tolist() == ["F1", "F2", "F3"]
+    assert c.suppliers["capacity_units"].tolist()[0] == 600.0
+    assert math.isnan(c.suppliers["capacity_units"].tolist()[2])
+
+
+def test_extra_columns_kept_and_sku_penalty_overrides_default(folder):
+    write(folder, "campaign.toml", (folder / "campaign.toml").read_text().replace(
+        "stockout_penalty = 0.0", "stockout_penalty = 2.5\nsome_future_key = 1"))
+    write(folder, "skus.csv", (
+        "sku,supplier,unit_cost,price,weight_kg,volume_m3,case_pack,moq,production_days,"
+        "duty_rate,salvage_value,return_rate,category,stockout_penalty,notes\n"
+        "A,F1,10,30,0.5,0.002,1,0,10,0.0,4.0,0.0,toys,7,fragile\n"
+        "B,F1,6,18,0.5,0.002,1,0,10,0.0,4.0,0.0,toys,,\n"
+        "C,F2,4,9,0.5,0.002,1,0,10,0.0,1.0,0.0,,0,\n"))
+    c = load_campaign(folder)
+    assert c.skus["stockout_penalty"].tolist() == [7.0, 2.5, 0.0]
+    assert c.skus["category"].tolist() == ["toys", "toys", ""]
+    assert c.skus["notes"].tolist() == ["fragile", "", ""]
+
+
+def test_messy_but_valid_export(folder):
+    """BOM, CRLF, spaces, header case, quoted thousands, blank and trailing-comma lines."""
+    skus = (
+        "\ufeff SKU , Supplier,Unit_Cost,price,weight_kg,volume_m3,case_pack,MOQ,production_days,"
+        "duty_rate,salvage_value,return_rate\r\n"
+        " A , F1 ,\"1,234.5\",\"2,000\",0.5,0.002, 12.0 ,\"1,000\",10,0,4.0,0.0\r\n"
+        "\r\n"
+        "B,F1,6,18,0.5,0.002,1,0,10,0.0,4.0,0.0\r\n"
+        "C,F2,4,9,0.5,0.002,1,0,10,0.0,1.0,0.0\r\n"
+        ",,,,,,,,,,,\r\n"
+        "\r\n\r\n"
+    )
+    (folder / "skus.csv").write_bytes(skus.encode("utf-8"))
+    (folder / "warehouses.csv").write_bytes(
+        b"\xef\xbb\xbfwarehouse,market,capacity_m3,cutoff\r\nFBA1 , US ,\"1,000\", 2026-11-01 \r\n")
+    c = load_campaign(folder)
+    assert list(c.skus.columns[:3]) == ["sku", "supplier", "unit_cost"]
+    assert c.skus["sku"].tolist() == ["A", "B", "C"]
+    assert c.skus.loc[0, "supplier"] == "F1"
+    assert c.skus.loc[0, "unit_cost"] == 1234.5 and c.skus.loc[0, "price"] == 2000.0
+    assert c.skus.loc[0, "case_pack"] == 12 and c.skus.loc[0, "moq"] == 1000
+    assert c.skus["case_pack"].dtype == "int64"
+    assert c.warehouses.to_dict("records") == [
+        {"warehouse": "FBA1", "market": "US", "capacity_m3": 1000.0, "cutoff": dt.date(2026, 11, 1)}]
+
+
+def test_quoted_iso_date_in_toml_is_accepted(folder):
+    text = (folder / "campaign.toml").read_text().replace(
+        "planning_date = 2026-09-01", 'planning_date = "2026-09-01"')
+    write(folder, "campaign.toml", text + "\n[solver]\nthreads = 2\ntime_limit_s = 30\n")
+    c = load_campaign(folder)
+    assert c.config.planning_date == dt.date(2026, 9, 1)
+    assert (c.config.solver.threads, c.config.solver.time_limit_s) == (2, 30.0)
+
+
+# ---------------------------------------------------------------- one bad cell, one problem
+
+BAD_CELLS = [
+    # file, line, column, new value, column reported, message fragment
+    ("skus.csv", 2, "unit_cost", "abc", "unit_cost", "must be a number > 0, got 'abc'"),
+    ("skus.csv", 2, "unit_cost", "0", "unit_cost", "> 0"),
+    ("skus.csv", 2, "price", "nan", "price", "got 'nan'"),
+    ("skus.csv", 2, "weight_kg", "inf", "weight_kg", "got 'inf'"),
+    ("skus.csv", 2, "volume_m3", "1e999", "volume_m3", "got '1e999'"),
+    ("skus.csv", 2, "price", "1,5", "price", "got '1,5'"),
+    ("skus.csv", 3, "case_pack", "12.5", "case_pack", "whole number >= 1, got '12.5'"),
+    ("skus.csv", 3, "case_pack", "0", "case_pack", "whole number >= 1"),
+    ("skus.csv", 3, "case_pack", "1e20", "case_pack", "whole number >= 1"),
+    ("skus.csv", 3, "moq", "-1", "moq", ">= 0"),
+    ("skus.csv", 3, "production_days", "", "production_days", "is empty"),
+    ("skus.csv", 2, "duty_rate", "1.5", "duty_rate", "in [0, 1]"),
+    ("skus.csv", 2, "duty_rate", "5%", "duty_rate", "0.05"),
+    ("skus.csv", 2, "return_rate", "1", "return_rate", "in [0, 1)"),
+    ("skus.csv", 2, "salvage_value", "31", "salvage_value", "can't be worth more than selling it"),
+    ("skus.csv", 2, "supplier", "F9", "supplier", "unknown supplier 'F9': not in suppliers.csv"),
+    ("skus.csv", 2, "supplier", "", "supplier", "is empty"),
+    ("suppliers.csv", 2, "min_order_value", "-5", "min_order_value", ">= 0"),
+    ("suppliers.csv", 3, "capacity_units", "-1", "capacity_units", ">= 0 or empty"),
+    ("warehouses.csv", 2, "cutoff", "11/01/2026", "cutoff", "YYYY-MM-DD, got '11/01/2026'"),
+    ("warehouses.csv", 2, "cutoff", "2026-02-30", "cutoff", "YYYY-MM-DD"),
+    ("warehouses.csv", 2, "capacity_m3", "-1", "capacity_m3", ">= 0"),
+    ("lanes.csv", 2, "transit_days", "3.5", "transit_days", "whole number"),
+    ("lanes.csv", 2, "warehouse", "FBA9", "warehouse", "unknown warehouse 'FBA9'"),
+    ("lanes.csv", 2, "shipment_m3", "0", "shipment_m3", "> 0 or empty"),
+    ("lanes.csv", 2, "capacity_m3", "-1", "capacity_m3", ">= 0 or empty"),
+    ("lanes.csv", 2, "cost_per_kg", "", "cost_per_kg", "is empty"),
+    ("demand.csv", 2, "sku", "Z", "sku", "unknown sku 'Z': not in skus.csv"),
+    ("demand.csv", 3, "warehouse", "FBA2", "warehouse", "unknown warehouse 'FBA2'"),
+    ("demand.csv", 2, "mean", "-1", "mean", ">= 0"),
+    ("demand.csv", 4, "sd", "", "sd", "is empty"),
+    ("inventory.csv", 2, "in_transit", "5", "in_transit_eta", "required when in_transit > 0"),
+    ("inventory.csv", 2, "on_hand", "2.5", "on_hand", "whole number"),
+    ("inventory.csv", 2, "in_transit_eta", "25/10/2026", "in_transit_eta", "YYYY-MM-DD"),
+    ("inventory.csv", 2, "sku", "Z", "sku", "unknown sku 'Z'"),
+    ("inventory.csv", 2, "warehouse", "FBA9", "warehouse", "unknown warehouse 'FBA9'"),
+]
+
+
+@pytest.mark.parametrize("file, line, column, value, reported, fragment", BAD_CELLS,
+                         ids=[f"{c[0]}:{c[2]}={c[3]!r}" for c in BAD_CELLS])
+def test_bad_cell_is_one_problem_at_its_place(folder, file, line, column, value, reported, fragment):
+    edit_cell(folder, file, line, column, value)
+    problems = problems_of(folder)
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    assert (problems[0].file, problems[0].row, problems[0].column) == (file, line, reported)
+    assert fragment in problems[0].message
+
+
+def test_problem_text_names_file_line_and_column(folder):
+    edit_cell(folder, "skus.csv", 4, "unit_cost", "abc")
+    (problem,) = problems_of(folder)
+    assert str(problem) == "skus.csv, line 4, column 'unit_cost': must be a number > 0, got 'abc'"
+    assert str(Problem("lanes.csv", None, None, "required file is missing")) == \
+        "lanes.csv: required file is missing"
+    assert str(Problem("campaign.toml", None, "budget", "must be > 0")) == \
+        "campaign.toml, key 'budget': must be > 0"
+    assert str(Problem("command line", None, "--budget", "must be > 0")) == \
+        "command line, option '--budget': must be > 0"
+
+
+# ---------------------------------------------------------------- keys, columns, files
+
+
+@pytest.mark.parametrize("file, row, key, message", [
+    ("skus.csv", "A,F1,10,30,0.5,0.002,1,0,10,0.0,4.0,0.0", "sku", "duplicate sku 'A': already on line 2"),
+    ("suppliers.csv", "F2,0,", "supplier", "already on line 3"),
+    ("warehouses.csv", "FBA1,US,5,2026-11-01", "warehouse", "already on line 2"),
+    ("lanes.csv", "FBA1,sea,30,0,1,0,0,,", "warehouse, mode",
+     "duplicate warehouse 'FBA1', mode 'sea': already on line 2"),
+    ("demand.csv", "B,FBA1,1,1", "sku, warehouse", "already on line 3"),
+    ("inventory.csv", "A,FBA1,1,0,", "sku, warehouse", "already on line 2"),
+])
+def test_duplicate_key_names_both_lines(folder, file, row, key, message):
+    append(folder, file, row)
+    last_line = len((folder / file).read_text().splitlines())
+    problem = the_problem(problems_of(folder), file, last_line, key)
+    assert message in problem.message
+
+
+def test_missing_required_columns_one_problem_each(folder):
+    drop_column(folder, "skus.csv", "moq")
+    drop_column(folder, "skus.csv", "price")
+    drop_column(folder, "lanes.csv", "shipment_m3")
+    problems = problems_of(folder)
+    assert where(problems) == {("skus.csv", None, "price"), ("skus.csv", None, "moq"),
+                               ("lanes.csv", None, "shipment_m3")}
+    assert all("required column is missing" in p.message for p in problems)
+
+
+def test_misspelt_column_gets_a_hint(folder):
+    write(folder, "demand.csv", "sku,warehouse,means,sd\nA,FBA1,1,1\n")
+    problem = the_problem(problems_of(folder), "demand.csv", None, "mean")
+    assert "'means'" in problem.message
+
+
+@pytest.mark.parametrize("file", ["campaign.toml", "skus.csv", "warehouses.csv", "lanes.csv", "demand.csv"])
+def test_missing_required_file(folder, file):
+    (folder / file).unlink()
+    problems = problems_of(folder)
+    assert the_problem(problems, file, None, None).message.startswith("required file is missing")
+
+
+def test_missing_file_hint_for_a_near_namesake(folder):
+    (folder / "lanes.csv").rename(folder / "Lanes.CSV")
+    assert "'Lanes.CSV'" in the_problem(problems_of(folder), "lanes.csv", None, None).message
+
+
+def test_duplicate_header_column(folder):
+    write(folder, "demand.csv", "sku,warehouse,mean,sd,Mean\nA,FBA1,1,1,2\n")
+    the_problem(problems_of(folder), "demand.csv", 1, "mean")
+
+
+def test_row_with_too_many_values(folder):
+    write(folder, "demand.csv", "sku,warehouse,mean,sd\nA,FBA1,1,234,5\nB,FBA1,1,1,\n")
+    problem = the_problem(problems_of(folder), "demand.csv", 2, None)
+    assert "5 values but the header has 4 columns" in problem.message
+
+
+def test_unclosed_quote_is_reported_where_it_opens(folder):
+    write(folder, "demand.csv", 'sku,warehouse,mean,sd\nA,FBA1,"1,1\nB,FBA1,1,1\n')
+    problem = the_problem(problems_of(folder), "demand.csv", 2, "mean")
+    assert "got '1,1\\nB" in problem.message
+
+
+def test_line_numbers_count_blank_lines(folder):
+    write(folder, "demand.csv", "sku,warehouse,mean,sd\n\nA,FBA1,1,1\n\n\nB,FBA1,x,1\n")
+    the_problem(problems_of(folder), "demand.csv", 6, "mean")
+
+
+# ---------------------------------------------------------------- unreadable files
+
+
+def test_non_utf8_file_is_a_problem_and_other_files_are_still_checked(folder):
+    (folder / "skus.csv").write_bytes((folder / "skus.csv").read_bytes().replace(
+        b"\nB,F1", "\nBé,F1".encode("latin-1")))
+    edit_cell(folder, "demand.csv", 2, "mean", "-1")
+    problems = problems_of(folder)
+    assert where(problems) == {("skus.csv", 3, None), ("demand.csv", 2, "mean")}
+    assert "not UTF-8" in problems[0].message
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("sku,warehouse,mean,sd\nA,FBA1,1,1\n".encode("utf-16"), "UTF-16"),
+    (b"sku;warehouse;mean;sd\nA;FBA1;1;1\n", "separated by ';'"),
+    (b"", "is empty"),
+    (b"\n \n", "is empty"),
+    (bytes(range(256)), "not UTF-8"),
+])
+def test_unusable_csv_file(folder, content, fragment):
+    (folder / "demand.csv").write_bytes(content)
+    problems = problems_of(folder)
+    assert len(problems) == 1 and problems[0].file == "demand.csv"
+    assert fragment in problems[0].message
+
+
+def test_no_sku_rows(folder):
+    write(folder, "skus.csv", (folder / "skus.csv").read_text().splitlines()[0] + "\n")
+    write(folder, "demand.csv", "sku,warehouse,mean,sd\n")
+    write(folder, "inventory.csv", INVENTORY.splitlines()[0] + "\n")
+    assert where(problems_of(folder)) == {("skus.csv", None, None)}
+
+
+def test_folder_not_found(tmp_path):
+    with pytest.raises(InputError) as caught:
+        load_campaign(tmp_path / "nope")
+    assert "does not exist" in str(caught.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(file_and_column=st.sampled_from([("skus.csv", "case_pack"), ("skus.csv", "sku"),
+                                        ("lanes.csv", "shipment_m3"), ("warehouses.csv", "cutoff"),
+                                        ("demand.csv", "sd"), ("inventory.csv", "in_transit")]),
+       value=st.text(max_size=12))
+def test_any_cell_text_loads_or_gives_input_error_never_a_crash(file_and_column, value):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "campaign"
+        shutil.copytree(CONFORMANCE / "c07_suppliers", root)
+        write(root, "inventory.csv", INVENTORY)
+        file, column = file_and_column
+        edit_cell(root, file, 2, column, value)
+        try:
+            load_campaign(root)
+        except InputError as err:
+            assert err.problems and all(p.file for p in err.problems)
+
+
+# ---------------------------------------------------------------- campaign.toml
+
+
+def _toml(folder: Path, old: str, new: str) -> None:
+    text = (folder / "campaign.toml").read_text()
+    assert old in text
+    write(folder, "campaign.toml", text.replace(old, new))
+
+
+@pytest.mark.parametrize("old, new, key, fragment", [
+    ("budget = 1000000.0", "budget = -1", "budget", "greater than 0, got -1"),
+    ("budget = 1000000.0", "budget = nan", "budget", "finite"),
+    ("budget = 1000000.0", 'budget = "lots"', "budget", "got 'lots'"),
+    ("budget = 1000000.0", "budget = true", "budget", "valid number, got True"),
+    ("buffer_days = 0", "buffer_days = 1.5", "buffer_days", "integer"),
+    ("buffer_days = 0", 'buffer_days = "3"', "buffer_days", "integer"),
+    ("buffer_days = 0", "buffer_days = -2", "buffer_days", "greater than or equal to 0"),
+    ('currency = "USD"\n', "", "currency", "required key is missing"),
+    ("planning_date = 2026-09-01", 'planning_date = "01/09/2026"', "planning_date", "YYYY-MM-DD"),
+    ("planning_date = 2026-09-01", "planning_date = 2026-09-01T10:00:00", "planning_date", "without a time"),
+    ("promo_end = 2026-12-01", "promo_end = 2026-11-01", "promo_end", "before promo_start"),
+    ("stockout_penalty = 0.0", "stockout_penalty = -1", "stockout_penalty", "greater than or equal to 0"),
+    ("stockout_penalty = 0.0", "min_fill_rate = 1.2", "min_fill_rate", "less than or equal to 1"),
+    ("stockout_penalty = 0.0", "max_sku_budget_share = 0", "max_sku_budget_share", "greater than 0"),
+    ("stockout_penalty = 0.0", "[solver]\nthreads = 0", "solver.threads", "greater than or equal to 1"),
+    ("stockout_penalty = 0.0", "[solver]\ntime_limit_s = 0", "solver.time_limit_s", "greater than 0"),
+    ("stockout_penalty = 0.0", "[solver]\nmip_gap = -0.1", "solver.mip_gap", "greater than or equal to 0"),
+])
+def test_bad_toml_value_names_the_key(folder, old, new, key, fragment):
+    _toml(folder, old, new)
+    problem = the_problem(problems_of(folder), "campaign.toml", None, key)
+    assert fragment in problem.message
+
+
+def test_toml_syntax_error_gives_the_line(folder):
+    _toml(folder, "budget = 1000000.0", "budget = 1,000,000")
+    edit_cell(folder, "skus.csv", 2, "price", "-3")
+    problems = problems_of(folder)
+    assert where(problems) == {("campaign.toml", 6, None), ("skus.csv", 2, "price")}
+    assert "not valid TOML" in problems[0].message
+
+
+# ---------------------------------------------------------------- everything at once
+
+
+def test_many_problems_across_files_in_one_error(folder):
+    _toml(folder, "budget = 1000000.0", "budget = 0")
+    edit_cell(folder, "skus.csv", 2, "unit_cost", "abc")
+    edit_cell(folder, "skus.csv", 4, "return_rate", "1.2")
+    append(folder, "skus.csv", "A,F1,10,30,0.5,0.002,1,0,10,0.0,4.0,0.0")
+    edit_cell(folder, "warehouses.csv", 2, "cutoff", "11/01/2026")
+    drop_column(folder, "lanes.csv", "transit_days")
+    edit_cell(folder, "demand.csv", 3, "sku", "Z")
+    edit_cell(folder, "inventory.csv", 2, "in_transit", "10")
+    (folder / "suppliers.csv").write_bytes(b"supplier,min_order_value,capacity_units\nF1,0,\xff\n")
+
+    with pytest.raises(InputError) as caught:
+        load_campaign(folder)
+    error = caught.value
+    assert where(error.problems) == {
+        ("campaign.toml", None, "budget"),
+        ("skus.csv", 2, "unit_cost"),
+        ("skus.csv", 4, "return_rate"),
+        ("skus.csv", 5, "sku"),
+        ("suppliers.csv", 2, None),
+        ("warehouses.csv", 2, "cutoff"),
+        ("lanes.csv", None, "transit_days"),
+        ("demand.csv", 3, "sku"),
+        ("inventory.csv", 2, "in_transit_eta"),
+    }
+    text = str(error).splitlines()
+    assert text[0] == f"9 problems in campaign folder {folder}:"
+    assert len(text) == 10
+    assert [p.file for p in error.problems] == sorted(
+        (p.file for p in error.problems),
+        key=["campaign.toml", "skus.csv", "suppliers.csv", "warehouses.csv", "lanes.csv",
+             "demand.csv", "inventory.csv"].index)
