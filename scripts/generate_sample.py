@@ -1,0 +1,45 @@
+"""Regenerate the bundled campaigns in data/ (deterministic: same code => same bytes).
+
+    .venv/bin/python scripts/generate_sample.py            # writes data/sample, data/tiny
+    .venv/bin/python scripts/generate_sample.py --root DIR # writes DIR/sample, DIR/tiny
+
+data/sample: 300 SKUs, seed 2026, the full US/UK/DE network (the notebook default).
+data/tiny:   6 SKUs, seed 1, 2 warehouses and 5 lanes — small enough to read by eye.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from optimizer.synth import generate_campaign  # noqa: E402
+
+# folder name -> generate_campaign keyword arguments
+CAMPAIGNS = {
+    "sample": dict(n_skus=300, seed=2026, name="Black Friday 2026 (sample)"),
+    "tiny": dict(n_skus=6, seed=1, name="Tiny demo", network="tiny"),
+}
+
+
+def generate_all(root: pathlib.Path | str = REPO / "data") -> list[pathlib.Path]:
+    """Write every bundled campaign under ``root`` and return their paths."""
+    root = pathlib.Path(root)
+    return [generate_campaign(root / folder, **kwargs) for folder, kwargs in CAMPAIGNS.items()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=str(REPO / "data"), help="parent folder (default: data/)")
+    args = parser.parse_args(argv)
+    for path in generate_all(args.root):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
