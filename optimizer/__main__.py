@@ -2,6 +2,7 @@
 
     python -m optimizer validate CAMPAIGN_DIR
     python -m optimizer plan CAMPAIGN_DIR [--out OUT_DIR] [--budget X] [--delay MODE=DAYS ...]
+    python -m optimizer report CAMPAIGN_DIR [--budget X] [--delay MODE=DAYS ...] [--time-limit S]
 
 Exit codes: 0 success; 2 invalid input (file, row and column named, no
 traceback); 3 infeasible service target (explained); 1 anything else.
@@ -46,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", type=Path, help="new (or empty) run folder; default runs/<campaign>/<time>")
     _add_what_if_options(pl)
     pl.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+
+    r = sub.add_parser("report", help="run the campaign notebook and render the HTML report")
+    r.add_argument("campaign", type=Path)
+    _add_what_if_options(r)
+    r.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
+                   help="root of reports/<campaign>/<run-id>/ and history.sqlite (default: reports)")
+    r.add_argument("--notebook", type=Path, help=argparse.SUPPRESS)  # tests: another notebook
     return p
 
 
@@ -104,7 +112,27 @@ def cmd_plan(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": cmd_validate, "plan": cmd_plan}
+def cmd_report(args) -> int:
+    from .campaign import load_campaign
+    from .reporting.runner import NOTEBOOK, ReportFailed, run_report
+
+    campaign = load_campaign(args.campaign)  # bad input: exit 2 before any notebook runs
+    overrides = _overrides(args, campaign)
+    try:
+        result = run_report(campaign, overrides, reports_root=args.reports_dir,
+                            notebook=args.notebook or NOTEBOOK)
+    except ReportFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_SERVICE if e.ename == "ServiceInfeasible" else EXIT_ERROR
+    s = result.summary
+    if s:
+        print(f"{s.get('status')}: expected profit {s.get('expected_profit', 0):,.2f} "
+              f"{s.get('currency', '')}, spend {s.get('spend', 0):,.2f} of {s.get('budget', 0):,.2f}")
+    print(result.html)
+    return EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .expected_sales import expected_sales, stockout_probability
 from .instance import Instance
+from .reporting.safe_text import safe_frame
 
 
 @dataclass
@@ -174,9 +175,10 @@ def write_run(out_dir: Path, ev: PlanEvaluation, summary: dict, *, extra_files: 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        ev.lines[PLAN_COLUMNS].to_csv(tmp / "plan.csv", index=False)
-        ev.shipments.to_csv(tmp / "shipments.csv", index=False)
-        ev.pairs.reset_index()[SUMMARY_COLUMNS].to_csv(tmp / "sku_summary.csv", index=False)
+        # Names come from suppliers' exports: neutralise spreadsheet formulas.
+        safe_frame(ev.lines[PLAN_COLUMNS]).to_csv(tmp / "plan.csv", index=False)
+        safe_frame(ev.shipments).to_csv(tmp / "shipments.csv", index=False)
+        safe_frame(ev.pairs.reset_index()[SUMMARY_COLUMNS]).to_csv(tmp / "sku_summary.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
         for name, text in (extra_files or {}).items():
             (tmp / name).write_text(text)

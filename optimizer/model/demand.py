@@ -7,6 +7,10 @@ lattice point ``a`` the chord through ``(a, ES(a))`` and ``(a+cp, ES(a+cp))``,
 
 lies above the concave ES at every lattice point (and touches it at both ends),
 so it is a valid cut for the integer model and is *exact* at ``a`` and ``a+cp``.
+For a SKU with an order flag ``y`` (MOQ or supplier minimum) the chord is written
+in perspective form, ``sales ≤ ES(E) + y·(chord(E) − ES(E)) + slope·(A − E)``,
+equal to the chord when ``y = 1`` and to ``ES(E)`` when ``y = 0`` (nothing
+ordered) — the same integer model with a tighter LP relaxation.
 The model therefore over-estimates expected sales only between chords; the
 solve loop (:mod:`optimizer.solve`) adds the chords at the chosen stock until the
 over-estimate is negligible, which makes the model objective the exact profit
@@ -77,12 +81,21 @@ def add_sales_chords(m, points: dict) -> int:
         lo, hi = m.stock_range[k]
         mu, sd = m.moments[k]
         cp = m.pair_case_pack[k]
+        flag = m.order_placed[k[0]] if k[0] in m.FLAGGED_SKUS else None
+        es_lo = float(expected_sales(lo, mu, sd))
         for a in pts:
             a = int(a)
             if a < lo or a + cp > hi or (k + (a,)) in m.sales_chord:
                 continue
-            es_a, es_b = expected_sales(np.array([a, a + cp], float), mu, sd)
+            es_a, es_b = (float(v) for v in expected_sales(np.array([a, a + cp], float), mu, sd))
             slope = (es_b - es_a) / cp
-            m.sales_chord[k + (a,)] = m.sales[k] <= float(es_a) + float(slope) * (m.available[k] - a)
+            if flag is None:
+                rhs = es_a + slope * (m.available[k] - a)
+            else:
+                # Perspective with the order flag y: with y = 0 nothing arrives and
+                # sales ≤ ES(E); with y = 1 this is the plain chord.  Tighter LP.
+                lift = es_a + slope * (lo - a) - es_lo  # ≥ 0: chord is above ES at E
+                rhs = es_lo + lift * flag + slope * (m.available[k] - lo)
+            m.sales_chord[k + (a,)] = m.sales[k] <= rhs
             added += 1
     return added

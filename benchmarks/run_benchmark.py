@@ -1,0 +1,90 @@
+"""Speed and quality benchmark: generated campaigns of several sizes.
+
+    python benchmarks/run_benchmark.py                      # 300, 1000, 5000 SKUs, 3 runs each
+    python benchmarks/run_benchmark.py --sizes 300 --repeats 5
+
+For each size it generates a campaign like the bundled sample (seeded,
+:func:`optimizer.synth.generate_campaign`), then per run: builds the instance and
+model, solves with the size's time limit, evaluates the plan exactly, and finally
+re-solves the same persistent model with the budget raised by 10 % (the what-if
+finance runs).  It prints per-run figures and the medians: build seconds, solve
+seconds, exact expected profit, HiGHS's bound, the gap, and the re-solve seconds.
+
+This is a measurement, not a test: nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from optimizer.campaign import load_campaign
+from optimizer.instance import build_instance
+from optimizer.model import build_model
+from optimizer.results import evaluate_plan
+from optimizer.solve import PlanSolver
+from optimizer.synth import generate_campaign
+
+TIME_LIMITS = {300: 10.0, 1000: 60.0, 5000: 120.0}
+
+
+def one_run(campaign, time_limit: float, gap: float) -> dict:
+    t0 = time.perf_counter()
+    inst = build_instance(campaign)
+    model = build_model(inst)
+    build = time.perf_counter() - t0
+    solver = PlanSolver(model, inst, mip_gap=gap, time_limit_s=time_limit, progress=lambda _: None)
+    out = solver.solve()
+    row = {"build_s": build, "solve_s": out.solve_seconds, "status": out.status,
+           "profit": float("nan"), "bound": out.bound, "gap": float("nan"), "resolve_s": float("nan")}
+    if out.has_plan:
+        profit = evaluate_plan(inst, out.route_units).expected_profit
+        row["profit"] = profit
+        if out.bound is not None:
+            row["gap"] = (out.bound - profit) / max(abs(profit), 1e-9)
+        solver.set_budget(inst.budget * 1.1)
+        row["resolve_s"] = solver.solve().solve_seconds
+    return row
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[300, 1000, 5000])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--gap", type=float, default=0.001)
+    ap.add_argument("--time-limit", type=float, help="override the per-size time limit")
+    args = ap.parse_args(argv)
+
+    header = f"{'skus':>6} {'run':>4} {'build s':>8} {'solve s':>8} {'profit':>14} {'bound':>14} {'gap':>8} {'re-solve s':>10}  status"
+    print(header)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            folder = generate_campaign(Path(tmp) / f"bench_{n}", n_skus=n, seed=7)
+            campaign = load_campaign(folder)
+            limit = args.time_limit or TIME_LIMITS.get(n, 120.0)
+            rows = []
+            for r in range(args.repeats):
+                row = one_run(campaign, limit, args.gap)
+                rows.append(row)
+                print(_fmt(n, str(r + 1), row), flush=True)
+            med = {k: statistics.median(x[k] for x in rows) for k in
+                   ("build_s", "solve_s", "profit", "gap", "resolve_s")}
+            med["bound"] = statistics.median(x["bound"] for x in rows if x["bound"] is not None) \
+                if any(x["bound"] is not None for x in rows) else None
+            med["status"] = "/".join(sorted({x["status"] for x in rows}))
+            print(_fmt(n, "med", med), f"(time limit {limit:g}s)", flush=True)
+    return 0
+
+
+def _fmt(n, run, row) -> str:
+    bound = "-" if row["bound"] is None else f"{row['bound']:14,.0f}"
+    return (f"{n:>6} {run:>4} {row['build_s']:8.2f} {row['solve_s']:8.2f} {row['profit']:14,.0f} "
+            f"{bound:>14} {row['gap']:8.3%} {row['resolve_s']:10.2f}  {row['status']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

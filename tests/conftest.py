@@ -1,0 +1,155 @@
+"""Shared paths and helpers for the test layers.
+
+The conformance campaigns live outside the repository, in ../shared/conformance,
+and are read in place (never copied into the repo).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+SHARED_CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+
+# `from checker import ...` in the test modules (tests/ is not a package).
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+CLI_TIMEOUT_S = 600
+
+
+def conformance_cases() -> list[Path]:
+    """Every case folder under ../shared/conformance that carries an expected.json."""
+    if not SHARED_CONFORMANCE.is_dir():
+        return []
+    return sorted(p for p in SHARED_CONFORMANCE.iterdir()
+                  if p.is_dir() and (p / "expected.json").exists())
+
+
+def load_expected(case: Path) -> dict:
+    return json.loads((case / "expected.json").read_text(encoding="utf-8"))
+
+
+def plan_args(campaign_dir: Path, out_dir: Path, budget: float | None = None,
+              delays: dict[str, int] | None = None) -> list[str]:
+    """argv for `python -m optimizer plan ...` (without the interpreter)."""
+    args = ["plan", str(campaign_dir), "--out", str(out_dir)]
+    if budget is not None:
+        args += ["--budget", repr(float(budget))]
+    for mode, days in (delays or {}).items():
+        args += ["--delay", f"{mode}={int(days)}"]
+    return args
+
+
+def run_cli(args: list[str], timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess:
+    """Run the real command line, `python -m optimizer ARGS`, from the repo root."""
+    return subprocess.run([sys.executable, "-m", "optimizer", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def run_plan_in_process(campaign_dir: Path, out_dir: Path, budget: float | None = None,
+                        delays: dict[str, int] | None = None) -> tuple[int, str]:
+    """`optimizer.__main__.main(["plan", ...])` in this process; returns (exit code, output).
+
+    Much faster than a subprocess (no interpreter / Pyomo import per run), for the
+    property tests. A SystemExit raised instead of returned is turned into its code.
+    """
+    from optimizer.__main__ import main  # imported lazily: the engine may not exist yet
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        try:
+            code = main(plan_args(campaign_dir, out_dir, budget, delays))
+        except SystemExit as exc:  # argparse errors, sys.exit(...) in main
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return (0 if code is None else int(code)), buf.getvalue()
+
+
+# --------------------------------------------------------------------------
+# Writing small campaigns (newsvendor and property tests)
+# --------------------------------------------------------------------------
+
+SKU_COLUMNS = ["sku", "supplier", "unit_cost", "price", "weight_kg", "volume_m3",
+               "case_pack", "moq", "production_days", "duty_rate", "salvage_value",
+               "return_rate"]
+LANE_COLUMNS = ["warehouse", "mode", "transit_days", "cost_per_kg", "cost_per_m3",
+                "volumetric_kg_per_m3", "shipment_cost", "shipment_m3", "capacity_m3"]
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, date):
+        return v.isoformat()       # a bare TOML local date
+    return json.dumps(str(v))
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    def cell(v):
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return repr(v)
+        return str(v)
+    lines = [",".join(columns)]
+    lines += [",".join(cell(r.get(c)) for c in columns) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_campaign(directory: Path, config: dict, skus: list[dict], warehouses: list[dict],
+                   lanes: list[dict], demand: list[dict], suppliers: list[dict] | None = None,
+                   inventory: list[dict] | None = None) -> Path:
+    """Write a campaign folder (SPEC §1). Rows are dicts; None / missing cells are empty.
+
+    Optional SKU columns (e.g. stockout_penalty) are written when any row has them.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    toml = "\n".join(f"{k} = {_toml_value(v)}" for k, v in config.items()
+                     if v is not None and not isinstance(v, dict))
+    for table, body in config.items():
+        if isinstance(body, dict):
+            toml += f"\n\n[{table}]\n" + "\n".join(f"{k} = {_toml_value(v)}"
+                                                   for k, v in body.items())
+    (directory / "campaign.toml").write_text(toml + "\n", encoding="utf-8")
+    extra = [c for c in ("stockout_penalty", "category", "name")
+             if any(c in r for r in skus)]
+    _write_csv(directory / "skus.csv", SKU_COLUMNS + extra, skus)
+    _write_csv(directory / "warehouses.csv", ["warehouse", "market", "capacity_m3", "cutoff"],
+               warehouses)
+    _write_csv(directory / "lanes.csv", LANE_COLUMNS, lanes)
+    _write_csv(directory / "demand.csv", ["sku", "warehouse", "mean", "sd"], demand)
+    if suppliers is not None:
+        _write_csv(directory / "suppliers.csv",
+                   ["supplier", "min_order_value", "capacity_units"], suppliers)
+    if inventory is not None:
+        _write_csv(directory / "inventory.csv",
+                   ["sku", "warehouse", "on_hand", "in_transit", "in_transit_eta"], inventory)
+    return directory
+
+
+# --------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_conformance() -> Path:
+    if not SHARED_CONFORMANCE.is_dir():
+        pytest.skip(f"no conformance cases at {SHARED_CONFORMANCE}")
+    return SHARED_CONFORMANCE

@@ -1,0 +1,107 @@
+"""Layer 1: the shared conformance campaigns, through the real command line.
+
+Each folder of ../shared/conformance is planned with
+`python -m optimizer plan CASE --out DIR` in a subprocess; the exit code must be
+expected.json's, a feasible plan must pass the independent checker and reach
+expected_profit × (1 − tolerance_rel), and an infeasible service target must
+write nothing and explain itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from checker import check_plan
+from conftest import conformance_cases, load_expected, plan_args, run_cli
+
+CASES = conformance_cases()
+OUTPUT_FILES = ("plan.csv", "shipments.csv", "sku_summary.csv", "summary.json")
+
+
+def _output(proc) -> str:
+    return f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+
+
+@pytest.mark.parametrize("case_dir", CASES, ids=lambda p: p.name)
+def test_conformance_case(case_dir, tmp_path):
+    exp = load_expected(case_dir)
+    out = tmp_path / "run"
+    proc = run_cli(plan_args(case_dir, out))
+    assert proc.returncode == exp["exit_code"], (
+        f"{case_dir.name}: exit {proc.returncode}, expected {exp['exit_code']} "
+        f"({exp['what_it_checks']})\n{_output(proc)}")
+    assert "Traceback" not in proc.stderr, _output(proc)
+
+    if exp["exit_code"] == 0:
+        rep = check_plan(case_dir, out)
+        rep.assert_valid()   # every SPEC §2 rule, plus summary.json profit/spend = exact
+        floor = exp["expected_profit"] * (1 - exp["tolerance_rel"])
+        assert rep.exact_profit >= floor - 1e-9, (
+            f"{case_dir.name}: exact profit {rep.exact_profit:.4f} < {floor:.4f} "
+            f"(optimum {exp['expected_profit']}, one optimal plan {exp['units']}; "
+            f"got {rep.units})")
+        return
+
+    # Nothing half-done: the run folder is absent or holds none of the plan files.
+    written = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    assert not [f for f in OUTPUT_FILES if f in written], (
+        f"{case_dir.name}: exit {proc.returncode} but wrote {written}")
+    message = proc.stdout + proc.stderr
+    assert message.strip(), "a failing run must explain itself"
+    if exp["exit_code"] == 3 and case_dir.name.startswith("c08"):
+        # min_fill_rate cannot be met for A at FBA2: no lane reaches it before its cutoff.
+        assert "FBA2" in message, _output(proc)
+        assert "cutoff" in message.lower(), _output(proc)
+
+
+def test_plan_refuses_non_empty_out_dir(tmp_path, shared_conformance):
+    case_dir = shared_conformance / "c01_deterministic"
+    out = tmp_path / "earlier_run"
+    out.mkdir()
+    before = {"plan.csv": "sku,warehouse\nkeep,me\n", "notes.txt": "an earlier run\n"}
+    for name, text in before.items():
+        (out / name).write_text(text)
+    proc = run_cli(plan_args(case_dir, out))
+    assert proc.returncode != 0, f"plan overwrote a non-empty folder\n{_output(proc)}"
+    assert "Traceback" not in proc.stderr, _output(proc)
+    after = {p.name: p.read_text() for p in out.iterdir()}
+    assert after == before, "the existing run folder was modified"
+
+
+def test_plan_into_existing_empty_out_dir(tmp_path, shared_conformance):
+    case_dir = shared_conformance / "c01_deterministic"
+    out = tmp_path / "empty"
+    out.mkdir()
+    proc = run_cli(plan_args(case_dir, out))
+    assert proc.returncode == 0, _output(proc)
+    check_plan(case_dir, out).assert_valid()
+
+
+def test_budget_override_on_cli(tmp_path, shared_conformance):
+    case_dir = shared_conformance / "c03_budget"          # binding budget 9000 in the toml
+    out = tmp_path / "run"
+    proc = run_cli(plan_args(case_dir, out, budget=5000.0))
+    assert proc.returncode == 0, _output(proc)
+    rep = check_plan(case_dir, out, budget=5000.0)
+    rep.assert_valid()
+    assert rep.spend <= 5000.0 + 1e-6
+    assert rep.spend >= 5000.0 - 50, f"a binding budget of 5000 left {5000 - rep.spend} unspent"
+
+
+def test_delay_override_on_cli(tmp_path, shared_conformance):
+    # c05: air is the only lane making the cutoff (9-01 + 20 + 9 + 5 = 10-05 <= 10-20);
+    # 15 more days of air transit leave no usable lane, so nothing can be ordered.
+    case_dir = shared_conformance / "c05_deadline"
+    out = tmp_path / "run"
+    proc = run_cli(plan_args(case_dir, out, delays={"air": 16}))
+    assert proc.returncode == 0, _output(proc)
+    rep = check_plan(case_dir, out, delays={"air": 16})
+    rep.assert_valid()
+    assert rep.units == {}, f"ordered on a lane the delay closed: {rep.units}"
+    # a delay on another mode (sea, already too slow) changes nothing
+    out2 = tmp_path / "run2"
+    proc = run_cli(plan_args(case_dir, out2, delays={"sea": 30}))
+    assert proc.returncode == 0, _output(proc)
+    rep2 = check_plan(case_dir, out2, delays={"sea": 30})
+    rep2.assert_valid()
+    assert rep2.exact_profit >= load_expected(case_dir)["expected_profit"] * (1 - 1e-3)

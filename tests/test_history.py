@@ -1,0 +1,70 @@
+"""reports/history.sqlite: one row per run, checksums of inputs, concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import shutil
+import sqlite3
+
+
+from conftest import REPO
+from optimizer.reporting.history import input_checksum, read_history, record_run
+
+TINY = REPO / "data" / "tiny"
+
+
+def _row(db, i=0, **kw):
+    values = dict(campaign="Tiny demo", run_id=f"run{i}", parameters={"budget": None, "delays": {}},
+                  input_sha256="0" * 64, status="optimal", run_dir=f"/tmp/run{i}",
+                  expected_profit=100.0 + i, spend=50.0, build_seconds=0.1, solve_seconds=0.2)
+    values.update(kw)
+    return record_run(db, **values)
+
+
+def test_input_checksum_covers_names_and_bytes(tmp_path):
+    a = tmp_path / "a"
+    shutil.copytree(TINY, a)
+    base = input_checksum(a)
+    assert base == input_checksum(TINY) and len(base) == 64
+    (a / "demand.csv").write_text((a / "demand.csv").read_text().replace("56.2", "56.3"))
+    assert input_checksum(a) != base
+    b = tmp_path / "b"
+    shutil.copytree(TINY, b)
+    (b / "lanes.csv").rename(b / "lanes_old.csv")
+    assert input_checksum(b) != base
+
+
+def test_record_and_read(tmp_path):
+    db = tmp_path / "reports" / "history.sqlite"
+    _row(db, 1)
+    _row(db, 2, status="failed", expected_profit=None, spend=None, message="RuntimeError: x")
+    h = read_history(db)
+    assert list(h["run_id"]) == ["run1", "run2"]
+    assert list(h["status"]) == ["optimal", "failed"]
+    assert h.loc[0, "expected_profit"] == 101.0 and h.loc[1, "message"] == "RuntimeError: x"
+    assert read_history(db, campaign="other").empty
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _writer(db, who, n, barrier):
+    barrier.wait()  # both processes start inserting at the same moment
+    for i in range(n):
+        _row(db, i, campaign=f"writer{who}", run_id=f"{who}-{i}")
+
+
+def test_two_processes_write_at_the_same_time(tmp_path):
+    db = tmp_path / "history.sqlite"
+    n = 25
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_writer, args=(db, who, n, barrier)) for who in (1, 2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    h = read_history(db)
+    assert len(h) == 2 * n
+    assert h.groupby("campaign").size().to_dict() == {"writer1": n, "writer2": n}
+    assert h["run_id"].is_unique

@@ -1,0 +1,260 @@
+"""The report layer: `python -m optimizer report` end to end, and the report tables.
+
+End-to-end runs use data/tiny with a short time limit; the table tests plan the
+tiny campaign once in process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sqlite3
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pandas as pd
+import pytest
+
+from conftest import REPO, run_cli
+from optimizer import report
+from optimizer.__main__ import main
+from optimizer.campaign import load_campaign
+from optimizer.instance import Overrides, build_instance
+from optimizer.reporting.runner import new_run_dir
+
+TINY = REPO / "data" / "tiny"
+KPI_NAMES = ["Expected profit", "Spend", "Budget used", "Expected fill rate",
+             "Expected sell-through", "Expected leftover units", "Expected leftover value",
+             "Average stockout probability"]
+
+
+# ---------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def cli_report(tmp_path_factory):
+    """The real command line, run by this interpreter (the venv's python)."""
+    root = tmp_path_factory.mktemp("reports")
+    proc = run_cli(["report", str(TINY), "--time-limit", "20", "--budget", "29000",
+                    "--delay", "air=1", "--reports-dir", str(root)], timeout=300)
+    return proc, root
+
+
+def test_report_command_writes_html_notebook_plan_files(cli_report):
+    proc, root = cli_report
+    assert proc.returncode == 0, proc.stderr
+    html_path = Path(proc.stdout.strip().splitlines()[-1])
+    assert html_path.name == "report.html" and html_path.is_file()
+    run_dir = html_path.parent
+    assert run_dir.parent == root / "tiny-demo"
+    for name in ("campaign_plan.ipynb", "plan.csv", "shipments.csv", "sku_summary.csv",
+                 "summary.json", "purchase_orders.xlsx"):
+        assert (run_dir / name).is_file(), name
+    assert not (run_dir / ".plan").exists()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["overrides"] == {"budget": 29000.0, "delays": {"air": 1}}
+    nb = nbformat.read(run_dir / "campaign_plan.ipynb", as_version=4)
+    assert "parameters" in nb.cells[0].metadata["tags"]
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def test_report_html_has_kpis_tables_and_offline_charts(cli_report):
+    proc, _ = cli_report
+    page = Path(proc.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
+    for kpi in KPI_NAMES:
+        assert kpi in page, kpi
+    for heading in ("Purchase orders", "Shipping plan", "Allocation by warehouse and mode",
+                    "Timeline", "SKUs no lane can bring in time", "Against the rule of thumb"):
+        assert heading in page, heading
+    assert page.count('class="dataframe report-table"') >= 8
+    assert "BEA-00006" in page and "order_by" in page and "ship_by" in page
+    assert page.count("Plotly.newPlot(") == 3
+    assert page.count("window.Plotly = Plotly") == 1  # plotly.js inlined exactly once
+    assert "cdn.plot.ly/plotly" not in page and "require.min.js" not in page
+    assert "from optimizer import report" not in page  # code hidden
+
+
+def test_report_workbook_and_history(cli_report):
+    proc, root = cli_report
+    run_dir = Path(proc.stdout.strip().splitlines()[-1]).parent
+    wb = openpyxl.load_workbook(run_dir / "purchase_orders.xlsx")
+    plan = pd.read_csv(run_dir / "plan.csv")
+    suppliers = set(pd.read_csv(TINY / "skus.csv").set_index("sku").loc[plan["sku"], "supplier"])
+    assert set(wb.sheetnames) == suppliers | {"Shipping plan"}
+    ws = wb[sorted(suppliers)[0]]
+    header = [c.value for c in ws[1]]
+    assert {"sku", "units", "order_by", "po_value"} <= set(header)
+    with sqlite3.connect(root / "history.sqlite") as con:
+        rows = con.execute("SELECT campaign, run_id, parameters, input_sha256, status, "
+                           "expected_profit, spend, build_seconds, solve_seconds, run_dir "
+                           "FROM runs").fetchall()
+    assert len(rows) == 1
+    campaign, run_id, params, sha, status, profit, spend, build_s, solve_s, folder = rows[0]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert campaign == "Tiny demo" and run_id == run_dir.name and Path(folder) == run_dir
+    assert json.loads(params)["budget"] == 29000.0 and json.loads(params)["delays"] == {"air": 1}
+    assert len(sha) == 64 and status == summary["status"]
+    assert profit == pytest.approx(summary["expected_profit"])
+    assert spend == pytest.approx(summary["spend"]) and build_s >= 0 and solve_s >= 0
+
+
+def _failing_notebook(path: Path) -> Path:
+    nb = nbformat.read(REPO / "notebooks" / "campaign_plan.ipynb", as_version=4)
+    nb.cells = [nb.cells[0], nbformat.v4.new_code_cell('raise RuntimeError("boom in the notebook")')]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_notebook_failure_keeps_error_notebook_and_exits_1(tmp_path, capsys):
+    root = tmp_path / "reports"
+    code = main(["report", str(TINY), "--reports-dir", str(root),
+                 "--notebook", str(_failing_notebook(tmp_path / "bad.ipynb"))])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and "boom in the notebook" in err
+    (run_dir,) = (root / "tiny-demo").iterdir()
+    executed = run_dir / "campaign_plan.ipynb"
+    assert executed.is_file() and str(executed) in err
+    nb = nbformat.read(executed, as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in nb.cells if c.cell_type == "code"
+               for o in c.get("outputs", []))
+    assert not (run_dir / "report.html").exists()
+    with sqlite3.connect(root / "history.sqlite") as con:
+        assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+
+
+def test_bad_campaign_exits_2_before_any_notebook(tmp_path, capsys):
+    bad = tmp_path / "campaign"
+    shutil.copytree(TINY, bad)
+    (bad / "skus.csv").write_text((bad / "skus.csv").read_text().replace("2.67", "-2.67"))
+    root = tmp_path / "reports"
+    assert main(["report", str(bad), "--reports-dir", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "skus.csv" in err and "unit_cost" in err and "Traceback" not in err
+    assert not root.exists()
+    assert main(["report", str(TINY), "--delay", "boat=3", "--reports-dir", str(root)]) == 2
+    assert not root.exists()
+
+
+def test_run_folders_never_collide(tmp_path):
+    dirs = {new_run_dir("Tiny demo", tmp_path) for _ in range(20)}
+    assert len(dirs) == 20 and all(d.is_dir() and d.parent == tmp_path / "tiny-demo" for d in dirs)
+
+
+# ---------------------------------------------------------------- tables
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    return report.plan_into(TINY, tmp_path_factory.mktemp("run") / "r", time_limit_s=20)
+
+
+def test_plan_into_puts_plan_files_in_run_dir(tiny_run):
+    names = {p.name for p in tiny_run.out_dir.iterdir()}
+    assert {"plan.csv", "shipments.csv", "sku_summary.csv", "summary.json"} <= names
+    assert ".plan" not in names
+
+
+def test_headline_kpis_match_summary(tiny_run):
+    k = report.headline_kpis(tiny_run.instance, tiny_run.evaluation).set_index("KPI")["value"]
+    s = tiny_run.summary
+    assert k["Expected profit"] == pytest.approx(s["expected_profit"])
+    assert k["Spend"] == pytest.approx(s["spend"])
+    assert k["Expected fill rate"] == pytest.approx(s["expected_fill_rate"], abs=1e-6)
+    assert k["Expected leftover units"] == pytest.approx(s["expected_leftover_units"], abs=1e-3)
+    assert k["Expected leftover value (at cost incl. duty)"] == pytest.approx(s["expected_leftover_cost"], abs=1e-3)
+    pairs = tiny_run.evaluation.pairs
+    assert k["Expected sell-through"] == pytest.approx(
+        pairs["expected_sales"].sum() / pairs["available"].sum())
+    assert 0 <= k["Average stockout probability"] <= 1
+
+
+def test_purchase_orders_and_shipping_plan(tiny_run):
+    inst, ev = tiny_run.instance, tiny_run.evaluation
+    po = report.purchase_orders(inst, ev)
+    assert po["units"].sum() == ev.lines["units"].sum()
+    assert (po["po_value"] == po["units"] * po["unit_cost"]).all()
+    sup = report.supplier_summary(inst, ev)
+    assert sup["po_value"].sum() == pytest.approx(po["po_value"].sum())
+    assert (sup["po_value"] >= sup["min_order_value"] - 1e-6).all()
+    ship = report.shipping_plan(inst, ev)
+    assert ship["units"].sum() == ev.lines["units"].sum()
+    assert ship["shipment_cost"].sum() == pytest.approx(ev.shipment_spend)
+    assert (ship["ship_by"] <= ship["cutoff"]).all()
+    t = report.timeline(inst, ev)
+    assert (t["order_by"] <= t["ship_by"]).all() and (t["ship_by"] <= t["cutoff"]).all()
+
+
+def test_figures_are_plotly(tiny_run):
+    inst, ev = tiny_run.instance, tiny_run.evaluation
+    for fig in (report.allocation_by_warehouse_figure(ev), report.allocation_by_mode_figure(ev),
+                report.timeline_figure(inst, ev)):
+        assert fig.data and "<div" in fig.to_html(full_html=False, include_plotlyjs=False)
+
+
+def test_rule_of_thumb_plan_fits_budget_packs_and_moq(tiny_run):
+    inst = tiny_run.instance
+    units = report.rule_of_thumb_units(inst)
+    assert units.index.equals(inst.routes.index) and (units >= 0).all()
+    used = units[units > 0]
+    assert len(used)
+    packs = inst.routes.loc[used.index, "case_pack"]
+    assert (used % packs == 0).all()
+    per_sku = used.groupby(level="sku").sum()
+    assert (per_sku >= inst.skus.loc[per_sku.index, "moq"]).all()
+    # one lane per (sku, warehouse), the cheapest on-time one
+    for (s, w, m) in used.index:
+        assert inst.routes.loc[(s, w), "landed_cost"].idxmin() == m
+    rot = report.rule_of_thumb(inst)
+    assert rot.spend <= inst.budget + 1e-6
+    cmp = report.compare_with_rule_of_thumb(inst, tiny_run.evaluation, rot).set_index("KPI")
+    assert list(cmp.columns) == ["optimised", "rule of thumb", "difference"]
+    # the optimiser is at least as good as the rule of thumb on the exact objective
+    # whenever the rule-of-thumb plan keeps every rule
+    if report.rule_breaches(inst, rot).empty:
+        assert tiny_run.evaluation.expected_profit >= rot.expected_profit - 1e-6
+
+
+def test_rule_of_thumb_is_the_newsvendor_quantity_when_money_is_plenty():
+    inst = build_instance(load_campaign(TINY), Overrides(budget=1e9))
+    units = report.rule_of_thumb_units(inst).groupby(level=["sku", "warehouse"]).sum()
+    p = inst.pairs
+    for (s, w), u in units[units > 0].items():
+        need = max(0.0, p.at[(s, w), "mean"] + 1.65 * p.at[(s, w), "sd"] - p.at[(s, w), "existing"])
+        pack = inst.skus.at[s, "case_pack"]
+        if units.loc[s].sum() > inst.skus.at[s, "moq"] + pack:  # not topped up to the MOQ
+            assert u == math.ceil(need / pack - 1e-9) * pack
+
+
+def test_unreachable_lists_pairs_no_lane_brings_in_time():
+    campaign = load_campaign(TINY)
+    assert report.unreachable(build_instance(campaign)).empty
+    late = build_instance(campaign, Overrides(delays={"sea_lcl": 60, "rail": 60, "air": 60}))
+    u = report.unreachable(late)
+    with_demand = set(map(tuple, campaign.demand[["sku", "warehouse"]].to_numpy()))
+    assert set(zip(u["sku"], u["warehouse"])) == with_demand
+    assert (u["days_short"] > 0).all() and u["fastest_mode"].eq("air").all()
+
+
+def test_kernel_is_this_interpreter_whatever_jupyter_has_registered(tmp_path, monkeypatch):
+    """A `python3` kernel spec registered elsewhere (here: a broken one) is never used."""
+    import sys
+
+    from optimizer.reporting.runner import run_report
+
+    bogus = tmp_path / "jupyter" / "kernels" / "python3"
+    bogus.mkdir(parents=True)
+    (bogus / "kernel.json").write_text(json.dumps(
+        {"argv": ["/nonexistent/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+         "display_name": "broken", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    nb = nbformat.read(REPO / "notebooks" / "campaign_plan.ipynb", as_version=4)
+    nb.cells = [nb.cells[0], nbformat.v4.new_code_cell(
+        'import pathlib, sys\npathlib.Path(run_dir, "exe.txt").write_text(sys.executable)')]
+    nbformat.write(nb, tmp_path / "exe.ipynb")
+    result = run_report(load_campaign(TINY), reports_root=tmp_path / "reports",
+                        notebook=tmp_path / "exe.ipynb")
+    assert (result.run_dir / "exe.txt").read_text() == sys.executable
+    assert result.html.is_file()
