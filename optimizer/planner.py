@@ -74,6 +74,8 @@ def plan_campaign(campaign: Campaign | str | Path, overrides: Overrides | None =
                           f"{time_limit:g}s; raise [solver] time_limit_s or simplify the campaign")
 
     evaluation = evaluate_plan(inst, outcome.route_units)
+    if outcome.bound is None and inst.routes.empty:
+        outcome.bound = evaluation.expected_profit  # nothing could be ordered: proven
     status = _status(outcome, evaluation, mip_gap)
     nothing = evaluate_plan(inst, None).expected_profit
     if status != "optimal" and evaluation.lines.empty and (outcome.bound or 0) > nothing + 1e-6:
@@ -81,10 +83,10 @@ def plan_campaign(campaign: Campaign | str | Path, overrides: Overrides | None =
             f"the solver stopped ({outcome.termination}) with only the empty plan "
             f"(profit {nothing:,.2f}) while better plans may exist (bound {outcome.bound:,.2f}); "
             "this is not a plan: raise [solver] time_limit_s")
-    h = solver.solver._solver_model
+    n_variables, n_constraints = solver.model_size()
     summary = summarize(
         inst, evaluation, status=status, bound=outcome.bound, build_seconds=build_seconds,
-        solve_seconds=outcome.solve_seconds, n_variables=h.getNumCol(), n_constraints=h.getNumRow(),
+        solve_seconds=outcome.solve_seconds, n_variables=n_variables, n_constraints=n_constraints,
         extra={"termination": outcome.termination, "mip_gap_target": mip_gap,
                "time_limit_s": time_limit, "lp_rounds": outcome.lp_rounds,
                "mip_rounds": outcome.mip_rounds, "sales_chords": outcome.chords,
