@@ -223,8 +223,11 @@ class PlanSolver:
                 res.solution_loader.load_vars()
                 stock, sales, exact = self._chord_gaps()
                 self._remember_solution(sales, exact)
+                over = (sales - exact) * self._sales_coef
+                out.chords += self._add_chords_at(stock, over > 1e-9)
                 self._say(out, f"restricted start ({len(closed)} flags/lanes closed): plan "
-                               f"{res.incumbent_objective:,.2f}, {time.perf_counter() - start:.1f}s")
+                               f"{res.incumbent_objective - over.sum():,.2f}, "
+                               f"{time.perf_counter() - start:.1f}s")
         self.solver.update()
 
     def _mip_rounds(self, out: SolveOutcome, start: float) -> None:
