@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from optimizer.campaign import load_campaign
-from optimizer.instance import build_instance
+from optimizer.instance import Overrides, build_instance
 from optimizer.model import build_model
 from optimizer.results import evaluate_plan
 from optimizer.solve import PlanSolver
@@ -34,7 +34,8 @@ TIME_LIMITS = {300: 10.0, 1000: 60.0, 5000: 120.0}
 
 def one_run(campaign, time_limit: float, gap: float) -> dict:
     t0 = time.perf_counter()
-    inst = build_instance(campaign)
+    # Valid route bounds for the +10 % what-if re-solve below.
+    inst = build_instance(campaign, Overrides(max_budget=campaign.config.budget * 1.1))
     model = build_model(inst)
     build = time.perf_counter() - t0
     solver = PlanSolver(model, inst, mip_gap=gap, time_limit_s=time_limit, progress=lambda _: None)

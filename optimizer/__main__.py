@@ -3,6 +3,8 @@
     python -m optimizer validate CAMPAIGN_DIR
     python -m optimizer plan CAMPAIGN_DIR [--out OUT_DIR] [--budget X] [--delay MODE=DAYS ...]
     python -m optimizer report CAMPAIGN_DIR [--budget X] [--delay MODE=DAYS ...] [--time-limit S]
+    python -m optimizer frontier CAMPAIGN_DIR (--budgets X [X ...] | --steps N) [--delay ...] [--time-limit S]
+    python -m optimizer diff RUN_A RUN_B
 
 Exit codes: 0 success; 2 invalid input (file, row and column named, no
 traceback); 3 infeasible service target (explained); 1 anything else.
@@ -54,6 +56,24 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
                    help="root of reports/<campaign>/<run-id>/ and history.sqlite (default: reports)")
     r.add_argument("--notebook", type=Path, help=argparse.SUPPRESS)  # tests: another notebook
+
+    f = sub.add_parser("frontier", help="expected profit against budget, from one persistent model")
+    f.add_argument("campaign", type=Path)
+    which = f.add_mutually_exclusive_group(required=True)
+    which.add_argument("--budgets", type=float, nargs="+", metavar="X", help="budgets to solve")
+    which.add_argument("--steps", type=int, metavar="N",
+                       help="N budgets from 20 %% to 150 %% of the campaign budget")
+    f.add_argument("--delay", action="append", metavar="MODE=DAYS",
+                   help="extra transit days for every lane of MODE (repeatable; negative = faster)")
+    f.add_argument("--time-limit", type=float, dest="time_limit",
+                   help="solver time limit per budget, seconds")
+    f.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
+                   help="frontier.csv goes to a new reports/<campaign>/<run-id>/ (default: reports)")
+    f.set_defaults(budget=None)
+
+    d = sub.add_parser("diff", help="what changed between two run folders (plan, cost, cutoffs)")
+    d.add_argument("run_a", type=Path, help="the earlier run folder")
+    d.add_argument("run_b", type=Path, help="the new run folder")
     return p
 
 
@@ -132,7 +152,46 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report}
+def cmd_frontier(args) -> int:
+    import pandas as pd
+
+    from .campaign import load_campaign
+    from .frontier import budget_frontier, budget_steps, write_frontier
+    from .reporting.runner import new_run_dir
+
+    campaign = load_campaign(args.campaign)
+    overrides = _overrides(args, campaign)
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("--steps must be ≥ 1")
+    if args.budgets is not None and min(args.budgets) <= 0:
+        raise UsageError("--budgets must all be > 0")
+    budgets = args.budgets or budget_steps(campaign.config.budget, args.steps)
+    table = budget_frontier(campaign, budgets, overrides, time_limit_s=args.time_limit,
+                            progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+    out = write_frontier(table, new_run_dir(campaign.config.name, args.reports_dir), meta={
+        "campaign": campaign.config.name, "campaign_dir": str(campaign.root),
+        "budgets": sorted(set(budgets)), "delays": dict(overrides.delays),
+        "time_limit_s": args.time_limit})
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
+    print(out)
+    return EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    from .diff import diff_runs, format_diff
+
+    try:
+        diff = diff_runs(args.run_a, args.run_b)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    print(format_diff(diff))
+    return EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report,
+            "frontier": cmd_frontier, "diff": cmd_diff}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,12 +15,13 @@ Checks run from the cheapest to the most expensive:
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from .instance import Instance
+from .instance import Instance, build_instance
 
 
 class ServiceInfeasible(Exception):
@@ -104,11 +105,26 @@ def _capacity_shortfalls(inst: Instance, short) -> list[str]:
     return reasons
 
 
+def _spend_ceiling(inst: Instance) -> float:
+    """More than any plan meeting the targets needs: every short pair's gap and every
+    MOQ bought at the SKU's dearest landed cost, plus all shipment fees, twice over."""
+    dearest = inst.routes.groupby(level="sku")["landed_cost"].max()
+    short = short_pairs(inst)
+    gap = (short["service_stock"] - short["existing"] + short["case_pack"]).groupby(level="sku").sum()
+    units = gap.add(inst.skus["moq"] + inst.skus["case_pack"], fill_value=0)
+    cost = float((units * dearest).dropna().sum())
+    fees = float(inst.lanes["shipment_cost"].sum()) * (1 + len(inst.skus))
+    return 2 * (cost + fees) + inst.budget
+
+
 def explain_infeasible_plan(inst: Instance, time_limit_s: float, threads: int | None) -> ServiceInfeasible:
     """The plan model had no solution: find the smallest budget meeting the targets."""
     from .model import build_model
 
     beta = inst.min_fill_rate if inst.min_fill_rate is not None else 0.0
+    # The plan's route bounds assumed its budget; the diagnosis lifts the budget,
+    # so it needs bounds valid for any spend that could meet the targets.
+    inst = build_instance(inst.campaign, replace(inst.overrides, max_budget=_spend_ceiling(inst)))
     m = build_model(inst, objective="spend")
     res = Highs().solve(m, time_limit=time_limit_s, threads=threads, load_solutions=False,
                         raise_exception_on_nonoptimal_result=False,

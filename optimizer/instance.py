@@ -38,9 +38,12 @@ class Overrides:
     """What-if settings recorded with a run; the campaign files are never edited.
 
     ``delays`` maps a transport mode to extra transit days (negative = faster).
+    ``max_budget`` is the largest budget a persistent re-solve of this instance may
+    be given (a finance sweep): per-route unit bounds derived from the budget use it.
     """
 
     budget: float | None = None
+    max_budget: float | None = None
     delays: Mapping[str, int] = field(default_factory=dict)
     min_fill_rate: float | None = None
     time_limit_s: float | None = None
@@ -52,6 +55,7 @@ class Instance:
     campaign: Campaign
     overrides: Overrides
     budget: float
+    bound_budget: float  # the budget the per-route unit bounds are valid up to
     buffer_days: int
     min_fill_rate: float | None
     max_sku_budget_share: float | None
@@ -77,6 +81,7 @@ def build_instance(campaign: Campaign, overrides: Overrides | None = None) -> In
     overrides = overrides or Overrides()
     cfg = campaign.config
     budget = float(overrides.budget if overrides.budget is not None else cfg.budget)
+    bound_budget = max(budget, float(overrides.max_budget or 0.0))
     fill_rate = (
         overrides.min_fill_rate if overrides.min_fill_rate is not None else cfg.min_fill_rate
     )
@@ -91,12 +96,13 @@ def build_instance(campaign: Campaign, overrides: Overrides | None = None) -> In
     pairs = _pair_table(campaign, skus, routes, warehouses, fill_rate)
     _add_economic_stock_limit(pairs, skus, routes)
     routes["max_units"] = _route_unit_bounds(
-        routes, pairs, skus, suppliers, warehouses, lanes, budget, cfg.max_sku_budget_share
+        routes, pairs, skus, suppliers, warehouses, lanes, bound_budget, cfg.max_sku_budget_share
     )
     return Instance(
         campaign=campaign,
         overrides=overrides,
         budget=budget,
+        bound_budget=bound_budget,
         buffer_days=cfg.buffer_days,
         min_fill_rate=fill_rate,
         max_sku_budget_share=cfg.max_sku_budget_share,
@@ -207,7 +213,7 @@ def _service_stock(pairs: pd.DataFrame, beta: float) -> np.ndarray:
     mu = pairs["mean"].to_numpy(float)
     sd = pairs["sd"].to_numpy(float)
     target = beta * pairs["expected_demand"].to_numpy(float)
-    tol = 1e-9 * np.maximum(1.0, target)
+    tol = 1e-12 * np.maximum(1.0, target)
 
     def meets(k):
         return expected_sales(E + cp * k, mu, sd) >= target - tol
@@ -223,6 +229,9 @@ def _service_stock(pairs: pd.DataFrame, beta: float) -> np.ndarray:
         hi = np.where(ok & ~done, mid, hi)
         lo = np.where(~ok & ~done, mid, lo)
         done = done | (hi - lo <= 1)
+    # ES(A) < E[D] for every finite A when sd > 0: β = 1 is never met (floating
+    # point would otherwise accept a stock ~12 sd above the mean).
+    reachable &= (beta < 1.0) | (sd == 0)
     return np.where(reachable, E + cp * hi, np.inf)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .diff import diff_runs, write_coverage
 from .instance import Instance, Overrides
 from .results import PlanEvaluation, evaluate_plan
 
@@ -61,8 +62,29 @@ def plan_into(campaign_dir, run_dir, *, budget: float | None = None,
             raise FileExistsError(f"{target} already exists; a run never overwrites another")
         os.replace(f, target)
     shutil.rmtree(staging, ignore_errors=True)
+    write_coverage(run.instance, run_dir)  # lets a later run's diff name newly late pairs
     run.out_dir = run_dir
     return run
+
+
+def changes_since(previous_run_dir, run_dir) -> dict | None:
+    """:func:`optimizer.diff.diff_runs` from ``previous_run_dir`` (None: no earlier run)."""
+    if previous_run_dir is None:
+        return None
+    return diff_runs(previous_run_dir, run_dir)
+
+
+def show_changes(changes: dict | None, previous_run_dir=None) -> None:
+    """The diff tables, titled, or a note that there is no earlier run to compare with."""
+    if changes is None:
+        show_html("<p><em>No earlier successful run of this campaign in the history.</em></p>")
+        return
+    show_html(f"<p>Compared with run <code>{html.escape(Path(previous_run_dir).name)}</code>.</p>")
+    show_table(changes["totals"].fillna(""), "Totals")
+    show_table(changes["moved"], "Lines that switched mode or warehouse")
+    show_table(changes["quantities"], "Quantity changes per SKU × warehouse × mode")
+    show_table(changes["newly_late"], "SKU × warehouse with demand that newly miss the cutoff")
+    show_table(changes["lost_routes"], "Routes that made the cutoff before and miss it now")
 
 
 # ---------------------------------------------------------------- KPIs
@@ -449,7 +471,8 @@ __all__ = [
     "shipping_plan", "allocation", "allocation_by_warehouse_figure", "allocation_by_mode_figure",
     "timeline", "timeline_figure", "unreachable", "rule_of_thumb_units", "rule_of_thumb",
     "rule_breaches", "compare_with_rule_of_thumb", "title_html", "table_html", "figure_html",
-    "show_table", "show_figure", "show_html", "kpi_table", "run_files",
+    "show_table", "show_figure", "show_html", "kpi_table", "run_files", "changes_since",
+    "show_changes",
 ]
 
 

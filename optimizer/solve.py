@@ -109,6 +109,14 @@ class PlanSolver:
 
     # ---------------------------------------------------------------- what-ifs
     def set_budget(self, budget: float) -> None:
+        """Change the budget for the next ``solve`` (no rebuild).
+
+        Per-route unit bounds were derived for budgets up to ``inst.bound_budget``;
+        a larger budget needs an instance built with ``Overrides(max_budget=...)``.
+        """
+        if budget > self.inst.bound_budget * (1 + 1e-12):
+            raise ValueError(f"budget {budget:,.2f} exceeds {self.inst.bound_budget:,.2f}, the largest "
+                             "this model was built for: build with Overrides(max_budget=...)")
         self.model.budget.set_value(float(budget))
 
     # ------------------------------------------------------------------ solve

@@ -118,6 +118,30 @@ def read_history(db_path: str | Path, campaign: str | None = None):
         con.close()
 
 
+def previous_run(db_path: str | Path, campaign: str, before_run_id: str | None = None) -> Path | None:
+    """Folder of the latest earlier successful run of ``campaign`` (None if there is none).
+
+    Successful = solver status ``optimal`` or ``time_limit`` with its summary.json
+    still on disk; ``before_run_id`` excludes that run and later ones (run ids are
+    UTC timestamps, so they sort in time).
+    """
+    if not Path(db_path).is_file():
+        return None
+    con = connect(db_path)
+    try:
+        rows = con.execute(
+            "SELECT run_id, run_dir FROM runs WHERE campaign = ? AND status IN ('optimal', 'time_limit') "
+            "ORDER BY id DESC", (campaign,)).fetchall()
+    finally:
+        con.close()
+    for run_id, run_dir in rows:
+        if before_run_id is not None and run_id >= before_run_id:
+            continue
+        if (Path(run_dir) / "summary.json").is_file():
+            return Path(run_dir)
+    return None
+
+
 def _retry(fn, attempts: int = 5):
     """Run ``fn``, retrying briefly on 'database is locked' beyond the busy timeout."""
     for i in range(attempts):

@@ -9,6 +9,9 @@ validated. One report run is one new folder ``reports/<campaign-slug>/<run-id>/`
 * the run's plan files (plan.csv, shipments.csv, sku_summary.csv, summary.json, …)
   and ``purchase_orders.xlsx``, written by the notebook through the package;
 * ``report.html`` — self-contained (plotly.js inlined once, code hidden).
+* ``coverage.csv`` — which routes meet the cutoff, so a later run can be diffed
+  against this one (:mod:`optimizer.diff`); the report shows the diff against
+  the latest earlier successful run of the same campaign in the history.
 
 Every run, good or failed, adds a row to ``reports/history.sqlite``.
 
@@ -32,7 +35,7 @@ from jupyter_client.manager import AsyncKernelManager
 from ..campaign import Campaign
 from ..instance import Overrides
 from ..planner import default_run_dir
-from .history import HISTORY_NAME, input_checksum, record_run
+from .history import HISTORY_NAME, input_checksum, previous_run, record_run
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding optimizer/
 NOTEBOOK = PACKAGE_ROOT / "notebooks" / "campaign_plan.ipynb"
@@ -98,12 +101,15 @@ def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
     reports_root = Path(reports_root).resolve()
     run_dir = new_run_dir(campaign.config.name, reports_root)
     executed = run_dir / EXECUTED_NAME
+    # The report shows what changed since the last good run of this campaign.
+    previous = previous_run(reports_root / HISTORY_NAME, campaign.config.name, run_dir.name)
     parameters = {
         "campaign_dir": str(Path(campaign.root).resolve()),
         "budget": overrides.budget,
         "delays": dict(overrides.delays),
         "time_limit_s": overrides.time_limit_s,
         "run_dir": str(run_dir),
+        "previous_run_dir": None if previous is None else str(previous),
     }
     history = dict(db_path=reports_root / HISTORY_NAME, campaign=campaign.config.name,
                    run_id=run_dir.name, parameters=parameters,
