@@ -66,7 +66,7 @@ class SolveOutcome:
     termination: str
     has_plan: bool
     route_units: pd.Series | None  # units per usable route (index = inst.routes.index)
-    model_objective: float | None
+    model_objective: float | None  # exact profit of the kept plan (objective − over-estimate)
     bound: float | None  # valid upper bound on the best exact expected profit
     solve_seconds: float
     lp_rounds: int = 0
@@ -230,8 +230,8 @@ class PlanSolver:
             else:
                 res.solution_loader.load_vars()
                 stock, sales, exact = self._chord_gaps()
-                self._remember_solution(sales, exact)
                 over = (sales - exact) * self._sales_coef
+                self._keep_plan(out, res.incumbent_objective - over.sum(), sales, exact)
                 out.chords += self._add_chords_at(stock, over > 1e-9)
                 self._say(out, f"restricted start ({len(closed)} flags/lanes closed): plan "
                                f"{res.incumbent_objective - over.sum():,.2f}, "
@@ -253,25 +253,24 @@ class PlanSolver:
             if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
                 out.status = "infeasible"
                 return
-            feasible = res.incumbent_objective is not None
-            if not feasible:
-                out.status = "no_plan" if tc == TerminationCondition.maxTimeLimit else "error"
+            if res.incumbent_objective is None:
+                if out.has_plan:  # the restricted start's plan stands
+                    out.status = "time_limit"
+                else:
+                    out.status = "no_plan" if tc == TerminationCondition.maxTimeLimit else "error"
                 self._say(out, f"MIP round {out.mip_rounds + 1}: no plan found ({tc.name})")
                 return
             res.solution_loader.load_vars()
             out.mip_rounds += 1
-            out.has_plan = True
-            out.route_units = pd.Series(self._route_units(), index=self.inst.routes.index)
-            out.model_objective = res.incumbent_objective
             out.bound = res.objective_bound
             stock, sales, exact = self._chord_gaps()
             over = (sales - exact) * self._sales_coef
             total_over = float(over.sum())
+            self._keep_plan(out, res.incumbent_objective - total_over, sales, exact)
             self._say(out, f"MIP round {out.mip_rounds}: plan {res.incumbent_objective:,.2f} "
                            f"(exact {res.incumbent_objective - total_over:,.2f}), "
                            f"bound {res.objective_bound:,.2f}, {tc.name}, "
                            f"{time.perf_counter() - start:.1f}s")
-            self._remember_solution(sales, exact)
             optimal = tc == TerminationCondition.convergenceCriteriaSatisfied
             tolerance = CHORD_TOLERANCE_SHARE * self.mip_gap * max(abs(res.incumbent_objective), 1.0)
             if total_over <= tolerance:
@@ -283,6 +282,15 @@ class PlanSolver:
                 out.status = "optimal" if optimal else "time_limit"
                 return
         out.status = "optimal"
+
+    def _keep_plan(self, out: SolveOutcome, exact_profit: float, sales, exact) -> None:
+        """Keep the loaded plan if its exact profit beats the best so far this solve."""
+        if out.has_plan and exact_profit <= out.model_objective:
+            return
+        out.has_plan = True
+        out.model_objective = exact_profit
+        out.route_units = pd.Series(self._route_units(), index=self.inst.routes.index)
+        self._remember_solution(sales, exact)
 
     def _remember_solution(self, sales: np.ndarray, exact: np.ndarray) -> None:
         """Keep the plan as the next round's start, with sales cut to exact ES."""
