@@ -5,6 +5,8 @@
     python -m optimizer report CAMPAIGN_DIR [--budget X] [--delay MODE=DAYS ...] [--time-limit S]
     python -m optimizer frontier CAMPAIGN_DIR (--budgets X [X ...] | --steps N) [--delay ...] [--time-limit S]
     python -m optimizer diff RUN_A RUN_B
+    python -m optimizer forecast CAMPAIGN_DIR [--out FILE]
+    python -m optimizer backtest CAMPAIGN_DIR [--promo NAME] [--lead-days N]
 
 Exit codes: 0 success; 2 invalid input (file, row and column named, no
 traceback); 3 infeasible service target (explained); 1 anything else.
@@ -70,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
                    help="frontier.csv goes to a new reports/<campaign>/<run-id>/ (default: reports)")
     f.set_defaults(budget=None)
+
+    fc = sub.add_parser("forecast", help="promo demand forecast from sales_history.csv")
+    fc.add_argument("campaign", type=Path)
+    fc.add_argument("--out", type=Path, help="demand file to write (default: demand.csv if the "
+                    "folder has none, else demand_forecast.csv); forecast_audit.csv goes beside it")
+
+    bt = sub.add_parser("backtest", help="forecast the most recent past promo and score it")
+    bt.add_argument("campaign", type=Path)
+    bt.add_argument("--promo", help="past promo name to backtest (default: the campaign's own)")
+    bt.add_argument("--lead-days", type=int, dest="lead_days",
+                    help="days between the data cutoff and the promo (default: promo_start - planning_date)")
 
     d = sub.add_parser("diff", help="what changed between two run folders (plan, cost, cutoffs)")
     d.add_argument("run_a", type=Path, help="the earlier run folder")
@@ -190,8 +203,54 @@ def cmd_diff(args) -> int:
     return EXIT_OK
 
 
+def cmd_forecast(args) -> int:
+    from .campaign import load_campaign
+    from .forecast import forecast_campaign, write_forecast
+    from .sales_history import load_history
+
+    campaign = load_campaign(args.campaign)
+    hist = load_history(campaign)
+    fc = forecast_campaign(campaign, hist)
+    for note in fc.notes:
+        print(f"note: {note}", file=sys.stderr)
+    demand_path, audit_path = write_forecast(fc, args.campaign, args.out)
+    a = fc.audit
+    print(f"forecast {len(fc.demand)} (sku, warehouse) rows, total mean {fc.demand['mean'].sum():,.0f} "
+          f"units, in {fc.seconds:.1f} s; methods: "
+          + ", ".join(f"{m} {n}" for m, n in a["method"].value_counts().items()))
+    print(f"wrote {demand_path} and {audit_path}")
+    return EXIT_OK
+
+
+def cmd_backtest(args) -> int:
+    from .campaign import load_campaign
+    from .forecast import backtest
+    from .sales_history import load_history, promo_kind
+
+    campaign = load_campaign(args.campaign)
+    hist = load_history(campaign)
+    if args.promo and not any(p.kind == promo_kind(args.promo) for p in hist.promos):
+        raise UsageError(f"--promo {args.promo!r}: no past promo of that name in campaign.toml")
+    try:
+        r = backtest(campaign, hist, promo_kind(args.promo) if args.promo else None, args.lead_days)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    t, prev = r["target"], r["previous"]
+    print(f"backtest: {t.name} ({t.start} .. {t.end}) forecast from data before {r['cutoff']} "
+          f"(lead {r['lead_days']} days); same promo last year: "
+          f"{f'{prev.name} ({prev.start} .. {prev.end})' if prev else 'none'}")
+    print(f"pairs compared: {r['compared']} of {r['pairs']} (left out: a censored promo day, "
+          "or no history for a benchmark)")
+    print(f"{'forecast':<22}{'WAPE':>8}{'bias':>9}")
+    for name, m in r["metrics"].items():
+        print(f"{name:<22}{m['wape']:>8.1%}{m['bias']:>+9.1%}")
+    print(f"80% interval coverage of the method (mean ± 1.28 sd): {r['coverage_80']:.0%}")
+    return EXIT_OK
+
+
 COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report,
-            "frontier": cmd_frontier, "diff": cmd_diff}
+            "frontier": cmd_frontier, "diff": cmd_diff, "forecast": cmd_forecast,
+            "backtest": cmd_backtest}
 
 
 def main(argv: list[str] | None = None) -> int:

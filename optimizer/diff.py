@@ -137,7 +137,7 @@ def _moved(pa: pd.DataFrame, pb: pd.DataFrame) -> pd.DataFrame:
 
     for by, change in ((["sku", "warehouse"], "mode"), (["sku"], "warehouse")):
         ua, ub = used(pa, by), used(pb, by)
-        both = ua.join(ub, how="inner", lsuffix="_a", rsuffix="_b")
+        both = ua.merge(ub, how="inner", left_index=True, right_index=True, suffixes=("_a", "_b"))
         for key, r in both[both["where_a"] != both["where_b"]].iterrows():
             sku, wh = (key if isinstance(key, tuple) else (key, ""))
             rows.append((sku, change, wh, r["where_a"], r["where_b"], r["units_a"], r["units_b"]))
@@ -145,8 +145,9 @@ def _moved(pa: pd.DataFrame, pb: pd.DataFrame) -> pd.DataFrame:
 
 
 def _quantities(pa: pd.DataFrame, pb: pd.DataFrame) -> pd.DataFrame:
-    q = pa.set_index(KEY).join(pb.set_index(KEY), how="outer", lsuffix="_before",
-                               rsuffix="_after").fillna(0.0)
+    q = pa.set_index(KEY).merge(pb.set_index(KEY), how="outer", left_index=True, right_index=True,
+                                suffixes=("_before", "_after"))
+    q = q.fillna(0.0)
     q["units_change"] = q["units_after"] - q["units_before"]
     q["cost_change"] = q["line_cost_after"] - q["line_cost_before"]
     q = q[q["units_change"] != 0].copy()
@@ -160,8 +161,8 @@ def _quantities(pa: pd.DataFrame, pb: pd.DataFrame) -> pd.DataFrame:
 
 
 def _newly_late(ca: pd.DataFrame, cb: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    both = ca.set_index(KEY).join(cb.set_index(KEY), how="inner", lsuffix="_before",
-                                  rsuffix="_after")
+    both = ca.set_index(KEY).merge(cb.set_index(KEY), how="inner", left_index=True, right_index=True,
+                                  suffixes=("_before", "_after"))
     lost = both[both["usable_before"].astype(bool) & ~both["usable_after"].astype(bool)]
     lost = lost.reset_index()[KEY + ["slack_days_before", "slack_days_after", "demand_mean_after"]]
     lost = lost.rename(columns={"demand_mean_after": "demand_mean"})

@@ -5,12 +5,15 @@
 
 data/sample: 300 SKUs, seed 2026, the full US/UK/DE network (the notebook default).
 data/tiny:   6 SKUs, seed 1, 2 warehouses and 5 lanes — small enough to read by eye.
+data/sample_history: a copy of data/sample plus sales_history.csv, factors.csv and
+             [[past_promos]] (optimizer.synth_history, seed 7): the forecast's sample.
 """
 
 from __future__ import annotations
 
 import argparse
 import pathlib
+import shutil
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -18,6 +21,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from optimizer.synth import generate_campaign  # noqa: E402
+from optimizer.synth_history import generate_history  # noqa: E402
 
 # folder name -> generate_campaign keyword arguments
 CAMPAIGNS = {
@@ -32,12 +36,23 @@ def generate_all(root: pathlib.Path | str = REPO / "data") -> list[pathlib.Path]
     return [generate_campaign(root / folder, **kwargs) for folder, kwargs in CAMPAIGNS.items()]
 
 
+def generate_history_sample(root: pathlib.Path | str = REPO / "data") -> pathlib.Path:
+    """Write ROOT/sample_history: the sample campaign plus two-plus years of sales history."""
+    root = pathlib.Path(root)
+    folder = root / "sample_history"
+    if folder.exists():
+        shutil.rmtree(folder)
+    generate_campaign(folder, **CAMPAIGNS["sample"])
+    return generate_history(folder, seed=7)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(REPO / "data"), help="parent folder (default: data/)")
     args = parser.parse_args(argv)
     for path in generate_all(args.root):
         print(f"wrote {path}")
+    print(f"wrote {generate_history_sample(args.root)}")
     return 0
 
 

@@ -1,0 +1,156 @@
+"""Demand forecast from sales history: censoring, new SKUs, unseen promos, overrides,
+and forecast -> plan on a small generated campaign (kept small: a few seconds each)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+from optimizer.campaign import load_campaign
+from optimizer.forecast import forecast_campaign
+from optimizer.sales_history import load_history
+from optimizer.synth import generate_campaign
+from optimizer.synth_history import PAST_PROMOS, generate_history
+
+PROMOS_TOML = "\n".join(f'[[past_promos]]\nname = "{n}"\nstart = {s}\nend = {e}\n' for n, s, e in PAST_PROMOS)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    folder = generate_campaign(tmp_path_factory.mktemp("c") / "small", 8, seed=3)
+    return generate_history(folder, seed=5)
+
+
+def _flat_history(folder, rate=10.0, lift=3.0, stockout_from=None, flag="stockout", seed=0,
+                  start="2024-05-01", skus=None):
+    """Constant daily demand (Poisson) with ``lift`` in every past promo window."""
+    c = load_campaign(folder)
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(start, pd.Timestamp(c.config.planning_date) - pd.Timedelta(days=1))
+    promo = np.zeros(len(days), bool)
+    for _, s, e in PAST_PROMOS:
+        promo |= (days >= s) & (days <= e)
+    frames = []
+    for r in c.demand.itertuples(index=False):
+        if skus is not None and r.sku not in skus:
+            continue
+        units = rng.poisson(np.where(promo, rate * lift, rate)).astype(float)
+        out = np.zeros(len(days), int)
+        if stockout_from is not None:
+            out = (days >= stockout_from).astype(int)
+            units[out == 1] = 0
+        df = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "sku": r.sku, "warehouse": r.warehouse,
+                           "units": units.astype(int), "promo": promo.astype(int)})
+        if flag == "stockout":
+            df["stockout"] = out
+        elif flag == "on_hand":
+            df["on_hand"] = np.where(out == 1, 0, 50)
+        frames.append(df)
+    pd.concat(frames).to_csv(folder / "sales_history.csv", index=False)
+
+
+def _tiny(tmp_path, promo=None):
+    folder = generate_campaign(tmp_path / "tiny", 6, seed=1)
+    (folder / "demand.csv").write_text("sku,warehouse,mean,sd\n" + "".join(
+        f"{r.sku},{r.warehouse},{r.mean},{r.sd}\n" for r in load_campaign(folder).demand.itertuples()))
+    extra = (f'\n[forecast]\npromo = "{promo}"\n' if promo else "") + "\n" + PROMOS_TOML
+    with open(folder / "campaign.toml", "a") as fh:
+        fh.write(extra)
+    return folder
+
+
+def _run(folder):
+    c = load_campaign(folder)
+    return forecast_campaign(c, load_history(c))
+
+
+@pytest.mark.parametrize("flag", ["stockout", "on_hand"])
+def test_censored_stockout_days_are_not_zero_demand(tmp_path, flag):
+    folder = _tiny(tmp_path, promo="Black Friday")
+    _flat_history(folder, stockout_from="2026-07-25", flag=flag)   # last ~4 weeks sold out
+    fc = _run(folder)
+    rate = fc.audit["baseline_rate"]
+    assert rate.between(8.5, 11.5).all(), rate.tolist()    # ~10/day, not dragged to 0
+    assert fc.audit["lift"].between(2.6, 3.4).all()
+    assert (fc.audit["censored_days"] >= 25).all()
+    # the same zeros without a flag are real zero-sales days: nothing is censored
+    _flat_history(folder, stockout_from="2026-07-25", flag=None)
+    assert (_run(folder).audit["censored_days"] == 0).all()
+
+
+def test_new_sku_takes_category_lift(tmp_path):
+    folder = _tiny(tmp_path, promo="Black Friday")
+    c = load_campaign(folder)
+    new = c.demand["sku"].iloc[0]
+    _flat_history(folder, skus=set(c.demand["sku"]) - {new}, seed=1)
+    old = pd.read_csv(folder / "sales_history.csv")
+    _flat_history(folder, skus={new}, start="2026-05-01", seed=2)   # 16 weeks, no past promo
+    pd.concat([old, pd.read_csv(folder / "sales_history.csv")]).to_csv(folder / "sales_history.csv", index=False)
+    a = _run(folder).audit.set_index("sku").loc[[new]]
+    assert (a["n_past_promos"] == 0).all()
+    assert np.allclose(a["lift"], a["lift_category"])
+    assert a["lift_source"].str.contains("category lift").all()
+
+
+def test_sku_without_any_history_keeps_demand_row(tmp_path):
+    folder = _tiny(tmp_path, promo="Black Friday")
+    c = load_campaign(folder)
+    gone = c.demand["sku"].iloc[-1]
+    _flat_history(folder, skus=set(c.demand["sku"]) - {gone})
+    fc = _run(folder)
+    row = fc.audit[fc.audit["sku"] == gone]
+    assert (row["method"] == "no history: demand.csv kept").all()
+    assert any("no sales history" in n for n in fc.notes)
+
+
+def test_promo_with_no_past_occurrence(tmp_path):
+    folder = _tiny(tmp_path, promo="Singles Day")
+    _flat_history(folder)
+    fc = _run(folder)
+    assert fc.audit["lift_source"].str.contains("no past 'singles day'").all()
+    assert fc.audit["lift"].between(2.5, 3.5).all()          # learned from every past promo
+    assert any("singles day" in n for n in fc.notes)
+
+
+def test_forecast_cli_never_overwrites_and_plans(small, tmp_path):
+    before = (small / "demand.csv").read_bytes()
+    r = run_cli(["forecast", str(small)], timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (small / "demand.csv").read_bytes() == before
+    fc = pd.read_csv(small / "demand_forecast.csv")
+    audit = pd.read_csv(small / "forecast_audit.csv")
+    assert {"baseline", "lift", "growth", "ad_uplift", "competition", "mean", "sd", "method",
+            "history_days"} <= set(audit.columns)
+    truth = pd.read_csv(small / "demand.csv").merge(fc, on=["sku", "warehouse"])
+    assert abs(truth["mean_y"].sum() / truth["mean_x"].sum() - 1) < 0.35
+    assert (fc["sd"] > 0).all()
+
+    plan_dir = tmp_path / "campaign"
+    shutil.copytree(small, plan_dir)
+    shutil.copy(small / "demand_forecast.csv", plan_dir / "demand.csv")
+    (plan_dir / "demand_overrides.csv").write_text(
+        f"sku,warehouse,mean,sd,note\n{fc.sku[0]},{fc.warehouse[0]},123,,buyer says\n")
+    (plan_dir / "demand.csv").unlink()
+    r = run_cli(["forecast", str(plan_dir)], timeout=120)          # no demand.csv: it is written
+    assert r.returncode == 2 and "demand.csv" in r.stderr          # ... but a campaign needs one
+    shutil.copy(small / "demand_forecast.csv", plan_dir / "demand.csv")
+    r = run_cli(["forecast", str(plan_dir), "--out", str(tmp_path / "fc" / "demand.csv")], timeout=120)
+    assert r.returncode == 0, r.stderr
+    audit = pd.read_csv(tmp_path / "fc" / "forecast_audit.csv")
+    hit = audit[audit["override"]]
+    assert len(hit) == 1 and hit["mean"].iloc[0] == 123 and hit["note"].iloc[0] == "buyer says"
+    shutil.copy(tmp_path / "fc" / "demand.csv", plan_dir / "demand.csv")
+    r = run_cli(["plan", str(plan_dir), "--out", str(tmp_path / "run")], timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "run" / "plan.csv").exists()
+
+
+def test_backtest_cli(small):
+    r = run_cli(["backtest", str(small)], timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "Black Friday 2025" in r.stdout and "seasonal_naive" in r.stdout
+    assert "same_promo_last_year" in r.stdout

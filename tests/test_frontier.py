@@ -1,0 +1,89 @@
+"""Budget frontier (issue 3): one persistent model re-solved per budget.
+
+data/tiny only, with short time limits. Each frontier point must match a cold
+``plan_campaign`` at that budget within 0.2 %, and profit must not fall as the
+budget grows (beyond the gap tolerance). The frontier time against the sum of
+the cold solves is printed (run with -s to see it), not asserted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from optimizer.__main__ import main
+from optimizer.campaign import load_campaign
+from optimizer.frontier import COLUMNS, budget_frontier, budget_steps
+from optimizer.instance import Overrides
+from optimizer.planner import plan_campaign
+
+TINY = REPO / "data" / "tiny"
+TIME_LIMIT_S = 10
+
+
+@pytest.fixture(scope="module")
+def tiny_frontier():
+    campaign = load_campaign(TINY)
+    budgets = budget_steps(campaign.config.budget, 6)
+    t0 = time.perf_counter()
+    table = budget_frontier(campaign, list(reversed(budgets)), time_limit_s=TIME_LIMIT_S)
+    return campaign, budgets, table, time.perf_counter() - t0
+
+
+def test_frontier_table_shape(tiny_frontier):
+    _, budgets, table, _ = tiny_frontier
+    assert list(table.columns) == COLUMNS
+    assert table["budget"].tolist() == sorted(budgets)  # solved ascending
+    assert (table["status"] == "optimal").all(), table
+    assert (table["spend"] <= table["budget"] + 1e-6).all()
+    assert pd.isna(table["marginal_profit_per_budget"].iloc[0])
+    d = table["expected_profit"].diff() / table["budget"].diff()
+    assert table["marginal_profit_per_budget"].iloc[1:].tolist() == pytest.approx(d.iloc[1:].tolist())
+
+
+def test_frontier_profit_is_non_decreasing_within_gap(tiny_frontier):
+    _, _, table, _ = tiny_frontier
+    profit, bound = table["expected_profit"].to_numpy(), table["bound"].to_numpy()
+    for i in range(1, len(table)):
+        # a larger budget admits every smaller-budget plan: its optimum is ≥ the
+        # previous optimum, so the plan is ≥ previous profit minus this point's gap
+        assert profit[i] >= profit[i - 1] - (bound[i] - profit[i]) - 1e-6, table
+
+
+def test_frontier_points_equal_cold_solves(tiny_frontier):
+    campaign, budgets, table, frontier_seconds = tiny_frontier
+    cold_seconds = 0.0
+    for b, warm in zip(table["budget"], table["expected_profit"]):
+        t0 = time.perf_counter()
+        run = plan_campaign(campaign, Overrides(budget=b, time_limit_s=TIME_LIMIT_S),
+                            progress=lambda msg: None)
+        cold_seconds += time.perf_counter() - t0
+        cold = run.summary["expected_profit"]
+        assert warm == pytest.approx(cold, rel=2e-3), (b, warm, cold)
+    print(f"\ndata/tiny frontier, {len(budgets)} budgets: {frontier_seconds:.2f}s "
+          f"(one build + warm re-solves) vs {cold_seconds:.2f}s for cold plan_campaign runs")
+
+
+def test_frontier_command_writes_csv_into_new_run_folder(tmp_path):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["frontier", str(TINY), "--budgets", "10000", "29000", "--time-limit",
+                     str(TIME_LIMIT_S), "--reports-dir", str(tmp_path)])
+    assert code == 0
+    csv = [p for p in tmp_path.rglob("frontier.csv")]
+    assert len(csv) == 1 and csv[0].parent.parent == tmp_path / "tiny-demo"
+    table = pd.read_csv(csv[0])
+    assert table["budget"].tolist() == [10000.0, 29000.0]
+    assert "expected_profit" in out.getvalue() and str(csv[0]) in out.getvalue()
+
+
+def test_frontier_command_rejects_bad_budgets(tmp_path):
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        assert main(["frontier", str(TINY), "--steps", "0", "--reports-dir", str(tmp_path)]) == 2
+    assert "--steps" in err.getvalue()
+    assert not any(tmp_path.iterdir())
