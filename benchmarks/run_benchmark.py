@@ -42,6 +42,8 @@ def one_run(campaign, time_limit: float, gap: float) -> dict:
     out = solver.solve()
     row = {"build_s": build, "solve_s": out.solve_seconds, "status": out.status,
            "profit": float("nan"), "bound": out.bound, "gap": float("nan"), "resolve_s": float("nan")}
+    if out.has_plan and not (out.route_units > 0).any() and out.status != "optimal":
+        row["status"] = "empty plan (a failure, as `plan` reports it)"
     if out.has_plan:
         profit = evaluate_plan(inst, out.route_units).expected_profit
         row["profit"] = profit

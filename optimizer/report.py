@@ -387,6 +387,87 @@ def compare_with_rule_of_thumb(inst: Instance, ev: PlanEvaluation,
                          "rule of thumb": b["shown"].to_numpy(), "difference": diff})
 
 
+# ---------------------------------------------------------------- ABC classes and stock health
+
+
+def abc_table(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """Per ABC class (A, B, C, Total), formatted: :func:`optimizer.kpis.abc_summary`.
+
+    Classes rank SKUs by expected revenue (expected sales × price): A the top SKUs
+    making 80 % of it, B the next 15 %, C the rest. Stock value and leftover cash
+    are at purchase cost incl. duty; turnover days = stock value / daily cost of
+    goods sold over the promo window; stockout rate = share of the SKU × warehouse
+    pairs with demand whose stock-out probability exceeds 50 %.
+    """
+    from .kpis import abc_summary
+
+    cur = inst.campaign.config.currency
+    t = abc_summary(inst, ev)
+    return pd.DataFrame({
+        "class": t["abc_class"],
+        "SKUs": [_format(float(x), "count", cur) for x in t["skus"]],
+        "share of SKUs": [_format(x, "pct", cur) for x in t["sku_share"]],
+        "share of expected revenue": [_format(x, "pct", cur) for x in t["revenue_share"]],
+        "share of stock value": [_format(x, "pct", cur) for x in t["stock_value_share"]],
+        "expected revenue": [_format(x, "money", cur) for x in t["expected_revenue"]],
+        "stock value": [_format(x, "money", cur) for x in t["stock_value"]],
+        "expected sell-through": [_format(x, "pct", cur) for x in t["sell_through"]],
+        "turnover days": [_days(x) for x in t["turnover_days"]],
+        "stockout rate": [_format(x, "pct", cur) for x in t["stockout_rate"]],
+        "expected unmet units": [_format(x, "count", cur) for x in t["expected_unmet_units"]],
+        "cash in expected leftover": [_format(x, "money", cur) for x in t["leftover_cash"]],
+    })
+
+
+# ---------------------------------------------------------------- Monte-Carlo
+
+
+def simulate(inst: Instance, ev: PlanEvaluation, n: int = 1000, seed=0):
+    """:func:`optimizer.simulate.simulate_plan`: ``n`` seeded demand scenarios of the plan."""
+    from .simulate import simulate_plan
+
+    return simulate_plan(inst, ev, n=n, seed=seed)
+
+
+_SIM_ROWS = {"profit": ("Profit", "money"), "units_short": ("Units short (unmet demand)", "count"),
+             "units_left": ("Units left over", "count"),
+             "pairs_short": ("SKU × warehouse pairs stocking out", "count")}
+
+
+def simulation_summary(inst: Instance, sim) -> pd.DataFrame:
+    """Mean, P10, P50 and P90 of the simulated profit, units short and units left
+    over (and pairs stocking out), next to their exact SPEC §2 expectation; a last
+    row gives the share of scenarios that lose money."""
+    cur = inst.campaign.config.currency
+    st = sim.stats()
+    rows = []
+    for metric, (label, kind) in _SIM_ROWS.items():
+        r = st.loc[metric]
+        fmt = (lambda x: _format(x, kind, cur)) if metric != "pairs_short" else (lambda x: f"{x:,.1f}")
+        rows.append([label] + [fmt(r[c]) for c in ("mean", "p10", "p50", "p90", "exact")])
+    rows.append(["Chance of a loss", _format(sim.probability_of_loss(), "pct", cur), "", "", "", ""])
+    return pd.DataFrame(rows, columns=["outcome", "simulated mean", "P10", "P50", "P90",
+                                       "exact expected"])
+
+
+def simulated_profit_figure(sim, currency: str = ""):
+    """Histogram of the simulated profit with P10 / P50 / P90 (dashed) and the exact
+    expected profit (solid) marked."""
+    import plotly.express as px
+
+    st = sim.stats().loc["profit"]
+    fig = px.histogram(x=sim.profit, nbins=60,
+                       title=f"Simulated promo profit ({sim.n:,} demand scenarios)",
+                       labels={"x": f"profit ({currency})".replace(" ()", "")})
+    fig.update_layout(yaxis_title="scenarios", showlegend=False, bargap=0.02)
+    for name, pos in (("P10", "top left"), ("P50", "top"), ("P90", "top right")):
+        fig.add_vline(x=float(st[name.lower()]), line_dash="dash", line_color="black",
+                      annotation_text=f"{name} {st[name.lower()]:,.0f}", annotation_position=pos)
+    fig.add_vline(x=float(st["exact"]), line_color="red",
+                  annotation_text=f"expected {st['exact']:,.0f}", annotation_position="bottom right")
+    return fig
+
+
 # ---------------------------------------------------------------- display
 
 
@@ -449,6 +530,12 @@ def _pct(x: float) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1%}"
 
 
+def _days(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return "∞" if math.isinf(x) else f"{x:,.1f}"
+
+
 def _money(x: float, currency: str) -> str:
     return f"{x:,.2f} {currency}"
 
@@ -472,7 +559,7 @@ __all__ = [
     "timeline", "timeline_figure", "unreachable", "rule_of_thumb_units", "rule_of_thumb",
     "rule_breaches", "compare_with_rule_of_thumb", "title_html", "table_html", "figure_html",
     "show_table", "show_figure", "show_html", "kpi_table", "run_files", "changes_since",
-    "show_changes",
+    "show_changes", "abc_table", "simulate", "simulation_summary", "simulated_profit_figure",
 ]
 
 

@@ -66,11 +66,13 @@ def test_report_html_has_kpis_tables_and_offline_charts(cli_report):
     for kpi in KPI_NAMES:
         assert kpi in page, kpi
     for heading in ("Purchase orders", "Shipping plan", "Allocation by warehouse and mode",
-                    "Timeline", "SKUs no lane can bring in time", "Against the rule of thumb"):
+                    "Timeline", "SKUs no lane can bring in time", "Against the rule of thumb",
+                    "Profit risk", "ABC classes and stock health", "Chance of a loss",
+                    "share of expected revenue"):
         assert heading in page, heading
     assert page.count('class="dataframe report-table"') >= 8
     assert "BEA-00006" in page and "order_by" in page and "ship_by" in page
-    assert page.count("Plotly.newPlot(") == 3
+    assert page.count("Plotly.newPlot(") == 4  # incl. the simulated-profit histogram
     assert page.count("window.Plotly = Plotly") == 1  # plotly.js inlined exactly once
     assert "cdn.plot.ly/plotly" not in page and "require.min.js" not in page
     assert "from optimizer import report" not in page  # code hidden
