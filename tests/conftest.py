@@ -153,3 +153,18 @@ def shared_conformance() -> Path:
     if not SHARED_CONFORMANCE.is_dir():
         pytest.skip(f"no conformance cases at {SHARED_CONFORMANCE}")
     return SHARED_CONFORMANCE
+
+
+def execute_notebook(name: str, out, parameters: dict, timeout: int = 120):
+    """Run notebooks/NAME with papermill on this interpreter's kernel (the venv's)."""
+    import logging
+
+    import papermill as pm
+
+    from optimizer.reporting.runner import VenvKernelManager
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)  # `float | None` annotations
+    return pm.execute_notebook(str(REPO / "notebooks" / name), str(out), parameters=parameters,
+                               kernel_name="python3", cwd=str(REPO / "notebooks"),
+                               progress_bar=False, kernel_manager_class=VenvKernelManager,
+                               execution_timeout=timeout)

@@ -4,26 +4,14 @@ a delay change."""
 
 from __future__ import annotations
 
-import logging
-
-import papermill as pm
 import pytest
 
-from conftest import REPO
+from conftest import REPO, execute_notebook
 from optimizer.explorer import Explorer
 from optimizer.instance import Overrides
 from optimizer.planner import plan_campaign
-from optimizer.reporting.runner import VenvKernelManager
 
 TINY = REPO / "data" / "tiny"
-
-
-def _execute(name: str, out, parameters: dict):
-    logging.getLogger("papermill").setLevel(logging.ERROR)  # `float | None` annotations
-    return pm.execute_notebook(str(REPO / "notebooks" / name), str(out), parameters=parameters,
-                               kernel_name="python3", cwd=str(REPO / "notebooks"),
-                               progress_bar=False, kernel_manager_class=VenvKernelManager,
-                               execution_timeout=60)
 
 
 def test_budget_moves_re_solve_in_place_and_delays_rebuild():
@@ -43,7 +31,7 @@ def test_budget_moves_re_solve_in_place_and_delays_rebuild():
 
 
 def test_explore_notebook_runs_with_papermill(tmp_path):
-    nb = _execute("explore.ipynb", tmp_path / "explore.ipynb", {"time_limit_s": 10})
+    nb = execute_notebook("explore.ipynb", tmp_path / "explore.ipynb", {"time_limit_s": 10})
     assert "parameters" in nb.cells[0].metadata["tags"]
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
@@ -56,7 +44,7 @@ def test_explore_notebook_runs_with_papermill(tmp_path):
 
 
 def test_budget_frontier_notebook_runs_with_papermill(tmp_path):
-    nb = _execute("budget_frontier.ipynb", tmp_path / "frontier.ipynb",
+    nb = execute_notebook("budget_frontier.ipynb", tmp_path / "frontier.ipynb",
                   {"steps": 3, "time_limit_s": 10})
     html = " ".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
                     for o in c.outputs)
