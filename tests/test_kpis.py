@@ -6,7 +6,6 @@ import datetime as dt
 import math
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 import pytest
 
