@@ -333,16 +333,9 @@ def check_plan(campaign_dir: str | Path, run_dir: str | Path,
     rep.budget = budget_cap
 
     # ---- plan.csv: structure, per-line rules --------------------------------
-    plan_path = run / "plan.csv"
-    plan = pd.DataFrame(columns=PLAN_COLUMNS)
-    if not plan_path.exists():
-        bad("plan.csv is missing")
-    else:
-        plan = _read_csv(plan_path)
-        missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
-        if missing:
-            bad(f"plan.csv lacks columns {missing}")
-            plan = pd.DataFrame(columns=PLAN_COLUMNS)
+    plan = _read_output(run, "plan.csv", PLAN_COLUMNS, bad)
+    if plan is None:
+        plan = pd.DataFrame(columns=PLAN_COLUMNS)
 
     units: dict[tuple[str, str, str], int] = {}
     cost_of: dict[tuple[str, str, str], float] = {}
@@ -514,15 +507,23 @@ def check_plan(campaign_dir: str | Path, run_dir: str | Path,
     return rep
 
 
-def _check_shipments(camp: Campaign, run: Path, lane_volume, need, bad) -> None:
-    path = run / "shipments.csv"
+def _read_output(run: Path, name: str, columns: list[str], bad) -> pd.DataFrame | None:
+    """An output CSV of the run, or None (after reporting) when missing or incomplete."""
+    path = run / name
     if not path.exists():
-        bad("shipments.csv is missing")
-        return
+        bad(f"{name} is missing")
+        return None
     df = _read_csv(path)
-    missing = [c for c in SHIPMENT_COLUMNS if c not in df.columns]
+    missing = [c for c in columns if c not in df.columns]
     if missing:
-        bad(f"shipments.csv lacks columns {missing}")
+        bad(f"{name} lacks columns {missing}")
+        return None
+    return df
+
+
+def _check_shipments(camp: Campaign, run: Path, lane_volume, need, bad) -> None:
+    df = _read_output(run, "shipments.csv", SHIPMENT_COLUMNS, bad)
+    if df is None:
         return
     seen = set()
     for i, row in enumerate(df.to_dict("records"), start=2):
@@ -559,14 +560,8 @@ def _check_shipments(camp: Campaign, run: Path, lane_volume, need, bad) -> None:
 
 
 def _check_sku_summary(run: Path, rep: CheckReport, bad) -> None:
-    path = run / "sku_summary.csv"
-    if not path.exists():
-        bad("sku_summary.csv is missing")
-        return
-    df = _read_csv(path)
-    missing = [c for c in SKU_SUMMARY_COLUMNS if c not in df.columns]
-    if missing:
-        bad(f"sku_summary.csv lacks columns {missing}")
+    df = _read_output(run, "sku_summary.csv", SKU_SUMMARY_COLUMNS, bad)
+    if df is None:
         return
     rows = {}
     for i, row in enumerate(df.to_dict("records"), start=2):
