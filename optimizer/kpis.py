@@ -80,7 +80,7 @@ def pair_values(inst: Instance, evaluation: PlanEvaluation) -> pd.DataFrame:
     out["stock_value"] = out["available"] * out["purchase_cost"]
     out["cogs"] = out["expected_sales"] * out["purchase_cost"]
     out["expected_unmet"] = (out["expected_demand"] - out["expected_sales"]).clip(lower=0.0)
-    out["leftover_cash"] = out["expected_leftover"] * out["purchase_cost"]
+    out["leftover_cash"] = p["leftover_cost"].astype(float)
     out["has_demand"] = out["expected_demand"] > 0
     out["stocking_out"] = out["has_demand"] & (out["stockout_probability"] > STOCKOUT_THRESHOLD)
     return out

@@ -97,9 +97,7 @@ def headline_kpis(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
     demand = float(p["expected_demand"].sum())
     sales = float(p["expected_sales"].sum())
     available = float(p["available"].sum())
-    sku_of = p.index.get_level_values("sku")
-    leftover_value = float(np.sum(p["expected_leftover"].to_numpy()
-                                  * inst.skus.loc[sku_of, "purchase_cost"].to_numpy()))
+    leftover_value = float(p["leftover_cost"].sum())
     with_demand = p[p["expected_demand"] > 0]
     n_lines = ev.lines["units"]
     rows = [  # (KPI, value, kind)

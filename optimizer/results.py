@@ -102,6 +102,9 @@ def _pair_outcomes(inst: Instance, units: pd.Series) -> pd.DataFrame:
     a, mu, sd = (out[c].to_numpy(float) for c in ("available", "mean", "sd"))
     out["expected_sales"] = np.atleast_1d(expected_sales(a, mu, sd))
     out["expected_leftover"] = out["available"] - out["expected_sales"]
+    # Cash tied in expected leftover stock, at purchase cost incl. duty.
+    sku_of = p.index.get_level_values("sku")
+    out["leftover_cost"] = out["expected_leftover"] * inst.skus.loc[sku_of, "purchase_cost"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["fill_rate"] = np.where(p["expected_demand"] > 0,
                                     out["expected_sales"] / p["expected_demand"], np.nan)
@@ -122,9 +125,7 @@ def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float |
     gap = None
     if bound is not None and math.isfinite(bound):
         gap = max(0.0, (bound - profit) / max(abs(profit), 1e-9))
-    sku_of = pairs.index.get_level_values("sku")
-    leftover_value = float(np.sum(pairs["expected_leftover"].to_numpy()
-                                  * inst.skus.loc[sku_of, "purchase_cost"].to_numpy()))
+    leftover_value = float(pairs["leftover_cost"].sum())
     summary = {
         "campaign": inst.campaign.config.name,
         "currency": inst.campaign.config.currency,

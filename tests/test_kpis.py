@@ -71,6 +71,9 @@ def _hand_plan():
                                         "expected_demand", "stockout_probability"])
     pairs = pairs.set_index(["sku", "warehouse"]).astype(float)
     pairs["expected_leftover"] = pairs["available"] - pairs["expected_sales"]
+    # As evaluate_plan writes it: leftover at purchase cost.
+    pairs["leftover_cost"] = (pairs["expected_leftover"]
+                              * skus.loc[pairs.index.get_level_values("sku"), "purchase_cost"].to_numpy())
     config = SimpleNamespace(promo_start=dt.date(2026, 11, 27), promo_end=dt.date(2026, 12, 1),
                              currency="USD")
     inst = SimpleNamespace(skus=skus, campaign=SimpleNamespace(config=config))
