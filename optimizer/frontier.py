@@ -65,6 +65,7 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
     ``[solver] time_limit_s``).  A point where a ``min_fill_rate`` target cannot
     be met has status ``infeasible`` and empty KPIs.  Other overrides (delays, gap)
     apply to every point; ``overrides.budget`` is ignored (the sweep sets it).
+    ``table.attrs["build_seconds"]`` is the one instance + model build.
     """
     if not isinstance(campaign, Campaign):
         campaign = load_campaign(campaign)
@@ -77,10 +78,12 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
     limit = time_limit_s or overrides.time_limit_s or settings.time_limit_s
     quiet = progress or (lambda msg: None)
 
+    t0 = time.perf_counter()
     inst = build_instance(campaign, replace(overrides, budget=budgets[-1]))
     check_service_reachable(inst)  # no lane makes the cutoff: no budget helps
     solver = PlanSolver(build_model(inst), inst, mip_gap=mip_gap, time_limit_s=limit,
                         threads=settings.threads, progress=quiet)
+    build_seconds = time.perf_counter() - t0
     rows = []
     for b in budgets:
         solver.set_budget(b)
@@ -108,7 +111,19 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
             "bound": bound, "gap": gap, "status": status, "solve_seconds": seconds,
         })
         quiet(f"budget {b:,.2f}: profit {profit:,.2f} ({status}, {seconds:.1f}s)")
+    table = frontier_table(rows)
+    table.attrs["build_seconds"] = build_seconds
+    return table
+
+
+def frontier_table(rows: list[dict]) -> pd.DataFrame:
+    """The frontier table from one dict per point: ``COLUMNS``, ascending budgets, marginal profit.
+
+    Shared by :func:`budget_frontier` and the Dask frontier
+    (:func:`optimizer.distributed.dask_frontier`), so both give the same table.
+    """
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    table = table.sort_values("budget", kind="stable").reset_index(drop=True)
     table[COLUMNS[:7] + ["solve_seconds"]] = table[COLUMNS[:7] + ["solve_seconds"]].astype(float)
     table["marginal_profit_per_budget"] = (table["expected_profit"].diff()
                                            / table["budget"].diff())
@@ -128,6 +143,37 @@ def write_frontier(table: pd.DataFrame, run_dir: str | Path, meta: dict | None =
     return run_dir / "frontier.csv"
 
 
+def record_frontier(db_path: str | Path, table: pd.DataFrame, *, campaign: str, run_dir: str | Path,
+                    parameters: dict, input_sha256: str | None) -> list[int]:
+    """Index a frontier run in the run history: one row per budget point, one transaction.
+
+    Every row has the run folder's name as ``run_id`` and ``parameters`` plus
+    ``command = "frontier"`` and the point's ``budget``.  The model build time
+    (``table.attrs["build_seconds"]``, total for the run) goes on the first row, so
+    a run's rows add up to its real build work.  A failed point (Dask batches) has
+    status ``failed`` and its error as the message.
+    """
+    from .reporting.history import record_runs
+
+    errors = table.attrs.get("errors", {})
+    build = table.attrs.get("build_seconds")
+    rows = []
+    for i, r in enumerate(table.itertuples(index=False)):
+        error = errors.get(float(r.budget))
+        rows.append({
+            "campaign": campaign, "run_id": Path(run_dir).name, "run_dir": run_dir,
+            "parameters": {**parameters, "command": "frontier", "budget": float(r.budget)},
+            "input_sha256": input_sha256, "status": r.status,
+            "expected_profit": _number(r.expected_profit), "spend": _number(r.spend),
+            "build_seconds": build if i == 0 else None, "solve_seconds": _number(r.solve_seconds),
+            "message": None if error is None else f"{error[0]}: {error[1]}"[:2000]})
+    return record_runs(db_path, rows)
+
+
+def _number(x) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
+
+
 def frontier_figures(table: pd.DataFrame, currency: str = ""):
     """Plotly figures: profit, fill rate and leftover against budget; marginal profit per unit budget."""
     import plotly.graph_objects as go
@@ -143,13 +189,21 @@ def frontier_figures(table: pd.DataFrame, currency: str = ""):
                        row=1, col=i)
         kpis.update_xaxes(title_text=f"budget ({currency})", row=1, col=i)
     kpis.update_yaxes(tickformat=".0%", row=1, col=2)
-    kpis.update_layout(showlegend=False, height=380, margin=dict(t=50, b=40))
+    kpis.update_layout(showlegend=False, height=380, margin={"t": 50, "b": 40})
     marginal = go.Figure(go.Bar(x=t["budget"], y=t["marginal_profit_per_budget"],
                                 hovertemplate="budget %{x:,.0f}<br>%{y:.3f} per unit<extra></extra>"))
     marginal.update_layout(title="Marginal expected profit per extra unit of budget",
                            xaxis_title=f"budget ({currency})", yaxis_title="Δ profit / Δ budget",
-                           height=340, margin=dict(t=50, b=40))
+                           height=340, margin={"t": 50, "b": 40})
     return kpis, marginal
 
 
-__all__ = ["budget_frontier", "budget_steps", "write_frontier", "frontier_figures", "COLUMNS"]
+__all__ = [
+    "COLUMNS",
+    "budget_frontier",
+    "budget_steps",
+    "frontier_figures",
+    "frontier_table",
+    "record_frontier",
+    "write_frontier",
+]

@@ -1,8 +1,11 @@
-"""Run history: ``reports/history.sqlite``, one row per report run.
+"""Run history: ``reports/history.sqlite``, one row per report run or frontier/batch point.
 
 Each row records what was run (campaign, parameters, a checksum of the input
 folder) and what came out (status, expected profit, spend, timings, run folder),
 so finance can find the run behind a number and see when inputs changed.
+A frontier or scenario batch adds one row per point, all with the run folder's
+name as ``run_id`` and ``"command": "frontier"`` or ``"scenarios"`` in ``parameters``
+(report rows have no ``command``; only they leave a ``summary.json``).
 
 Several reports may finish at once (a budget sweep in parallel), so the database
 runs in WAL mode with a busy timeout, and each insert is one ``BEGIN IMMEDIATE``
@@ -78,27 +81,38 @@ def record_run(db_path: str | Path, *, campaign: str, run_id: str, parameters: d
                build_seconds: float | None = None, solve_seconds: float | None = None,
                message: str | None = None) -> int:
     """Insert one run in its own transaction; returns the row id."""
-    values = {
-        "campaign": campaign, "run_id": run_id,
-        "parameters": json.dumps(parameters, sort_keys=True, default=str),
-        "input_sha256": input_sha256, "status": status, "expected_profit": expected_profit,
-        "spend": spend, "build_seconds": build_seconds, "solve_seconds": solve_seconds,
-        "run_dir": str(run_dir), "message": message,
-    }
+    return record_runs(db_path, [{
+        "campaign": campaign, "run_id": run_id, "parameters": parameters, "input_sha256": input_sha256,
+        "status": status, "run_dir": run_dir, "expected_profit": expected_profit, "spend": spend,
+        "build_seconds": build_seconds, "solve_seconds": solve_seconds, "message": message}])[-1]
+
+
+def record_runs(db_path: str | Path, runs: list[dict]) -> list[int]:
+    """Insert several rows (keyword sets of :func:`record_run`) in one transaction.
+
+    A frontier or a scenario batch records one row per point this way: all or none.
+    Returns the row ids.
+    """
+    rows = []
+    for run in runs:
+        values = {c: run.get(c) for c in COLUMNS}
+        values["parameters"] = json.dumps(run["parameters"], sort_keys=True, default=str)
+        values["run_dir"] = str(run["run_dir"])
+        rows.append([values[c] for c in COLUMNS])
     con = connect(db_path)
     try:
         def insert():
             con.execute("BEGIN IMMEDIATE")
             try:
-                cur = con.execute(
+                ids = [con.execute(
                     f"INSERT INTO runs (recorded_at, {', '.join(COLUMNS)}) "
                     f"VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), {', '.join('?' * len(COLUMNS))})",
-                    [values[c] for c in COLUMNS])
+                    row).lastrowid for row in rows]
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            return cur.lastrowid
+            return ids
         return _retry(insert)
     finally:
         con.close()
