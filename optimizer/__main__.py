@@ -7,6 +7,8 @@
     python -m optimizer diff RUN_A RUN_B
     python -m optimizer forecast CAMPAIGN_DIR [--out FILE]
     python -m optimizer backtest CAMPAIGN_DIR [--promo NAME] [--lead-days N]
+    python -m optimizer monitor CAMPAIGN_DIR --run RUN_DIR --actuals FILE [--as-of DATE] [--budget X]
+                                [--modes MODE ...] [--time-limit S] [--out OUT_DIR]
 
 Exit codes: 0 success; 2 invalid input (file, row and column named, no
 traceback); 3 infeasible service target (explained); 1 anything else.
@@ -87,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("diff", help="what changed between two run folders (plan, cost, cutoffs)")
     d.add_argument("run_a", type=Path, help="the earlier run folder")
     d.add_argument("run_b", type=Path, help="the new run folder")
+    _add_monitor_parser(sub)
     return p
 
 
@@ -248,9 +251,64 @@ def cmd_backtest(args) -> int:
     return EXIT_OK
 
 
+def _add_monitor_parser(sub) -> None:
+    m = sub.add_parser("monitor", help="actual sales against the plan: stop-loss / top-up flags "
+                       "and a top-up re-plan on fast lanes")
+    m.add_argument("campaign", type=Path)
+    m.add_argument("--run", type=Path, required=True, help="the plan run folder being monitored")
+    m.add_argument("--actuals", type=Path, required=True,
+                   help="daily sales to date: date, sku, warehouse, units")
+    m.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the last date in --actuals)")
+    m.add_argument("--budget", type=float,
+                   help="top-up budget (default: the monitored plan's budget minus its spend)")
+    m.add_argument("--modes", nargs="+", metavar="MODE", default=["air", "courier"],
+                   help="transport modes a top-up may use (default: air courier)")
+    m.add_argument("--time-limit", type=float, dest="time_limit", help="top-up solver time limit, seconds")
+    m.add_argument("--out", type=Path, help="new (or empty) folder; default runs/<campaign>/<time>-monitor")
+
+
+def cmd_monitor(args) -> int:
+    import datetime as dt
+
+    from .campaign import load_campaign
+    from .monitor import monitor_campaign
+    from .planner import default_run_dir
+
+    as_of = None
+    if args.as_of is not None:
+        try:
+            as_of = dt.date.fromisoformat(args.as_of.strip())
+        except ValueError:
+            raise UsageError(f"--as-of {args.as_of!r}: expected a date YYYY-MM-DD") from None
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise UsageError("--time-limit must be > 0")
+    campaign = load_campaign(args.campaign)
+    out = args.out
+    if out is None:
+        out = default_run_dir(campaign.config.name)
+        out = out.with_name(out.name + "-monitor")
+    result = monitor_campaign(campaign, args.run, args.actuals, as_of=as_of, budget=args.budget,
+                              modes=tuple(args.modes), time_limit_s=args.time_limit, out_dir=out)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    counts = result.info["status_counts"]
+    print(f"as of {result.info['as_of']}: " + ", ".join(
+        f"{counts.get(k, 0)} {k.replace('_', ' ')}"
+        for k in ("stop_loss", "running_ahead", "behind_1_week", "on_plan", "not_judged")))
+    if result.topup is not None:
+        s = result.topup.summary
+        print(f"top-up ({s['status']}): {s['units_ordered']:,} units, spend {s['spend']:,.2f} of "
+              f"{s['budget']:,.2f}, expected profit {s['expected_profit']:,.2f} {s['currency']}")
+    print(result.out_dir)
+    return EXIT_OK
+
+
 COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report,
             "frontier": cmd_frontier, "diff": cmd_diff, "forecast": cmd_forecast,
             "backtest": cmd_backtest}
+
+
+COMMANDS["monitor"] = cmd_monitor
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -181,7 +181,8 @@ def write_run(out_dir: Path, ev: PlanEvaluation, summary: dict, *, extra_files: 
         safe_frame(ev.shipments).to_csv(tmp / "shipments.csv", index=False)
         safe_frame(ev.pairs.reset_index()[SUMMARY_COLUMNS]).to_csv(tmp / "sku_summary.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
-        for name, text in (extra_files or {}).items():
+        for name, text in (extra_files or {}).items():  # a name may hold a subfolder: "a/b.csv"
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_text(text)
         if out_dir.exists():
             out_dir.rmdir()  # empty, checked above

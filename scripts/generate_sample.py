@@ -5,6 +5,8 @@
 
 data/sample: 300 SKUs, seed 2026, the full US/UK/DE network (the notebook default).
 data/tiny:   6 SKUs, seed 1, 2 warehouses and 5 lanes — small enough to read by eye.
+             data/sample also gets actuals.csv and forecast_audit.csv (optimizer.synth_actuals,
+             seed 11): three weeks of run-up sales to 2026-10-10, the monitor's sample.
 data/sample_history: a copy of data/sample plus sales_history.csv, factors.csv and
              [[past_promos]] (optimizer.synth_history, seed 7): the forecast's sample.
 """
@@ -21,6 +23,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from optimizer.synth import generate_campaign  # noqa: E402
+from optimizer.synth_actuals import generate_actuals  # noqa: E402
 from optimizer.synth_history import generate_history  # noqa: E402
 
 # folder name -> generate_campaign keyword arguments
@@ -28,12 +31,16 @@ CAMPAIGNS = {
     "sample": dict(n_skus=300, seed=2026, name="Black Friday 2026 (sample)"),
     "tiny": dict(n_skus=6, seed=1, name="Tiny demo", network="tiny"),
 }
+# data/sample's run-up sales (the monitor's sample): optimizer.synth_actuals arguments
+ACTUALS = {"as_of": "2026-10-10", "days": 21, "seed": 11}
 
 
 def generate_all(root: pathlib.Path | str = REPO / "data") -> list[pathlib.Path]:
     """Write every bundled campaign under ``root`` and return their paths."""
     root = pathlib.Path(root)
-    return [generate_campaign(root / folder, **kwargs) for folder, kwargs in CAMPAIGNS.items()]
+    paths = [generate_campaign(root / folder, **kwargs) for folder, kwargs in CAMPAIGNS.items()]
+    generate_actuals(root / "sample", **ACTUALS)
+    return paths
 
 
 def generate_history_sample(root: pathlib.Path | str = REPO / "data") -> pathlib.Path:
