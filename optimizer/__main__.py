@@ -271,8 +271,7 @@ def cmd_monitor(args) -> int:
     import datetime as dt
 
     from .campaign import load_campaign
-    from .monitor import monitor_campaign
-    from .planner import default_run_dir
+    from .monitor import default_monitor_dir, monitor_campaign
 
     as_of = None
     if args.as_of is not None:
@@ -283,10 +282,7 @@ def cmd_monitor(args) -> int:
     if args.time_limit is not None and not args.time_limit > 0:
         raise UsageError("--time-limit must be > 0")
     campaign = load_campaign(args.campaign)
-    out = args.out
-    if out is None:
-        out = default_run_dir(campaign.config.name)
-        out = out.with_name(out.name + "-monitor")
+    out = args.out or default_monitor_dir(campaign.config.name)
     result = monitor_campaign(campaign, args.run, args.actuals, as_of=as_of, budget=args.budget,
                               modes=tuple(args.modes), time_limit_s=args.time_limit, out_dir=out)
     for note in result.notes:

@@ -1,0 +1,248 @@
+"""In-campaign monitoring (issue 4, item 7): flags, the top-up re-plan, bad actuals, CLI, notebook.
+
+The hand-made campaign: four SKUs at one warehouse, each planned to sell 10 units a
+day in the run-up (forecast_audit.csv) and 100 in the promo.  Two weeks of actuals
+up to the as-of date 2026-10-14:
+
+* BEHIND sells 2 a day in both weeks   → stop-loss;
+* DIP sells 10, then 2 a day            → behind in the last week only: no flag;
+* HOT sells 10, then 20 a day           → running ahead: top-up;
+* STEADY sells 10 a day                 → on plan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+
+import pandas as pd
+import pytest
+from checker import check_plan
+from conftest import REPO, execute_notebook, run_cli, write_campaign
+
+AS_OF = dt.date(2026, 10, 14)
+DAILY = {"BEHIND": (2, 2), "DIP": (10, 2), "HOT": (10, 20), "STEADY": (10, 10)}  # (week 1, week 2)
+
+
+def _campaign(root):
+    skus = [{"sku": s, "supplier": "S1", "unit_cost": 10.0, "price": 30.0, "weight_kg": 1.0, "volume_m3": 0.01,
+                 "case_pack": 1, "moq": 0, "production_days": 5, "duty_rate": 0.0, "salvage_value": 2.0,
+                 "return_rate": 0.0} for s in DAILY]
+    lanes = [{"warehouse": "W1", "mode": "sea", "transit_days": 30, "cost_per_kg": 0.1, "cost_per_m3": 0.0,
+                  "volumetric_kg_per_m3": 0, "shipment_cost": 0.0},
+             {"warehouse": "W1", "mode": "air", "transit_days": 5, "cost_per_kg": 2.0, "cost_per_m3": 0.0,
+                  "volumetric_kg_per_m3": 167, "shipment_cost": 0.0},
+             {"warehouse": "W1", "mode": "courier", "transit_days": 3, "cost_per_kg": 3.0, "cost_per_m3": 0.0,
+                  "volumetric_kg_per_m3": 200, "shipment_cost": 10.0}]
+    folder = write_campaign(
+        root / "camp",
+        {"name": "Monitor test", "currency": "USD", "planning_date": dt.date(2026, 8, 1),
+             "promo_start": dt.date(2026, 11, 27), "promo_end": dt.date(2026, 12, 1), "budget": 10_000.0,
+             "buffer_days": 2, "solver": {"time_limit_s": 30}},
+        skus, [{"warehouse": "W1", "market": "US", "capacity_m3": 1000.0, "cutoff": dt.date(2026, 11, 20)}],
+        lanes, [{"sku": s, "warehouse": "W1", "mean": 100.0, "sd": 30.0} for s in DAILY])
+    pd.DataFrame({"sku": list(DAILY), "warehouse": "W1", "method": "test", "baseline_rate": 10.0}).to_csv(
+        folder / "forecast_audit.csv", index=False)
+    rows = []
+    for day in range(14):
+        date = AS_OF - dt.timedelta(days=13 - day)
+        for sku, (w1, w2) in DAILY.items():
+            rows.append({"date": date.isoformat(), "sku": sku, "warehouse": "W1", "units": w1 if day < 7 else w2})
+    pd.DataFrame(rows).to_csv(folder / "actuals.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    """The hand-made campaign and a plan run of it (what the monitor watches)."""
+    from optimizer.planner import plan_campaign
+
+    root = tmp_path_factory.mktemp("monitor")
+    folder = _campaign(root)
+    run = plan_campaign(folder, out_dir=root / "run", progress=lambda m: None)
+    return folder, run.out_dir, run.summary
+
+
+@pytest.fixture(scope="module")
+def monitored(planned, tmp_path_factory):
+    from optimizer.monitor import monitor_campaign
+
+    folder, run_dir, _ = planned
+    out = tmp_path_factory.mktemp("mon") / "out"
+    return monitor_campaign(folder, run_dir, folder / "actuals.csv", out_dir=out, progress=lambda m: None)
+
+
+def _status(result) -> dict:
+    return dict(zip(result.flags["sku"], result.flags["status"]))
+
+
+def test_flags_on_the_hand_made_campaign(monitored):
+    f = monitored.flags.set_index("sku")
+    assert _status(monitored) == {"BEHIND": "stop_loss", "DIP": "behind_1_week",
+                                  "HOT": "running_ahead", "STEADY": "on_plan"}
+    assert f["flagged"].to_dict() == {"BEHIND": True, "DIP": False, "HOT": True, "STEADY": False}
+    # plan per week = 7 days × baseline_rate 10; pace over both weeks
+    assert f.loc["HOT", "plan_last_week"] == pytest.approx(70.0)
+    assert f.loc["HOT", "actual_last_week"] == 140
+    assert f.loc["HOT", "pace"] == pytest.approx(210 / 140)
+    assert f.loc["BEHIND", "pace"] == pytest.approx(28 / 140)
+    assert "pause replenishment" in f.loc["BEHIND", "action"]
+    assert f.loc["DIP", "action"].startswith("watch")
+    assert monitored.info["as_of"] == str(AS_OF)
+
+
+def test_stock_left_and_remaining_demand_at_pace(planned, monitored):
+    _, run_dir, _ = planned
+    f = monitored.flags.set_index("sku")
+    available = pd.read_csv(run_dir / "sku_summary.csv").set_index("sku")["available"]
+    # run-up sales at the baseline rate are regular business: only HOT's 70 extra units
+    # come out of the promo stock
+    assert f.loc["STEADY", "stock_left"] == available["STEADY"]
+    assert f.loc["HOT", "stock_left"] == max(0, available["HOT"] - 70)
+    # pace 1.5: 1.5 × promo mean 100 + 0.5 × run-up plan left (10/day × 43 days)
+    assert f.loc["HOT", "remaining_demand_at_pace"] == pytest.approx(150 + 0.5 * 430)
+    assert f.loc["BEHIND", "remaining_demand_at_pace"] == pytest.approx(0.2 * 100)
+
+
+def test_top_up_uses_fast_modes_within_the_remaining_budget(planned, monitored):
+    _folder, _run_dir, plan_summary = planned
+    out = monitored.out_dir
+    plan = pd.read_csv(out / "plan.csv")
+    assert len(plan) > 0 and set(plan["sku"]) == {"HOT"}
+    assert set(plan["mode"]) <= {"air", "courier"}
+    remaining = plan_summary["budget"] - plan_summary["spend"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["budget"] == pytest.approx(remaining)
+    assert summary["planning_date"] == str(AS_OF)
+    assert 0 < summary["spend"] <= remaining + 1e-6
+    # the independent checker re-derives every SPEC §2 rule for the derived campaign
+    # (planning date = as-of, fast lanes only, remaining budget, stock left)
+    report = check_plan(out / "topup_campaign", out)
+    report.assert_valid()
+    assert report.spend <= remaining + 1e-6
+    assert (out / "flags.csv").is_file() and (out / "pace.csv").is_file()
+    flags = pd.read_csv(out / "flags.csv").set_index("sku")
+    assert flags.loc["HOT", "topup_units"] == plan["units"].sum()
+    assert flags.loc["HOT", "action"].startswith("top-up ")
+
+
+def test_explicit_budget_and_late_lanes(planned, tmp_path):
+    from optimizer.monitor import monitor_campaign
+
+    folder, run_dir, _ = planned
+    small = monitor_campaign(folder, run_dir, folder / "actuals.csv", budget=500.0,
+                             out_dir=tmp_path / "a", progress=lambda m: None)
+    assert 0 < small.topup.summary["spend"] <= 500 + 1e-6
+    # 2026-11-10 + 5 production + 5 air + 2 buffer > cutoff 2026-11-20: only courier makes it
+    actuals = pd.read_csv(folder / "actuals.csv")
+    actuals["date"] = (pd.to_datetime(actuals["date"]) + pd.Timedelta(days=27)).dt.strftime("%Y-%m-%d")
+    actuals.to_csv(tmp_path / "later.csv", index=False)
+    late = monitor_campaign(folder, run_dir, tmp_path / "later.csv", out_dir=tmp_path / "b",
+                            progress=lambda m: None)
+    assert _status(late)["HOT"] == "running_ahead"
+    assert set(late.topup.evaluation.lines["mode"]) == {"courier"}
+    assert set(late.topup.instance.routes.index.get_level_values("mode")) == {"courier"}
+
+
+def _main(args):
+    from optimizer.__main__ import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(args)
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize("edit, where", [
+    (lambda t: t.replace("2026-10-14,HOT,W1,20", "2026-10-14,HOT,W1,-3"),
+     "line 56, column 'units': must be a number >= 0, got '-3'"),
+    (lambda t: t.replace("2026-10-14,HOT,W1,20", "2026-10-14,HOTT,W1,20"),
+     "line 56, column 'sku': unknown sku 'HOTT'"),
+    (lambda t: t.replace("2026-10-14,HOT,W1,20", "14/10/2026,HOT,W1,20"),
+     "line 56, column 'date': must be a date YYYY-MM-DD"),
+    (lambda t: t.replace("2026-10-14,HOT,W1,20", "2026-12-14,HOT,W1,20"),
+     "line 56, column 'date': 2026-12-14 is after promo_end"),
+    (lambda t: t.replace("2026-10-14,HOT,W1,20", "2026-10-13,HOT,W1,20"),
+     "line 56, column 'date, sku, warehouse': duplicate"),
+    (lambda t: t.replace("units", "sold"), "column 'units': required column is missing"),
+])
+def test_bad_actuals_exit_2_naming_file_row_column(planned, tmp_path, edit, where):
+    folder, run_dir, _ = planned
+    bad = tmp_path / "actuals.csv"
+    bad.write_text(edit((folder / "actuals.csv").read_text()))
+    code, err = _main(["monitor", str(folder), "--run", str(run_dir), "--actuals", str(bad),
+                       "--out", str(tmp_path / "out")])
+    assert code == 2, err
+    assert f"{bad}, {where}" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_bad_options_and_run_folder_exit_2(planned, tmp_path):
+    folder, run_dir, _ = planned
+    base = ["monitor", str(folder), "--run", str(run_dir), "--actuals", str(folder / "actuals.csv")]
+    code, err = _main(base + ["--modes", "rocket"])
+    assert code == 2 and "option '--modes': no lane has mode 'rocket'" in err
+    code, err = _main(base + ["--as-of", "2026-09-01"])
+    assert code == 2 and "option '--as-of': 2026-09-01 is before the first date" in err
+    code, err = _main(base + ["--as-of", "14.10.2026"])
+    assert code == 2 and "--as-of '14.10.2026': expected a date YYYY-MM-DD" in err
+    code, err = _main(["monitor", str(folder), "--run", str(tmp_path), "--actuals",
+                       str(folder / "actuals.csv")])
+    assert code == 2 and f"{tmp_path / 'summary.json'}: required file is missing" in err
+    assert f"{tmp_path / 'plan.csv'}: required file is missing" in err
+
+
+def test_monitor_command_through_the_cli(planned, tmp_path):
+    folder, run_dir, _ = planned
+    out = tmp_path / "monitor"
+    args = ["monitor", str(folder), "--run", str(run_dir), "--actuals", str(folder / "actuals.csv"),
+            "--as-of", "2026-10-14", "--out", str(out)]
+    proc = run_cli(args, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 stop loss, 1 running ahead, 1 behind 1 week, 1 on plan" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == str(out)
+    flags = pd.read_csv(out / "flags.csv")
+    assert dict(zip(flags["sku"], flags["status"]))["BEHIND"] == "stop_loss"
+    info = json.loads((out / "monitor.json").read_text())
+    assert info["modes"] == ["air", "courier"] and info["run_up_pace"].startswith("forecast_audit.csv")
+    code, err = _main(args)  # a monitor run never overwrites another
+    assert code == 1 and "already holds files" in err
+
+
+def test_sample_actuals_match_the_generator(tmp_path):
+    import importlib.util
+
+    from optimizer.synth import generate_campaign
+    from optimizer.synth_actuals import generate_actuals
+    spec = importlib.util.spec_from_file_location("generate_sample", REPO / "scripts" / "generate_sample.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    folder = generate_campaign(tmp_path / "sample", **script.CAMPAIGNS["sample"])
+    generate_actuals(folder, **script.ACTUALS)
+    for name in ("actuals.csv", "forecast_audit.csv"):
+        assert (folder / name).read_bytes() == (REPO / "data" / "sample" / name).read_bytes(), name
+    assert (folder / "actuals.csv").stat().st_size < 1_000_000
+
+
+def test_monitor_notebook_on_the_sample(tmp_path):
+    """The notebook on the bundled sample: a short plan, then the sample's run-up actuals."""
+    from optimizer.instance import Overrides
+    from optimizer.planner import plan_campaign
+
+    sample = REPO / "data" / "sample"
+    run = plan_campaign(sample, Overrides(time_limit_s=8), out_dir=tmp_path / "run", progress=lambda m: None)
+    out = tmp_path / "monitor"
+    execute_notebook("monitor.ipynb", tmp_path / "monitor.ipynb",
+                     {"campaign_dir": str(sample), "run_dir": str(run.out_dir), "out_dir": str(out),
+                      "budget": 20_000.0},  # the short plan's leftover budget varies: fix it
+                     timeout=300)
+    flags = pd.read_csv(out / "flags.csv")
+    counts = flags["status"].value_counts()
+    assert counts.get("stop_loss", 0) >= 3 and counts.get("running_ahead", 0) >= 3
+    plan = pd.read_csv(out / "plan.csv")
+    assert len(plan) > 0 and set(plan["mode"]) <= {"air", "courier"}
+    assert json.loads((out / "summary.json").read_text())["spend"] <= 20_000 + 1e-6
+    text = (tmp_path / "monitor.ipynb").read_text()
+    assert "Cumulative units: plan (dashed) and actual" in text and "Top-up order lines" in text
