@@ -4,6 +4,8 @@
     python -m optimizer plan CAMPAIGN_DIR [--out OUT_DIR] [--budget X] [--delay MODE=DAYS ...]
     python -m optimizer report CAMPAIGN_DIR [--budget X] [--delay MODE=DAYS ...] [--time-limit S]
     python -m optimizer frontier CAMPAIGN_DIR (--budgets X [X ...] | --steps N) [--delay ...] [--time-limit S]
+                                 [--scheduler local|ADDRESS]
+    python -m optimizer scenarios CAMPAIGN_DIR [...] --delay MODE=D[,D ...] [--budgets X ...] [--scheduler ...]
     python -m optimizer diff RUN_A RUN_B
     python -m optimizer forecast CAMPAIGN_DIR [--out FILE]
     python -m optimizer backtest CAMPAIGN_DIR [--promo NAME] [--lead-days N]
@@ -73,7 +75,21 @@ def _parser() -> argparse.ArgumentParser:
                    help="solver time limit per budget, seconds")
     f.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
                    help="frontier.csv goes to a new reports/<campaign>/<run-id>/ (default: reports)")
+    _add_scheduler_options(f, "solve the budgets in parallel, one task each (default: one persistent "
+                              "model in this process)")
     f.set_defaults(budget=None)
+
+    sc = sub.add_parser("scenarios", help="re-plan every combination of lead-time delays and budgets")
+    sc.add_argument("campaigns", type=Path, nargs="+", metavar="CAMPAIGN_DIR")
+    sc.add_argument("--delay", action="append", metavar="MODE=D[,D ...]",
+                    help="delays to try for MODE, e.g. sea_fcl=0,7,14 (repeatable; every combination "
+                         "of the modes' values is one scenario)")
+    sc.add_argument("--budgets", type=float, nargs="+", metavar="X",
+                    help="budgets to try (default: each campaign's own)")
+    sc.add_argument("--time-limit", type=float, dest="time_limit", help="solver time limit per scenario, seconds")
+    sc.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
+                    help="scenarios.csv goes to a new reports/<campaign or batch>/<run-id>/ (default: reports)")
+    _add_scheduler_options(sc, "solve the scenarios in parallel (default: one after the other here)")
 
     fc = sub.add_parser("forecast", help="promo demand forecast from sales_history.csv")
     fc.add_argument("campaign", type=Path)
@@ -98,6 +114,42 @@ def _add_what_if_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--delay", action="append", metavar="MODE=DAYS",
                    help="extra transit days for every lane of MODE (repeatable; negative = faster)")
     p.add_argument("--time-limit", type=float, dest="time_limit", help="solver time limit, seconds")
+
+
+def _add_scheduler_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--scheduler", metavar="local|ADDRESS",
+                   help=f"Dask: 'local' starts a LocalCluster, or a scheduler address such as "
+                        f"tcp://host:8786; {what}")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes of a local cluster (default: one per core)")
+
+
+def parse_delay_lists(items: list[str] | None) -> dict[str, list[int]]:
+    """``["sea=0,7", "air=0,3", "sea=14"]`` → ``{"sea": [0, 7, 14], "air": [0, 3]}`` (scenario values)."""
+    delays: dict[str, list[int]] = {}
+    for item in items or []:
+        mode, sep, values = item.partition("=")
+        try:
+            if not sep or not mode.strip():
+                raise ValueError
+            days = [int(v) for v in values.split(",")]
+        except ValueError:
+            raise UsageError(f"--delay {item!r}: expected MODE=DAYS[,DAYS ...], "
+                             "e.g. --delay sea=0,7,14") from None
+        known = delays.setdefault(mode.strip(), [])
+        known += [d for d in days if d not in known]
+    return delays
+
+
+def _check_modes(modes_wanted, campaign) -> None:
+    from .errors import InputError, Problem
+
+    modes = set(campaign.lanes["mode"])
+    problems = [Problem("command line", None, "--delay",
+                        f"no lane has mode {mode!r} (modes: {', '.join(sorted(modes))})")
+                for mode in modes_wanted if mode not in modes]
+    if problems:
+        raise InputError(problems, campaign.root)
 
 
 def _overrides(args, campaign):
@@ -169,10 +221,13 @@ def cmd_report(args) -> int:
 
 
 def cmd_frontier(args) -> int:
+    import json
+
     import pandas as pd
 
     from .campaign import load_campaign
-    from .frontier import budget_frontier, budget_steps, write_frontier
+    from .frontier import budget_frontier, budget_steps, record_frontier, write_frontier
+    from .reporting.history import HISTORY_NAME, input_checksum, record_run
     from .reporting.runner import new_run_dir
 
     campaign = load_campaign(args.campaign)
@@ -181,17 +236,99 @@ def cmd_frontier(args) -> int:
         raise UsageError("--steps must be ≥ 1")
     if args.budgets is not None and min(args.budgets) <= 0:
         raise UsageError("--budgets must all be > 0")
+    _check_workers(args)
     budgets = args.budgets or budget_steps(campaign.config.budget, args.steps)
-    table = budget_frontier(campaign, budgets, overrides, time_limit_s=args.time_limit,
-                            progress=lambda msg: print(msg, file=sys.stderr, flush=True))
-    out = write_frontier(table, new_run_dir(campaign.config.name, args.reports_dir), meta={
-        "campaign": campaign.config.name, "campaign_dir": str(campaign.root),
-        "budgets": sorted(set(budgets)), "delays": dict(overrides.delays),
-        "time_limit_s": args.time_limit})
+    run_dir = new_run_dir(campaign.config.name, args.reports_dir)
+    meta = {"campaign": campaign.config.name, "campaign_dir": str(Path(campaign.root).resolve()),
+            "budgets": sorted(set(budgets)), "delays": dict(overrides.delays),
+            "time_limit_s": args.time_limit, "scheduler": args.scheduler or "single-process"}
+    history = {"db_path": Path(args.reports_dir) / HISTORY_NAME, "campaign": campaign.config.name,
+               "input_sha256": input_checksum(campaign.root)}
+    try:
+        if args.scheduler is None:
+            table = budget_frontier(campaign, budgets, overrides, time_limit_s=args.time_limit,
+                                    progress=_say)
+        else:
+            from .distributed import dask_client, dask_frontier, describe_client
+
+            with dask_client(args.scheduler, args.workers) as client:
+                _say(describe_client(client))
+                table = dask_frontier(campaign.root, budgets, client, overrides,
+                                      time_limit_s=args.time_limit, progress=_say)
+    except Exception as e:  # a failed run is indexed too, then reported as before
+        (run_dir / "frontier.json").write_text(json.dumps(
+            {**meta, "error": f"{type(e).__name__}: {e}"}, indent=1, default=str) + "\n")
+        record_run(**history, run_id=run_dir.name, run_dir=run_dir, status="failed",
+                   parameters={**meta, "command": "frontier"}, message=f"{type(e).__name__}: {e}"[:2000])
+        raise
+    out = write_frontier(table, run_dir, meta=meta)
+    record_frontier(table=table, run_dir=run_dir, parameters=meta, **history)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
     print(out)
-    return EXIT_OK
+    return _batch_exit(list(table.attrs.get("errors", {}).values()))
+
+
+def cmd_scenarios(args) -> int:
+    import pandas as pd
+
+    from .campaign import load_campaign
+    from .instance import Overrides
+    from .reporting.history import HISTORY_NAME
+    from .reporting.runner import new_run_dir
+    from .scenarios import record_scenarios, run_scenarios, write_scenarios
+
+    campaigns = [load_campaign(c) for c in args.campaigns]  # bad input: exit 2 before solving
+    delays = parse_delay_lists(args.delay)
+    for c in campaigns:
+        _check_modes(delays, c)
+    if args.budgets is not None and min(args.budgets) <= 0:
+        raise UsageError("--budgets must all be > 0")
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise UsageError("--time-limit must be > 0")
+    _check_workers(args)
+    overrides = Overrides(time_limit_s=args.time_limit)
+    if args.scheduler is None:
+        table = run_scenarios(campaigns, delays, args.budgets, overrides, progress=_say)
+    else:
+        from .distributed import dask_client, describe_client
+
+        with dask_client(args.scheduler, args.workers) as client:
+            _say(describe_client(client))
+            table = run_scenarios(campaigns, delays, args.budgets, overrides, client, progress=_say)
+    name = campaigns[0].config.name if len(campaigns) == 1 else "batch"
+    run_dir = new_run_dir(name, args.reports_dir)
+    meta = {"campaign_dirs": [str(Path(c.root).resolve()) for c in campaigns], "delays": delays,
+            "budgets": args.budgets, "time_limit_s": args.time_limit,
+            "scheduler": args.scheduler or "single-process"}
+    out = write_scenarios(table, run_dir, meta)
+    record_scenarios(Path(args.reports_dir) / HISTORY_NAME, table, run_dir=run_dir,
+                     parameters={k: v for k, v in meta.items() if k not in ("campaign_dirs", "delays")})
+    shown = ["campaign", "scenario", "budget", "expected_profit", "spend", "expected_fill_rate",
+             "status", "profit_vs_no_delay", "solve_seconds"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table[shown].to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
+    print(out)
+    failed = table[table["status"] == "failed"]
+    return _batch_exit(list(zip(failed["error_type"], failed["error"])))
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _check_workers(args) -> None:
+    if args.workers is not None and (args.workers < 1 or args.scheduler != "local"):
+        raise UsageError("--workers must be ≥ 1 and goes with --scheduler local")
+
+
+def _batch_exit(errors: list[tuple[str, str]]) -> int:
+    """Report a batch's failed tasks; exit 3 if every failure is a service target, else 1."""
+    for kind, message in errors:
+        print(f"error: {kind}: {message}", file=sys.stderr)
+    if not errors:
+        return EXIT_OK
+    return EXIT_SERVICE if all(kind == "ServiceInfeasible" for kind, _ in errors) else EXIT_ERROR
 
 
 def cmd_diff(args) -> int:
@@ -300,7 +437,7 @@ def cmd_monitor(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report,
-            "frontier": cmd_frontier, "diff": cmd_diff, "forecast": cmd_forecast,
+            "frontier": cmd_frontier, "scenarios": cmd_scenarios, "diff": cmd_diff, "forecast": cmd_forecast,
             "backtest": cmd_backtest}
 
 

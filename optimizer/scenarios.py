@@ -37,10 +37,8 @@ def delay_grid(delays: dict[str, list[int]]) -> list[dict[str, int]]:
 
 
 def scenario_label(delays: dict[str, int]) -> str:
-    """``"sea_fcl +7, air +0"``, or ``"no delay"`` when every delay is zero."""
-    if not any(delays.values()):
-        return "no delay"
-    return ", ".join(f"{m} {d:+d}" for m, d in delays.items())
+    """The non-zero delays, ``"sea_fcl +7, air -2"``, or ``"no delay"``."""
+    return ", ".join(f"{m} {d:+d}" for m, d in delays.items() if d) or "no delay"
 
 
 def run_scenarios(campaigns: list[Campaign], delays: dict[str, list[int]],
