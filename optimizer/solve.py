@@ -19,6 +19,7 @@ the gap), or no plan at all.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,9 +30,11 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from .container_bound import container_bound
 from .expected_sales import expected_sales
 from .instance import Instance
 from .model.demand import add_sales_chords
+from .rounding import RoundingHeuristic
 from .warm_start import Closed, lp_guided_closures
 
 MAX_LP_ROUNDS = 6
@@ -42,6 +45,10 @@ RESTRICTED_SHARE = 0.6
 # HiGHS spends this share of its effort on primal heuristics (default 0.05); on
 # the sample campaign 0.3 found plans 0.3 % better within the same 60 s.
 MIP_HEURISTIC_EFFORT = 0.3
+# Share of the time left that the rounding heuristic's lane local search may use.
+ROUNDING_SHARE = 0.1
+# Share of the time left that the shipment-count branch and bound may use.
+SHIPMENT_BOUND_SHARE = 0.25
 # Stop adding chords once they can change the plan's profit by less than this
 # share of the MIP gap target.
 CHORD_TOLERANCE_SHARE = 0.1
@@ -96,6 +103,7 @@ class PlanSolver:
         self.solver = Highs()
         self._loaded = False
         self._last_solution: np.ndarray | None = None
+        self._rounding: RoundingHeuristic | None = None
         self._route_keys = list(model.ROUTES)
         self._pair_keys = list(model.DEMAND_PAIRS)
         self._sales_coef = inst.skus["sales_coef"].reindex(
@@ -133,10 +141,26 @@ class PlanSolver:
         # gave frontier points up to 35 % worse within the same time (sample, 20 s).
         self._lp_rounds(out, start)
         if out.lp_rounds:
-            self._restricted_start(out, start)
-        self._mip_rounds(out, start)
+            self._rounding_start(out, start)
+            self._shipment_bound(out, start)
+            if not self._proven(out):
+                self._restricted_start(out, start)
+        if self._proven(out):
+            out.status, out.termination = "optimal", "gap closed by the shipment bound"
+        else:
+            self._mip_rounds(out, start)
         out.solve_seconds = time.perf_counter() - start
         return out
+
+    def _proven(self, out: SolveOutcome) -> bool:
+        """The kept plan is within ``mip_gap`` of the best bound so far."""
+        if not out.has_plan or out.bound is None:
+            return False
+        return out.bound - out.model_objective <= self.mip_gap * max(abs(out.model_objective), 1e-9)
+
+    def _tighten(self, out: SolveOutcome, bound: float | None) -> None:
+        if bound is not None and math.isfinite(bound):
+            out.bound = bound if out.bound is None else min(out.bound, bound)
 
     def _remaining(self, start: float) -> float:
         return self.time_limit_s - (time.perf_counter() - start)
@@ -144,11 +168,11 @@ class PlanSolver:
     def _run(self, *, relaxation: bool, time_limit: float, warm_start: bool):
         options = {"solve_relaxation": relaxation, "log_to_console": self.verbose,
                    "output_flag": self.verbose, "mip_heuristic_effort": MIP_HEURISTIC_EFFORT}
-        kwargs = dict(
-            time_limit=max(time_limit, 0.01), rel_gap=self.mip_gap, threads=self.threads,
-            load_solutions=False, raise_exception_on_nonoptimal_result=False,
-            solver_options=options, tee=[sys.stderr] if self.verbose else [],
-        )
+        kwargs = {
+            "time_limit": max(time_limit, 0.01), "rel_gap": self.mip_gap, "threads": self.threads,
+            "load_solutions": False, "raise_exception_on_nonoptimal_result": False,
+            "solver_options": options, "tee": [sys.stderr] if self.verbose else [],
+        }
         if not self._loaded:
             self.solver.set_instance(self.model)
             self._loaded = True
@@ -220,6 +244,68 @@ class PlanSolver:
             if added == 0:
                 return
 
+    def _rounding_start(self, out: SolveOutcome, start: float) -> None:
+        """Round the LP solution into a feasible plan (:mod:`optimizer.rounding`)."""
+        if self._rounding is None:
+            self._rounding = RoundingHeuristic(self.inst)
+        heuristic = self._rounding
+        units = heuristic.plan(self._route_units(), budget=pyo.value(self.model.budget),
+                               time_limit_s=ROUNDING_SHARE * self._remaining(start))
+        if units is None:
+            return
+        profit = heuristic.exact_profit(units)
+        self._say(out, f"rounded LP plan {profit:,.2f}, {time.perf_counter() - start:.1f}s")
+        if out.has_plan and profit <= out.model_objective:
+            return
+        out.has_plan = True
+        out.model_objective = profit
+        out.route_units = pd.Series(units, index=self.inst.routes.index)
+        self._last_solution = self._columns_of_plan(units, heuristic.shipments(units))
+
+    def _shipment_bound(self, out: SolveOutcome, start: float) -> None:
+        """Prove a tighter bound by branching on shipments only (:mod:`optimizer.container_bound`)."""
+        m = self.model
+        lanes = list(m.FIXED_COST_LANES)
+        if not lanes:
+            return
+        vmap = self.solver._pyomo_var_to_solver_var_map
+        result = container_bound(
+            self.solver._solver_model.getModel().lp_,
+            [vmap[id(m.shipments[lane])] for lane in lanes],
+            branch_first=[lane in m.shipment_m3 for lane in lanes],
+            incumbent=out.model_objective if out.has_plan else None,
+            time_limit_s=SHIPMENT_BOUND_SHARE * self._remaining(start), threads=self.threads)
+        self._tighten(out, result.bound)
+        if result.bound is not None:
+            self._say(out, f"shipment bound {result.bound:,.2f} ({result.nodes} nodes, "
+                           f"{'proven' if result.proven else 'stopped'}), "
+                           f"{time.perf_counter() - start:.1f}s")
+
+    def _columns_of_plan(self, units: np.ndarray, lane_shipments: np.ndarray) -> np.ndarray:
+        """HiGHS column values of a plan: cases, flags, shipments and exact sales."""
+        m, vmap = self.model, self.solver._pyomo_var_to_solver_var_map
+        col = np.zeros(self.solver._solver_model.getNumCol())
+        routes = self.inst.routes
+        for k, u, cp in zip(self._route_keys, units, routes["case_pack"].to_numpy(float)):
+            col[vmap[id(m.cases[k])]] = u / cp
+        ordered = pd.Series(units, index=routes.index).groupby(level="sku").sum()
+        for s in m.FLAGGED_SKUS:
+            col[vmap[id(m.order_placed[s])]] = float(ordered.get(s, 0.0) > 0)
+        supplier_of = self.inst.skus["supplier"]
+        used = set(supplier_of[ordered[ordered > 0].index])
+        for f in m.MIN_VALUE_SUPPLIERS:
+            col[vmap[id(m.supplier_used[f])]] = float(f in used)
+        n = dict(zip(self.inst.lanes.index, lane_shipments))
+        for lane in m.FIXED_COST_LANES:
+            col[vmap[id(m.shipments[lane])]] = n[lane]
+        by_pair = pd.Series(units, index=routes.index).groupby(level=["sku", "warehouse"]).sum()
+        pairs = self.inst.pairs.loc[self._pair_keys]
+        stock = pairs["existing"].to_numpy(float) + by_pair.reindex(pairs.index).fillna(0).to_numpy()
+        sales = np.atleast_1d(expected_sales(stock, pairs["mean"].to_numpy(float), pairs["sd"].to_numpy(float)))
+        for k, value in zip(self._pair_keys, sales):
+            col[vmap[id(m.sales[k])]] = value
+        return col
+
     def _restricted_start(self, out: SolveOutcome, start: float) -> None:
         """Solve the MIP restricted to what the LP uses; keep its plan as the start."""
         closed = lp_guided_closures(self.model, self.inst)
@@ -265,7 +351,7 @@ class PlanSolver:
                 return
             res.solution_loader.load_vars()
             out.mip_rounds += 1
-            out.bound = res.objective_bound
+            self._tighten(out, res.objective_bound)
             stock, sales, exact = self._chord_gaps()
             over = (sales - exact) * self._sales_coef
             total_over = float(over.sum())
@@ -274,6 +360,9 @@ class PlanSolver:
                            f"(exact {res.incumbent_objective - total_over:,.2f}), "
                            f"bound {res.objective_bound:,.2f}, {tc.name}, "
                            f"{time.perf_counter() - start:.1f}s")
+            if self._proven(out):
+                out.status = "optimal"
+                return
             optimal = tc == TerminationCondition.convergenceCriteriaSatisfied
             tolerance = CHORD_TOLERANCE_SHARE * self.mip_gap * max(abs(res.incumbent_objective), 1.0)
             if total_over <= tolerance:
