@@ -12,8 +12,9 @@ numpy over the instance tables (no solver):
 2. **Repair** what rounding broke — mostly the budget, since a lane's fixed cost
    is paid per started container (``⌈volume/shipment_m3⌉``), not per fraction —
    by shedding the cases that lose least profit per unit of relief.
-3. **Fill** the budget left by adding, one case per (sku, warehouse) at a time,
-   the cases that earn most expected profit per unit of cost, with a price
+3. **Fill** the budget left by adding, one case per (sku, warehouse) at a time
+   (a whole MOQ for a SKU not yet ordered), the cases that earn most expected
+   profit per unit of cost, with a price
    threshold that falls geometrically (so cheap gains never crowd out better
    ones), within every space, capacity, share and container limit.
 4. **Lanes ±1**: for each container lane, try one container fewer (shed its
@@ -306,8 +307,9 @@ class RoundingHeuristic:
         price = None
         for _ in range(MAX_ROUNDS):
             st = self._state(cases)
-            gain = self._addable_gain(cases, st)
-            ratio = gain / self.case_cost
+            step = self._step(st)
+            gain = self._addable_gain(cases, st, step)
+            ratio = gain / (step * self.case_cost)
             ok = np.isfinite(ratio) & (ratio > MIN_PRICE)
             if not ok.any():
                 return cases
@@ -319,50 +321,56 @@ class RoundingHeuristic:
             _, first = np.unique(self.r_pair[pick], return_index=True)
             pick = pick[first]
             pick = pick[np.argsort(-ratio[pick], kind="stable")]
-            pick = pick[self._fits_together(pick, st)]
+            pick = pick[self._fits_together(pick, st, step)]
             if len(pick) == 0:
                 price *= PRICE_STEP
                 if price < MIN_PRICE:
                     return cases
                 continue
-            cases[pick] += 1
+            cases[pick] += step[pick]
             price *= PRICE_STEP
         return cases
 
-    def _addable_gain(self, cases: np.ndarray, st: dict) -> np.ndarray:
-        """Profit of one more case per route (−∞ where a rule forbids it alone)."""
+    def _step(self, st: dict) -> np.ndarray:
+        """Cases one fill move adds per route: one, or a whole MOQ for a SKU not yet ordered."""
+        first = np.maximum(1.0, np.ceil(self.r_moq_units / self.cp - 1e-9))
+        return np.where(st["sku_units"][self.r_sku] > 0, 1.0, first)
+
+    def _addable_gain(self, cases: np.ndarray, st: dict, step: np.ndarray) -> np.ndarray:
+        """Profit of one more fill step per route (−∞ where a rule forbids it alone)."""
         pair = self.r_pair
         stock = st["stock"][pair]
-        gain = self._value(stock + self.cp, pair) - self._value(stock, pair) - self.case_cost
+        cost, vol, units = step * self.case_cost, step * self.case_vol, step * self.cp
+        gain = self._value(stock + units, pair) - self._value(stock, pair) - cost
         lane = self.r_lane
         room = np.where(self.l_container, st["shipments"] * np.nan_to_num(self.l_size), np.inf)
         sku_units = st["sku_units"][self.r_sku]
         sup = self.s_sup[self.r_sku]
-        new_sku_ok = (self.r_moq_units <= self.cp) & (
-            (self.f_mov[sup] <= 0) | (st["sup_value"][sup] >= self.f_mov[sup]))
+        new_sku_ok = (self.f_mov[sup] <= 0) | (st["sup_value"][sup] >= self.f_mov[sup])
         allowed = (
-            (cases < self.max_cases)
-            & (st["wh_vol"][self.r_wh] + self.case_vol <= self.w_cap[self.r_wh] + 1e-9)
-            & (st["lane_vol"][lane] + self.case_vol <= np.minimum(self.l_cap, room)[lane] + 1e-9)
+            (cases + step <= self.max_cases)
+            & (st["wh_vol"][self.r_wh] + vol <= self.w_cap[self.r_wh] + 1e-9)
+            & (st["lane_vol"][lane] + vol <= np.minimum(self.l_cap, room)[lane] + 1e-9)
             & (~self.l_per_use[lane] | (st["shipments"][lane] > 0))
-            & (st["sup_units"][sup] + self.cp <= self.f_cap[sup])
-            & (st["sku_cost"][self.r_sku] + self.case_cost <= self.sku_cost_cap * (1 + 1e-12))
+            & (st["sup_units"][sup] + units <= self.f_cap[sup])
+            & (st["sku_cost"][self.r_sku] + cost <= self.sku_cost_cap * (1 + 1e-12))
             & ((sku_units > 0) | new_sku_ok)
-            & (self.case_cost <= self.budget - st["spend"] + 1e-9)
+            & (cost <= self.budget - st["spend"] + 1e-9)
         )
         return np.where(allowed, gain, -np.inf)
 
-    def _fits_together(self, pick: np.ndarray, st: dict) -> np.ndarray:
+    def _fits_together(self, pick: np.ndarray, st: dict, step: np.ndarray) -> np.ndarray:
         """Which of ``pick`` (in priority order) fit the shared limits all at once."""
         room = np.where(self.l_container, st["shipments"] * np.nan_to_num(self.l_size), np.inf)
         lane_room = np.minimum(self.l_cap, room) - st["lane_vol"]
         sup = self.s_sup[self.r_sku[pick]]
+        cost, vol = (step * self.case_cost)[pick], (step * self.case_vol)[pick]
         checks = [
-            (np.zeros(len(pick), int), self.case_cost[pick], np.array([self.budget - st["spend"]])),
-            (self.r_wh[pick], self.case_vol[pick], self.w_cap - st["wh_vol"]),
-            (self.r_lane[pick], self.case_vol[pick], lane_room),
-            (sup, self.cp[pick], self.f_cap - st["sup_units"]),
-            (self.r_sku[pick], self.case_cost[pick], self.sku_cost_cap - st["sku_cost"]),
+            (np.zeros(len(pick), int), cost, np.array([self.budget - st["spend"]])),
+            (self.r_wh[pick], vol, self.w_cap - st["wh_vol"]),
+            (self.r_lane[pick], vol, lane_room),
+            (sup, (step * self.cp)[pick], self.f_cap - st["sup_units"]),
+            (self.r_sku[pick], cost, self.sku_cost_cap - st["sku_cost"]),
         ]
         fits = np.ones(len(pick), bool)
         for group, amount, room_left in checks:

@@ -3,14 +3,16 @@
 Each folder of ../shared/conformance is planned with
 `python -m optimizer plan CASE --out DIR` in a subprocess; the exit code must be
 expected.json's, a feasible plan must pass the independent checker and reach
-expected_profit × (1 − tolerance_rel), and an infeasible service target must
+expected_profit × (1 − tolerance_rel) with a reported bound no lower than
+expected_profit, and an infeasible service target must
 write nothing and explain itself.
 """
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
 from checker import check_plan
 from conftest import conformance_cases, load_expected, plan_args, run_cli
 
@@ -40,6 +42,10 @@ def test_conformance_case(case_dir, tmp_path):
             f"{case_dir.name}: exact profit {rep.exact_profit:.4f} < {floor:.4f} "
             f"(optimum {exp['expected_profit']}, one optimal plan {exp['units']}; "
             f"got {rep.units})")
+        # The reported bound must be a valid upper bound on the known optimum.
+        bound = json.loads((out / "summary.json").read_text())["best_bound"]
+        assert bound is not None and bound >= exp["expected_profit"] * (1 - 1e-6) - 1e-4, (
+            f"{case_dir.name}: bound {bound} below the known optimum {exp['expected_profit']}")
         return
 
     # Nothing half-done: the run folder is absent or holds none of the plan files.
