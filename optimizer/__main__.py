@@ -348,7 +348,7 @@ def cmd_forecast(args) -> int:
     from .forecast import forecast_campaign, write_forecast
     from .sales_history import load_history
 
-    campaign = load_campaign(args.campaign)
+    campaign = load_campaign(args.campaign, require_demand=False)   # forecast writes demand.csv
     hist = load_history(campaign)
     fc = forecast_campaign(campaign, hist)
     for note in fc.notes:
@@ -384,7 +384,9 @@ def cmd_backtest(args) -> int:
     print(f"{'forecast':<22}{'WAPE':>8}{'bias':>9}")
     for name, m in r["metrics"].items():
         print(f"{name:<22}{m['wape']:>8.1%}{m['bias']:>+9.1%}")
-    print(f"80% interval coverage of the method (mean ± 1.28 sd): {r['coverage_80']:.0%}")
+    cal = r["calibration"]
+    print(f"80% interval coverage of the method (mean ± 1.28 sd): {r['coverage_80']:.1%} "
+          f"(uncalibrated sd: {r['coverage_80_uncalibrated']:.1%}); sd calibration: {cal.source}")
     return EXIT_OK
 
 

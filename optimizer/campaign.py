@@ -236,8 +236,11 @@ class Campaign:
     inventory: pd.DataFrame
 
 
-def load_campaign(path: str | Path) -> Campaign:
-    """Load and validate a campaign folder; raise InputError listing every problem."""
+def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
+    """Load and validate a campaign folder; raise InputError listing every problem.
+
+    ``require_demand=False`` (the ``forecast`` command, which writes demand.csv)
+    accepts a folder without demand.csv: the campaign then has no demand rows."""
     root = Path(path)
     if not root.is_dir():
         reason = "does not exist" if not root.exists() else "is not a folder"
@@ -254,7 +257,7 @@ def load_campaign(path: str | Path) -> Campaign:
     tables: dict[str, checks.Checked] = {}
     for table in checks.TABLES:
         if not (root / table.file).exists():
-            if table.required_file:
+            if table.required_file and (require_demand or table.file != "demand.csv"):
                 problems.append(_missing_file(root, table.file))
             continue
         raw, found = read_cells(root / table.file, table.file)
@@ -306,4 +309,8 @@ def _assemble(root: Path, config: CampaignConfig, tables: dict[str, checks.Check
 
     return Campaign(root=root, config=config, skus=skus, suppliers=suppliers,
                     warehouses=frames["warehouses.csv"], lanes=frames["lanes.csv"],
-                    demand=frames["demand.csv"], inventory=inventory)
+                    demand=frames.get("demand.csv", _NO_DEMAND).copy(), inventory=inventory)
+
+
+_NO_DEMAND = pd.DataFrame({"sku": pd.Series([], dtype=str), "warehouse": pd.Series([], dtype=str),
+                           "mean": pd.Series([], dtype=float), "sd": pd.Series([], dtype=float)})

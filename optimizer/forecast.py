@@ -30,6 +30,15 @@ subtracted here.  For every pair, with every factor in the audit table:
    ``var = mean + mean² · ((1 + cv_b²)(1 + cv_l²) − 1)`` where ``cv_b²`` is the
    baseline backtest's relative squared error and ``cv_l²`` that of leave-one-out
    lift predictions of past promos (both per category, Poisson noise removed).
+   That product misses part of the error (the lift is shrunk, the baseline errors of
+   weeks and of promo windows differ, the tails are heavier than normal), so the sd is
+   then *calibrated* end to end (:func:`_sd_calibration`): the whole method is re-run
+   for up to two earlier past promos, each from the data before its own origin (same
+   lead time), and the sd is scaled by ``q80(|z|) / 1.2816`` of the standardised
+   errors ``z = (actual − mean) / sd`` of those out-of-sample promo forecasts, shrunk
+   toward 1 (n / (n + 30) on the log scale, n = pairs), so that mean ± 1.28·sd holds
+   80 % of past outcomes.  An origin counts only with ≥ 300 days of history before
+   it (the method's yearly index needs that); none: scale 1, said in the audit.
 6. Market-level history (``market`` instead of ``warehouse``) is forecast per market
    and split over that market's warehouses by the SKU's existing demand.csv shares
    (equal shares if none).  ``demand_overrides.csv`` rows are applied last.
@@ -54,6 +63,10 @@ MIN_WEEK_DAYS = 3      # clean days for a weekly rate
 MIN_SERIES_WEEKS = 12  # below: recent_mean
 SEASON_WEEKS = 52
 CV_ORIGINS = 2
+Z80 = 1.2816           # standard normal 90 % quantile: mean ± Z80·sd is an 80 % interval
+CAL_ORIGINS = 2        # earlier promos re-forecast to calibrate the sd
+CAL_MIN_DAYS = 300     # history before a calibration origin (the yearly index needs it)
+CAL_SHRINK_PAIRS = 30  # log-scale shrinkage of the sd scale toward 1: n / (n + 30)
 MODELS = ("ets_level", "ets_damped_trend", "recent_mean", "seasonal_naive")
 
 
@@ -282,7 +295,7 @@ def _baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
             if np.all(np.isnan(path)):
                 m, path = "ets_level", fc["ets_level"][i]
         daily = path[ahead - 1] / 7 * _index(betas[cats[i]], pre)
-        rows.append((m, float(np.mean(daily)) if len(valid) else np.nan, int(len(valid))))
+        rows.append((m, float(np.mean(daily)) if len(valid) else np.nan, len(valid)))
     out = pd.DataFrame(rows, columns=["method", "baseline_rate", "history_weeks"])
     total_num, total_den = sum(cvb_num.values()), sum(cvb_den.values())
     pooled = max(0.0, total_num / total_den) if total_den > 0 else 0.25
@@ -420,6 +433,72 @@ def _core(sales: pd.DataFrame, promos: list[PastPromo], kind: str | None, skus: 
     return out
 
 
+@dataclass
+class SdCalibration:
+    """Scale applied to the sd, from earlier promos forecast out of sample."""
+    scale: float = 1.0
+    origins: list[str] = field(default_factory=list)   # "Prime Day 2025 from 2025-03-31"
+    pairs: int = 0
+    coverage_80_raw: float = float("nan")   # of mean ± 1.28·sd before scaling, on those promos
+    scale_raw: float = 1.0                  # q80(|z|) / 1.2816 before shrinkage
+
+    @property
+    def source(self) -> str:
+        if not self.origins:
+            return "uncalibrated: no earlier promo with enough history before it"
+        return (f"x{self.scale:.3f} from {self.pairs} out-of-sample pairs of "
+                + "; ".join(self.origins))
+
+
+def _sd_calibration(sales: pd.DataFrame, promos: list[PastPromo], skus: pd.DataFrame,
+                    end: pd.Timestamp, lead_days: int) -> SdCalibration:
+    """sd scale from the same method's out-of-sample forecasts of earlier promos.
+
+    Every past promo that ended before ``end`` and has ≥ CAL_MIN_DAYS of history before
+    its origin (start − lead) is a candidate; the CAL_ORIGINS most recent are forecast
+    from the data before their origin exactly as the campaign is (``_core``), and
+    scored on their actual promo units (pairs with a censored promo day left out).
+    Only data before ``end`` is read, so a backtest never calibrates on its target."""
+    if not len(sales):
+        return SdCalibration()
+    first = sales["date"].min()
+    origins = []
+    for p in sorted(promos, key=lambda p: p.start, reverse=True):
+        origin = pd.Timestamp(p.start) - pd.Timedelta(days=lead_days)
+        if pd.Timestamp(p.end) < end and (origin - first).days >= CAL_MIN_DAYS:
+            origins.append((p, origin))
+        if len(origins) == CAL_ORIGINS:
+            break
+    if not origins:
+        return SdCalibration()
+    cats = skus.set_index("sku").get("category", pd.Series(dtype=str))
+    known = _panel(sales, end, promos, cats)
+    key = pd.MultiIndex.from_frame(known.keys[["sku", "location"]])
+    zs, names = [], []
+    for p, origin in origins:
+        fc = _core(sales, promos, p.kind, skus, origin, pd.Timestamp(p.start), pd.Timestamp(p.end), None)
+        actual = _window_units(known, p.start, p.end)[
+            key.get_indexer(pd.MultiIndex.from_frame(fc[["sku", "location"]]))]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = (actual - fc["mean"].to_numpy(float)) / fc["sd"].to_numpy(float)
+        zs.append(z[np.isfinite(z)])
+        names.append(f"{p.name} from {origin.date()}")
+    z = np.abs(np.concatenate(zs))
+    if len(z) == 0:
+        return SdCalibration()
+    raw = max(float(np.quantile(z, 0.8)) / Z80, 1e-3)
+    n = len(z)
+    scale = math.exp(n / (n + CAL_SHRINK_PAIRS) * math.log(raw))
+    return SdCalibration(scale, names, n, float(np.mean(z <= Z80)), raw)
+
+
+def _calibrate(series: pd.DataFrame, cal: SdCalibration) -> None:
+    """sd ← scale × sd (never below the Poisson sd); the uncalibrated sd is kept."""
+    series["sd_uncalibrated"] = series["sd"]
+    series["sd_scale"] = cal.scale
+    series["sd"] = np.maximum(series["sd"] * cal.scale, np.sqrt(series["mean"]))
+
+
 def forecast_campaign(campaign: Campaign, hist: History) -> Forecast:
     import time
 
@@ -433,6 +512,10 @@ def forecast_campaign(campaign: Campaign, hist: History) -> Forecast:
         notes.append(f"no past occurrence of '{hist.promo_kind}': lift from all past promos")
     series = _core(hist.sales, hist.promos, hist.promo_kind, campaign.skus, end,
                    pd.Timestamp(cfg.promo_start), pd.Timestamp(cfg.promo_end), hist)
+    cal = _sd_calibration(hist.sales, hist.promos, campaign.skus, end,
+                          (cfg.promo_start - cfg.planning_date).days)
+    _calibrate(series, cal)
+    notes.append(f"sd calibration: {cal.source}")
 
     # series -> (sku, warehouse): market-level series split over the market's warehouses
     whs = campaign.warehouses
@@ -452,8 +535,9 @@ def forecast_campaign(campaign: Campaign, hist: History) -> Forecast:
     s = audit["split_share"]
     audit["baseline"] *= s
     audit["mean"] *= s
-    rel = (audit["sd"] ** 2 / s.where(s > 0, 1) - audit["mean"] / s.where(s > 0, 1)).clip(lower=0)
-    audit["sd"] = np.sqrt(audit["mean"] + rel * s * s)  # scale the relative part, re-add Poisson
+    mean0 = audit["mean"] / s.where(s > 0, 1)   # the market series' mean
+    for col in ("sd", "sd_uncalibrated"):          # scale the relative part, re-add Poisson
+        audit[col] = np.sqrt(audit["mean"] + (audit[col] ** 2 - mean0).clip(lower=0) * s * s)
 
     # pairs in demand.csv with no history: keep the analyst's row (flagged)
     have = set(zip(audit["sku"], audit["warehouse"]))
@@ -489,6 +573,11 @@ def forecast_campaign(campaign: Campaign, hist: History) -> Forecast:
             audit.loc[hit, "override"] = True
             audit.loc[hit, "note"] = str(r.note or "analyst override")
         notes.append(f"{len(ov)} analyst override(s) applied from demand_overrides.csv")
+    unseen = sorted(set(campaign.skus["sku"]) - set(audit["sku"]))
+    if unseen:
+        notes.append(f"{len(unseen)} SKU(s) of skus.csv have no sales history and no demand.csv or "
+                     f"override row: not forecast (zero demand): {', '.join(unseen[:10])}"
+                     + (" ..." if len(unseen) > 10 else "") + " — add them to demand_overrides.csv")
     bad = audit["mean"].isna()
     if bad.any():
         notes.append(f"{int(bad.sum())} pair(s) have no usable history and no override: left out "
@@ -497,7 +586,7 @@ def forecast_campaign(campaign: Campaign, hist: History) -> Forecast:
     cols = ["sku", "warehouse", "category", "level", "method", "history_days", "history_weeks",
             "censored_days", "first_date", "baseline_rate", "promo_days", "baseline", "lift_sku_raw",
             "n_past_promos", "lift_category", "lift", "lift_source", *FACTOR_NAMES, "split_share",
-            "cv_b2", "cv_l2", "mean", "sd", "override", "note"]
+            "cv_b2", "cv_l2", "sd_uncalibrated", "sd_scale", "mean", "sd", "override", "note"]
     audit = audit.reindex(columns=cols + [c for c in ("forecast_mean", "forecast_sd") if c in audit])
     demand = audit.loc[~bad, ["sku", "warehouse", "mean", "sd"]].reset_index(drop=True)
     return Forecast(demand, audit, notes, time.perf_counter() - t0)
@@ -520,7 +609,11 @@ def write_forecast(fc: Forecast, campaign_dir: Path, out: Path | None = None) ->
     tmp = out.with_name(out.name + ".tmp")
     text.to_csv(tmp, index=False, lineterminator="\n")
     atmp = audit_path.with_name(audit_path.name + ".tmp")
-    fc.audit.to_csv(atmp, index=False, lineterminator="\n", float_format="%.4g")
+    audit = fc.audit.copy()
+    for col in ("mean", "sd", "forecast_mean", "forecast_sd"):   # as demand.csv has them
+        if col in audit:
+            audit[col] = audit[col].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    audit.to_csv(atmp, index=False, lineterminator="\n", float_format="%.4g")
     tmp.replace(out)
     atmp.replace(audit_path)
     return out, audit_path
@@ -559,6 +652,9 @@ def backtest(campaign: Campaign, hist: History, kind: str | None = None,
     cutoff = pd.Timestamp(target.start) - pd.Timedelta(days=lead)
     fc = _core(hist.sales, hist.promos, target.kind, campaign.skus, cutoff,
                pd.Timestamp(target.start), pd.Timestamp(target.end), None)
+    # calibrated on promos before the cutoff only: the target is never seen
+    cal = _sd_calibration(hist.sales, hist.promos, campaign.skus, cutoff, lead)
+    _calibrate(fc, cal)
     cats = campaign.skus.set_index("sku").get("category", pd.Series(dtype=str))
     full = _panel(hist.sales, end_all, hist.promos, cats)
     key = pd.MultiIndex.from_frame(full.keys[["sku", "location"]])
@@ -591,14 +687,18 @@ def backtest(campaign: Campaign, hist: History, kind: str | None = None,
 
     table = pd.DataFrame({"sku": fc["sku"], "location": fc["location"], "actual": actual,
                           "method": fc["mean"].to_numpy(), "method_sd": fc["sd"].to_numpy(),
+                          "method_sd_uncalibrated": fc["sd_uncalibrated"].to_numpy(),
                           "seasonal_naive": snaive, "same_promo_last_year": last_year})
     comparable = table.dropna(subset=["actual", "method", "seasonal_naive", "same_promo_last_year"])
     metrics = {}
     for m in ("method", "seasonal_naive", "same_promo_last_year"):
         a, f = comparable["actual"], comparable[m]
         metrics[m] = {"wape": float(np.abs(f - a).sum() / a.sum()), "bias": float((f - a).sum() / a.sum())}
-    z = (comparable["actual"] - comparable["method"]) / comparable["method_sd"].replace(0, np.nan)
+    err = comparable["actual"] - comparable["method"]
+    cover = {col: float((err.abs() <= Z80 * comparable[col]).mean())
+             for col in ("method_sd", "method_sd_uncalibrated")}
     return {"target": target, "cutoff": cutoff.date(), "lead_days": lead,
             "previous": prev[-1] if prev else None, "pairs": len(table),
             "compared": len(comparable), "metrics": metrics,
-            "coverage_80": float((z.abs() <= 1.2816).mean()), "table": table}
+            "coverage_80": cover["method_sd"], "coverage_80_uncalibrated": cover["method_sd_uncalibrated"],
+            "calibration": cal, "table": table}

@@ -11,7 +11,7 @@ import pytest
 from conftest import run_cli
 
 from optimizer.campaign import load_campaign
-from optimizer.forecast import forecast_campaign
+from optimizer.forecast import _sd_calibration, backtest, forecast_campaign
 from optimizer.sales_history import load_history
 from optimizer.synth import generate_campaign
 from optimizer.synth_history import PAST_PROMOS, generate_history
@@ -136,7 +136,16 @@ def test_forecast_cli_never_overwrites_and_plans(small, tmp_path):
         f"sku,warehouse,mean,sd,note\n{fc.sku[0]},{fc.warehouse[0]},123,,buyer says\n")
     (plan_dir / "demand.csv").unlink()
     r = run_cli(["forecast", str(plan_dir)], timeout=120)          # no demand.csv: it is written
-    assert r.returncode == 2 and "demand.csv" in r.stderr          # ... but a campaign needs one
+    assert r.returncode == 0, r.stderr
+    both = pd.read_csv(plan_dir / "demand.csv").merge(fc, on=["sku", "warehouse"])
+    hit = (both["sku"] == fc.sku[0]) & (both["warehouse"] == fc.warehouse[0])
+    assert (both.loc[hit, "mean_x"] == 123).all()                             # the override
+    # SKUs without history have no demand.csv row to keep: left out, and said so
+    unseen = set(audit.loc[audit["method"] == "no history: demand.csv kept", "sku"])
+    assert unseen and set(fc["sku"]) - set(both["sku"]) == unseen
+    assert "no sales history and no demand.csv" in r.stderr and all(u in r.stderr for u in unseen)
+    assert (both.loc[~hit, "mean_x"] == both.loc[~hit, "mean_y"]).all()
+    assert run_cli(["validate", str(plan_dir)], timeout=60).returncode == 0
     shutil.copy(small / "demand_forecast.csv", plan_dir / "demand.csv")
     r = run_cli(["forecast", str(plan_dir), "--out", str(tmp_path / "fc" / "demand.csv")], timeout=120)
     assert r.returncode == 0, r.stderr
@@ -154,3 +163,70 @@ def test_backtest_cli(small):
     assert r.returncode == 0, r.stderr
     assert "Black Friday 2025" in r.stdout and "seasonal_naive" in r.stdout
     assert "same_promo_last_year" in r.stdout
+
+
+# ------------------------------------------------------------------ sd calibration
+
+
+def _noisy_promo_history(folder, sigma, seed=0):
+    """Poisson days at a constant rate per pair; each past promo window × the SKU's lift
+    (≈ 3) × exp(N(0, sigma)) drawn afresh per pair and promo: promo errors the
+    lift model cannot explain, of known size."""
+    c = load_campaign(folder)
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2024-05-01", pd.Timestamp(c.config.planning_date) - pd.Timedelta(days=1))
+    skus = c.demand["sku"].unique()
+    lift = dict(zip(skus, 3.0 * np.exp(rng.normal(0, 0.2, len(skus)))))
+    frames = []
+    for r in c.demand.itertuples(index=False):
+        lam = np.full(len(days), max(r.mean / 15, 1.0))
+        promo = np.zeros(len(days), bool)
+        for _, s, e in PAST_PROMOS:
+            m = (days >= s) & (days <= e)
+            lam[m] *= lift[r.sku] * np.exp(rng.normal(0, sigma))
+            promo |= m
+        frames.append(pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "sku": r.sku, "warehouse": r.warehouse,
+                                    "units": rng.poisson(lam), "promo": promo.astype(int)}))
+    pd.concat(frames).to_csv(folder / "sales_history.csv", index=False)
+
+
+@pytest.fixture(scope="module")
+def noisy(tmp_path_factory):
+    folder = generate_campaign(tmp_path_factory.mktemp("n") / "noisy", 60, seed=3)   # 138 pairs
+    with open(folder / "campaign.toml", "a") as fh:
+        fh.write('\n[forecast]\npromo = "Black Friday"\n\n' + PROMOS_TOML)
+    _noisy_promo_history(folder, sigma=0.3)
+    c = load_campaign(folder)
+    return c, load_history(c)
+
+
+def test_sd_calibration_gives_80_percent_coverage_on_the_held_out_promo(noisy):
+    """The composed sd (baseline and lift errors) is too narrow for promo noise of
+    σ = 0.3 on the log scale; scaled by the earlier promos' out-of-sample errors, the
+    80 % interval holds close to 80 % of the held-out Black Friday 2025."""
+    c, h = noisy
+    r = backtest(c, h)
+    cal = r["calibration"]
+    assert r["target"].name == "Black Friday 2025" and r["compared"] >= 120
+    assert cal.origins == ["Prime Day 2025 from 2025-03-31"]       # only promos before the cutoff
+    assert cal.scale > 1.3 and cal.coverage_80_raw < 0.7
+    assert r["coverage_80_uncalibrated"] < 0.65
+    assert 0.72 <= r["coverage_80"] <= 0.88, r["coverage_80"]
+    t = r["table"]
+    assert np.allclose(t["method_sd"], np.maximum(t["method_sd_uncalibrated"] * cal.scale,
+                                                  np.sqrt(t["method"])))
+
+
+def test_sd_calibration_never_reads_data_after_its_end(noisy):
+    """No leakage: sales at or after ``end`` (the backtest's cutoff) cannot move the scale."""
+    c, h = noisy
+    end = pd.Timestamp("2025-08-21")
+    before = _sd_calibration(h.sales, h.promos, c.skus, end, 99)
+    sales = h.sales.copy()
+    late = sales["date"] >= end
+    sales.loc[late, "units"] = sales.loc[late, "units"] * 5 + 100
+    after = _sd_calibration(sales, h.promos, c.skus, end, 99)
+    assert before.pairs > 0 and before.scale == after.scale and before.origins == after.origins
+    # too little history before every origin: no calibration, and the audit says so
+    none = _sd_calibration(h.sales, h.promos, c.skus, pd.Timestamp("2025-01-01"), 99)
+    assert none.scale == 1.0 and not none.origins and none.source.startswith("uncalibrated")
