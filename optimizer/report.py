@@ -466,6 +466,68 @@ def simulated_profit_figure(sim, currency: str = ""):
     return fig
 
 
+# ---------------------------------------------------------------- demand forecast
+
+FORECAST_AUDIT_FILE = "forecast_audit.csv"   # written by `python -m optimizer forecast`
+_AUDIT_SHOWN = ["sku", "warehouse", "category", "method", "history_days", "censored_days",
+                "baseline_rate", "baseline", "lift", "lift_source", "growth", "ad_uplift",
+                "competition", "mean", "sd", "sd_scale", "override", "note"]
+
+
+def forecast_audit(inst: Instance) -> pd.DataFrame | None:
+    """The campaign folder's forecast audit, or None when demand.csv was not forecast."""
+    path = Path(inst.campaign.root) / FORECAST_AUDIT_FILE
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype={"sku": str, "warehouse": str}, keep_default_na=False,
+                       na_values=[""])
+
+
+def forecast_note(inst: Instance, audit: pd.DataFrame | None) -> str:
+    """Where the plan's demand comes from, and whether demand.csv is the audited forecast
+    (mean and sd equal to the audit's, to the 0.1 demand.csv is written with)."""
+    if audit is None:
+        return (f"<p>No {FORECAST_AUDIT_FILE} in the campaign folder: demand.csv is used as "
+                "given (not forecast by <code>python -m optimizer forecast</code>).</p>")
+    d = inst.campaign.demand.merge(audit[["sku", "warehouse", "mean", "sd"]], on=["sku", "warehouse"],
+                                   how="left", suffixes=("", "_audit"))
+    same = ((d["mean"] - d["mean_audit"]).abs() <= 0.051) & ((d["sd"] - d["sd_audit"]).abs() <= 0.051)
+    text = (f"{int(same.sum()):,} of the {len(d):,} SKU × warehouse rows of demand.csv are the "
+            f"forecast of {FORECAST_AUDIT_FILE} (mean and sd); {int((~same).sum()):,} differ or "
+            "are not in the audit.")
+    if "sd_scale" in audit and audit["sd_scale"].notna().any():
+        text += (f" The forecast sd is calibrated ×{float(audit['sd_scale'].dropna().iloc[0]):.3f} "
+                 "(out-of-sample errors of earlier promos).")
+    return f"<p>{text}</p>"   # numbers and fixed words only: nothing untrusted
+
+
+def forecast_summary(audit: pd.DataFrame | None) -> pd.DataFrame:
+    """Per category: pairs, baseline units, demand-weighted lift, forecast mean and sd."""
+    if audit is None or audit.empty:
+        return pd.DataFrame()
+    a = audit.copy()
+    a["category"] = a["category"].fillna("") if "category" in a else ""
+    a["baseline"] = a["baseline"] if "baseline" in a else a["baseline_rate"] * a["promo_days"]
+    a["sd2"] = a["sd"] ** 2
+    a["lift_x_base"] = a["lift"] * a["baseline"]
+    g = a.groupby("category").agg(pairs=("sku", "size"), baseline=("baseline", "sum"),
+                                  lift_x_base=("lift_x_base", "sum"), mean=("mean", "sum"),
+                                  sd2=("sd2", "sum"))
+    g["lift"] = g["lift_x_base"] / g["baseline"].where(g["baseline"] > 0)
+    g["sd (independent pairs)"] = np.sqrt(g["sd2"])
+    g = g.rename(columns={"baseline": "baseline units", "mean": "forecast mean"})
+    return g.reset_index()[["category", "pairs", "baseline units", "lift", "forecast mean",
+                            "sd (independent pairs)"]]
+
+
+def forecast_audit_table(audit: pd.DataFrame | None) -> pd.DataFrame:
+    """The audit per SKU × warehouse (its main columns), largest forecast first."""
+    if audit is None:
+        return pd.DataFrame()
+    cols = [c for c in _AUDIT_SHOWN if c in audit]
+    return audit[cols].sort_values("mean", ascending=False).reset_index(drop=True)
+
+
 # ---------------------------------------------------------------- display
 
 
@@ -558,6 +620,7 @@ __all__ = [
     "rule_breaches", "compare_with_rule_of_thumb", "title_html", "table_html", "figure_html",
     "show_table", "show_figure", "show_html", "kpi_table", "run_files", "changes_since",
     "show_changes", "abc_table", "simulate", "simulation_summary", "simulated_profit_figure",
+    "forecast_audit", "forecast_note", "forecast_summary", "forecast_audit_table",
 ]
 
 

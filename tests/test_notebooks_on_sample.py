@@ -1,4 +1,5 @@
-"""Every notebook executed on the bundled 300-SKU sample campaign (issue 3: CI runs them).
+"""Every notebook executed on the bundled 300-SKU sample campaign (issue 3: CI runs them);
+the campaign report on the demand forecast from the sample's sales history (issue 4).
 
 Solver limits are short (the plans are time-limited, which the report says); what is
 checked is that each notebook runs end to end on realistic data and that the
@@ -7,25 +8,49 @@ rendered campaign report holds its KPIs, tables and charts.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import REPO, execute_notebook, run_cli
 
 SAMPLE = REPO / "data" / "sample"
+SAMPLE_HISTORY = REPO / "data" / "sample_history"   # the sample campaign + its sales history
 
 
-def test_campaign_report_on_the_sample(tmp_path):
-    proc = run_cli(["report", str(SAMPLE), "--time-limit", "20", "--reports-dir", str(tmp_path)],
+def test_forecast_then_report_on_the_sample(tmp_path):
+    """Issue 4's chain on the sample campaign: ``forecast`` writes demand.csv and the
+    audit from the sample sales history, then ``report`` plans on that demand and shows
+    the audit, the KPIs and the simulated distributions (the report runs the plan)."""
+    campaign = tmp_path / "bf2026"
+    shutil.copytree(SAMPLE_HISTORY, campaign)
+    (campaign / "demand.csv").unlink()          # the generator's truth: the forecast replaces it
+    proc = run_cli(["forecast", str(campaign)], timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "sd calibration: x" in proc.stderr
+    demand = pd.read_csv(campaign / "demand.csv")
+    audit = pd.read_csv(campaign / "forecast_audit.csv")
+    assert len(demand) >= 700 and (demand["sd"] > 0).all()
+    assert demand.merge(audit, on=["sku", "warehouse"]).eval("mean_x == mean_y and sd_x == sd_y").all()
+
+    proc = run_cli(["report", str(campaign), "--time-limit", "20", "--reports-dir", str(tmp_path / "r")],
                    timeout=600)
     assert proc.returncode == 0, proc.stderr
     page = Path(proc.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
     for text in ("Expected profit", "Expected fill rate", "Purchase orders", "Shipping plan",
-                 "Timeline", "Against the rule of thumb", "ABC classes and stock health"):
+                 "Timeline", "Against the rule of thumb", "ABC classes and stock health",
+                 # the forecast audit
+                 "Demand forecast", "Forecast by category", "Forecast audit per SKU × warehouse",
+                 f"{len(demand)} of the {len(demand)} SKU × warehouse rows of demand.csv are the forecast",
+                 "ets_damped_trend", "past 'black friday', shrunk",
+                 # the simulated distributions
+                 "Profit risk", "Simulated promo profit (1,000 demand scenarios)", "Chance of a loss",
+                 "P10", "P90", "Units short (unmet demand)", "Units left over"):
         assert text in page, text
     assert page.count("Plotly.newPlot(") >= 4
-    assert page.count('class="dataframe report-table"') >= 8
+    assert page.count('class="dataframe report-table"') >= 10
 
 
 @pytest.mark.parametrize("notebook, parameters", [

@@ -260,3 +260,30 @@ def test_kernel_is_this_interpreter_whatever_jupyter_has_registered(tmp_path, mo
                         notebook=tmp_path / "exe.ipynb")
     assert (result.run_dir / "exe.txt").read_text() == sys.executable
     assert result.html.is_file()
+
+
+def test_forecast_section_says_which_demand_rows_are_the_forecast(tmp_path):
+    """The report's demand-forecast tables: none without an audit; with one, the rows of
+    demand.csv that are the audited forecast are counted (an edited row is not)."""
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    inst = build_instance(load_campaign(folder), Overrides())
+    assert report.forecast_audit(inst) is None
+    assert "No forecast_audit.csv" in report.forecast_note(inst, None)
+    assert report.forecast_summary(None).empty and report.forecast_audit_table(None).empty
+
+    d = inst.campaign.demand
+    audit = d.assign(category="c", method="ets_level", baseline=d["mean"] / 3, lift=3.0,
+                     growth=1.0, ad_uplift=1.0, competition=1.0, sd_scale=1.25)
+    audit.loc[0, "mean"] += 1.0                 # demand.csv row 0 is not the forecast
+    audit.to_csv(folder / "forecast_audit.csv", index=False)
+    got = report.forecast_audit(build_instance(load_campaign(folder), Overrides()))
+    note = report.forecast_note(inst, got)
+    assert f"{len(d) - 1} of the {len(d)} SKU × warehouse rows" in note and "1 differ" in note
+    assert "calibrated ×1.250" in note
+    summary = report.forecast_summary(got)
+    assert summary["pairs"].sum() == len(d)
+    assert summary["forecast mean"].sum() == pytest.approx(audit["mean"].sum())
+    assert summary["lift"].iloc[0] == pytest.approx(3.0)
+    table = report.forecast_audit_table(got)
+    assert table["mean"].is_monotonic_decreasing and "sd_scale" in table
