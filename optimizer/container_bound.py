@@ -40,6 +40,7 @@ class ContainerBound:
     proven: bool  # the search finished: bound is the relaxation's optimum
     nodes: int
     seconds: float
+    best_counts: np.ndarray | None = None  # shipment counts of the best integral leaf
 
 
 def container_bound(lp: highspy.HighsLp, columns: list[int], *, incumbent: float | None,
@@ -70,7 +71,7 @@ def container_bound(lp: highspy.HighsLp, columns: list[int], *, incumbent: float
         remaining = time_limit_s - (time.perf_counter() - start)
         if remaining <= 0:
             return None
-        h.setOptionValue("time_limit", remaining)
+        h.setOptionValue("time_limit", h.getRunTime() + remaining)  # HiGHS's clock adds up runs
         h.changeColsBounds(len(cols), cols, lower, upper)
         h.run()
         status = h.getModelStatus()
@@ -84,16 +85,19 @@ def container_bound(lp: highspy.HighsLp, columns: list[int], *, incumbent: float
     if root is None:
         return ContainerBound(None, False, 0, time.perf_counter() - start)
     nodes, best_leaf, counter = 1, -math.inf, 0
+    best_counts = None
     heap = []  # (−value, tie, lower, upper, values)
 
     def push(result, lower, upper):
-        nonlocal best_leaf, counter
+        nonlocal best_leaf, best_counts, counter
         value, x = result
-        if value <= max(floor_value, best_leaf):
+        if value <= best_leaf:
             return
         fractional = np.abs(x - np.round(x)) > INTEGRALITY_TOL
         if not fractional.any():
-            best_leaf = max(best_leaf, value)
+            best_leaf, best_counts = value, np.round(x)
+            return
+        if value <= floor_value:
             return
         counter += 1
         heapq.heappush(heap, (-value, counter, lower, upper, x))
@@ -101,7 +105,7 @@ def container_bound(lp: highspy.HighsLp, columns: list[int], *, incumbent: float
     push(root, lower0, upper0)
     while heap:
         top = -heap[0][0]
-        if top <= max(floor_value, best_leaf):
+        if top <= max(floor_value, best_leaf):  # nothing open can beat what is known
             heap.clear()
             break
         _, _, lower, upper, x = heapq.heappop(heap)
@@ -118,16 +122,16 @@ def container_bound(lp: highspy.HighsLp, columns: list[int], *, incumbent: float
             result = solve(lo, up)
             if result is None:  # out of time: this node stays open at its value
                 heapq.heappush(heap, (-top, counter + 1, lower, upper, x))
-                return _result(heap, best_leaf, floor_value, nodes, start, proven=False)
+                return _result(heap, best_leaf, best_counts, floor_value, nodes, start, proven=False)
             nodes += 1
             children.append((result, lo, up))
         for result, lo, up in children:
             push(result, lo, up)
-    return _result(heap, best_leaf, floor_value, nodes, start, proven=True)
+    return _result(heap, best_leaf, best_counts, floor_value, nodes, start, proven=True)
 
 
-def _result(heap, best_leaf, floor_value, nodes, start, *, proven) -> ContainerBound:
+def _result(heap, best_leaf, best_counts, floor_value, nodes, start, *, proven) -> ContainerBound:
     open_best = -heap[0][0] if heap else -math.inf
     bound = max(open_best, best_leaf, floor_value)
     return ContainerBound(None if bound == -math.inf else bound, proven, nodes,
-                          time.perf_counter() - start)
+                          time.perf_counter() - start, best_counts)

@@ -27,15 +27,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from .container_bound import container_bound
 from .expected_sales import expected_sales
+from .highs_link import HighsLink
 from .instance import Instance
 from .model.demand import add_sales_chords
 from .rounding import RoundingHeuristic
-from .warm_start import Closed, lp_guided_closures
+from .warm_start import Closed, Fixed, lp_guided_closures
 
 MAX_LP_ROUNDS = 6
 MAX_MIP_ROUNDS = 12
@@ -48,23 +47,13 @@ MIP_HEURISTIC_EFFORT = 0.3
 # Share of the time left that the rounding heuristic's lane local search may use.
 ROUNDING_SHARE = 0.1
 # Share of the time left that the shipment-count branch and bound may use.
-SHIPMENT_BOUND_SHARE = 0.25
+SHIPMENT_BOUND_SHARE = 0.4
+# The full MIP (the restricted MIP) runs only when the time left is this many cold LP solves.
+FULL_MIP_LP_MULTIPLE = 40
+RESTRICTED_LP_MULTIPLE = 10
 # Stop adding chords once they can change the plan's profit by less than this
 # share of the MIP gap target.
 CHORD_TOLERANCE_SHARE = 0.1
-
-_NO_UPDATES = {
-    "check_for_new_or_removed_constraints": False,
-    "check_for_new_or_removed_vars": False,
-    "check_for_new_or_removed_params": False,
-    "check_for_new_objective": False,
-    "update_constraints": False,
-    "update_vars": False,
-    "update_parameters": False,
-    "update_named_expressions": False,
-    "update_objective": False,
-}
-
 
 @dataclass
 class SolveOutcome:
@@ -100,10 +89,14 @@ class PlanSolver:
         self.threads = threads
         self.verbose = verbose
         self.progress = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
-        self.solver = Highs()
-        self._loaded = False
+        self.link: HighsLink | None = None  # the model as loaded in HiGHS
         self._last_solution: np.ndarray | None = None
         self._rounding: RoundingHeuristic | None = None
+        # Shipments per lane to fix in the restricted start: the shipment bound's
+        # best leaf, else the rounded plan's.
+        self._best_counts: dict | None = None
+        self._plan_counts: dict | None = None
+        self._cold_lp_seconds = 0.0
         self._route_keys = list(model.ROUTES)
         self._pair_keys = list(model.DEMAND_PAIRS)
         self._sales_coef = inst.skus["sales_coef"].reindex(
@@ -111,9 +104,8 @@ class PlanSolver:
 
     def model_size(self) -> tuple[int, int]:
         """(columns, rows) as handed to HiGHS, or the Pyomo counts before a solve."""
-        if self._loaded:
-            h = self.solver._solver_model
-            return h.getNumCol(), h.getNumRow()
+        if self.link is not None:
+            return self.link.size()
         return self.model.nvariables(), self.model.nconstraints()
 
     # ---------------------------------------------------------------- what-ifs
@@ -139,18 +131,38 @@ class PlanSolver:
         # Every solve, first or what-if, starts from the LP (cheap once loaded) and
         # the restricted MIP: warm-starting only from the previous what-if's plan
         # gave frontier points up to 35 % worse within the same time (sample, 20 s).
+        self._best_counts = self._plan_counts = None
         self._lp_rounds(out, start)
         if out.lp_rounds:
             self._rounding_start(out, start)
-            self._shipment_bound(out, start)
-            if not self._proven(out):
+            self._shipment_bound(out, start, SHIPMENT_BOUND_SHARE)
+            if not self._proven(out) and self._mip_pays(start, RESTRICTED_LP_MULTIPLE):
                 self._restricted_start(out, start)
+        skip_mip = (bool(out.lp_rounds) and not self._proven(out)
+                    and not self._mip_pays(start, FULL_MIP_LP_MULTIPLE))
+        if skip_mip:  # too big for HiGHS's root in the time left: spend it on the bound
+            self._shipment_bound(out, start, 1.0)
+            out.termination = "shipment bound search"
         if self._proven(out):
-            out.status, out.termination = "optimal", "gap closed by the shipment bound"
+            out.status = "optimal"
+        elif skip_mip:
+            out.status = "time_limit" if out.has_plan else "no_plan"
         else:
             self._mip_rounds(out, start)
         out.solve_seconds = time.perf_counter() - start
         return out
+
+    def _mip_pays(self, start: float, lp_multiple: float) -> bool:
+        """Whether a MIP can get through its root in the time left: at least
+        ``lp_multiple`` cold LP solves of time.
+
+        HiGHS's root cut loop cannot be interrupted: on the 1,000-SKU benchmark
+        (33 k columns, cold LP 1.4 s) one separation round of the full MIP took
+        52 s and a 34 s limit ran to 75 s, with a bound no better than the
+        shipment bound's; at 5,000 SKUs (cold LP 15 s) the restricted MIP ran
+        82 s for a plan worse than ordering nothing.
+        """
+        return self._remaining(start) >= lp_multiple * self._cold_lp_seconds
 
     def _proven(self, out: SolveOutcome) -> bool:
         """The kept plan is within ``mip_gap`` of the best bound so far."""
@@ -166,34 +178,16 @@ class PlanSolver:
         return self.time_limit_s - (time.perf_counter() - start)
 
     def _run(self, *, relaxation: bool, time_limit: float, warm_start: bool):
-        options = {"solve_relaxation": relaxation, "log_to_console": self.verbose,
-                   "output_flag": self.verbose, "mip_heuristic_effort": MIP_HEURISTIC_EFFORT}
-        kwargs = {
-            "time_limit": max(time_limit, 0.01), "rel_gap": self.mip_gap, "threads": self.threads,
-            "load_solutions": False, "raise_exception_on_nonoptimal_result": False,
-            "solver_options": options, "tee": [sys.stderr] if self.verbose else [],
-        }
-        if not self._loaded:
-            self.solver.set_instance(self.model)
-            self._loaded = True
+        if self.link is None:
+            m = self.model
+            self.link = HighsLink(m, param_rows=[m.budget_limit, m.sku_share_limit],
+                                  growing=[m.sales_chord], threads=self.threads)
         else:
-            self.solver.update()
-        if warm_start and self._last_solution is not None:
-            self._set_start(self._last_solution)
-        kwargs["auto_updates"] = _NO_UPDATES
-        return self.solver.solve(self.model, **kwargs)
-
-    def _set_start(self, col_values: np.ndarray) -> None:
-        import highspy
-
-        h = self.solver._solver_model
-        n = h.getNumCol()
-        if len(col_values) != n:
-            return
-        sol = highspy.HighsSolution()
-        sol.col_value = list(col_values)
-        sol.value_valid = True
-        h.setSolution(sol)
+            self.link.sync()
+        options = {"log_to_console": self.verbose, "output_flag": self.verbose,
+                   "mip_heuristic_effort": MIP_HEURISTIC_EFFORT}
+        return self.link.run(relaxation=relaxation, time_limit=time_limit, mip_gap=self.mip_gap,
+                             options=options, start=self._last_solution if warm_start else None)
 
     def _route_units(self) -> np.ndarray:
         cp = self.model.case_pack
@@ -227,13 +221,16 @@ class PlanSolver:
             if self._remaining(start) <= 0:
                 return
             res = self._run(relaxation=True, time_limit=self._remaining(start), warm_start=False)
-            if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+            if not res.optimal:
                 return
-            res.solution_loader.load_vars()
+            if not out.lp_rounds:
+                self._cold_lp_seconds = res.seconds
+            self.link.load_solution()
             out.lp_rounds += 1
+            self._tighten(out, res.bound)  # the LP relaxation bounds the MIP
             stock, sales, exact = self._chord_gaps()
             over = (sales - exact) * self._sales_coef
-            obj = res.incumbent_objective
+            obj = res.objective
             self._say(out, f"LP round {out.lp_rounds}: relaxation {obj:,.2f}, "
                            f"sales over-estimate {over.sum():,.2f}, {time.perf_counter() - start:.1f}s")
             if previous is not None and abs(previous - obj) <= self.mip_gap * 0.1 * max(abs(obj), 1):
@@ -260,22 +257,28 @@ class PlanSolver:
         out.has_plan = True
         out.model_objective = profit
         out.route_units = pd.Series(units, index=self.inst.routes.index)
-        self._last_solution = self._columns_of_plan(units, heuristic.shipments(units))
+        shipments = heuristic.shipments(units)
+        self._last_solution = self._columns_of_plan(units, shipments)
+        n = dict(zip(self.inst.lanes.index, shipments))
+        self._plan_counts = {lane: n[lane] for lane in self.model.FIXED_COST_LANES}
 
-    def _shipment_bound(self, out: SolveOutcome, start: float) -> None:
+    def _shipment_bound(self, out: SolveOutcome, start: float, share: float) -> None:
         """Prove a tighter bound by branching on shipments only (:mod:`optimizer.container_bound`)."""
         m = self.model
         lanes = list(m.FIXED_COST_LANES)
         if not lanes:
             return
-        vmap = self.solver._pyomo_var_to_solver_var_map
+        self.link.sync()  # the restricted start's closures must not reach the bound
+        vmap = self.link.col_of
         result = container_bound(
-            self.solver._solver_model.getModel().lp_,
+            self.link.h.getModel().lp_,
             [vmap[id(m.shipments[lane])] for lane in lanes],
             branch_first=[lane in m.shipment_m3 for lane in lanes],
             incumbent=out.model_objective if out.has_plan else None,
-            time_limit_s=SHIPMENT_BOUND_SHARE * self._remaining(start), threads=self.threads)
+            time_limit_s=share * self._remaining(start), threads=self.threads)
         self._tighten(out, result.bound)
+        if result.best_counts is not None:
+            self._best_counts = dict(zip(lanes, result.best_counts))
         if result.bound is not None:
             self._say(out, f"shipment bound {result.bound:,.2f} ({result.nodes} nodes, "
                            f"{'proven' if result.proven else 'stopped'}), "
@@ -283,8 +286,8 @@ class PlanSolver:
 
     def _columns_of_plan(self, units: np.ndarray, lane_shipments: np.ndarray) -> np.ndarray:
         """HiGHS column values of a plan: cases, flags, shipments and exact sales."""
-        m, vmap = self.model, self.solver._pyomo_var_to_solver_var_map
-        col = np.zeros(self.solver._solver_model.getNumCol())
+        m, vmap = self.model, self.link.col_of
+        col = np.zeros(self.link.h.getNumCol())
         routes = self.inst.routes
         for k, u, cp in zip(self._route_keys, units, routes["case_pack"].to_numpy(float)):
             col[vmap[id(m.cases[k])]] = u / cp
@@ -309,23 +312,25 @@ class PlanSolver:
     def _restricted_start(self, out: SolveOutcome, start: float) -> None:
         """Solve the MIP restricted to what the LP uses; keep its plan as the start."""
         closed = lp_guided_closures(self.model, self.inst)
-        if not closed:
+        counts = self._best_counts or self._plan_counts or {}
+        shipments = self.model.shipments
+        fixed = Fixed([shipments[lane] for lane in counts], counts.values())
+        if not closed and not counts:
             return
-        with Closed(closed):
+        with Closed(closed), fixed:
             res = self._run(relaxation=False, time_limit=RESTRICTED_SHARE * self._remaining(start),
                             warm_start=False)
-            if res.incumbent_objective is None:
-                self._say(out, f"restricted start: no plan ({res.termination_condition.name})")
+            if not res.has_solution:
+                self._say(out, f"restricted start: no plan ({res.name})")
             else:
-                res.solution_loader.load_vars()
+                self.link.load_solution()
                 stock, sales, exact = self._chord_gaps()
                 over = (sales - exact) * self._sales_coef
-                self._keep_plan(out, res.incumbent_objective - over.sum(), sales, exact)
+                self._keep_plan(out, res.objective - over.sum(), sales, exact)
                 out.chords += self._add_chords_at(stock, over > 1e-9)
                 self._say(out, f"restricted start ({len(closed)} flags/lanes closed): plan "
-                               f"{res.incumbent_objective - over.sum():,.2f}, "
+                               f"{res.objective - over.sum():,.2f}, "
                                f"{time.perf_counter() - start:.1f}s")
-        self.solver.update()
 
     def _mip_rounds(self, out: SolveOutcome, start: float) -> None:
         for _ in range(MAX_MIP_ROUNDS):
@@ -337,34 +342,33 @@ class PlanSolver:
                     out.status = "time_limit"
                 return
             res = self._run(relaxation=False, time_limit=remaining, warm_start=True)
-            tc = res.termination_condition
-            out.termination = str(tc.name)
-            if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+            out.termination = res.name
+            if res.infeasible:
                 out.status = "infeasible"
                 return
-            if res.incumbent_objective is None:
-                if out.has_plan:  # the restricted start's plan stands
+            if not res.has_solution:
+                if out.has_plan:  # the rounded or restricted start's plan stands
                     out.status = "time_limit"
                 else:
-                    out.status = "no_plan" if tc == TerminationCondition.maxTimeLimit else "error"
-                self._say(out, f"MIP round {out.mip_rounds + 1}: no plan found ({tc.name})")
+                    out.status = "no_plan" if res.time_limit else "error"
+                self._say(out, f"MIP round {out.mip_rounds + 1}: no plan found ({res.name})")
                 return
-            res.solution_loader.load_vars()
+            self.link.load_solution()
             out.mip_rounds += 1
-            self._tighten(out, res.objective_bound)
+            self._tighten(out, res.bound)
             stock, sales, exact = self._chord_gaps()
             over = (sales - exact) * self._sales_coef
             total_over = float(over.sum())
-            self._keep_plan(out, res.incumbent_objective - total_over, sales, exact)
-            self._say(out, f"MIP round {out.mip_rounds}: plan {res.incumbent_objective:,.2f} "
-                           f"(exact {res.incumbent_objective - total_over:,.2f}), "
-                           f"bound {res.objective_bound:,.2f}, {tc.name}, "
+            self._keep_plan(out, res.objective - total_over, sales, exact)
+            self._say(out, f"MIP round {out.mip_rounds}: plan {res.objective:,.2f} "
+                           f"(exact {res.objective - total_over:,.2f}), "
+                           f"bound {res.bound if res.bound is not None else math.inf:,.2f}, {res.name}, "
                            f"{time.perf_counter() - start:.1f}s")
             if self._proven(out):
                 out.status = "optimal"
                 return
-            optimal = tc == TerminationCondition.convergenceCriteriaSatisfied
-            tolerance = CHORD_TOLERANCE_SHARE * self.mip_gap * max(abs(res.incumbent_objective), 1.0)
+            optimal = res.optimal
+            tolerance = CHORD_TOLERANCE_SHARE * self.mip_gap * max(abs(res.objective), 1.0)
             if total_over <= tolerance:
                 out.status = "optimal" if optimal else "time_limit"
                 return
@@ -386,11 +390,10 @@ class PlanSolver:
 
     def _remember_solution(self, sales: np.ndarray, exact: np.ndarray) -> None:
         """Keep the plan as the next round's start, with sales cut to exact ES."""
-        h = self.solver._solver_model
-        col = np.array(h.getSolution().col_value, dtype=float)
-        vmap = self.solver._pyomo_var_to_solver_var_map
+        col = np.array(self.link.h.getSolution().col_value, dtype=float)
+        col_of = self.link.col_of
         for k, value in zip(self._pair_keys, np.minimum(sales, exact)):
-            col[vmap[id(self.model.sales[k])]] = value
+            col[col_of[id(self.model.sales[k])]] = value
         self._last_solution = col
 
     def _say(self, out: SolveOutcome, msg: str) -> None:

@@ -63,3 +63,23 @@ class Closed:
         for v, ub in zip(self.variables, self._ub):
             v.setub(ub)
         return False
+
+
+class Fixed:
+    """Context manager: fix the given variables at values (both bounds), then restore."""
+
+    def __init__(self, variables, values):
+        self.pairs = list(zip(variables, values))
+        self._bounds = [(v.lb, v.ub) for v, _ in self.pairs]
+
+    def __enter__(self):
+        for v, value in self.pairs:
+            v.setlb(float(value))
+            v.setub(float(value))
+        return self
+
+    def __exit__(self, *exc):
+        for (v, _), (lb, ub) in zip(self.pairs, self._bounds):
+            v.setlb(lb)
+            v.setub(ub)
+        return False
