@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", type=Path, help="new (or empty) run folder; default runs/<campaign>/<time>")
     _add_what_if_options(pl)
     pl.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    pl.add_argument("--parts", type=int, metavar="N",
+                    help="large catalogues: plan N supplier groups separately and merge them "
+                         "(no proven bound for the whole; see README)")
+    _add_scheduler_options(pl, "plan the --parts in parallel, one task each (default: one after "
+                               "the other in this process)")
 
     r = sub.add_parser("report", help="run the campaign notebook and render the HTML report")
     r.add_argument("campaign", type=Path)
@@ -192,11 +197,39 @@ def cmd_plan(args) -> int:
         print(f"error: {out} already holds files; a run never overwrites another — "
               "choose a new --out", file=sys.stderr)
         return EXIT_ERROR
+    if args.parts:
+        return _plan_partitioned(args, campaign, overrides, out)
     run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose)
     s = run.summary
     print(f"{s['status']}: expected profit {s['expected_profit']:,.2f} {s['currency']}, "
           f"spend {s['spend']:,.2f} of {s['budget']:,.2f}, fill rate "
           f"{(s['expected_fill_rate'] or 0):.1%}, gap {(s['mip_gap'] or 0):.3%} → {run.out_dir}")
+    return EXIT_OK
+
+
+def _plan_partitioned(args, campaign, overrides, out: Path) -> int:
+    from contextlib import nullcontext
+
+    from .partition import plan_partitioned
+    from .results import write_run
+
+    if args.parts < 1:
+        print("error: --parts must be at least 1", file=sys.stderr)
+        return EXIT_INPUT
+    if args.scheduler is None:
+        context = nullcontext(None)
+    else:
+        from .distributed import dask_client, describe_client
+        context = dask_client(args.scheduler, args.workers)
+    with context as client:
+        if client is not None:
+            _say(describe_client(client))
+        ev, summary, parts = plan_partitioned(campaign, args.parts, overrides, client, progress=_say)
+    summary["scheduler"] = args.scheduler or "single-process"
+    write_run(out, ev, summary, extra_files={"parts.csv": parts.to_csv(index=False)})
+    print(f"partitioned ({summary['parts']} parts): expected profit {summary['expected_profit']:,.2f} "
+          f"{summary['currency']}, spend {summary['spend']:,.2f} of {summary['budget']:,.2f}, "
+          f"no proven bound for the whole → {out}")
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -314,3 +315,32 @@ def _assemble(root: Path, config: CampaignConfig, tables: dict[str, checks.Check
 
 _NO_DEMAND = pd.DataFrame({"sku": pd.Series([], dtype=str), "warehouse": pd.Series([], dtype=str),
                            "mean": pd.Series([], dtype=float), "sd": pd.Series([], dtype=float)})
+
+
+# ------------------------------------------------------------ writing folders
+def config_text(config: CampaignConfig, **changes) -> str:
+    """campaign.toml text for ``config`` with ``changes`` (key → value) applied.
+
+    Used to derive campaign folders (a top-up, a part of a large catalogue) that
+    the ordinary loader then reads and checks like any other.
+    """
+    keys = ["name", "currency", "planning_date", "promo_start", "promo_end", "budget",
+            "buffer_days", "stockout_penalty", "min_fill_rate", "max_sku_budget_share"]
+    values = {k: getattr(config, k) for k in keys} | changes
+    solver = config.solver.model_dump() | changes.pop("solver", {})
+    lines = [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None and k != "solver"]
+    lines += ["", "[solver]"] + [f"{k} = {_toml_value(v)}" for k, v in solver.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a JSON string is a TOML basic string
+    return repr(float(v)) if isinstance(v, float) else repr(v)
+
+
+def frame_csv(df: pd.DataFrame) -> str:
+    """A table as the CSV text of a campaign file (no index, empty for missing)."""
+    return df.to_csv(index=False, na_rep="", lineterminator="\n")

@@ -1,20 +1,28 @@
-"""Solve the model with HiGHS through Pyomo's persistent interface.
+"""Solve the model with HiGHS (loaded by :mod:`optimizer.highs_link`).
 
 The expected-sales rows are chords of ES (:mod:`optimizer.model.demand`), so the
-model over-estimates sales only where no chord sits at the chosen stock.  The
-solve is a cut loop:
+model over-estimates sales only where no chord sits at the chosen stock.  One
+solve, within ``time_limit_s``:
 
 1. **LP rounds** — solve the LP relaxation, add the chords at the stock levels
-   it picks, repeat while that changes the LP optimum noticeably (cheap).
-2. **MIP rounds** — solve the MIP to ``mip_gap`` (warm-started from the
-   previous round's plan), add the chords at the plan's stock levels, repeat
-   until the over-estimate of the plan's profit is below a small share of the
-   gap.  The model objective is then the exact profit of the plan, and HiGHS's
-   dual bound is a valid upper bound on the best exact profit.
+   it picks, repeat while that changes the LP optimum noticeably (cheap).  The
+   LP value is a valid bound.
+2. **Rounding** — :mod:`optimizer.rounding` turns the LP solution into a
+   feasible plan (the first incumbent).
+3. **Shipment bound** — :mod:`optimizer.container_bound` branches on the
+   shipment counts alone: a proven bound far tighter than the LP's, and the
+   most promising shipment counts.
+4. **Restricted start** — the MIP with those shipment counts fixed and the
+   flags the LP barely uses closed (:mod:`optimizer.warm_start`): seconds.
+5. **MIP rounds** — when the time left is enough for HiGHS's root: solve the MIP
+   to ``mip_gap`` warm-started from the best plan, add the chords at the plan's
+   stock levels, repeat until the over-estimate is below a small share of the
+   gap.  Otherwise the time left goes to more shipment-bound search.
 
-Every round is bounded by what is left of ``time_limit_s``.  The outcome says
-honestly what happened: optimal within the gap, stopped on the time limit (with
-the gap), or no plan at all.
+The best plan is kept by its exact profit; the reported bound is the smallest of
+the valid bounds met (LP, shipment, MIP).  The outcome says honestly what
+happened: optimal within the gap, stopped on the time limit (with the gap), or
+no plan at all.
 """
 
 from __future__ import annotations

@@ -27,14 +27,13 @@ top-up, and an independent checker can verify it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .campaign import Campaign, load_campaign
+from .campaign import Campaign, config_text, frame_csv, load_campaign
 from .instance import Overrides
 from .planner import PlanRun, plan_campaign
 
@@ -78,31 +77,12 @@ def topup_files(campaign: Campaign, plan_lines: pd.DataFrame, demand: pd.DataFra
         "on_hand": np.floor(stock.fillna(0).clip(lower=0).to_numpy()).astype("int64"),
         "in_transit": 0, "in_transit_eta": ""})
 
-    solver = {"mip_gap": cfg.solver.mip_gap, "time_limit_s": cfg.solver.time_limit_s}
-    if cfg.solver.threads is not None:
-        solver["threads"] = cfg.solver.threads
-    toml = {"name": f"{cfg.name} top-up {as_of}", "currency": cfg.currency,
-            "planning_date": as_of, "promo_start": cfg.promo_start, "promo_end": cfg.promo_end,
-            "budget": float(budget), "buffer_days": cfg.buffer_days,
-            "stockout_penalty": cfg.stockout_penalty}
-    text = "\n".join(f"{k} = {_toml(v)}" for k, v in toml.items())
-    text += "\n\n[solver]\n" + "\n".join(f"{k} = {_toml(v)}" for k, v in solver.items()) + "\n"
-
-    def csv(df):
-        return df.to_csv(index=False, na_rep="", lineterminator="\n")
-
-    return {"campaign.toml": text, "skus.csv": csv(skus), "suppliers.csv": csv(suppliers),
-            "warehouses.csv": csv(warehouses), "lanes.csv": csv(lanes),
-            "demand.csv": csv(demand[["sku", "warehouse", "mean", "sd"]]),
-            "inventory.csv": csv(inventory)}
-
-
-def _toml(v) -> str:
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)  # a JSON string is a TOML basic string
-    return repr(v)
+    text = config_text(cfg, name=f"{cfg.name} top-up {as_of}", planning_date=as_of,
+                       budget=float(budget), min_fill_rate=None, max_sku_budget_share=None)
+    return {"campaign.toml": text, "skus.csv": frame_csv(skus), "suppliers.csv": frame_csv(suppliers),
+            "warehouses.csv": frame_csv(warehouses), "lanes.csv": frame_csv(lanes),
+            "demand.csv": frame_csv(demand[["sku", "warehouse", "mean", "sd"]]),
+            "inventory.csv": frame_csv(inventory)}
 
 
 def solve_topup(files: dict[str, str], time_limit_s: float | None = None,

@@ -8,8 +8,13 @@ MOQ; ``n[l] = 0`` where the LP uses under ``LANE_SHARE`` of one shipment) leaves
 much smaller MIP whose plan is feasible for the full model and is handed to
 HiGHS as its starting incumbent (relax-and-fix / RINS in spirit).
 
-Only upper bounds are changed, and they are restored afterwards, so the
-persistent solver keeps one model throughout.
+When the shipment counts are known (the shipment bound's best leaf, or the
+rounded plan's), :class:`Fixed` pins them too: with no fixed-charge choice left
+the restricted MIP solves in seconds (sample: 2 s instead of 30 s, and a better
+plan).
+
+Bounds are changed in the Pyomo model and restored afterwards; the HiGHS model
+follows them at its next sync, so one model serves throughout.
 """
 
 from __future__ import annotations
