@@ -2,6 +2,7 @@
 
     python benchmarks/run_benchmark.py                      # 300, 1000, 5000 SKUs, 3 runs each
     python benchmarks/run_benchmark.py --sizes 300 --repeats 5
+    python benchmarks/run_benchmark.py --sizes --partitioned 50000:10   # on a Dask LocalCluster
 
 For each size it generates a campaign like the bundled sample (seeded,
 :func:`optimizer.synth.generate_campaign`), then per run: builds the instance and
@@ -9,6 +10,11 @@ model, solves with the size's time limit, evaluates the plan exactly, and finall
 re-solves the same persistent model with the budget raised by 10 % (the what-if
 finance runs).  It prints per-run figures and the medians: build seconds, solve
 seconds, exact expected profit, HiGHS's bound, the gap, and the re-solve seconds.
+
+``--partitioned SKUS:PARTS`` plans a generated campaign as PARTS supplier groups
+on a Dask LocalCluster (:mod:`optimizer.partition`) and prints the wall time, the
+merged plan's exact profit before and after the whole-catalogue polish, and each
+part's gap (there is no proven bound for the whole).
 
 This is a measurement, not a test: nothing here asserts a speed.
 """
@@ -21,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import pandas as pd
 
 from optimizer.campaign import load_campaign
 from optimizer.instance import Overrides, build_instance
@@ -56,7 +64,11 @@ def one_run(campaign, time_limit: float, gap: float) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[300, 1000, 5000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[300, 1000, 5000])
+    ap.add_argument("--partitioned", nargs="*", default=[], metavar="SKUS:PARTS",
+                    help="plan SKUS in PARTS supplier groups on a Dask LocalCluster")
+    ap.add_argument("--part-time-limit", type=float, default=60.0,
+                    help="solver time limit of each part (--partitioned)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--gap", type=float, default=0.001)
     ap.add_argument("--time-limit", type=float, help="override the per-size time limit")
@@ -80,7 +92,28 @@ def main(argv=None) -> int:
                 if any(x["bound"] is not None for x in rows) else None
             med["status"] = "/".join(sorted({x["status"] for x in rows}))
             print(_fmt(n, "med", med), f"(time limit {limit:g}s)", flush=True)
+        for spec in args.partitioned:
+            n, parts = (int(x) for x in spec.split(":"))
+            partitioned_run(Path(tmp) / f"bench_{n}", n, parts, args.part_time_limit, args.gap)
     return 0
+
+
+def partitioned_run(folder: Path, n: int, parts: int, time_limit: float, gap: float) -> None:
+    from optimizer.distributed import dask_client, describe_client
+    from optimizer.partition import plan_partitioned
+
+    campaign = load_campaign(generate_campaign(folder, n_skus=n, seed=7))
+    t0 = time.perf_counter()
+    with dask_client("local") as client:
+        print(describe_client(client), flush=True)
+        ev, summary, table = plan_partitioned(
+            campaign, parts, Overrides(time_limit_s=time_limit, mip_gap=gap), client)
+    wall = time.perf_counter() - t0
+    print(f"{n:,} SKUs in {parts} parts ({time_limit:g}s each), LocalCluster: wall {wall:.1f}s, "
+          f"parts done at {summary['parts_seconds']:.1f}s; profit {ev.expected_profit:,.0f} "
+          f"(merged {summary['merged_profit_before_polish']:,.0f}), spend {ev.spend:,.0f} of "
+          f"{summary['budget']:,.0f}; part gaps {', '.join('-' if pd.isna(g) else f'{g:.2%}' for g in table['gap'])}",
+          flush=True)
 
 
 def _fmt(n, run, row) -> str:
