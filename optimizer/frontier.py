@@ -25,7 +25,6 @@ budget): what one more unit of currency is worth between two points (NaN at the 
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import replace
@@ -38,7 +37,7 @@ from .campaign import Campaign, load_campaign
 from .diagnose import check_service_reachable
 from .instance import Overrides, build_instance
 from .model import build_model
-from .results import evaluate_plan
+from .results import evaluate_plan, write_table_run
 from .solve import PlanSolver
 
 COLUMNS = ["budget", "expected_profit", "spend", "expected_fill_rate", "expected_leftover_units",
@@ -132,15 +131,7 @@ def frontier_table(rows: list[dict]) -> pd.DataFrame:
 
 def write_frontier(table: pd.DataFrame, run_dir: str | Path, meta: dict | None = None) -> Path:
     """Write ``frontier.csv`` (and ``frontier.json`` with ``meta``) into a new run folder."""
-    run_dir = Path(run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise FileExistsError(f"{run_dir} already holds files; a run never overwrites another")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / ".frontier.csv.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(run_dir / "frontier.csv")
-    (run_dir / "frontier.json").write_text(json.dumps(meta or {}, indent=1, default=str) + "\n")
-    return run_dir / "frontier.csv"
+    return write_table_run(table, run_dir, "frontier", meta)
 
 
 def record_frontier(db_path: str | Path, table: pd.DataFrame, *, campaign: str, run_dir: str | Path,

@@ -191,3 +191,20 @@ def write_run(out_dir: Path, ev: PlanEvaluation, summary: dict, *, extra_files: 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def write_table_run(table: pd.DataFrame, run_dir: Path | str, stem: str, meta: dict | None = None) -> Path:
+    """``<stem>.csv`` (and ``<stem>.json`` with ``meta``) into a new or empty run folder.
+
+    A non-empty folder is refused (a run never overwrites another); the CSV appears
+    under its name only once complete.
+    """
+    run_dir = Path(run_dir)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise FileExistsError(f"{run_dir} already holds files; a run never overwrites another")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / f".{stem}.csv.tmp"
+    table.to_csv(tmp, index=False)
+    tmp.replace(run_dir / f"{stem}.csv")
+    (run_dir / f"{stem}.json").write_text(json.dumps(meta or {}, indent=1, default=str) + "\n")
+    return run_dir / f"{stem}.csv"

@@ -20,7 +20,6 @@ has status ``failed`` and its error; the others are kept.
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +27,7 @@ import pandas as pd
 from .campaign import Campaign
 from .distributed import RESULT_COLUMNS, SolveTask, run_batch
 from .instance import Overrides
+from .results import write_table_run
 
 
 def delay_grid(delays: dict[str, list[int]]) -> list[dict[str, int]]:
@@ -85,15 +85,7 @@ def _versus_no_delay(table: pd.DataFrame) -> pd.Series:
 
 def write_scenarios(table: pd.DataFrame, run_dir: str | Path, meta: dict) -> Path:
     """``scenarios.csv`` (and ``scenarios.json`` with ``meta``) into an empty run folder."""
-    run_dir = Path(run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise FileExistsError(f"{run_dir} already holds files; a run never overwrites another")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / ".scenarios.csv.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(run_dir / "scenarios.csv")
-    (run_dir / "scenarios.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
-    return run_dir / "scenarios.csv"
+    return write_table_run(table, run_dir, "scenarios", meta)
 
 
 def record_scenarios(db_path: str | Path, table: pd.DataFrame, *, run_dir: str | Path,
