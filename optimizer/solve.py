@@ -204,13 +204,18 @@ class PlanSolver:
     def _chord_gaps(self):
         """Stock, model sales and exact ES per demand pair at the loaded solution."""
         m = self.model
-        units = pd.Series(self._route_units(), index=self.inst.routes.index)
+        stock, exact = self._stock_and_sales(self._route_units())
+        sales = np.array([m.sales[k].value or 0.0 for k in self._pair_keys])
+        return stock, sales, exact
+
+    def _stock_and_sales(self, route_units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Stock and exact ES per demand pair (``_pair_keys`` order) for units per route."""
+        units = pd.Series(route_units, index=self.inst.routes.index)
         by_pair = units.groupby(level=["sku", "warehouse"]).sum()
         pairs = self.inst.pairs.loc[self._pair_keys]
         stock = pairs["existing"].to_numpy(float) + by_pair.reindex(pairs.index).fillna(0).to_numpy()
-        sales = np.array([m.sales[k].value or 0.0 for k in self._pair_keys])
         exact = np.atleast_1d(expected_sales(stock, pairs["mean"].to_numpy(float), pairs["sd"].to_numpy(float)))
-        return stock, sales, exact
+        return stock, exact
 
     def _add_chords_at(self, stock: np.ndarray, over: np.ndarray) -> int:
         """Chords at the lattice points around each over-estimated pair's stock."""
@@ -309,10 +314,7 @@ class PlanSolver:
         n = dict(zip(self.inst.lanes.index, lane_shipments))
         for lane in m.FIXED_COST_LANES:
             col[vmap[id(m.shipments[lane])]] = n[lane]
-        by_pair = pd.Series(units, index=routes.index).groupby(level=["sku", "warehouse"]).sum()
-        pairs = self.inst.pairs.loc[self._pair_keys]
-        stock = pairs["existing"].to_numpy(float) + by_pair.reindex(pairs.index).fillna(0).to_numpy()
-        sales = np.atleast_1d(expected_sales(stock, pairs["mean"].to_numpy(float), pairs["sd"].to_numpy(float)))
+        _, sales = self._stock_and_sales(units)
         for k, value in zip(self._pair_keys, sales):
             col[vmap[id(m.sales[k])]] = value
         return col
