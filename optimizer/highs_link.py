@@ -22,6 +22,7 @@ or ``=`` (0), a ranged constraint as two rows; the objective keeps its sense.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -30,6 +31,31 @@ from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 INF = highspy.kHighsInf
+
+
+@dataclass
+class Rows:
+    """Rows of an LP, HiGHS row-wise: ``lower ≤ Σ value·x[index] ≤ upper``."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    starts: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lower)
+
+    @staticmethod
+    def concat(batches: list[Rows]) -> Rows | None:
+        batches = [b for b in batches if b is not None and len(b)]
+        if not batches:
+            return None
+        offsets = np.cumsum([0] + [len(b.index) for b in batches[:-1]])
+        return Rows(np.concatenate([b.lower for b in batches]), np.concatenate([b.upper for b in batches]),
+                    np.concatenate([b.starts + o for b, o in zip(batches, offsets)]).astype(np.int32),
+                    np.concatenate([b.index for b in batches]).astype(np.int32),
+                    np.concatenate([b.value for b in batches]))
 
 
 class HighsLink:
@@ -53,6 +79,7 @@ class HighsLink:
         self._int_cols = np.flatnonzero(self._integer).astype(np.int32)
         self._int_vars = [self.columns[j] for j in self._int_cols]
         self._seen = set()
+        self.added: list[Rows] = []  # every batch of rows added after loading, in order
         self._relaxed = False
         self._param_rows = []  # (row, bound_type, constraint, offset)
         tracked = {id(c) for comp in (param_rows or []) for c in comp.values()}
@@ -98,7 +125,7 @@ class HighsLink:
     # ------------------------------------------------------------------ sync
     def sync(self) -> None:
         """Bring HiGHS in step with the Pyomo model (new rows, bounds, parameters)."""
-        self._add_new_rows()
+        self.add_new_rows()
         if len(self._int_cols):
             lower, upper = self._column_bounds(self._int_vars)
             self.h.changeColsBounds(len(self._int_cols), self._int_cols, lower, upper)
@@ -107,7 +134,8 @@ class HighsLink:
             lo, up = (value, value) if kind == 0 else ((-INF, value) if kind == 1 else (value, INF))
             self.h.changeRowBounds(i, lo, up)
 
-    def _add_new_rows(self) -> None:
+    def add_new_rows(self) -> Rows | None:
+        """Add the rows (chords) new in the growing components; return them."""
         lower, upper, starts, index, value = [], [], [], [], []
         if self.growing is None:
             candidates = self.model.component_data_objects(pyo.Constraint, active=True)
@@ -124,10 +152,14 @@ class HighsLink:
             value.extend(float(c) for c in repn.linear_coefs)
             lower.append(-INF if con.lower is None else pyo.value(con.lower) - const)
             upper.append(INF if con.upper is None else pyo.value(con.upper) - const)
-        if lower:
-            self.h.addRows(len(lower), np.array(lower), np.array(upper), len(index),
-                           np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32),
-                           np.array(value, float))
+        if not lower:
+            return None
+        rows = Rows(np.array(lower), np.array(upper), np.array(starts, dtype=np.int32),
+                    np.array(index, dtype=np.int32), np.array(value, float))
+        self.h.addRows(len(rows), rows.lower, rows.upper, len(rows.index), rows.starts,
+                       rows.index, rows.value)
+        self.added.append(rows)
+        return rows
 
     # ----------------------------------------------------------------- solve
     def run(self, *, relaxation: bool, time_limit: float, mip_gap: float,

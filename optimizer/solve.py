@@ -8,12 +8,15 @@ solve, within ``time_limit_s``:
    it picks, repeat while that changes the LP optimum noticeably (cheap).  The
    LP value is a valid bound.
 2. **Rounding** — :mod:`optimizer.rounding` turns the LP solution into a
-   feasible plan (the first incumbent).
+   feasible plan (the first incumbent); chords are added at its stock.
 3. **Shipment bound** — :mod:`optimizer.container_bound` branches on the
    shipment counts alone: a proven bound far tighter than the LP's, and the
-   most promising shipment counts.
+   most promising shipment counts (its best leaf, or if stopped early the best
+   of the top open node rounded and the rounded plan's counts).  The search is
+   kept for the solve and resumed later with the chords added since.
 4. **Restricted start** — the MIP with those shipment counts fixed and the
-   flags the LP barely uses closed (:mod:`optimizer.warm_start`): seconds.
+   flags the LP barely uses closed (:mod:`optimizer.warm_start`), solved to a
+   gap a hundred times smaller than ``mip_gap``: seconds.
 5. **MIP rounds** — when the time left is enough for HiGHS's root: solve the MIP
    to ``mip_gap`` warm-started from the best plan, add the chords at the plan's
    stock levels, repeat until the over-estimate is below a small share of the
@@ -36,9 +39,9 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from .container_bound import container_bound
+from .container_bound import ShipmentSearch
 from .expected_sales import expected_sales
-from .highs_link import HighsLink
+from .highs_link import HighsLink, Rows
 from .instance import Instance
 from .model.demand import add_sales_chords
 from .rounding import RoundingHeuristic
@@ -59,6 +62,9 @@ SHIPMENT_BOUND_SHARE = 0.4
 # The full MIP (the restricted MIP) runs only when the time left is this many cold LP solves.
 FULL_MIP_LP_MULTIPLE = 40
 RESTRICTED_LP_MULTIPLE = 10
+# The restricted MIP's gap target, as a share of ``mip_gap``: it is small, and
+# stopping it at the full gap left plans 0.7 % short (300-SKU benchmark).
+RESTRICTED_GAP_SHARE = 0.01
 # Stop adding chords once they can change the plan's profit by less than this
 # share of the MIP gap target.
 CHORD_TOLERANCE_SHARE = 0.1
@@ -105,6 +111,8 @@ class PlanSolver:
         self._best_counts: dict | None = None
         self._plan_counts: dict | None = None
         self._cold_lp_seconds = 0.0
+        self._search: ShipmentSearch | None = None  # this solve's shipment branch and bound
+        self._search_rows = 0  # rows of link.added the search has
         self._route_keys = list(model.ROUTES)
         self._pair_keys = list(model.DEMAND_PAIRS)
         self._sales_coef = inst.skus["sales_coef"].reindex(
@@ -139,7 +147,7 @@ class PlanSolver:
         # Every solve, first or what-if, starts from the LP (cheap once loaded) and
         # the restricted MIP: warm-starting only from the previous what-if's plan
         # gave frontier points up to 35 % worse within the same time (sample, 20 s).
-        self._best_counts = self._plan_counts = None
+        self._best_counts = self._plan_counts = self._search = None
         self._lp_rounds(out, start)
         if out.lp_rounds:
             self._rounding_start(out, start)
@@ -185,7 +193,8 @@ class PlanSolver:
     def _remaining(self, start: float) -> float:
         return self.time_limit_s - (time.perf_counter() - start)
 
-    def _run(self, *, relaxation: bool, time_limit: float, warm_start: bool):
+    def _run(self, *, relaxation: bool, time_limit: float, warm_start: bool,
+             mip_gap: float | None = None):
         if self.link is None:
             m = self.model
             self.link = HighsLink(m, param_rows=[m.budget_limit, m.sku_share_limit],
@@ -194,7 +203,8 @@ class PlanSolver:
             self.link.sync()
         options = {"log_to_console": self.verbose, "output_flag": self.verbose,
                    "mip_heuristic_effort": MIP_HEURISTIC_EFFORT}
-        return self.link.run(relaxation=relaxation, time_limit=time_limit, mip_gap=self.mip_gap,
+        return self.link.run(relaxation=relaxation, time_limit=time_limit,
+                             mip_gap=self.mip_gap if mip_gap is None else mip_gap,
                              options=options, start=self._last_solution if warm_start else None)
 
     def _route_units(self) -> np.ndarray:
@@ -259,10 +269,17 @@ class PlanSolver:
         if self._rounding is None:
             self._rounding = RoundingHeuristic(self.inst)
         heuristic = self._rounding
-        units = heuristic.plan(self._route_units(), budget=pyo.value(self.model.budget),
+        lp_units = self._route_units()
+        units = heuristic.plan(lp_units, budget=pyo.value(self.model.budget),
                                time_limit_s=ROUNDING_SHARE * self._remaining(start))
         if units is None:
             return
+        # Chords where the plan's stock is a case or more from the LP's: the shipment
+        # bound's nodes sit near the plan (300-SKU benchmark: bound 0.1 % tighter).
+        lp_stock, _ = self._stock_and_sales(lp_units)
+        stock, _ = self._stock_and_sales(units)
+        cp = np.array([self.model.pair_case_pack[k] for k in self._pair_keys], float)
+        out.chords += self._add_chords_at(stock, np.abs(stock - lp_stock) >= cp)
         profit = heuristic.exact_profit(units)
         self._say(out, f"rounded LP plan {profit:,.2f}, {time.perf_counter() - start:.1f}s")
         if out.has_plan and profit <= out.model_objective:
@@ -276,26 +293,42 @@ class PlanSolver:
         self._plan_counts = {lane: n[lane] for lane in self.model.FIXED_COST_LANES}
 
     def _shipment_bound(self, out: SolveOutcome, start: float, share: float) -> None:
-        """Prove a tighter bound by branching on shipments only (:mod:`optimizer.container_bound`)."""
+        """Prove a tighter bound by branching on shipments only (:mod:`optimizer.container_bound`).
+
+        The search is kept for the solve: a second call goes on with the same tree,
+        given the chords added since (they are valid cuts)."""
         m = self.model
         lanes = list(m.FIXED_COST_LANES)
         if not lanes:
             return
-        self.link.sync()  # the restricted start's closures must not reach the bound
-        vmap = self.link.col_of
-        result = container_bound(
-            self.link.h.getModel().lp_,
-            [vmap[id(m.shipments[lane])] for lane in lanes],
-            branch_first=[lane in m.shipment_m3 for lane in lanes],
-            incumbent=out.model_objective if out.has_plan else None,
-            time_limit_s=share * self._remaining(start), threads=self.threads)
+        if self._search is None:
+            self.link.sync()  # the restricted start's closures must not reach the bound
+            vmap = self.link.col_of
+            self._search = ShipmentSearch(
+                self.link.h.getModel().lp_, [vmap[id(m.shipments[lane])] for lane in lanes],
+                branch_first=[lane in m.shipment_m3 for lane in lanes], threads=self.threads)
+            self._search_rows = len(self.link.added)
+        else:
+            self.link.add_new_rows()
+            self._catch_up_search()
+        result = self._search.search(incumbent=out.model_objective if out.has_plan else None,
+                                     time_limit_s=share * self._remaining(start))
         self._tighten(out, result.bound)
-        if result.best_counts is not None:
-            self._best_counts = dict(zip(lanes, result.best_counts))
+        best = result.best_counts
+        if not result.proven and self._plan_counts is not None:
+            plan = [self._plan_counts[lane] for lane in lanes]
+            best = self._search.good_leaf([plan], time_limit_s=0.1 * self._remaining(start))
+        if best is not None:
+            self._best_counts = dict(zip(lanes, best))
         if result.bound is not None:
             self._say(out, f"shipment bound {result.bound:,.2f} ({result.nodes} nodes, "
-                           f"{'proven' if result.proven else 'stopped'}), "
+                           f"{result.cuts} cuts, {'proven' if result.proven else 'stopped'}), "
                            f"{time.perf_counter() - start:.1f}s")
+
+    def _catch_up_search(self) -> None:
+        """Give the shipment search the rows the link gained since it last looked."""
+        self._search.add_rows(Rows.concat(self.link.added[self._search_rows:]))
+        self._search_rows = len(self.link.added)
 
     def _columns_of_plan(self, units: np.ndarray, lane_shipments: np.ndarray) -> np.ndarray:
         """HiGHS column values of a plan: cases, flags, shipments and exact sales."""
@@ -329,7 +362,7 @@ class PlanSolver:
             return
         with Closed(closed), fixed:
             res = self._run(relaxation=False, time_limit=RESTRICTED_SHARE * self._remaining(start),
-                            warm_start=False)
+                            warm_start=False, mip_gap=RESTRICTED_GAP_SHARE * self.mip_gap)
             if not res.has_solution:
                 self._say(out, f"restricted start: no plan ({res.name})")
             else:

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from test_properties import SETTINGS, Workdir, campaigns
 
 from optimizer.campaign import load_campaign
-from optimizer.container_bound import container_bound
+from optimizer.container_bound import ShipmentSearch, container_bound
+from optimizer.highs_link import Rows
 from optimizer.instance import build_instance
 from optimizer.results import evaluate_plan, summarize, write_run
 from optimizer.rounding import RoundingHeuristic
@@ -67,7 +68,7 @@ def test_heuristic_on_the_tiny_campaign_beats_ordering_nothing(repo, tmp_path):
     assert ev.expected_profit > evaluate_plan(inst, None).expected_profit + 1.0
 
 
-def test_shipment_bound_proves_a_small_integer_optimum():
+def _container_lp():
     """max 30x − 100n  s.t.  x ≤ 10n,  x ≤ 25,  n ∈ {0..5}:  the LP says 500 (n = 2.5),
     the integer optimum is 450 (n = 3, x = 25)."""
     h = highspy.Highs()
@@ -77,11 +78,33 @@ def test_shipment_bound_proves_a_small_integer_optimum():
     h.changeColsCost(2, np.array([0, 1], dtype=np.int32), np.array([30.0, -100.0]))
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     h.addRow(-highspy.kHighsInf, 0.0, 2, np.array([0, 1], dtype=np.int32), np.array([1.0, -10.0]))
-    lp = h.getModel().lp_
+    return h.getModel().lp_
 
+
+def test_shipment_bound_proves_a_small_integer_optimum():
+    lp = _container_lp()
     result = container_bound(lp, [1], incumbent=None, time_limit_s=10)
     assert result.proven
     assert result.bound == pytest.approx(450.0)
     # A known plan worth 450 prunes everything; the bound is still 450, not less.
     pruned = container_bound(lp, [1], incumbent=450.0, time_limit_s=10)
     assert pruned.bound == pytest.approx(450.0)
+
+
+def test_shipment_search_resumes_and_takes_later_rows():
+    """A search stopped at once goes on where it stopped; a valid row added later
+    (x ≤ 22) re-solves the queued nodes: optimum now 30·20 − 100·2 = 400 (n = 3
+    gives 30·22 − 300 = 360)."""
+    lp = _container_lp()
+    search = ShipmentSearch(lp, [1])
+    first = search.search(incumbent=None, time_limit_s=0.0)
+    assert not first.proven and first.bound is None
+    search.add_rows(Rows(np.array([-highspy.kHighsInf]), np.array([22.0]), np.array([0], dtype=np.int32),
+                         np.array([0], dtype=np.int32), np.array([1.0])))
+    done = search.search(incumbent=None, time_limit_s=10)
+    assert done.proven and done.bound == pytest.approx(400.0)
+    assert list(done.best_counts) == [2.0] and done.cuts == 1
+    # Candidate counts are solved as leaves and the best is kept: n = 3 (450).
+    fresh = ShipmentSearch(lp, [1])
+    assert list(fresh.good_leaf([np.array([1.0]), np.array([3.0])], time_limit_s=10)) == [3.0]
+    assert fresh.best_leaf == pytest.approx(450.0)
