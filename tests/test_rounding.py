@@ -68,6 +68,26 @@ def test_heuristic_on_the_tiny_campaign_beats_ordering_nothing(repo, tmp_path):
     assert ev.expected_profit > evaluate_plan(inst, None).expected_profit + 1.0
 
 
+@SETTINGS
+@given(spec=campaigns(), budget_share=st.sampled_from([0.05, 0.5, 1.0]))
+def test_the_price_start_gives_a_plan_the_checker_accepts(spec, budget_share):
+    """The newsvendor start under a budget price, rounded and repaired: every rule
+    holds, and the exact profit is the checker's."""
+    with Workdir() as work:
+        folder = write_campaign(work / "campaign", **spec)
+        inst = build_instance(load_campaign(folder))
+        heuristic = RoundingHeuristic(inst)
+        if inst.min_fill_rate is not None or inst.routes.empty:
+            return
+        start = heuristic.newsvendor_units(budget_share * inst.budget)
+        assert (start >= 0).all() and (start <= inst.routes["max_units"].to_numpy(float) + 1e-9).all()
+        units = heuristic.plan(start, budget=inst.budget, time_limit_s=1.0)
+        _write_heuristic_run(inst, units, work / "run")
+        rep = check_plan(folder, work / "run")
+        assert not rep.violations, f"{folder}:\n  - " + "\n  - ".join(rep.violations)
+        assert heuristic.exact_profit(units) == pytest.approx(rep.exact_profit, rel=1e-9, abs=1e-6)
+
+
 def _container_lp():
     """max 30x − 100n  s.t.  x ≤ 10n,  x ≤ 25,  n ∈ {0..5}:  the LP says 500 (n = 2.5),
     the integer optimum is 450 (n = 3, x = 25)."""
