@@ -86,6 +86,7 @@ class SolveOutcome:
     mip_rounds: int = 0
     chords: int = 0
     first_plan_seconds: float | None = None  # when the solve had its first plan
+    first_plan_profit: float | None = None  # and that plan's exact profit
     log: list[str] = field(default_factory=list)
 
 
@@ -315,6 +316,7 @@ class PlanSolver:
             return
         if not out.has_plan:
             out.first_plan_seconds = time.perf_counter() - self._solve_start
+            out.first_plan_profit = profit
         out.has_plan = True
         out.model_objective = profit
         out.route_units = pd.Series(units, index=self.inst.routes.index)
@@ -460,6 +462,7 @@ class PlanSolver:
             return
         if not out.has_plan:
             out.first_plan_seconds = time.perf_counter() - self._solve_start
+            out.first_plan_profit = exact_profit
         out.has_plan = True
         out.model_objective = exact_profit
         out.route_units = pd.Series(self._route_units(), index=self.inst.routes.index)
