@@ -8,7 +8,8 @@ For each size it generates a campaign like the bundled sample (seeded,
 :func:`optimizer.synth.generate_campaign`), then per run: builds the instance and
 model, solves with the size's time limit, evaluates the plan exactly, and finally
 re-solves the same persistent model with the budget raised by 10 % (the what-if
-finance runs).  It prints per-run figures and the medians: build seconds, solve
+finance runs), given ``--resolve-share`` (default 30 %) of the cold run's build +
+solve time.  It prints per-run figures and the medians: build seconds, solve
 seconds, when the solve had its first plan (and that plan's gap to the final
 bound), exact expected profit, the bound, the gap, and the re-solve's seconds and gap.
 
@@ -41,7 +42,8 @@ from optimizer.synth import generate_campaign
 TIME_LIMITS = {300: 10.0, 1000: 60.0, 5000: 120.0}
 
 
-def one_run(campaign, time_limit: float, gap: float, threads: int | None = None) -> dict:
+def one_run(campaign, time_limit: float, gap: float, threads: int | None = None,
+            resolve_share: float = 0.3) -> dict:
     t0 = time.perf_counter()
     # Valid route bounds for the +10 % what-if re-solve below.
     inst = build_instance(campaign, Overrides(max_budget=campaign.config.budget * 1.1))
@@ -64,6 +66,9 @@ def one_run(campaign, time_limit: float, gap: float, threads: int | None = None)
             row["gap"] = (out.bound - profit) / max(abs(profit), 1e-9)
             row["first_gap"] = (out.bound - first) / max(abs(first), 1e-9)
         solver.set_budget(inst.budget * 1.1)
+        # The what-if gets resolve_share of the cold run's time (build + solve): what
+        # gap does it reach there?
+        solver.time_limit_s = resolve_share * (build + out.solve_seconds)
         again = solver.solve()
         row["resolve_s"] = again.solve_seconds
         if again.has_plan and again.bound is not None:
@@ -84,6 +89,8 @@ def main(argv=None) -> int:
     ap.add_argument("--gap", type=float, default=0.001)
     ap.add_argument("--time-limit", type=float, help="override the per-size time limit")
     ap.add_argument("--threads", type=int, help="HiGHS threads (default: HiGHS's own choice)")
+    ap.add_argument("--resolve-share", type=float, default=0.3,
+                    help="the re-solve's time limit as a share of the cold run's build + solve time")
     args = ap.parse_args(argv)
 
     header = (f"{'skus':>6} {'run':>4} {'build s':>8} {'solve s':>8} {'1st plan s':>10} {'1st gap':>8} "
@@ -96,7 +103,7 @@ def main(argv=None) -> int:
             limit = args.time_limit or TIME_LIMITS.get(n, 120.0)
             rows = []
             for r in range(args.repeats):
-                row = one_run(campaign, limit, args.gap, args.threads)
+                row = one_run(campaign, limit, args.gap, args.threads, args.resolve_share)
                 rows.append(row)
                 print(_fmt(n, str(r + 1), row), flush=True)
             med = {k: statistics.median(x[k] for x in rows) for k in
