@@ -158,15 +158,15 @@ class ShipmentSearch:
         plan's counts: 1,220.4 k).
         """
         self._deadline = time.perf_counter() + time_limit_s
+        if self.heap:  # the dive first: it is what usually wins
+            _, _, _, lower, upper, x = self.heap[0]
+            self._dive(lower.copy(), upper.copy(), x)
         for counts in candidates:
             counts = np.clip(np.asarray(counts, float), self.lower0, self.upper0)
             result = self._solve(counts, counts)
             if result is None:
-                return self.best_counts
+                break
             self._push(result, counts, counts)
-        if self.heap:
-            _, _, _, lower, upper, x = self.heap[0]
-            self._dive(lower.copy(), upper.copy(), x)
         return self.best_counts
 
     def _dive(self, lower: np.ndarray, upper: np.ndarray, x: np.ndarray) -> None:

@@ -63,6 +63,8 @@ ROUNDING_SHARE = 0.1
 PRICE_START_SHARE = 0.02
 # Share of the time left that the shipment-count branch and bound may use.
 SHIPMENT_BOUND_SHARE = 0.4
+# Share of the time left for a stopped shipment search to find good counts (a dive).
+GOOD_LEAF_SHARE = 0.25
 # The full MIP (the restricted MIP) runs only when the time left is this many cold LP solves.
 FULL_MIP_LP_MULTIPLE = 40
 RESTRICTED_LP_MULTIPLE = 4
@@ -361,7 +363,7 @@ class PlanSolver:
         best = result.best_counts
         if not result.proven and self._plan_counts is not None:
             plan = [self._plan_counts[lane] for lane in lanes]
-            best = self._search.good_leaf([plan], time_limit_s=0.1 * self._remaining(start))
+            best = self._search.good_leaf([plan], time_limit_s=GOOD_LEAF_SHARE * self._remaining(start))
         if best is not None:
             self._best_counts = dict(zip(lanes, best))
         if result.bound is not None:
