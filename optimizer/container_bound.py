@@ -171,23 +171,22 @@ class ShipmentSearch:
 
     def _dive(self, lower: np.ndarray, upper: np.ndarray, x: np.ndarray) -> None:
         """Fix fractional counts one at a time (containers first) down to a leaf."""
-        while True:
-            frac = np.abs(x - np.round(x)) > INTEGRALITY_TOL
-            if not frac.any():
-                self._push((self.h.getInfo().objective_function_value, x, self.version), lower, upper)
-                return
+        result = None  # the queue holds fractional nodes only, so the loop runs
+        while (np.abs(x - np.round(x)) > INTEGRALITY_TOL).any():
             j = self._branch_column(x)
             for value in (math.ceil(x[j]), math.floor(x[j])):
                 lo, up = lower.copy(), upper.copy()
                 lo[j] = up[j] = value
                 result = self._solve(lo, up)
-                if result is None:
+                if result is None:  # out of time
                     return
-                if result[1] is not None:
+                if result[1] is not None:  # feasible: go on from here
                     break
             else:
-                return
+                return  # both sides infeasible
             lower, upper, x = lo, up, result[1]
+        if result is not None:
+            self._push(result, lower, upper)  # a leaf
 
     # ---------------------------------------------------------------- nodes
     def _solve(self, lower, upper):
