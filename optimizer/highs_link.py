@@ -30,6 +30,8 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from .model import gc_paused
+
 INF = highspy.kHighsInf
 
 
@@ -72,7 +74,8 @@ class HighsLink:
         self.h.setOptionValue("output_flag", False)
         if threads:
             self.h.setOptionValue("threads", int(threads))
-        form = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+        with gc_paused():  # the compiler allocates a repn per row (see gc_paused)
+            form = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
         self.columns = list(form.columns)
         self.col_of = {id(v): j for j, v in enumerate(self.columns)}
         self._integer = np.array([v.is_integer() for v in self.columns])

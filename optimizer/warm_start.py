@@ -40,7 +40,7 @@ def lp_guided_closures(m: pyo.ConcreteModel, inst: Instance) -> list:
     for s in m.FLAGGED_SKUS:
         if s in targeted_skus:
             continue
-        ordered = sum(pyo.value(m.units[k]) for k in m.routes_of_sku[s])
+        ordered = pyo.value(m.ordered[s])
         need = max(float(skus.at[s, "moq"]), float(skus.at[s, "case_pack"]))
         if ordered < MOQ_SHARE * need:
             close.append(m.order_placed[s])

@@ -8,17 +8,22 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..instance import Instance
+from .linear import combine, linear
 
 
 def add_budget(m: pyo.ConcreteModel, inst: Instance, enforce: bool = True) -> None:
-    landed = inst.routes["landed_cost"].to_dict()
+    routes = inst.routes
+    landed = dict(zip(routes.index, routes["landed_cost"].astype(float).tolist()))
     m.landed_cost = landed
     m.budget = pyo.Param(initialize=inst.budget, mutable=True, doc="cash cap")
-    m.purchase_spend = pyo.Expression(expr=sum(landed[k] * m.units[k] for k in m.ROUTES))
-    m.shipment_spend = pyo.Expression(
-        expr=sum(m.shipment_cost[l] * m.shipments[l] for l in m.FIXED_COST_LANES)
+    cp = m.case_pack
+    m.purchase_spend = pyo.Expression(
+        expr=linear([landed[k] * cp[k] for k in m.ROUTES], [m.cases[k] for k in m.ROUTES])
     )
-    m.spend = pyo.Expression(expr=m.purchase_spend + m.shipment_spend)
+    m.shipment_spend = pyo.Expression(
+        expr=linear([m.shipment_cost[l] for l in m.FIXED_COST_LANES], [m.shipments[l] for l in m.FIXED_COST_LANES])
+    )
+    m.spend = pyo.Expression(expr=combine((1, m.purchase_spend), (1, m.shipment_spend)))
     m.budget_limit = pyo.Constraint(
         expr=m.spend <= m.budget, doc="purchase + duty + freight + shipments ≤ budget"
     )

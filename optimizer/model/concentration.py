@@ -8,6 +8,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..instance import Instance
+from .linear import linear
 
 
 def add_concentration(m: pyo.ConcreteModel, inst: Instance) -> None:
@@ -16,7 +17,8 @@ def add_concentration(m: pyo.ConcreteModel, inst: Instance) -> None:
     m.max_sku_share = pyo.Param(initialize=alpha if alpha is not None else 1.0, mutable=True)
     m.sku_share_limit = pyo.Constraint(
         skus,
-        rule=lambda m, s: sum(m.landed_cost[k] * m.units[k] for k in m.routes_of_sku[s])
+        rule=lambda m, s: linear([m.landed_cost[k] * m.case_pack[k] for k in m.routes_of_sku[s]],
+                                 [m.cases[k] for k in m.routes_of_sku[s]])
         <= m.max_sku_share * m.budget,
         doc="landed cost of one SKU ≤ α·budget",
     )

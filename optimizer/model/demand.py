@@ -27,6 +27,7 @@ import pyomo.environ as pyo
 
 from ..expected_sales import expected_sales
 from ..instance import Instance
+from .linear import combine
 
 INITIAL_Z = np.arange(-3.0, 3.01, 0.5)
 # Chords flatter than this are skipped: beyond such a stock ES rises by under
@@ -78,29 +79,46 @@ def add_sales_chords(m, points: dict) -> int:
     """Add the chord starting at each lattice point ``a`` (skipping known ones).
 
     ``points`` maps a pair to lattice stock levels.  Returns how many were added.
+    ES is evaluated for all new chords at once; each row is built as one flat
+    linear sum over ``sales``, the order flag and the pair's ``cases``.
     """
-    added = 0
+    keys, starts = [], []
     for k, pts in points.items():
         lo, hi = m.stock_range[k]
-        mu, sd = m.moments[k]
         cp = m.pair_case_pack[k]
-        flag = m.order_placed[k[0]] if k[0] in m.FLAGGED_SKUS else None
-        es_lo = float(expected_sales(lo, mu, sd))
+        new = set()
         for a in pts:
             a = int(a)
-            if a < lo or a + cp > hi or (k + (a,)) in m.sales_chord:
+            if a < lo or a + cp > hi or a in new or (k + (a,)) in m.sales_chord:
                 continue
-            es_a, es_b = (float(v) for v in expected_sales(np.array([a, a + cp], float), mu, sd))
-            slope = (es_b - es_a) / cp
-            if slope < MIN_SLOPE:
-                continue  # ES is flat here: the sales bound ES(max stock) is as good
-            if flag is None:
-                rhs = es_a + slope * (m.available[k] - a)
-            else:
-                # Perspective with the order flag y: with y = 0 nothing arrives and
-                # sales ≤ ES(E); with y = 1 this is the plain chord.  Tighter LP.
-                lift = es_a + slope * (lo - a) - es_lo  # ≥ 0: chord is above ES at E
-                rhs = es_lo + lift * flag + slope * (m.available[k] - lo)
-            m.sales_chord[k + (a,)] = m.sales[k] <= rhs
-            added += 1
+            new.add(a)
+            keys.append(k)
+            starts.append(a)
+    if not keys:
+        return 0
+    a = np.array(starts, float)
+    lo = np.array([m.stock_range[k][0] for k in keys], float)
+    cp = np.array([m.pair_case_pack[k] for k in keys], float)
+    mu, sd = (np.array(v, float) for v in zip(*(m.moments[k] for k in keys)))
+    es_lo, es_a, es_b = (np.atleast_1d(expected_sales(x, mu, sd)) for x in (lo, a, a + cp))
+    slope = (es_b - es_a) / cp
+    added = 0
+    flagged = m.FLAGGED_SKUS
+    for i in np.flatnonzero(slope >= MIN_SLOPE):
+        k = keys[i]
+        ai, s_i, e_a = int(starts[i]), float(slope[i]), float(es_a[i])
+        if k[0] not in flagged:
+            # sales − slope·A ≤ ES(a) − slope·a
+            body = combine((1, m.sales[k]), (-s_i, m.available[k]))
+            rhs = e_a - s_i * ai
+        else:
+            # Perspective with the order flag y: with y = 0 nothing arrives and
+            # sales ≤ ES(E); with y = 1 this is the plain chord.  Tighter LP.
+            # sales − lift·y − slope·A ≤ ES(E) − slope·E
+            lo_i, e_lo = int(lo[i]), float(es_lo[i])
+            lift = e_a + s_i * (lo_i - ai) - e_lo  # ≥ 0: chord is above ES at E
+            body = combine((1, m.sales[k]), (-lift, m.order_placed[k[0]]), (-s_i, m.available[k]))
+            rhs = e_lo - s_i * lo_i
+        m.sales_chord[k + (ai,)] = body <= rhs
+        added += 1
     return added

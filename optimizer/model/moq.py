@@ -11,27 +11,30 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..instance import Instance
+from .linear import combine
 
 
 def add_moq(m: pyo.ConcreteModel, inst: Instance) -> None:
     skus = inst.skus
     bound = inst.sku_unit_bound()
     mov = skus["supplier"].map(inst.suppliers["min_order_value"]).fillna(0.0)
-    needs_flag = [
-        s for s in m.ORDERED_SKUS
-        if skus.at[s, "moq"] > skus.at[s, "case_pack"] or mov[s] > 0
-    ]
+    moq = skus["moq"].to_dict()
+    case_pack = skus["case_pack"].to_dict()
+    mov = mov.to_dict()
+    needs_flag = [s for s in m.ORDERED_SKUS if moq[s] > case_pack[s] or mov[s] > 0]
     m.FLAGGED_SKUS = pyo.Set(initialize=needs_flag, ordered=True)
     m.order_placed = pyo.Var(m.FLAGGED_SKUS, within=pyo.Binary, doc="y[s]: SKU ordered")
     m.sku_unit_bound = {s: float(bound[s]) for s in needs_flag}
-    binding = [s for s in needs_flag if skus.at[s, "moq"] > skus.at[s, "case_pack"]]
+    binding = [s for s in needs_flag if moq[s] > case_pack[s]]
+    # moq·y − ordered ≤ 0
     m.moq_lower = pyo.Constraint(
         binding,
-        rule=lambda m, s: m.ordered[s] >= float(skus.at[s, "moq"]) * m.order_placed[s],
+        rule=lambda m, s: combine((float(moq[s]), m.order_placed[s]), (-1, m.ordered[s])) <= 0,
         doc="ordered ≥ moq·y",
     )
+    # ordered − U·y ≤ 0
     m.moq_upper = pyo.Constraint(
         m.FLAGGED_SKUS,
-        rule=lambda m, s: m.ordered[s] <= m.sku_unit_bound[s] * m.order_placed[s],
+        rule=lambda m, s: combine((1, m.ordered[s]), (-m.sku_unit_bound[s], m.order_placed[s])) <= 0,
         doc="ordered ≤ U·y",
     )

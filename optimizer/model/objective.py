@@ -15,6 +15,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..instance import Instance
+from .linear import combine
 
 
 def add_objective(m: pyo.ConcreteModel, inst: Instance, objective: str = "profit") -> None:
@@ -22,12 +23,15 @@ def add_objective(m: pyo.ConcreteModel, inst: Instance, objective: str = "profit
         m.objective = pyo.Objective(expr=m.spend, sense=pyo.minimize)
         return
     skus, pairs = inst.skus, inst.pairs
-    coef = skus["sales_coef"].to_dict()
-    salvage = skus["salvage_value"].to_dict()
-    penalty = skus["stockout_penalty"].to_dict()
-    demand = pairs["expected_demand"].to_dict()
-    sales_value = sum(coef[s] * m.sales[s, w] for s, w in m.DEMAND_PAIRS)
-    stock_value = sum(salvage[s] * m.available[s, w] for s, w in m.PAIRS)
+    coef, salvage, penalty = (
+        {s: float(v) for s, v in skus[col].items()}
+        for col in ("sales_coef", "salvage_value", "stockout_penalty")
+    )
+    demand = {k: float(v) for k, v in pairs["expected_demand"].items()}
+    sales_value = [(coef[s], m.sales[s, w]) for s, w in m.DEMAND_PAIRS]
+    stock_value = [(salvage[s], m.available[s, w]) for s, w in m.PAIRS]
     shortfall = sum(penalty[s] * demand[(s, w)] for s, w in m.DEMAND_PAIRS)
-    m.expected_profit = pyo.Expression(expr=sales_value + stock_value - shortfall - m.spend)
+    m.expected_profit = pyo.Expression(
+        expr=combine(*stock_value, *sales_value, (-1, m.spend), constant=-shortfall)
+    )
     m.objective = pyo.Objective(expr=m.expected_profit, sense=pyo.maximize)

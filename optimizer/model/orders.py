@@ -2,9 +2,11 @@
 
 Sets: ``ROUTES`` = usable (sku, warehouse, mode); ``PAIRS`` = (sku, warehouse)
 with demand, stock or a route.  Variables: ``cases[s,w,m] ∈ ℤ≥0``.
-Expressions: ``units[r] = case_pack[s]·cases[r]``,
-``available[s,w] = E[s,w] + Σ_m units[s,w,m]`` (SPEC §2 "Available"),
-``ordered[s] = Σ_{w,m} units[s,w,m]``.
+Units ``units[r] = case_pack[s]·cases[r]`` (``m.case_pack``) are not a component
+of their own: every row states them directly as ``case_pack·cases``.
+Expressions (flat linear sums, :mod:`optimizer.model.linear`):
+``available[s,w] = E[s,w] + Σ_m case_pack[s]·cases[s,w,m]`` (SPEC §2 "Available"),
+``ordered[s] = Σ_{w,m} case_pack[s]·cases[s,w,m]``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from ..instance import Instance
+from .linear import linear
 
 
 def add_orders(m: pyo.ConcreteModel, inst: Instance) -> None:
     routes = inst.routes
     keys = list(routes.index)
-    case_pack = dict(zip(keys, routes["case_pack"].astype(int)))
-    max_cases = {k: int(u // case_pack[k]) for k, u in zip(keys, routes["max_units"])}
+    packs = routes["case_pack"].astype(int).tolist()
+    case_pack = dict(zip(keys, packs))
+    max_cases = {k: int(u // cp) for k, u, cp in zip(keys, routes["max_units"].tolist(), packs)}
 
     m.ROUTES = pyo.Set(initialize=keys, dimen=3, ordered=True, doc="usable (sku, warehouse, mode)")
     m.PAIRS = pyo.Set(initialize=list(inst.pairs.index), dimen=2, ordered=True)
@@ -42,12 +46,16 @@ def add_orders(m: pyo.ConcreteModel, inst: Instance) -> None:
     m.routes_of_pair = routes_of_pair
     m.routes_of_sku = routes_of_sku
 
-    existing = inst.pairs["existing"].to_dict()
-    m.units = pyo.Expression(m.ROUTES, rule=lambda m, *k: case_pack[k] * m.cases[k])
+    existing = inst.pairs["existing"].astype(float).to_dict()
+    cases = m.cases
     m.available = pyo.Expression(
         m.PAIRS,
-        rule=lambda m, s, w: existing[(s, w)] + sum(m.units[k] for k in routes_of_pair[(s, w)]),
+        rule=lambda m, s, w: linear([case_pack[k] for k in routes_of_pair[(s, w)]],
+                                    [cases[k] for k in routes_of_pair[(s, w)]],
+                                    existing[(s, w)]),
     )
     m.ordered = pyo.Expression(
-        m.ORDERED_SKUS, rule=lambda m, s: sum(m.units[k] for k in routes_of_sku[s])
+        m.ORDERED_SKUS,
+        rule=lambda m, s: linear([case_pack[k] for k in routes_of_sku[s]],
+                                 [cases[k] for k in routes_of_sku[s]]),
     )

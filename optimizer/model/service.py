@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..instance import Instance
+from .linear import combine
 
 
 def add_service(m: pyo.ConcreteModel, inst: Instance) -> None:
@@ -21,6 +22,6 @@ def add_service(m: pyo.ConcreteModel, inst: Instance) -> None:
     target = need["service_stock"].to_dict()
     m.service_lower = pyo.Constraint(
         m.SERVICE_PAIRS,
-        rule=lambda m, s, w: m.available[s, w] >= target[(s, w)],
+        rule=lambda m, s, w: combine((1, m.available[s, w])) >= target[(s, w)],
         doc="A ≥ A_β (⇔ ES(A) ≥ β·E[D])",
     )

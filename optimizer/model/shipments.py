@@ -17,12 +17,13 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from ..instance import Instance
+from .linear import combine, linear
 
 
 def add_shipments(m: pyo.ConcreteModel, inst: Instance) -> None:
     routes = inst.routes
-    volume = routes["volume_m3"].to_dict()
-    max_units = routes["max_units"].to_dict()
+    volume = dict(zip(routes.index, routes["volume_m3"].astype(float).tolist()))
+    max_units = dict(zip(routes.index, routes["max_units"].astype(float).tolist()))
     routes_of_lane = defaultdict(list)
     for k in routes.index:
         routes_of_lane[k[1:]].append(k)
@@ -30,8 +31,11 @@ def add_shipments(m: pyo.ConcreteModel, inst: Instance) -> None:
     m.routes_of_lane = routes_of_lane
     m.LANES = pyo.Set(initialize=list(lanes.index), dimen=2, ordered=True)
 
+    cases, case_pack = m.cases, m.case_pack
     m.lane_volume = pyo.Expression(
-        m.LANES, rule=lambda m, w, md: sum(volume[k] * m.units[k] for k in routes_of_lane[(w, md)])
+        m.LANES,
+        rule=lambda m, w, md: linear([volume[k] * case_pack[k] for k in routes_of_lane[(w, md)]],
+                                     [cases[k] for k in routes_of_lane[(w, md)]]),
     )
     max_volume = {
         l: sum(volume[k] * max_units[k] for k in routes_of_lane[l]) for l in lanes.index
@@ -40,7 +44,7 @@ def add_shipments(m: pyo.ConcreteModel, inst: Instance) -> None:
     capped = [l for l in lanes.index if lanes.at[l, "capacity_m3"] == lanes.at[l, "capacity_m3"]]
     m.lane_capacity_limit = pyo.Constraint(
         capped,
-        rule=lambda m, w, md: m.lane_volume[w, md] <= float(lanes.at[(w, md), "capacity_m3"]),
+        rule=lambda m, w, md: combine((1, m.lane_volume[w, md])) <= float(lanes.at[(w, md), "capacity_m3"]),
         doc="lane space: Σ volume·units ≤ capacity_m3[l]",
     )
 
@@ -60,14 +64,19 @@ def add_shipments(m: pyo.ConcreteModel, inst: Instance) -> None:
     m.shipment_cost = {l: float(lanes.at[l, "shipment_cost"]) for l in fixed}
     m.shipment_m3 = {l: float(lanes.at[l, "shipment_m3"]) for l in containerised}
 
+    # Σ volume·units − shipment_m3·n ≤ 0
     m.container_fill = pyo.Constraint(
         sorted(containerised),
-        rule=lambda m, w, md: m.lane_volume[w, md] <= m.shipment_m3[(w, md)] * m.shipments[w, md],
+        rule=lambda m, w, md: combine((1, m.lane_volume[w, md]),
+                                      (-m.shipment_m3[(w, md)], m.shipments[w, md])) <= 0,
         doc="containers: Σ volume·units ≤ shipment_m3·n",
     )
     fixed_routes = [k for l in fixed for k in routes_of_lane[l]]
+    shipments = m.shipments
+    # case_pack·cases − U·n ≤ 0
     m.lane_use = pyo.Constraint(
         fixed_routes,
-        rule=lambda m, s, w, md: m.units[s, w, md] <= max_units[(s, w, md)] * m.shipments[w, md],
+        rule=lambda m, s, w, md: linear((case_pack[(s, w, md)], -max_units[(s, w, md)]),
+                                        (cases[s, w, md], shipments[w, md])) <= 0,
         doc="a route carries units only on a paid shipment: units ≤ U·n",
     )

@@ -11,16 +11,20 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from ..instance import Instance
+from .linear import linear
 
 
 def add_space(m: pyo.ConcreteModel, inst: Instance) -> None:
-    volume = inst.routes["volume_m3"].to_dict()
+    routes = inst.routes
+    volume = dict(zip(routes.index, routes["volume_m3"].astype(float).tolist()))
+    cp = m.case_pack
     routes_of_wh = defaultdict(list)
     for k in m.ROUTES:
         routes_of_wh[k[1]].append(k)
     capacity = inst.warehouses["capacity_m3"].to_dict()
     m.space_limit = pyo.Constraint(
         sorted(routes_of_wh),
-        rule=lambda m, w: sum(volume[k] * m.units[k] for k in routes_of_wh[w]) <= capacity[w],
+        rule=lambda m, w: linear([volume[k] * cp[k] for k in routes_of_wh[w]],
+                                 [m.cases[k] for k in routes_of_wh[w]]) <= capacity[w],
         doc="inbound volume ≤ capacity_m3[w]",
     )
