@@ -33,7 +33,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy.special import ndtri
 
 from .expected_sales import expected_sales
 from .instance import Instance
@@ -165,46 +164,6 @@ class RoundingHeuristic:
             and np.all(cases <= self.max_cases)
         )
 
-    # ------------------------------------------------------------ price start
-    def newsvendor_units(self, budget: float) -> np.ndarray:
-        """A start without the LP: each pair's newsvendor stock on its cheapest
-        route, under a price ``λ`` on the budget found by bisection.
-
-        Containers are priced by the cubic metre (as the LP does), so route ``r``
-        costs ``c_r = landed_r + vol_r·shipment_cost/shipment_m3`` per unit; a
-        pair stocks up to ``A`` with ``coef·P(D > A) + salvage = (1+λ)·c_r``
-        (the marginal value of stock, SPEC §2), and ``λ`` is the smallest price at
-        which the whole start costs no more than the budget.  :meth:`plan` then
-        rounds, repairs and fills it like an LP solution.
-        """
-        size = np.where(self.l_container, self.l_size, np.inf)
-        unit = self.cost + self.vol * np.where(self.l_container, self.l_cost / size, 0.0)[self.r_lane]
-        order = np.lexsort((unit, self.r_pair))  # cheapest route first within each pair
-        first = np.ones(len(order), bool)
-        first[1:] = self.r_pair[order][1:] != self.r_pair[order][:-1]
-        best = order[first]
-        pair = self.r_pair[best]
-        coef, salvage = self.p_coef[pair], self.p_salvage[pair]
-        mean, sd, existing = self.p_mean[pair], self.p_sd[pair], self.p_existing[pair]
-        cap = self.max_cases[best] * self.cp[best]
-
-        def units_at(price: float) -> np.ndarray:
-            tail = ((1 + price) * unit[best] - salvage) / np.maximum(coef, 1e-12)
-            stock = mean + sd * ndtri(1.0 - np.clip(tail, 1e-9, 1 - 1e-12))
-            return np.where(tail >= 1.0, 0.0, np.clip(stock - existing, 0.0, cap))
-
-        low, high = 0.0, 1.0
-        while float(units_at(high) @ unit[best]) > budget and high < 1e6:
-            high *= 2
-        if float(units_at(low) @ unit[best]) > budget:
-            for _ in range(40):
-                mid = 0.5 * (low + high)
-                low, high = (mid, high) if float(units_at(mid) @ unit[best]) > budget else (low, mid)
-        price = high if float(units_at(low) @ unit[best]) > budget else low
-        units = np.zeros(len(self.cp))
-        units[best] = units_at(price)
-        return units
-
     # ----------------------------------------------------------------- search
     def plan(self, lp_units: np.ndarray, budget: float, time_limit_s: float = 10.0) -> np.ndarray | None:
         """Route units of a feasible plan built from the LP's ``lp_units`` (None if disabled).
@@ -293,6 +252,7 @@ class RoundingHeuristic:
                 (np.zeros_like(self.r_sku), np.array([st["spend"] - self.budget]), self.case_cost),
             ]
             shed = np.zeros(len(cases), bool)
+            dropped = False
             for group, over, relief in excess:
                 bad = over > 1e-9
                 if not bad.any():
@@ -300,12 +260,15 @@ class RoundingHeuristic:
                 idx = np.flatnonzero(bad[group] & np.isfinite(loss))
                 if len(idx) == 0:  # only whole SKUs at their minimum are left
                     cases = self._drop_weakest_sku(cases, st, bad[group] & (cases > 0))
+                    dropped = True
                     break
                 # Cheapest losses per unit of relief first, until the excess is covered.
                 order = idx[np.argsort(loss[idx] / relief[idx], kind="stable")]
                 before = _group_prefix(group[order], relief[order]) - relief[order]
                 take = before < over[group[order]]
                 shed[order[take]] = True
+            if dropped:
+                continue
             if not shed.any():
                 return cases
             # One case per pair per round: marginal losses change once a case goes.

@@ -25,6 +25,7 @@ from optimizer.container_bound import ShipmentSearch, container_bound
 from optimizer.highs_link import Rows
 from optimizer.instance import build_instance
 from optimizer.results import evaluate_plan, summarize, write_run
+from optimizer.price_start import PriceStart
 from optimizer.rounding import RoundingHeuristic
 
 
@@ -68,18 +69,54 @@ def test_heuristic_on_the_tiny_campaign_beats_ordering_nothing(repo, tmp_path):
     assert ev.expected_profit > evaluate_plan(inst, None).expected_profit + 1.0
 
 
+SKUS_OF_TWO_SUPPLIERS = [("A1", "F1"), ("A2", "F1"), ("B1", "F2"), ("B2", "F2")]
+
+
+def test_repair_goes_on_after_dropping_a_sku(tmp_path):
+    """Two suppliers, each with two SKUs and a minimum order value (150 units' worth)
+    above its capacity (100 units).  Started at 150 units each, no case can be shed
+    without breaking a minimum, so the repair drops whole SKUs.  It must go on after
+    its first drop (it used to return there, leaving the other supplier over its
+    capacity)."""
+    from datetime import date
+    skus = [dict(sku=s, supplier=f, unit_cost=10.0, price=40.0, weight_kg=1.0, volume_m3=0.001,
+                 case_pack=10, moq=10, production_days=10, duty_rate=0.0, salvage_value=2.0,
+                 return_rate=0.0) for s, f in SKUS_OF_TWO_SUPPLIERS]
+    folder = write_campaign(
+        tmp_path / "campaign",
+        config=dict(name="repair", currency="USD", planning_date=date(2026, 9, 1),
+                    promo_start=date(2026, 11, 27), promo_end=date(2026, 12, 1),
+                    budget=1e6, buffer_days=3),
+        skus=skus,
+        warehouses=[dict(warehouse="W1", market="US", capacity_m3=1e6, cutoff="2026-11-01")],
+        lanes=[dict(warehouse="W1", mode="sea", transit_days=30, cost_per_kg=0.0,
+                    cost_per_m3=10.0, volumetric_kg_per_m3=0, shipment_cost=0.0,
+                    shipment_m3=None, capacity_m3=None)],
+        demand=[dict(sku=s, warehouse="W1", mean=200.0, sd=50.0) for s, _ in SKUS_OF_TWO_SUPPLIERS],
+        suppliers=[dict(supplier=f, min_order_value=1500.0, capacity_units=100)
+                   for f in ("F1", "F2")],
+    )
+    inst = build_instance(load_campaign(folder))
+    heuristic = RoundingHeuristic(inst)
+    # 150 units per supplier: exactly its minimum, 50 over its capacity.
+    start = np.array([80.0, 70.0, 80.0, 70.0])
+    units = heuristic.plan(start, budget=inst.budget, time_limit_s=1.0)
+    assert heuristic.feasible(units / heuristic.cp)
+    assert (units == 0).all()  # 150 units meet a minimum, but only 100 may be made
+
+
 @SETTINGS
 @given(spec=campaigns(), budget_share=st.sampled_from([0.05, 0.5, 1.0]))
 def test_the_price_start_gives_a_plan_the_checker_accepts(spec, budget_share):
-    """The newsvendor start under a budget price, rounded and repaired: every rule
-    holds, and the exact profit is the checker's."""
+    """The priced relaxation's start (:mod:`optimizer.price_start`), rounded and
+    repaired: every rule holds, and the exact profit is the checker's."""
     with Workdir() as work:
         folder = write_campaign(work / "campaign", **spec)
         inst = build_instance(load_campaign(folder))
         heuristic = RoundingHeuristic(inst)
         if inst.min_fill_rate is not None or inst.routes.empty:
             return
-        start = heuristic.newsvendor_units(budget_share * inst.budget)
+        start = PriceStart(heuristic).units(budget_share * inst.budget)
         assert (start >= 0).all() and (start <= inst.routes["max_units"].to_numpy(float) + 1e-9).all()
         units = heuristic.plan(start, budget=inst.budget, time_limit_s=1.0)
         _write_heuristic_run(inst, units, work / "run")
