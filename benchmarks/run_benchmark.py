@@ -9,7 +9,8 @@ For each size it generates a campaign like the bundled sample (seeded,
 model, solves with the size's time limit, evaluates the plan exactly, and finally
 re-solves the same persistent model with the budget raised by 10 % (the what-if
 finance runs), given ``--resolve-share`` (default 30 %) of the cold run's build +
-solve time.  It prints per-run figures and the medians: build seconds, solve
+solve time.  It prints per-run figures and the medians: build seconds, the
+hand-off to HiGHS (inside the solve), their share of the run (build + solve), solve
 seconds, when the solve had its first plan (and that plan's gap to the final
 bound), exact expected profit, the bound, the gap, and the re-solve's seconds and gap.
 
@@ -53,6 +54,8 @@ def one_run(campaign, time_limit: float, gap: float, threads: int | None = None,
                         progress=lambda _: None)
     out = solver.solve()
     row = {"build_s": build, "solve_s": out.solve_seconds, "status": out.status,
+           "handoff_s": out.handoff_seconds,
+           "build_share": (build + out.handoff_seconds) / (build + out.solve_seconds),
            "first_s": out.first_plan_seconds if out.first_plan_seconds is not None else float("nan"),
            "first_gap": float("nan"), "profit": float("nan"), "bound": out.bound, "gap": float("nan"),
            "resolve_s": float("nan"), "resolve_gap": float("nan")}
@@ -93,7 +96,7 @@ def main(argv=None) -> int:
                     help="the re-solve's time limit as a share of the cold run's build + solve time")
     args = ap.parse_args(argv)
 
-    header = (f"{'skus':>6} {'run':>4} {'build s':>8} {'solve s':>8} {'1st plan s':>10} {'1st gap':>8} "
+    header = (f"{'skus':>6} {'run':>4} {'build s':>8} {'hand-off':>8} {'share':>6} {'solve s':>8} {'1st plan s':>10} {'1st gap':>8} "
               f"{'profit':>14} {'bound':>14} {'gap':>8} {'re-solve s':>10} {'re gap':>8}  status")
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,7 +110,7 @@ def main(argv=None) -> int:
                 rows.append(row)
                 print(_fmt(n, str(r + 1), row), flush=True)
             med = {k: statistics.median(x[k] for x in rows) for k in
-                   ("build_s", "solve_s", "first_s", "first_gap", "profit", "gap", "resolve_s",
+                   ("build_s", "handoff_s", "build_share", "solve_s", "first_s", "first_gap", "profit", "gap", "resolve_s",
                     "resolve_gap")}
             med["bound"] = statistics.median(x["bound"] for x in rows if x["bound"] is not None) \
                 if any(x["bound"] is not None for x in rows) else None
@@ -139,7 +142,8 @@ def partitioned_run(folder: Path, n: int, parts: int, time_limit: float, gap: fl
 
 def _fmt(n, run, row) -> str:
     bound = "-" if row["bound"] is None else f"{row['bound']:14,.0f}"
-    return (f"{n:>6} {run:>4} {row['build_s']:8.2f} {row['solve_s']:8.2f} {row['first_s']:10.2f} "
+    return (f"{n:>6} {run:>4} {row['build_s']:8.2f} {row['handoff_s']:8.2f} "
+            f"{row['build_share']:6.1%} {row['solve_s']:8.2f} {row['first_s']:10.2f} "
             f"{row['first_gap']:8.3%} {row['profit']:14,.0f} {bound:>14} {row['gap']:8.3%} "
             f"{row['resolve_s']:10.2f} {row['resolve_gap']:8.3%}  {row['status']}")
 

@@ -92,6 +92,7 @@ class SolveOutcome:
     chords: int = 0
     first_plan_seconds: float | None = None  # when the solve had its first plan
     first_plan_profit: float | None = None  # and that plan's exact profit
+    handoff_seconds: float = 0.0  # handing the model to HiGHS (the first solve only)
     log: list[str] = field(default_factory=list)
 
 
@@ -125,6 +126,7 @@ class PlanSolver:
         self._previous_counts: dict | None = None
         self._cold_lp_seconds = 0.0
         self._solve_start = 0.0
+        self._handoff_seconds = 0.0
         self._restricted_seconds = 0.0  # how long the last restricted MIP ran
         self._search: ShipmentSearch | None = None  # this solve's shipment branch and bound
         self._search_rows = 0  # rows of link.added the search has
@@ -184,6 +186,7 @@ class PlanSolver:
         else:
             self._mip_rounds(out, start)
         out.solve_seconds = time.perf_counter() - start
+        out.handoff_seconds, self._handoff_seconds = self._handoff_seconds, 0.0
         self._remember_counts(out)
         return out
 
@@ -223,8 +226,10 @@ class PlanSolver:
              mip_gap: float | None = None):
         if self.link is None:
             m = self.model
+            began = time.perf_counter()
             self.link = HighsLink(m, param_rows=[m.budget_limit, m.sku_share_limit],
                                   growing=[m.sales_chord], threads=self.threads)
+            self._handoff_seconds = time.perf_counter() - began
         else:
             self.link.sync()
         options = {"log_to_console": self.verbose, "output_flag": self.verbose,
