@@ -170,3 +170,18 @@ def test_newsvendor_quantity(name, planned):
         optimal.add(best + 1)             # the next unit is exactly break-even: a tie
     assert rep.available("N", "W1") in optimal, _describe(name, rep)
     assert rep.exact_profit == pytest.approx(exact_profit(p, best), rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(PARAMS))
+def test_the_price_start_orders_the_critical_fractile(name, tmp_path):
+    """With no limit binding every price is zero, and the priced relaxation's start
+    (:mod:`optimizer.price_start`) is the newsvendor stock, rounded to a unit."""
+    from optimizer.campaign import load_campaign
+    from optimizer.instance import build_instance
+    from optimizer.price_start import PriceStart
+    from optimizer.rounding import RoundingHeuristic
+
+    p = PARAMS[name]
+    inst = build_instance(load_campaign(write_newsvendor(tmp_path / name, p)))
+    units = PriceStart(RoundingHeuristic(inst)).units(inst.budget)
+    assert abs(p["on_hand"] + units.sum() - newsvendor_optimum(p)) <= 1

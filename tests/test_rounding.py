@@ -105,6 +105,33 @@ def test_repair_goes_on_after_dropping_a_sku(tmp_path):
     assert (units == 0).all()  # 150 units meet a minimum, but only 100 may be made
 
 
+def test_the_price_start_drops_a_sku_whose_moq_does_not_pay(tmp_path):
+    """SKU A's MOQ (2,000) is ten times its demand: raised to it, A loses money, so
+    the start orders none of A; B, without a MOQ, is ordered near its newsvendor
+    stock."""
+    from datetime import date
+    skus = [dict(sku=s, supplier="F1", unit_cost=10.0, price=40.0, weight_kg=1.0,
+                 volume_m3=0.001, case_pack=1, moq=moq, production_days=10, duty_rate=0.0,
+                 salvage_value=2.0, return_rate=0.0) for s, moq in (("A", 2000), ("B", 0))]
+    folder = write_campaign(
+        tmp_path / "campaign",
+        config=dict(name="moq", currency="USD", planning_date=date(2026, 9, 1),
+                    promo_start=date(2026, 11, 27), promo_end=date(2026, 12, 1),
+                    budget=1e6, buffer_days=3),
+        skus=skus,
+        warehouses=[dict(warehouse="W1", market="US", capacity_m3=1e6, cutoff="2026-11-01")],
+        lanes=[dict(warehouse="W1", mode="sea", transit_days=30, cost_per_kg=0.0,
+                    cost_per_m3=10.0, volumetric_kg_per_m3=0, shipment_cost=0.0,
+                    shipment_m3=None, capacity_m3=None)],
+        demand=[dict(sku=s, warehouse="W1", mean=200.0, sd=50.0) for s in ("A", "B")],
+    )
+    inst = build_instance(load_campaign(folder))
+    units = pd.Series(PriceStart(RoundingHeuristic(inst)).units(inst.budget), index=inst.routes.index)
+    ordered = units.groupby(level="sku").sum()
+    assert ordered["A"] == 0
+    assert 200 < ordered["B"] < 300  # the critical fractile 0.79 at mean 200, sd 50
+
+
 @SETTINGS
 @given(spec=campaigns(), budget_share=st.sampled_from([0.05, 0.5, 1.0]))
 def test_the_price_start_gives_a_plan_the_checker_accepts(spec, budget_share):
