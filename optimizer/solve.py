@@ -4,13 +4,15 @@ The expected-sales rows are chords of ES (:mod:`optimizer.model.demand`), so the
 model over-estimates sales only where no chord sits at the chosen stock.  One
 solve, within ``time_limit_s``:
 
-0. **Price start** — a plan before HiGHS loads the model: newsvendor stock
-   under a price on the budget, rounded and repaired (:mod:`optimizer.rounding`).
+0. **Price start** — a plan before HiGHS loads the model: the relaxation's plan
+   under prices on the budget and the shared limits (:mod:`optimizer.price_start`),
+   rounded and repaired (:mod:`optimizer.rounding`).
 1. **LP rounds** — solve the LP relaxation, add the chords at the stock levels
    it picks, repeat while that changes the LP optimum noticeably (cheap).  The
    LP value is a valid bound.
 2. **Rounding** — :mod:`optimizer.rounding` turns the LP solution into a
-   feasible plan (the first incumbent); chords are added at its stock.
+   feasible plan (the first incumbent); chords are added at its stock.  A what-if
+   also rounds the LP with the last plan's shipment counts fixed.
 3. **Shipment bound** — :mod:`optimizer.container_bound` branches on the
    shipment counts alone: a proven bound far tighter than the LP's, and the
    most promising shipment counts (its best leaf, or if stopped early the best
