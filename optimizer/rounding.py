@@ -194,14 +194,18 @@ class RoundingHeuristic:
         short = (st["sku_units"] < self.s_moq) & (st["sku_units"] > 0) | \
                 (st["sku_units"] == 0) & (lp_sku_units >= RAISE_SHARE * self.s_moq) & (lp_sku_units > 0)
         raise_ok = lp_sku_units >= RAISE_SHARE * self.s_moq
+        lane_vol = st["lane_vol"].copy()
         for s in np.flatnonzero(short):
             routes = np.flatnonzero(self.r_sku == s)
             if not raise_ok[s]:
                 cases[routes] = 0
                 continue
-            best = routes[np.argmax(lp_cases[routes] - 1e-9 * self.cost[routes])]
-            need = np.ceil((self.s_moq[s] - cases[routes].dot(self.cp[routes])) / self.cp[best])
-            cases[best] = min(cases[best] + max(need, 0), self.max_cases[best])
+            need = np.ceil(max(self.s_moq[s] - cases[routes].dot(self.cp[routes]), 0.0) / self.cp[routes])
+            need = np.minimum(need, self.max_cases[routes] - cases[routes])
+            i = self._raise_route(routes, need, lp_cases, lane_vol)
+            best = routes[i]
+            cases[best] += need[i]
+            lane_vol[self.r_lane[best]] += need[i] * self.case_vol[best]
         st = self._state(cases)
         lp_value = np.bincount(self.s_sup, lp_sku_units * self.s_unit_cost, len(self.f_mov))
         for f in np.flatnonzero((st["sup_value"] < self.f_mov) & (st["sup_units"] > 0)):
@@ -214,10 +218,27 @@ class RoundingHeuristic:
             if len(ordered) == 0:
                 cases[routes] = 0
                 continue
-            best = ordered[np.argmax(lp_cases[ordered])]
-            per_case = self.s_unit_cost[self.r_sku[best]] * self.cp[best]
-            cases[best] = min(cases[best] + np.ceil(gap / per_case), self.max_cases[best])
+            per_case = self.s_unit_cost[self.r_sku[ordered]] * self.cp[ordered]
+            need = np.minimum(np.ceil(gap / per_case), self.max_cases[ordered] - cases[ordered])
+            i = self._raise_route(ordered, need, lp_cases, st["lane_vol"])
+            cases[ordered[i]] += need[i]
+            st = self._state(cases)
         return cases
+
+    def _raise_route(self, routes, need, lp_cases, lane_vol) -> int:
+        """Which of ``routes`` takes a raise of ``need`` cases (to a MOQ or a supplier
+        minimum): the one the LP uses most, among those that start no shipment (no
+        new container, no unused per-use lane) if there are any.  Raising where the
+        LP does regardless filled the containers the LP had filled and started new
+        ones (300-SKU what-if: 1,297 k after the repair instead of 1,308 k)."""
+        lane = self.r_lane[routes]
+        size = np.where(self.l_container, self.l_size, 1.0)[lane]
+        before, after = lane_vol[lane], lane_vol[lane] + need * self.case_vol[routes]
+        starts = np.where(self.l_container[lane],
+                          np.ceil(after / size - 1e-9) > np.ceil(before / size - 1e-9),
+                          self.l_per_use[lane] & (before <= 1e-12))
+        pool = np.flatnonzero(~starts & (need > 0)) if (~starts & (need > 0)).any() else np.arange(len(routes))
+        return int(pool[np.argmax(lp_cases[routes][pool] - 1e-9 * self.cost[routes][pool])])
 
     def _marginal_loss(self, cases: np.ndarray, st: dict) -> np.ndarray:
         """Profit lost by removing one case of each route (∞ where it has none)."""
