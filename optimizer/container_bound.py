@@ -172,7 +172,7 @@ class ShipmentSearch:
     def _dive(self, lower: np.ndarray, upper: np.ndarray, x: np.ndarray) -> None:
         """Fix fractional counts one at a time (containers first) down to a leaf."""
         result = None  # the queue holds fractional nodes only, so the loop runs
-        while (np.abs(x - np.round(x)) > INTEGRALITY_TOL).any():
+        while _fractional(x).any():
             j = self._branch_column(x)
             for value in (math.ceil(x[j]), math.floor(x[j])):
                 lo, up = lower.copy(), upper.copy()
@@ -211,13 +211,13 @@ class ShipmentSearch:
         """A node worth branching: fractional and above what is known."""
         if x is None or value <= max(self.floor, self.best_leaf):
             return False
-        return bool((np.abs(x - np.round(x)) > INTEGRALITY_TOL).any())
+        return bool(_fractional(x).any())
 
     def _push(self, result, lower, upper) -> None:
         value, x, version = result
         if x is None or value <= self.best_leaf:
             return
-        if not (np.abs(x - np.round(x)) > INTEGRALITY_TOL).any():
+        if not _fractional(x).any():
             self.best_leaf, self.best_counts = value, np.round(x)
             return
         if value <= self.floor:
@@ -227,7 +227,7 @@ class ShipmentSearch:
     def _branch_column(self, x) -> int:
         """Most fractional container; else the most fractional lane flag."""
         frac = np.abs(x - np.round(x))
-        if (frac[self.first] > INTEGRALITY_TOL).any():
+        if _fractional(x[self.first]).any():
             return int(np.argmax(np.where(self.first, frac, 0.0)))
         return int(np.argmax(frac))
 
@@ -240,3 +240,8 @@ class ShipmentSearch:
         bound = max(open_best, self.best_leaf, self.floor)
         return ContainerBound(None if bound == -math.inf else bound, proven, self.nodes,
                               time.perf_counter() - start, self.best_counts, self.cuts)
+
+
+def _fractional(x: np.ndarray) -> np.ndarray:
+    """Which shipment counts are not whole."""
+    return np.abs(x - np.round(x)) > INTEGRALITY_TOL
