@@ -69,7 +69,25 @@ def test_heuristic_on_the_tiny_campaign_beats_ordering_nothing(repo, tmp_path):
     assert ev.expected_profit > evaluate_plan(inst, None).expected_profit + 1.0
 
 
-SKUS_OF_TWO_SUPPLIERS = [("A1", "F1"), ("A2", "F1"), ("B1", "F2"), ("B2", "F2")]
+def _one_lane_campaign(folder, skus: dict, suppliers=None):
+    """One warehouse, one sea lane without fixed costs; ``skus`` maps a SKU to its
+    (supplier, case_pack, moq); every SKU costs 10, sells at 40, demand 200 ± 50."""
+    from datetime import date
+    return write_campaign(
+        folder,
+        config=dict(name="small", currency="USD", planning_date=date(2026, 9, 1),
+                    promo_start=date(2026, 11, 27), promo_end=date(2026, 12, 1),
+                    budget=1e6, buffer_days=3),
+        skus=[dict(sku=s, supplier=f, unit_cost=10.0, price=40.0, weight_kg=1.0, volume_m3=0.001,
+                   case_pack=cp, moq=moq, production_days=10, duty_rate=0.0, salvage_value=2.0,
+                   return_rate=0.0) for s, (f, cp, moq) in skus.items()],
+        warehouses=[dict(warehouse="W1", market="US", capacity_m3=1e6, cutoff="2026-11-01")],
+        lanes=[dict(warehouse="W1", mode="sea", transit_days=30, cost_per_kg=0.0,
+                    cost_per_m3=10.0, volumetric_kg_per_m3=0, shipment_cost=0.0,
+                    shipment_m3=None, capacity_m3=None)],
+        demand=[dict(sku=s, warehouse="W1", mean=200.0, sd=50.0) for s in skus],
+        suppliers=suppliers,
+    )
 
 
 def test_repair_goes_on_after_dropping_a_sku(tmp_path):
@@ -78,24 +96,11 @@ def test_repair_goes_on_after_dropping_a_sku(tmp_path):
     without breaking a minimum, so the repair drops whole SKUs.  It must go on after
     its first drop (it used to return there, leaving the other supplier over its
     capacity)."""
-    from datetime import date
-    skus = [dict(sku=s, supplier=f, unit_cost=10.0, price=40.0, weight_kg=1.0, volume_m3=0.001,
-                 case_pack=10, moq=10, production_days=10, duty_rate=0.0, salvage_value=2.0,
-                 return_rate=0.0) for s, f in SKUS_OF_TWO_SUPPLIERS]
-    folder = write_campaign(
+    folder = _one_lane_campaign(
         tmp_path / "campaign",
-        config=dict(name="repair", currency="USD", planning_date=date(2026, 9, 1),
-                    promo_start=date(2026, 11, 27), promo_end=date(2026, 12, 1),
-                    budget=1e6, buffer_days=3),
-        skus=skus,
-        warehouses=[dict(warehouse="W1", market="US", capacity_m3=1e6, cutoff="2026-11-01")],
-        lanes=[dict(warehouse="W1", mode="sea", transit_days=30, cost_per_kg=0.0,
-                    cost_per_m3=10.0, volumetric_kg_per_m3=0, shipment_cost=0.0,
-                    shipment_m3=None, capacity_m3=None)],
-        demand=[dict(sku=s, warehouse="W1", mean=200.0, sd=50.0) for s, _ in SKUS_OF_TWO_SUPPLIERS],
+        {s: (f, 10, 10) for s, f in (("A1", "F1"), ("A2", "F1"), ("B1", "F2"), ("B2", "F2"))},
         suppliers=[dict(supplier=f, min_order_value=1500.0, capacity_units=100)
-                   for f in ("F1", "F2")],
-    )
+                   for f in ("F1", "F2")])
     inst = build_instance(load_campaign(folder))
     heuristic = RoundingHeuristic(inst)
     # 150 units per supplier: exactly its minimum, 50 over its capacity.
@@ -109,22 +114,7 @@ def test_the_price_start_drops_a_sku_whose_moq_does_not_pay(tmp_path):
     """SKU A's MOQ (2,000) is ten times its demand: raised to it, A loses money, so
     the start orders none of A; B, without a MOQ, is ordered near its newsvendor
     stock."""
-    from datetime import date
-    skus = [dict(sku=s, supplier="F1", unit_cost=10.0, price=40.0, weight_kg=1.0,
-                 volume_m3=0.001, case_pack=1, moq=moq, production_days=10, duty_rate=0.0,
-                 salvage_value=2.0, return_rate=0.0) for s, moq in (("A", 2000), ("B", 0))]
-    folder = write_campaign(
-        tmp_path / "campaign",
-        config=dict(name="moq", currency="USD", planning_date=date(2026, 9, 1),
-                    promo_start=date(2026, 11, 27), promo_end=date(2026, 12, 1),
-                    budget=1e6, buffer_days=3),
-        skus=skus,
-        warehouses=[dict(warehouse="W1", market="US", capacity_m3=1e6, cutoff="2026-11-01")],
-        lanes=[dict(warehouse="W1", mode="sea", transit_days=30, cost_per_kg=0.0,
-                    cost_per_m3=10.0, volumetric_kg_per_m3=0, shipment_cost=0.0,
-                    shipment_m3=None, capacity_m3=None)],
-        demand=[dict(sku=s, warehouse="W1", mean=200.0, sd=50.0) for s in ("A", "B")],
-    )
+    folder = _one_lane_campaign(tmp_path / "campaign", {"A": ("F1", 1, 2000), "B": ("F1", 1, 0)})
     inst = build_instance(load_campaign(folder))
     units = pd.Series(PriceStart(RoundingHeuristic(inst)).units(inst.budget), index=inst.routes.index)
     ordered = units.groupby(level="sku").sum()
