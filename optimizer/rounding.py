@@ -132,10 +132,15 @@ class RoundingHeuristic:
         return st
 
     def _shipments(self, lane_vol: np.ndarray) -> np.ndarray:
-        size = np.where(self.l_container, self.l_size, 1.0)
-        containers = np.ceil(lane_vol / size - 1e-9)
-        used = np.where(self.l_container, containers, (lane_vol > 1e-12) & self.l_per_use)
-        return np.maximum(used, self.min_shipments)
+        return np.maximum(self._shipments_needed(np.arange(len(lane_vol)), lane_vol),
+                          self.min_shipments)
+
+    def _shipments_needed(self, lanes: np.ndarray, volume: np.ndarray) -> np.ndarray:
+        """Shipments ``lanes`` need to carry ``volume`` m³: started containers, or 1
+        for a used per-use lane."""
+        size = np.where(self.l_container, self.l_size, 1.0)[lanes]
+        containers = np.ceil(volume / size - 1e-9)
+        return np.where(self.l_container[lanes], containers, (volume > 1e-12) & self.l_per_use[lanes])
 
     def profit(self, cases: np.ndarray) -> float:
         """Exact profit up to the constant ``−Σ penalty·E[D]``."""
@@ -233,11 +238,9 @@ class RoundingHeuristic:
         and the repair shed profit to pay for it (a 300-SKU what-if: 1,306 k after
         flooring, 1,297 k after the repair)."""
         lane = self.r_lane[routes]
-        size = np.where(self.l_container, self.l_size, 1.0)[lane]
-        before, after = lane_vol[lane], lane_vol[lane] + need * self.case_vol[routes]
-        starts = np.where(self.l_container[lane],
-                          np.ceil(after / size - 1e-9) > np.ceil(before / size - 1e-9),
-                          self.l_per_use[lane] & (before <= 1e-12))
+        before = lane_vol[lane]
+        starts = (self._shipments_needed(lane, before + need * self.case_vol[routes])
+                  > self._shipments_needed(lane, before))
         free = ~starts & (need > 0)
         pool = np.flatnonzero(free) if free.any() else np.arange(len(routes))
         return int(pool[np.argmax(lp_cases[routes][pool] - 1e-9 * self.cost[routes][pool])])

@@ -361,8 +361,13 @@ class PlanSolver:
         """Keep the plan's shipment counts for the next what-if."""
         if not out.has_plan or not self._heuristic().enabled:
             return
-        n = dict(zip(self.inst.lanes.index, self._heuristic().shipments(out.route_units.to_numpy(float))))
-        self._previous_counts = {lane: n[lane] for lane in self.model.FIXED_COST_LANES}
+        self._previous_counts = self._lane_counts(
+            self._heuristic().shipments(out.route_units.to_numpy(float)))
+
+    def _lane_counts(self, shipments: np.ndarray) -> dict:
+        """Shipments per fixed-cost lane, from shipments per lane in ``inst.lanes`` order."""
+        n = dict(zip(self.inst.lanes.index, shipments))
+        return {lane: n[lane] for lane in self.model.FIXED_COST_LANES}
 
     def _offer_plan(self, out: SolveOutcome, start: float, units: np.ndarray, what: str) -> None:
         """Keep a heuristic plan (units per route) if it beats the best so far."""
@@ -383,8 +388,7 @@ class PlanSolver:
         shipments = heuristic.shipments(units)
         self._last_solution = (self._columns_of_plan(units, shipments)
                                if self.link is not None else None)
-        n = dict(zip(self.inst.lanes.index, shipments))
-        self._plan_counts = {lane: n[lane] for lane in self.model.FIXED_COST_LANES}
+        self._plan_counts = self._lane_counts(shipments)
 
     def _shipment_bound(self, out: SolveOutcome, start: float, share: float) -> None:
         """Prove a tighter bound by branching on shipments only (:mod:`optimizer.container_bound`).
