@@ -5,7 +5,7 @@
     python benchmarks/run_benchmark.py --sizes --partitioned 50000:10   # on a Dask LocalCluster
 
 For each size it generates a campaign like the bundled sample (seeded,
-:func:`optimizer.synth.generate_campaign`), then per run: builds the instance and
+:func:`samples.campaign.generate_campaign`), then per run: builds the instance and
 model, solves with the size's time limit, evaluates the plan exactly, and finally
 re-solves the same persistent model with the budget raised by 10 % (the what-if
 finance runs), given ``--resolve-share`` (default 30 %) of the cold run's build +
@@ -15,7 +15,7 @@ seconds, when the solve had its first plan (and that plan's gap to the final
 bound), exact expected profit, the bound, the gap, and the re-solve's seconds and gap.
 
 ``--partitioned SKUS:PARTS`` plans a generated campaign as PARTS supplier groups
-on a Dask LocalCluster (:mod:`optimizer.partition`) and prints the wall time, the
+on a Dask LocalCluster (:mod:`optimizer.workflows.partition`) and prints the wall time, the
 merged plan's exact profit before and after the whole-catalogue polish, and each
 part's gap (there is no proven bound for the whole).
 
@@ -34,12 +34,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.campaign import load_campaign
-from optimizer.instance import Overrides, build_instance
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # samples/ (the campaign generator) is not installed
+    sys.path.insert(0, str(REPO))
+
+from optimizer.evaluate.plan import evaluate_plan
+from optimizer.io.campaign import load_campaign
 from optimizer.model import build_model
-from optimizer.results import evaluate_plan
-from optimizer.solve import PlanSolver
-from optimizer.synth import generate_campaign
+from optimizer.prep.instance import Overrides, build_instance
+from optimizer.solve.pipeline import PlanSolver
+from samples.campaign import generate_campaign
 
 TIME_LIMITS = {300: 10.0, 1000: 60.0, 5000: 120.0}
 
@@ -125,8 +129,8 @@ def main(argv=None) -> int:
 
 
 def partitioned_run(folder: Path, n: int, parts: int, time_limit: float, gap: float) -> None:
-    from optimizer.distributed import dask_client, describe_client
-    from optimizer.partition import plan_partitioned
+    from optimizer.workflows.distributed import dask_client, describe_client
+    from optimizer.workflows.partition import plan_partitioned
 
     campaign = load_campaign(generate_campaign(folder, n_skus=n, seed=7))
     t0 = time.perf_counter()

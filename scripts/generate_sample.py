@@ -5,10 +5,10 @@
 
 data/sample: 300 SKUs, seed 2026, the full US/UK/DE network (the notebook default).
 data/tiny:   6 SKUs, seed 1, 2 warehouses and 5 lanes — small enough to read by eye.
-             data/sample also gets actuals.csv and forecast_audit.csv (optimizer.synth_actuals,
+             data/sample also gets actuals.csv and forecast_audit.csv (samples.actuals,
              seed 11): three weeks of run-up sales to 2026-10-10, the monitor's sample.
 data/sample_history: a copy of data/sample plus sales_history.csv, factors.csv and
-             [[past_promos]] (optimizer.synth_history, seed 7): the forecast's sample.
+             [[past_promos]] (samples.history, seed 7): the forecast's sample.
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from optimizer.synth import generate_campaign  # noqa: E402
-from optimizer.synth_actuals import generate_actuals  # noqa: E402
-from optimizer.synth_history import generate_history  # noqa: E402
+from samples.actuals import generate_actuals  # noqa: E402
+from samples.campaign import generate_campaign  # noqa: E402
+from samples.history import generate_history  # noqa: E402
 
 # folder name -> generate_campaign keyword arguments
 CAMPAIGNS = {
     "sample": dict(n_skus=300, seed=2026, name="Black Friday 2026 (sample)"),
     "tiny": dict(n_skus=6, seed=1, name="Tiny demo", network="tiny"),
 }
-# data/sample's run-up sales (the monitor's sample): optimizer.synth_actuals arguments
+# data/sample's run-up sales (the monitor's sample): samples.actuals arguments
 ACTUALS = {"as_of": "2026-10-10", "days": 21, "seed": 11}
 
 

@@ -93,7 +93,7 @@ def expected_demand(mean: float, sd: float) -> float:
 
 
 # --------------------------------------------------------------------------
-# Campaign loading (independent of optimizer.campaign)
+# Campaign loading (independent of optimizer.io.campaign)
 # --------------------------------------------------------------------------
 
 def _read_csv(path: Path) -> pd.DataFrame:

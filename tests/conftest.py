@@ -58,12 +58,12 @@ def run_cli(args: list[str], timeout: float = CLI_TIMEOUT_S) -> subprocess.Compl
 
 def run_plan_in_process(campaign_dir: Path, out_dir: Path, budget: float | None = None,
                         delays: dict[str, int] | None = None) -> tuple[int, str]:
-    """`optimizer.__main__.main(["plan", ...])` in this process; returns (exit code, output).
+    """`optimizer.cli.main(["plan", ...])` in this process; returns (exit code, output).
 
     Much faster than a subprocess (no interpreter / Pyomo import per run), for the
     property tests. A SystemExit raised instead of returned is turned into its code.
     """
-    from optimizer.__main__ import main  # imported lazily: the engine may not exist yet
+    from optimizer.cli import main  # imported lazily: the engine may not exist yet
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
@@ -161,7 +161,7 @@ def execute_notebook(name: str, out, parameters: dict, timeout: int = 120):
 
     import papermill as pm
 
-    from optimizer.reporting.runner import VenvKernelManager
+    from optimizer.report.notebook_runner import VenvKernelManager
 
     logging.getLogger("papermill").setLevel(logging.ERROR)  # `float | None` annotations
     return pm.execute_notebook(str(REPO / "notebooks" / name), str(out), parameters=parameters,

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import norm
 
-from checker import (check_plan, expected_demand, expected_sales, load_campaign,
-                     min_shipments)
+from checker import check_plan, expected_demand, expected_sales, load_campaign, min_shipments
 from conftest import SHARED_CONFORMANCE, conformance_cases, load_expected
 
 FEASIBLE_CASES = [c for c in conformance_cases() if load_expected(c)["exit_code"] == 0]

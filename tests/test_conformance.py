@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from checker import check_plan
 from conftest import conformance_cases, load_expected, plan_args, run_cli
 

@@ -14,10 +14,11 @@ import json
 import pandas as pd
 import pytest
 
+from optimizer.cli import main
+from optimizer.evaluate.diff import diff_runs
+from optimizer.io.run_index import previous_run, record_run
+
 from conftest import REPO, run_plan_in_process
-from optimizer.__main__ import main
-from optimizer.diff import diff_runs
-from optimizer.reporting.history import previous_run, record_run
 
 TINY = REPO / "data" / "tiny"
 LATE = {"sea_lcl": 10, "rail": 10, "air": 20}

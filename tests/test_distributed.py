@@ -17,11 +17,12 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import REPO
 
-from optimizer.__main__ import UsageError, main, parse_delay_lists
-from optimizer.campaign import load_campaign
-from optimizer.distributed import (
+from optimizer.cli import UsageError, main, parse_delay_lists
+from optimizer.io.campaign import load_campaign
+from optimizer.io.run_index import input_checksum, read_history
+from optimizer.prep.instance import Overrides
+from optimizer.workflows.distributed import (
     RESULT_COLUMNS,
     TASK_COLUMNS,
     SolveTask,
@@ -29,9 +30,9 @@ from optimizer.distributed import (
     dask_frontier,
     run_batch,
 )
-from optimizer.frontier import COLUMNS, budget_frontier, budget_steps
-from optimizer.instance import Overrides
-from optimizer.reporting.history import input_checksum, read_history
+from optimizer.workflows.frontier import COLUMNS, budget_frontier, budget_steps
+
+from conftest import REPO
 
 TINY = REPO / "data" / "tiny"
 EXACT = Overrides(mip_gap=0.0, time_limit_s=30)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from optimizer.prep.instance import Overrides
+from optimizer.workflows.explorer import Explorer
+from optimizer.workflows.planner import plan_campaign
+
 from conftest import REPO, execute_notebook
-from optimizer.explorer import Explorer
-from optimizer.instance import Overrides
-from optimizer.planner import plan_campaign
 
 TINY = REPO / "data" / "tiny"
 

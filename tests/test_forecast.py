@@ -8,13 +8,14 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
 
-from optimizer.campaign import load_campaign
-from optimizer.forecast import _sd_calibration, backtest, forecast_campaign
-from optimizer.sales_history import load_history
-from optimizer.synth import generate_campaign
-from optimizer.synth_history import PAST_PROMOS, generate_history
+from optimizer.forecast.forecaster import _sd_calibration, backtest, forecast_campaign
+from optimizer.forecast.history import load_history
+from optimizer.io.campaign import load_campaign
+from samples.campaign import generate_campaign
+from samples.history import PAST_PROMOS, generate_history
+
+from conftest import run_cli
 
 PROMOS_TOML = "\n".join(f'[[past_promos]]\nname = "{n}"\nstart = {s}\nend = {e}\n' for n, s, e in PAST_PROMOS)
 

@@ -15,12 +15,13 @@ import time
 import pandas as pd
 import pytest
 
+from optimizer.cli import main
+from optimizer.io.campaign import load_campaign
+from optimizer.prep.instance import Overrides
+from optimizer.workflows.frontier import COLUMNS, budget_frontier, budget_steps
+from optimizer.workflows.planner import plan_campaign
+
 from conftest import REPO
-from optimizer.__main__ import main
-from optimizer.campaign import load_campaign
-from optimizer.frontier import COLUMNS, budget_frontier, budget_steps
-from optimizer.instance import Overrides
-from optimizer.planner import plan_campaign
 
 TINY = REPO / "data" / "tiny"
 TIME_LIMIT_S = 10

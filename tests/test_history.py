@@ -6,9 +6,9 @@ import multiprocessing as mp
 import shutil
 import sqlite3
 
+from optimizer.io.run_index import input_checksum, read_history, record_run
 
 from conftest import REPO
-from optimizer.reporting.history import input_checksum, read_history, record_run
 
 TINY = REPO / "data" / "tiny"
 

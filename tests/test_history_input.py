@@ -5,9 +5,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from conftest import run_cli
 
-from optimizer.synth import generate_campaign
+from samples.campaign import generate_campaign
+
+from conftest import run_cli
 
 GOOD = "date,sku,warehouse,units,stockout\n{d},{s},{w},3,0\n"
 

@@ -9,10 +9,12 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+from optimizer.evaluate import kpis
+from optimizer.prep.instance import Overrides
+from optimizer.report import tables as report
+from optimizer.workflows.planner import plan_campaign
+
 from conftest import REPO
-from optimizer import kpis, report
-from optimizer.instance import Overrides
-from optimizer.planner import plan_campaign
 
 TINY = REPO / "data" / "tiny"
 

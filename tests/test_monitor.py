@@ -19,6 +19,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from checker import check_plan
 from conftest import REPO, execute_notebook, run_cli, write_campaign
 
@@ -57,7 +58,7 @@ def _campaign(root):
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory):
     """The hand-made campaign and a plan run of it (what the monitor watches)."""
-    from optimizer.planner import plan_campaign
+    from optimizer.workflows.planner import plan_campaign
 
     root = tmp_path_factory.mktemp("monitor")
     folder = _campaign(root)
@@ -67,7 +68,7 @@ def planned(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def monitored(planned, tmp_path_factory):
-    from optimizer.monitor import monitor_campaign
+    from optimizer.monitor.pace import monitor_campaign
 
     folder, run_dir, _ = planned
     out = tmp_path_factory.mktemp("mon") / "out"
@@ -129,7 +130,7 @@ def test_top_up_uses_fast_modes_within_the_remaining_budget(planned, monitored):
 
 
 def test_explicit_budget_and_late_lanes(planned, tmp_path):
-    from optimizer.monitor import monitor_campaign
+    from optimizer.monitor.pace import monitor_campaign
 
     folder, run_dir, _ = planned
     small = monitor_campaign(folder, run_dir, folder / "actuals.csv", budget=500.0,
@@ -147,7 +148,7 @@ def test_explicit_budget_and_late_lanes(planned, tmp_path):
 
 
 def _main(args):
-    from optimizer.__main__ import main
+    from optimizer.cli import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -214,8 +215,8 @@ def test_monitor_command_through_the_cli(planned, tmp_path):
 def test_sample_actuals_match_the_generator(tmp_path):
     import importlib.util
 
-    from optimizer.synth import generate_campaign
-    from optimizer.synth_actuals import generate_actuals
+    from samples.actuals import generate_actuals
+    from samples.campaign import generate_campaign
     spec = importlib.util.spec_from_file_location("generate_sample", REPO / "scripts" / "generate_sample.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
@@ -228,8 +229,8 @@ def test_sample_actuals_match_the_generator(tmp_path):
 
 def test_monitor_notebook_on_the_sample(tmp_path):
     """The notebook on the bundled sample: a short plan, then the sample's run-up actuals."""
-    from optimizer.instance import Overrides
-    from optimizer.planner import plan_campaign
+    from optimizer.prep.instance import Overrides
+    from optimizer.workflows.planner import plan_campaign
 
     sample = REPO / "data" / "sample"
     run = plan_campaign(sample, Overrides(time_limit_s=8), out_dir=tmp_path / "run", progress=lambda m: None)

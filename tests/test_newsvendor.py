@@ -175,11 +175,11 @@ def test_newsvendor_quantity(name, planned):
 @pytest.mark.parametrize("name", sorted(PARAMS))
 def test_the_price_start_orders_the_critical_fractile(name, tmp_path):
     """With no limit binding every price is zero, and the priced relaxation's start
-    (:mod:`optimizer.price_start`) is the newsvendor stock, rounded to a unit."""
-    from optimizer.campaign import load_campaign
-    from optimizer.instance import build_instance
-    from optimizer.price_start import PriceStart
-    from optimizer.rounding import RoundingHeuristic
+    (:mod:`optimizer.solve.price_start`) is the newsvendor stock, rounded to a unit."""
+    from optimizer.io.campaign import load_campaign
+    from optimizer.prep.instance import build_instance
+    from optimizer.solve.price_start import PriceStart
+    from optimizer.solve.rounding import RoundingHeuristic
 
     p = PARAMS[name]
     inst = build_instance(load_campaign(write_newsvendor(tmp_path / name, p)))

@@ -14,14 +14,15 @@ import tomllib
 
 import pandas as pd
 import pytest
+
+from optimizer.io.campaign import load_campaign
+from optimizer.prep.instance import Overrides
+from optimizer.workflows.distributed import dask_client
+from optimizer.workflows.partition import plan_partitioned, split_campaign
+from samples.campaign import generate_campaign
+
 from checker import check_plan
 from conftest import run_cli
-
-from optimizer.campaign import load_campaign
-from optimizer.distributed import dask_client
-from optimizer.instance import Overrides
-from optimizer.partition import plan_partitioned, split_campaign
-from optimizer.synth import generate_campaign
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from optimizer.cli import main
+from optimizer.io.campaign import load_campaign
+from optimizer.prep.instance import Overrides, build_instance
+from optimizer.report.notebook_runner import new_run_dir
+from optimizer.report import tables as report
+
 from conftest import REPO, run_cli
-from optimizer import report
-from optimizer.__main__ import main
-from optimizer.campaign import load_campaign
-from optimizer.instance import Overrides, build_instance
-from optimizer.reporting.runner import new_run_dir
 
 TINY = REPO / "data" / "tiny"
 KPI_NAMES = ["Expected profit", "Spend", "Budget used", "Expected fill rate",
@@ -244,7 +245,7 @@ def test_kernel_is_this_interpreter_whatever_jupyter_has_registered(tmp_path, mo
     """A `python3` kernel spec registered elsewhere (here: a broken one) is never used."""
     import sys
 
-    from optimizer.reporting.runner import run_report
+    from optimizer.report.notebook_runner import run_report
 
     bogus = tmp_path / "jupyter" / "kernels" / "python3"
     bogus.mkdir(parents=True)

@@ -14,19 +14,20 @@ import highspy
 import numpy as np
 import pandas as pd
 import pytest
-from checker import check_plan
-from conftest import write_campaign
 from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import SETTINGS, Workdir, campaigns
 
-from optimizer.campaign import load_campaign
-from optimizer.container_bound import ShipmentSearch, container_bound
-from optimizer.highs_link import Rows
-from optimizer.instance import build_instance
-from optimizer.results import evaluate_plan, summarize, write_run
-from optimizer.price_start import PriceStart
-from optimizer.rounding import RoundingHeuristic
+from optimizer.evaluate.plan import evaluate_plan, summarize, write_run
+from optimizer.io.campaign import load_campaign
+from optimizer.prep.instance import build_instance
+from optimizer.solve.highs import Rows
+from optimizer.solve.price_start import PriceStart
+from optimizer.solve.rounding import RoundingHeuristic
+from optimizer.solve.shipment_bound import ShipmentSearch, container_bound
+
+from checker import check_plan
+from conftest import write_campaign
 
 
 def _write_heuristic_run(inst, units: np.ndarray, out):
@@ -125,7 +126,7 @@ def test_the_price_start_drops_a_sku_whose_moq_does_not_pay(tmp_path):
 @SETTINGS
 @given(spec=campaigns(), budget_share=st.sampled_from([0.05, 0.5, 1.0]))
 def test_the_price_start_gives_a_plan_the_checker_accepts(spec, budget_share):
-    """The priced relaxation's start (:mod:`optimizer.price_start`), rounded and
+    """The priced relaxation's start (:mod:`optimizer.solve.price_start`), rounded and
     repaired: every rule holds, and the exact profit is the checker's."""
     with Workdir() as work:
         folder = write_campaign(work / "campaign", **spec)

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optimizer.evaluate.plan import evaluate_plan
+from optimizer.evaluate.simulate import simulate_plan
+from optimizer.prep.instance import Overrides
+from optimizer.report import tables as report
+from optimizer.workflows.planner import plan_campaign
+
 from conftest import REPO
-from optimizer import report
-from optimizer.instance import Overrides
-from optimizer.planner import plan_campaign
-from optimizer.results import evaluate_plan
-from optimizer.simulate import simulate_plan
 
 TINY = REPO / "data" / "tiny"
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer.synth import generate_campaign
+from samples.campaign import generate_campaign
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FILES = ("campaign.toml", "skus.csv", "suppliers.csv", "warehouses.csv", "lanes.csv",

@@ -9,9 +9,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from optimizer.cli import main
+from optimizer.io.safe_text import safe_cell, safe_frame, sheet_names
+
 from conftest import REPO
-from optimizer.__main__ import main
-from optimizer.reporting.safe_text import safe_cell, safe_frame, sheet_names
 
 TINY = REPO / "data" / "tiny"
 SCRIPT = "<script>alert(1)</script>"

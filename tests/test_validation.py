@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.campaign import Campaign, CampaignConfig, load_campaign
-from optimizer.errors import InputError, Problem
+from optimizer.io.campaign import Campaign, CampaignConfig, load_campaign
+from optimizer.io.errors import InputError, Problem
 
 CONFORMANCE = Path(__file__).parents[1].parent / "shared" / "conformance"
 CASES = sorted(p for p in CONFORMANCE.glob("c*") if p.is_dir())

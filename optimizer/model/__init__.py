@@ -2,7 +2,7 @@
 
 ``build_model(inst)`` reads as the list of families; each ``add_*`` function's
 docstring states its equation.  Only usable routes get variables (sparse sets
-from :mod:`optimizer.instance`).  The budget is a mutable Param so finance's
+from :mod:`optimizer.prep.instance`).  The budget is a mutable Param so finance's
 what-ifs re-solve without rebuilding.
 """
 
@@ -13,17 +13,17 @@ from contextlib import contextmanager
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .budget import add_budget
-from .concentration import add_concentration
-from .demand import add_expected_sales
-from .moq import add_moq
-from .objective import add_objective
-from .orders import add_orders
-from .service import add_service
-from .shipments import add_shipments
-from .space import add_space
-from .suppliers import add_suppliers
+from optimizer.model.budget import add_budget
+from optimizer.model.concentration import add_concentration
+from optimizer.model.demand import add_expected_sales
+from optimizer.model.moq import add_moq
+from optimizer.model.objective import add_objective
+from optimizer.model.orders import add_orders
+from optimizer.model.service import add_service
+from optimizer.model.shipments import add_shipments
+from optimizer.model.space import add_space
+from optimizer.model.suppliers import add_suppliers
+from optimizer.prep.instance import Instance
 
 
 def build_model(inst: Instance, objective: str = "profit") -> pyo.ConcreteModel:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .linear import combine, linear
+from optimizer.model.linear import combine, linear
+from optimizer.prep.instance import Instance
 
 
 def add_budget(m: pyo.ConcreteModel, inst: Instance, enforce: bool = True) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .linear import linear
+from optimizer.model.linear import linear
+from optimizer.prep.instance import Instance
 
 
 def add_concentration(m: pyo.ConcreteModel, inst: Instance) -> None:

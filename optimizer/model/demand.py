@@ -12,7 +12,7 @@ in perspective form, ``sales ≤ ES(E) + y·(chord(E) − ES(E)) + slope·(A −
 equal to the chord when ``y = 1`` and to ``ES(E)`` when ``y = 0`` (nothing
 ordered) — the same integer model with a tighter LP relaxation.
 The model therefore over-estimates expected sales only between chords; the
-solve loop (:mod:`optimizer.solve`) adds the chords at the chosen stock until the
+solve loop (:mod:`optimizer.solve.pipeline`) adds the chords at the chosen stock until the
 over-estimate is negligible, which makes the model objective the exact profit
 of the plan and HiGHS's dual bound a valid bound on the best exact profit.
 
@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from ..expected_sales import expected_sales
-from ..instance import Instance
-from .linear import combine
+from optimizer.model.linear import combine
+from optimizer.prep.expected_sales import expected_sales
+from optimizer.prep.instance import Instance
 
 INITIAL_Z = np.arange(-3.0, 3.01, 0.5)
 # Chords flatter than this are skipped: beyond such a stock ES rises by under

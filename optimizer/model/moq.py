@@ -3,15 +3,15 @@
 ``moq[s]·y[s] ≤ ordered[s] ≤ U[s]·y[s]`` with ``y[s] ∈ {0,1}``.  A flag is needed
 only where the MOQ can bind (``moq > case_pack``; any single case already meets a
 smaller MOQ) or where a supplier minimum links to it.  ``U[s]`` is the valid
-per-SKU bound from :func:`optimizer.instance._route_unit_bounds`.
+per-SKU bound from :func:`optimizer.prep.instance._route_unit_bounds`.
 """
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .linear import combine
+from optimizer.model.linear import combine
+from optimizer.prep.instance import Instance
 
 
 def add_moq(m: pyo.ConcreteModel, inst: Instance) -> None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .linear import combine
+from optimizer.model.linear import combine
+from optimizer.prep.instance import Instance
 
 
 def add_objective(m: pyo.ConcreteModel, inst: Instance, objective: str = "profit") -> None:

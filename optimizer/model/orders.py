@@ -15,8 +15,8 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .linear import linear
+from optimizer.model.linear import linear
+from optimizer.prep.instance import Instance
 
 
 def add_orders(m: pyo.ConcreteModel, inst: Instance) -> None:

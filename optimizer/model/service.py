@@ -2,17 +2,17 @@
 
 ES is increasing, so the rule is exactly ``A[s,w] ≥ A_β[s,w]``, the smallest
 stock on the pair's lattice ``E + case_pack·k`` that meets it (computed in
-:mod:`optimizer.instance`).  Stating it on stock rather than on the
+:mod:`optimizer.prep.instance`).  Stating it on stock rather than on the
 outer-approximated sales variable keeps it exact.  Pairs the target cannot
-reach are diagnosed before the model is built (:mod:`optimizer.diagnose`).
+reach are diagnosed before the model is built (:mod:`optimizer.solve.diagnose`).
 """
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .linear import combine
+from optimizer.model.linear import combine
+from optimizer.prep.instance import Instance
 
 
 def add_service(m: pyo.ConcreteModel, inst: Instance) -> None:

@@ -16,8 +16,8 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .linear import combine, linear
+from optimizer.model.linear import combine, linear
+from optimizer.prep.instance import Instance
 
 
 def add_shipments(m: pyo.ConcreteModel, inst: Instance) -> None:

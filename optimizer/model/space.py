@@ -10,8 +10,8 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .linear import linear
+from optimizer.model.linear import linear
+from optimizer.prep.instance import Instance
 
 
 def add_space(m: pyo.ConcreteModel, inst: Instance) -> None:

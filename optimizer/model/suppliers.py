@@ -11,8 +11,8 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from ..instance import Instance
-from .linear import combine
+from optimizer.model.linear import combine
+from optimizer.prep.instance import Instance
 
 
 def add_suppliers(m: pyo.ConcreteModel, inst: Instance) -> None:

@@ -1,0 +1,509 @@
+"""Command line (SPEC §4).
+
+    python -m optimizer validate CAMPAIGN_DIR
+    python -m optimizer plan CAMPAIGN_DIR [--out OUT_DIR] [--budget X] [--delay MODE=DAYS ...]
+    python -m optimizer report CAMPAIGN_DIR [--budget X] [--delay MODE=DAYS ...] [--time-limit S]
+    python -m optimizer frontier CAMPAIGN_DIR (--budgets X [X ...] | --steps N) [--delay ...] [--time-limit S]
+                                 [--scheduler local|ADDRESS]
+    python -m optimizer scenarios CAMPAIGN_DIR [...] --delay MODE=D[,D ...] [--budgets X ...] [--scheduler ...]
+    python -m optimizer diff RUN_A RUN_B
+    python -m optimizer forecast CAMPAIGN_DIR [--out FILE]
+    python -m optimizer backtest CAMPAIGN_DIR [--promo NAME] [--lead-days N]
+    python -m optimizer monitor CAMPAIGN_DIR --run RUN_DIR --actuals FILE [--as-of DATE] [--budget X]
+                                [--modes MODE ...] [--time-limit S] [--out OUT_DIR]
+
+Exit codes: 0 success; 2 invalid input (file, row and column named, no
+traceback); 3 infeasible service target (explained); 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_SERVICE = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A bad command-line value: reported like bad input (exit 2)."""
+
+
+def parse_delays(items: list[str] | None) -> dict[str, int]:
+    """``["sea=10", "air=-2"]`` → ``{"sea": 10, "air": -2}`` (extra transit days per mode)."""
+    delays: dict[str, int] = {}
+    for item in items or []:
+        mode, sep, days = item.partition("=")
+        try:
+            if not sep or not mode.strip():
+                raise ValueError
+            delays[mode.strip()] = delays.get(mode.strip(), 0) + int(days)
+        except ValueError:
+            raise UsageError(f"--delay {item!r}: expected MODE=DAYS, e.g. --delay sea=10") from None
+    return delays
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m optimizer", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check a campaign folder and report every problem")
+    v.add_argument("campaign", type=Path)
+
+    pl = sub.add_parser("plan", help="optimise the campaign and write a run folder")
+    pl.add_argument("campaign", type=Path)
+    pl.add_argument("--out", type=Path, help="new (or empty) run folder; default runs/<campaign>/<time>")
+    _add_what_if_options(pl)
+    pl.add_argument("--verbose", action="store_true", help="show the HiGHS log")
+    pl.add_argument("--parts", type=int, metavar="N",
+                    help="large catalogues: plan N supplier groups separately and merge them "
+                         "(no proven bound for the whole; see README)")
+    _add_scheduler_options(pl, "plan the --parts in parallel, one task each (default: one after "
+                               "the other in this process)")
+
+    r = sub.add_parser("report", help="run the campaign notebook and render the HTML report")
+    r.add_argument("campaign", type=Path)
+    _add_what_if_options(r)
+    r.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
+                   help="root of reports/<campaign>/<run-id>/ and history.sqlite (default: reports)")
+    r.add_argument("--notebook", type=Path, help=argparse.SUPPRESS)  # tests: another notebook
+
+    f = sub.add_parser("frontier", help="expected profit against budget, from one persistent model")
+    f.add_argument("campaign", type=Path)
+    which = f.add_mutually_exclusive_group(required=True)
+    which.add_argument("--budgets", type=float, nargs="+", metavar="X", help="budgets to solve")
+    which.add_argument("--steps", type=int, metavar="N",
+                       help="N budgets from 20 %% to 150 %% of the campaign budget")
+    f.add_argument("--delay", action="append", metavar="MODE=DAYS",
+                   help="extra transit days for every lane of MODE (repeatable; negative = faster)")
+    f.add_argument("--time-limit", type=float, dest="time_limit",
+                   help="solver time limit per budget, seconds")
+    f.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
+                   help="frontier.csv goes to a new reports/<campaign>/<run-id>/ (default: reports)")
+    _add_scheduler_options(f, "solve the budgets in parallel, one task each (default: one persistent "
+                              "model in this process)")
+    f.set_defaults(budget=None)
+
+    sc = sub.add_parser("scenarios", help="re-plan every combination of lead-time delays and budgets")
+    sc.add_argument("campaigns", type=Path, nargs="+", metavar="CAMPAIGN_DIR")
+    sc.add_argument("--delay", action="append", metavar="MODE=D[,D ...]",
+                    help="delays to try for MODE, e.g. sea_fcl=0,7,14 (repeatable; every combination "
+                         "of the modes' values is one scenario)")
+    sc.add_argument("--budgets", type=float, nargs="+", metavar="X",
+                    help="budgets to try (default: each campaign's own)")
+    sc.add_argument("--time-limit", type=float, dest="time_limit", help="solver time limit per scenario, seconds")
+    sc.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
+                    help="scenarios.csv goes to a new reports/<campaign or batch>/<run-id>/ (default: reports)")
+    _add_scheduler_options(sc, "solve the scenarios in parallel (default: one after the other here)")
+
+    fc = sub.add_parser("forecast", help="promo demand forecast from sales_history.csv")
+    fc.add_argument("campaign", type=Path)
+    fc.add_argument("--out", type=Path, help="demand file to write (default: demand.csv if the "
+                    "folder has none, else demand_forecast.csv); forecast_audit.csv goes beside it")
+
+    bt = sub.add_parser("backtest", help="forecast the most recent past promo and score it")
+    bt.add_argument("campaign", type=Path)
+    bt.add_argument("--promo", help="past promo name to backtest (default: the campaign's own)")
+    bt.add_argument("--lead-days", type=int, dest="lead_days",
+                    help="days between the data cutoff and the promo (default: promo_start - planning_date)")
+
+    d = sub.add_parser("diff", help="what changed between two run folders (plan, cost, cutoffs)")
+    d.add_argument("run_a", type=Path, help="the earlier run folder")
+    d.add_argument("run_b", type=Path, help="the new run folder")
+    _add_monitor_parser(sub)
+    return p
+
+
+def _add_what_if_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--budget", type=float, help="override the campaign budget")
+    p.add_argument("--delay", action="append", metavar="MODE=DAYS",
+                   help="extra transit days for every lane of MODE (repeatable; negative = faster)")
+    p.add_argument("--time-limit", type=float, dest="time_limit", help="solver time limit, seconds")
+
+
+def _add_scheduler_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--scheduler", metavar="local|ADDRESS",
+                   help=f"Dask: 'local' starts a LocalCluster, or a scheduler address such as "
+                        f"tcp://host:8786; {what}")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes of a local cluster (default: one per core)")
+
+
+def parse_delay_lists(items: list[str] | None) -> dict[str, list[int]]:
+    """``["sea=0,7", "air=0,3", "sea=14"]`` → ``{"sea": [0, 7, 14], "air": [0, 3]}`` (scenario values)."""
+    delays: dict[str, list[int]] = {}
+    for item in items or []:
+        mode, sep, values = item.partition("=")
+        try:
+            if not sep or not mode.strip():
+                raise ValueError
+            days = [int(v) for v in values.split(",")]
+        except ValueError:
+            raise UsageError(f"--delay {item!r}: expected MODE=DAYS[,DAYS ...], "
+                             "e.g. --delay sea=0,7,14") from None
+        known = delays.setdefault(mode.strip(), [])
+        known += [d for d in days if d not in known]
+    return delays
+
+
+def _check_modes(modes_wanted, campaign) -> None:
+    from optimizer.io.errors import InputError, Problem
+
+    modes = set(campaign.lanes["mode"])
+    problems = [Problem("command line", None, "--delay",
+                        f"no lane has mode {mode!r} (modes: {', '.join(sorted(modes))})")
+                for mode in modes_wanted if mode not in modes]
+    if problems:
+        raise InputError(problems, campaign.root)
+
+
+def _overrides(args, campaign):
+    from optimizer.io.errors import InputError, Problem
+    from optimizer.prep.instance import Overrides
+
+    delays = parse_delays(args.delay)
+    problems = []
+    modes = set(campaign.lanes["mode"])
+    for mode in delays:
+        if mode not in modes:
+            problems.append(Problem("command line", None, "--delay",
+                                    f"no lane has mode {mode!r} (modes: {', '.join(sorted(modes))})"))
+    if args.budget is not None and not args.budget > 0:
+        problems.append(Problem("command line", None, "--budget", f"must be > 0, got {args.budget:g}"))
+    if args.time_limit is not None and not args.time_limit > 0:
+        problems.append(Problem("command line", None, "--time-limit", "must be > 0"))
+    if problems:
+        raise InputError(problems, campaign.root)
+    return Overrides(budget=args.budget, delays=delays, time_limit_s=args.time_limit)
+
+
+def cmd_validate(args) -> int:
+    from optimizer.io.campaign import load_campaign
+
+    c = load_campaign(args.campaign)
+    print(f"{args.campaign}: valid — {len(c.skus)} SKUs, {len(c.warehouses)} warehouses, "
+          f"{len(c.lanes)} lanes, {len(c.demand)} demand rows")
+    return EXIT_OK
+
+
+def cmd_plan(args) -> int:
+    from optimizer.io.campaign import load_campaign
+    from optimizer.workflows.planner import default_run_dir, plan_campaign
+
+    campaign = load_campaign(args.campaign)
+    overrides = _overrides(args, campaign)
+    out = args.out or default_run_dir(campaign.config.name)
+    if out.exists() and any(out.iterdir()):
+        print(f"error: {out} already holds files; a run never overwrites another — "
+              "choose a new --out", file=sys.stderr)
+        return EXIT_ERROR
+    if args.parts:
+        return _plan_partitioned(args, campaign, overrides, out)
+    run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose)
+    s = run.summary
+    print(f"{s['status']}: expected profit {s['expected_profit']:,.2f} {s['currency']}, "
+          f"spend {s['spend']:,.2f} of {s['budget']:,.2f}, fill rate "
+          f"{(s['expected_fill_rate'] or 0):.1%}, gap {(s['mip_gap'] or 0):.3%} → {run.out_dir}")
+    return EXIT_OK
+
+
+def _plan_partitioned(args, campaign, overrides, out: Path) -> int:
+    from contextlib import nullcontext
+
+    from optimizer.evaluate.plan import write_run
+    from optimizer.workflows.partition import plan_partitioned
+
+    if args.parts < 1:
+        print("error: --parts must be at least 1", file=sys.stderr)
+        return EXIT_INPUT
+    if args.scheduler is None:
+        context = nullcontext(None)
+    else:
+        from optimizer.workflows.distributed import dask_client, describe_client
+        context = dask_client(args.scheduler, args.workers)
+    with context as client:
+        if client is not None:
+            _say(describe_client(client))
+        ev, summary, parts = plan_partitioned(campaign, args.parts, overrides, client, progress=_say)
+    summary["scheduler"] = args.scheduler or "single-process"
+    write_run(out, ev, summary, extra_files={"parts.csv": parts.to_csv(index=False)})
+    print(f"partitioned ({summary['parts']} parts): expected profit {summary['expected_profit']:,.2f} "
+          f"{summary['currency']}, spend {summary['spend']:,.2f} of {summary['budget']:,.2f}, "
+          f"no proven bound for the whole → {out}")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from optimizer.io.campaign import load_campaign
+    from optimizer.report.notebook_runner import NOTEBOOK, ReportFailed, run_report
+
+    campaign = load_campaign(args.campaign)  # bad input: exit 2 before any notebook runs
+    overrides = _overrides(args, campaign)
+    try:
+        result = run_report(campaign, overrides, reports_root=args.reports_dir,
+                            notebook=args.notebook or NOTEBOOK)
+    except ReportFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_SERVICE if e.ename == "ServiceInfeasible" else EXIT_ERROR
+    s = result.summary
+    if s:
+        print(f"{s.get('status')}: expected profit {s.get('expected_profit', 0):,.2f} "
+              f"{s.get('currency', '')}, spend {s.get('spend', 0):,.2f} of {s.get('budget', 0):,.2f}")
+    print(result.html)
+    return EXIT_OK
+
+
+def cmd_frontier(args) -> int:
+    import json
+
+    import pandas as pd
+
+    from optimizer.io.campaign import load_campaign
+    from optimizer.io.run_index import HISTORY_NAME, input_checksum, record_run
+    from optimizer.report.notebook_runner import new_run_dir
+    from optimizer.workflows.frontier import budget_frontier, budget_steps, record_frontier, write_frontier
+
+    campaign = load_campaign(args.campaign)
+    overrides = _overrides(args, campaign)
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("--steps must be ≥ 1")
+    if args.budgets is not None and min(args.budgets) <= 0:
+        raise UsageError("--budgets must all be > 0")
+    _check_workers(args)
+    budgets = args.budgets or budget_steps(campaign.config.budget, args.steps)
+    run_dir = new_run_dir(campaign.config.name, args.reports_dir)
+    meta = {"campaign": campaign.config.name, "campaign_dir": str(Path(campaign.root).resolve()),
+            "budgets": sorted(set(budgets)), "delays": dict(overrides.delays),
+            "time_limit_s": args.time_limit, "scheduler": args.scheduler or "single-process"}
+    history = {"db_path": Path(args.reports_dir) / HISTORY_NAME, "campaign": campaign.config.name,
+               "input_sha256": input_checksum(campaign.root)}
+    try:
+        if args.scheduler is None:
+            table = budget_frontier(campaign, budgets, overrides, time_limit_s=args.time_limit,
+                                    progress=_say)
+        else:
+            from optimizer.workflows.distributed import dask_client, dask_frontier, describe_client
+
+            with dask_client(args.scheduler, args.workers) as client:
+                _say(describe_client(client))
+                table = dask_frontier(campaign.root, budgets, client, overrides,
+                                      time_limit_s=args.time_limit, progress=_say)
+    except Exception as e:  # a failed run is indexed too, then reported as before
+        (run_dir / "frontier.json").write_text(json.dumps(
+            {**meta, "error": f"{type(e).__name__}: {e}"}, indent=1, default=str) + "\n")
+        record_run(**history, run_id=run_dir.name, run_dir=run_dir, status="failed",
+                   parameters={**meta, "command": "frontier"}, message=f"{type(e).__name__}: {e}"[:2000])
+        raise
+    out = write_frontier(table, run_dir, meta=meta)
+    record_frontier(table=table, run_dir=run_dir, parameters=meta, **history)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
+    print(out)
+    return _batch_exit(list(table.attrs.get("errors", {}).values()))
+
+
+def cmd_scenarios(args) -> int:
+    import pandas as pd
+
+    from optimizer.io.campaign import load_campaign
+    from optimizer.io.run_index import HISTORY_NAME
+    from optimizer.prep.instance import Overrides
+    from optimizer.report.notebook_runner import new_run_dir
+    from optimizer.workflows.scenarios import record_scenarios, run_scenarios, write_scenarios
+
+    campaigns = [load_campaign(c) for c in args.campaigns]  # bad input: exit 2 before solving
+    delays = parse_delay_lists(args.delay)
+    for c in campaigns:
+        _check_modes(delays, c)
+    if args.budgets is not None and min(args.budgets) <= 0:
+        raise UsageError("--budgets must all be > 0")
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise UsageError("--time-limit must be > 0")
+    _check_workers(args)
+    overrides = Overrides(time_limit_s=args.time_limit)
+    if args.scheduler is None:
+        table = run_scenarios(campaigns, delays, args.budgets, overrides, progress=_say)
+    else:
+        from optimizer.workflows.distributed import dask_client, describe_client
+
+        with dask_client(args.scheduler, args.workers) as client:
+            _say(describe_client(client))
+            table = run_scenarios(campaigns, delays, args.budgets, overrides, client, progress=_say)
+    name = campaigns[0].config.name if len(campaigns) == 1 else "batch"
+    run_dir = new_run_dir(name, args.reports_dir)
+    meta = {"campaign_dirs": [str(Path(c.root).resolve()) for c in campaigns], "delays": delays,
+            "budgets": args.budgets, "time_limit_s": args.time_limit,
+            "scheduler": args.scheduler or "single-process"}
+    out = write_scenarios(table, run_dir, meta)
+    record_scenarios(Path(args.reports_dir) / HISTORY_NAME, table, run_dir=run_dir,
+                     parameters={k: v for k, v in meta.items() if k not in ("campaign_dirs", "delays")})
+    shown = ["campaign", "scenario", "budget", "expected_profit", "spend", "expected_fill_rate",
+             "status", "profit_vs_no_delay", "solve_seconds"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table[shown].to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
+    print(out)
+    failed = table[table["status"] == "failed"]
+    return _batch_exit(list(zip(failed["error_type"], failed["error"])))
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _check_workers(args) -> None:
+    if args.workers is not None and (args.workers < 1 or args.scheduler != "local"):
+        raise UsageError("--workers must be ≥ 1 and goes with --scheduler local")
+
+
+def _batch_exit(errors: list[tuple[str, str]]) -> int:
+    """Report a batch's failed tasks; exit 3 if every failure is a service target, else 1."""
+    for kind, message in errors:
+        print(f"error: {kind}: {message}", file=sys.stderr)
+    if not errors:
+        return EXIT_OK
+    return EXIT_SERVICE if all(kind == "ServiceInfeasible" for kind, _ in errors) else EXIT_ERROR
+
+
+def cmd_diff(args) -> int:
+    from optimizer.evaluate.diff import diff_runs, format_diff
+
+    try:
+        diff = diff_runs(args.run_a, args.run_b)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    print(format_diff(diff))
+    return EXIT_OK
+
+
+def cmd_forecast(args) -> int:
+    from optimizer.forecast.forecaster import forecast_campaign, write_forecast
+    from optimizer.forecast.history import load_history
+    from optimizer.io.campaign import load_campaign
+
+    campaign = load_campaign(args.campaign, require_demand=False)   # forecast writes demand.csv
+    hist = load_history(campaign)
+    fc = forecast_campaign(campaign, hist)
+    for note in fc.notes:
+        print(f"note: {note}", file=sys.stderr)
+    demand_path, audit_path = write_forecast(fc, args.campaign, args.out)
+    a = fc.audit
+    print(f"forecast {len(fc.demand)} (sku, warehouse) rows, total mean {fc.demand['mean'].sum():,.0f} "
+          f"units, in {fc.seconds:.1f} s; methods: "
+          + ", ".join(f"{m} {n}" for m, n in a["method"].value_counts().items()))
+    print(f"wrote {demand_path} and {audit_path}")
+    return EXIT_OK
+
+
+def cmd_backtest(args) -> int:
+    from optimizer.forecast.forecaster import backtest
+    from optimizer.forecast.history import load_history, promo_kind
+    from optimizer.io.campaign import load_campaign
+
+    campaign = load_campaign(args.campaign)
+    hist = load_history(campaign)
+    if args.promo and not any(p.kind == promo_kind(args.promo) for p in hist.promos):
+        raise UsageError(f"--promo {args.promo!r}: no past promo of that name in campaign.toml")
+    try:
+        r = backtest(campaign, hist, promo_kind(args.promo) if args.promo else None, args.lead_days)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    t, prev = r["target"], r["previous"]
+    print(f"backtest: {t.name} ({t.start} .. {t.end}) forecast from data before {r['cutoff']} "
+          f"(lead {r['lead_days']} days); same promo last year: "
+          f"{f'{prev.name} ({prev.start} .. {prev.end})' if prev else 'none'}")
+    print(f"pairs compared: {r['compared']} of {r['pairs']} (left out: a censored promo day, "
+          "or no history for a benchmark)")
+    print(f"{'forecast':<22}{'WAPE':>8}{'bias':>9}")
+    for name, m in r["metrics"].items():
+        print(f"{name:<22}{m['wape']:>8.1%}{m['bias']:>+9.1%}")
+    cal = r["calibration"]
+    print(f"80% interval coverage of the method (mean ± 1.28 sd): {r['coverage_80']:.1%} "
+          f"(uncalibrated sd: {r['coverage_80_uncalibrated']:.1%}); sd calibration: {cal.source}")
+    return EXIT_OK
+
+
+def _add_monitor_parser(sub) -> None:
+    m = sub.add_parser("monitor", help="actual sales against the plan: stop-loss / top-up flags "
+                       "and a top-up re-plan on fast lanes")
+    m.add_argument("campaign", type=Path)
+    m.add_argument("--run", type=Path, required=True, help="the plan run folder being monitored")
+    m.add_argument("--actuals", type=Path, required=True,
+                   help="daily sales to date: date, sku, warehouse, units")
+    m.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the last date in --actuals)")
+    m.add_argument("--budget", type=float,
+                   help="top-up budget (default: the monitored plan's budget minus its spend)")
+    m.add_argument("--modes", nargs="+", metavar="MODE", default=["air", "courier"],
+                   help="transport modes a top-up may use (default: air courier)")
+    m.add_argument("--time-limit", type=float, dest="time_limit", help="top-up solver time limit, seconds")
+    m.add_argument("--out", type=Path, help="new (or empty) folder; default runs/<campaign>/<time>-monitor")
+
+
+def cmd_monitor(args) -> int:
+    import datetime as dt
+
+    from optimizer.io.campaign import load_campaign
+    from optimizer.monitor.pace import default_monitor_dir, monitor_campaign
+
+    as_of = None
+    if args.as_of is not None:
+        try:
+            as_of = dt.date.fromisoformat(args.as_of.strip())
+        except ValueError:
+            raise UsageError(f"--as-of {args.as_of!r}: expected a date YYYY-MM-DD") from None
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise UsageError("--time-limit must be > 0")
+    campaign = load_campaign(args.campaign)
+    out = args.out or default_monitor_dir(campaign.config.name)
+    result = monitor_campaign(campaign, args.run, args.actuals, as_of=as_of, budget=args.budget,
+                              modes=tuple(args.modes), time_limit_s=args.time_limit, out_dir=out)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    counts = result.info["status_counts"]
+    print(f"as of {result.info['as_of']}: " + ", ".join(
+        f"{counts.get(k, 0)} {k.replace('_', ' ')}"
+        for k in ("stop_loss", "running_ahead", "behind_1_week", "on_plan", "not_judged")))
+    if result.topup is not None:
+        s = result.topup.summary
+        print(f"top-up ({s['status']}): {s['units_ordered']:,} units, spend {s['spend']:,.2f} of "
+              f"{s['budget']:,.2f}, expected profit {s['expected_profit']:,.2f} {s['currency']}")
+    print(result.out_dir)
+    return EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report,
+            "frontier": cmd_frontier, "scenarios": cmd_scenarios, "diff": cmd_diff, "forecast": cmd_forecast,
+            "backtest": cmd_backtest}
+
+
+COMMANDS["monitor"] = cmd_monitor
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (never raises for bad input)."""
+    from optimizer.io.errors import InputError
+    from optimizer.solve.diagnose import ServiceInfeasible
+    from optimizer.workflows.planner import SolveFailed
+
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as e:  # argparse already printed the usage message
+        return EXIT_INPUT if e.code else EXIT_OK
+    try:
+        return COMMANDS[args.command](args)
+    except (InputError, UsageError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except ServiceInfeasible as e:
+        print(f"infeasible: {e}", file=sys.stderr)
+        return EXIT_SERVICE
+    except SolveFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except FileExistsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""What changed between two runs of a campaign (a lead-time or budget rerun).
+
+``diff_runs(previous_run_dir, new_run_dir)`` reads two run folders (SPEC §3 files)
+and returns a dict of DataFrames:
+
+* ``totals``     — summary.json figures (expected profit, spend, fill rate, …):
+  previous, new and the difference.
+* ``moved``      — plan lines that switched **mode** (same SKU and warehouse, other
+  transport modes) or **warehouse** (same SKU, other warehouses), before → after.
+* ``quantities`` — units per (sku, warehouse, mode) that went up or down (also new
+  and dropped lines), with the change in line cost.
+* ``newly_late`` — (sku, warehouse) pairs with demand that had a usable route
+  (one meeting the check-in cutoff) before and have none now.
+* ``lost_routes`` — (sku, warehouse, mode) routes usable before and late now.
+
+Route coverage comes from ``coverage.csv`` in the run folder (the report layer
+writes it: :func:`coverage_table`); for a run folder without one (``plan`` runs)
+it is re-derived from the campaign folder and overrides in its summary.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from optimizer.prep.instance import Instance
+
+COVERAGE_NAME = "coverage.csv"
+TOTALS = ["expected_profit", "spend", "purchase_spend", "shipment_spend", "budget",
+          "expected_fill_rate", "expected_leftover_units", "expected_leftover_cost",
+          "units_ordered", "skus_ordered"]
+KEY = ["sku", "warehouse", "mode"]
+
+
+def coverage_table(inst: Instance) -> pd.DataFrame:
+    """Every (sku, warehouse, mode): usable (meets the cutoff) or not, slack days, pair demand."""
+    cols = ["slack_days", "transit_days"]
+    routes = pd.concat([inst.routes[cols].assign(usable=True),
+                        inst.late_routes[cols].assign(usable=False)])
+    mean = inst.pairs["mean"].reindex(routes.index.droplevel("mode")).fillna(0.0).to_numpy()
+    out = routes.assign(demand_mean=mean).reset_index()
+    return out[KEY + ["usable", "slack_days", "transit_days", "demand_mean"]].sort_values(KEY)
+
+
+def write_coverage(inst: Instance, run_dir: str | Path) -> Path:
+    """Write ``coverage.csv`` into a run folder (never over an existing one)."""
+    path = Path(run_dir) / COVERAGE_NAME
+    if path.exists():
+        raise FileExistsError(f"{path} already exists; a run never overwrites another")
+    coverage_table(inst).to_csv(path, index=False)
+    return path
+
+
+def diff_runs(previous_run_dir: str | Path, new_run_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Differences from the previous run to the new one (see the module docstring)."""
+    a, b = Path(previous_run_dir), Path(new_run_dir)
+    plan_a, plan_b = _plan(a), _plan(b)
+    cov_a, cov_b = _coverage(a), _coverage(b)
+    late, lost = _newly_late(cov_a, cov_b)
+    return {
+        "totals": _totals(_summary(a), _summary(b)),
+        "moved": _moved(plan_a, plan_b),
+        "quantities": _quantities(plan_a, plan_b),
+        "newly_late": late,
+        "lost_routes": lost,
+    }
+
+
+def format_diff(diff: dict[str, pd.DataFrame]) -> str:
+    """The diff as plain text, one titled table per part (the command line's output)."""
+    titles = {"totals": "Totals", "moved": "Lines that switched mode or warehouse",
+              "quantities": "Quantity changes per sku × warehouse × mode",
+              "newly_late": "Pairs with demand that newly miss their cutoff (no usable route now)",
+              "lost_routes": "Routes that made the cutoff before and miss it now"}
+    parts = []
+    for key, title in titles.items():
+        df = diff[key]
+        body = "  (none)" if df.empty else df.to_string(index=False, float_format=lambda x: f"{x:,.4f}")
+        parts.append(f"{title}:\n{body}")
+    return "\n\n".join(parts)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _summary(run: Path) -> dict:
+    path = run / "summary.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run} is not a run folder: no summary.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _plan(run: Path) -> pd.DataFrame:
+    path = run / "plan.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run} is not a run folder: no plan.csv")
+    plan = pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str})
+    return plan[KEY + ["units", "line_cost"]]
+
+
+def _coverage(run: Path) -> pd.DataFrame:
+    path = run / COVERAGE_NAME
+    if path.is_file():
+        return pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str})
+    from optimizer.io.campaign import load_campaign
+    from optimizer.prep.instance import Overrides, build_instance
+
+    s = _summary(run)
+    o = s.get("overrides") or {}
+    inst = build_instance(load_campaign(s["campaign_dir"]),
+                          Overrides(budget=o.get("budget"), delays=o.get("delays") or {}))
+    return coverage_table(inst)
+
+
+# ---------------------------------------------------------------- parts
+
+
+def _totals(sa: dict, sb: dict) -> pd.DataFrame:
+    rows = []
+    for k in TOTALS:
+        va, vb = sa.get(k), sb.get(k)
+        delta = vb - va if isinstance(va, (int, float)) and isinstance(vb, (int, float)) else None
+        rows.append((k, va, vb, delta))
+    return pd.DataFrame(rows, columns=["metric", "previous", "new", "change"])
+
+
+def _moved(pa: pd.DataFrame, pb: pd.DataFrame) -> pd.DataFrame:
+    cols = ["sku", "change", "warehouse", "before", "after", "units_before", "units_after"]
+    rows = []
+
+    def used(plan, by):
+        return plan.groupby(by).agg(where=(KEY[len(by)], lambda s: ", ".join(sorted(set(s)))),
+                                    units=("units", "sum"))
+
+    for by, change in ((["sku", "warehouse"], "mode"), (["sku"], "warehouse")):
+        ua, ub = used(pa, by), used(pb, by)
+        both = ua.merge(ub, how="inner", left_index=True, right_index=True, suffixes=("_a", "_b"))
+        for key, r in both[both["where_a"] != both["where_b"]].iterrows():
+            sku, wh = (key if isinstance(key, tuple) else (key, ""))
+            rows.append((sku, change, wh, r["where_a"], r["where_b"], r["units_a"], r["units_b"]))
+    return pd.DataFrame(rows, columns=cols).sort_values(["sku", "change"]).reset_index(drop=True)
+
+
+def _quantities(pa: pd.DataFrame, pb: pd.DataFrame) -> pd.DataFrame:
+    q = pa.set_index(KEY).merge(pb.set_index(KEY), how="outer", left_index=True, right_index=True,
+                                suffixes=("_before", "_after"))
+    q = q.fillna(0.0)
+    q["units_change"] = q["units_after"] - q["units_before"]
+    q["cost_change"] = q["line_cost_after"] - q["line_cost_before"]
+    q = q[q["units_change"] != 0].copy()
+    q["direction"] = np.select(
+        [q["units_before"] == 0, q["units_after"] == 0, q["units_change"] > 0],
+        ["new", "dropped", "up"], "down")
+    q[["units_before", "units_after", "units_change"]] = q[
+        ["units_before", "units_after", "units_change"]].astype("int64")
+    return q.reset_index()[KEY + ["direction", "units_before", "units_after", "units_change",
+                                  "cost_change"]]
+
+
+def _newly_late(ca: pd.DataFrame, cb: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    both = ca.set_index(KEY).merge(cb.set_index(KEY), how="inner", left_index=True, right_index=True,
+                                  suffixes=("_before", "_after"))
+    lost = both[both["usable_before"].astype(bool) & ~both["usable_after"].astype(bool)]
+    lost = lost.reset_index()[KEY + ["slack_days_before", "slack_days_after", "demand_mean_after"]]
+    lost = lost.rename(columns={"demand_mean_after": "demand_mean"})
+    pair = both.groupby(level=["sku", "warehouse"]).agg(
+        before=("usable_before", "any"), now=("usable_after", "any"),
+        demand_mean=("demand_mean_after", "max"), best_slack_days=("slack_days_after", "max"))
+    late = pair[pair["before"] & ~pair["now"] & (pair["demand_mean"] > 0)]
+    late = late.reset_index()[["sku", "warehouse", "demand_mean", "best_slack_days"]]
+    return late, lost
+
+
+__all__ = ["diff_runs", "format_diff", "coverage_table", "write_coverage", "COVERAGE_NAME"]

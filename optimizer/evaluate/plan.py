@@ -1,0 +1,210 @@
+"""Plan tables, the exact expected profit, KPIs, and the run folder (SPEC §3).
+
+Everything here is computed from the chosen units per route and the instance —
+never from the model's approximate sales variables — so the reported expected
+profit is the exact formula of SPEC §2 evaluated on the plan.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from optimizer.io.safe_text import safe_frame
+from optimizer.prep.expected_sales import expected_sales, stockout_probability
+from optimizer.prep.instance import Instance
+
+
+@dataclass
+class PlanEvaluation:
+    """A plan (units per usable route) evaluated exactly."""
+
+    lines: pd.DataFrame  # plan.csv rows (units > 0)
+    shipments: pd.DataFrame  # one row per used lane
+    pairs: pd.DataFrame  # sku_summary.csv rows
+    expected_profit: float
+    spend: float
+    purchase_spend: float
+    shipment_spend: float
+    summary: dict = field(default_factory=dict)
+
+
+def evaluate_plan(inst: Instance, route_units: pd.Series | None) -> PlanEvaluation:
+    """Exact SPEC §2 profit and the §3 tables for ``route_units`` (None = order nothing)."""
+    routes = inst.routes
+    units = (route_units if route_units is not None else pd.Series(0.0, index=routes.index))
+    units = units.reindex(routes.index).fillna(0.0).round().astype("int64")
+
+    lines = routes.loc[units > 0].copy()
+    lines["units"] = units[units > 0]
+    lines["cases"] = (lines["units"] // lines["case_pack"]).astype("int64")
+    lines["unit_landed_cost"] = lines["landed_cost"]
+    lines["line_cost"] = lines["units"] * lines["landed_cost"]
+    lines = lines.reset_index()[
+        ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost", "line_cost",
+         "order_by", "ship_by", "cutoff", "volume_m3", "transit_days", "slack_days"]
+    ]
+    lines["line_volume_m3"] = lines["units"] * lines["volume_m3"]
+
+    shipments = _shipments(inst, lines)
+    pairs = _pair_outcomes(inst, units)
+    purchase = float(lines["line_cost"].sum())
+    shipping = float(shipments["shipment_cost"].sum()) if len(shipments) else 0.0
+    skus = inst.skus
+    sku_of = pairs.index.get_level_values("sku")
+    coef = skus.loc[sku_of, "sales_coef"].to_numpy()
+    salvage = skus.loc[sku_of, "salvage_value"].to_numpy()
+    penalty = skus.loc[sku_of, "stockout_penalty"].to_numpy()
+    profit = float(
+        np.sum(coef * pairs["expected_sales"] + salvage * pairs["available"]
+               - penalty * pairs["expected_demand"])
+        - purchase - shipping
+    )
+    return PlanEvaluation(lines, shipments, pairs, profit, purchase + shipping, purchase, shipping)
+
+
+def _shipments(inst: Instance, lines: pd.DataFrame) -> pd.DataFrame:
+    """Fewest shipments that carry each lane's volume: containers or one lane use."""
+    if lines.empty:
+        return pd.DataFrame(columns=["warehouse", "mode", "shipments", "volume_m3",
+                                     "shipment_cost", "container_fill"])
+    vol = lines.groupby(["warehouse", "mode"])["line_volume_m3"].sum()
+    lanes = inst.lanes.loc[vol.index]
+    size = lanes["shipment_m3"]
+    n = np.where(size.notna(), np.ceil(vol / size.fillna(1.0) - 1e-9), 1).astype("int64")
+    out = pd.DataFrame({
+        "shipments": n,
+        "volume_m3": vol.round(6),
+        "shipment_cost": n * lanes["shipment_cost"],
+    }, index=vol.index)
+    out["container_fill"] = np.where(size.notna(), vol / (n * size.fillna(1.0)), np.nan)
+    return out.reset_index()
+
+
+def _pair_outcomes(inst: Instance, units: pd.Series) -> pd.DataFrame:
+    p = inst.pairs
+    ordered = units.groupby(level=["sku", "warehouse"]).sum().reindex(p.index).fillna(0)
+    out = pd.DataFrame(index=p.index)
+    out["existing"] = p["existing"]
+    out["ordered"] = ordered.astype("int64")
+    out["available"] = out["existing"] + out["ordered"]
+    out["mean"] = p["mean"]
+    out["sd"] = p["sd"]
+    out["expected_demand"] = p["expected_demand"]
+    a, mu, sd = (out[c].to_numpy(float) for c in ("available", "mean", "sd"))
+    out["expected_sales"] = np.atleast_1d(expected_sales(a, mu, sd))
+    out["expected_leftover"] = out["available"] - out["expected_sales"]
+    # Cash tied in expected leftover stock, at purchase cost incl. duty.
+    sku_of = p.index.get_level_values("sku")
+    out["leftover_cost"] = out["expected_leftover"] * inst.skus.loc[sku_of, "purchase_cost"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["fill_rate"] = np.where(p["expected_demand"] > 0,
+                                    out["expected_sales"] / p["expected_demand"], np.nan)
+    out["stockout_probability"] = np.where(
+        p["expected_demand"] > 0, np.atleast_1d(stockout_probability(a, mu, sd)), 0.0)
+    keep = (out["expected_demand"] > 0) | (out["available"] > 0)
+    return out[keep]
+
+
+def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float | None,
+              build_seconds: float, solve_seconds: float, n_variables: int,
+              n_constraints: int, extra: dict | None = None) -> dict:
+    """The summary.json content: exact profit, spend, KPIs, solver honesty."""
+    pairs = ev.pairs
+    demand = float(pairs["expected_demand"].sum())
+    sales = float(pairs["expected_sales"].sum())
+    profit = ev.expected_profit
+    gap = None
+    if bound is not None and math.isfinite(bound):
+        gap = max(0.0, (bound - profit) / max(abs(profit), 1e-9))
+    leftover_value = float(pairs["leftover_cost"].sum())
+    summary = {
+        "campaign": inst.campaign.config.name,
+        "currency": inst.campaign.config.currency,
+        "status": status,
+        "expected_profit": round(profit, 6),
+        "best_bound": None if bound is None else round(float(bound), 6),
+        "mip_gap": None if gap is None else round(gap, 8),
+        "spend": round(ev.spend, 6),
+        "purchase_spend": round(ev.purchase_spend, 6),
+        "shipment_spend": round(ev.shipment_spend, 6),
+        "budget": inst.budget,
+        "budget_used": round(ev.spend / inst.budget, 6) if inst.budget else None,
+        "expected_fill_rate": round(sales / demand, 6) if demand > 0 else None,
+        "expected_sales_units": round(sales, 4),
+        "expected_demand_units": round(demand, 4),
+        "expected_leftover_units": round(float(pairs["expected_leftover"].sum()), 4),
+        "expected_leftover_cost": round(leftover_value, 4),
+        "units_ordered": int(ev.lines["units"].sum()) if len(ev.lines) else 0,
+        "skus_ordered": int(ev.lines["sku"].nunique()) if len(ev.lines) else 0,
+        "build_seconds": round(build_seconds, 4),
+        "solve_seconds": round(solve_seconds, 4),
+        "n_variables": n_variables,
+        "n_constraints": n_constraints,
+        "overrides": {
+            "budget": inst.overrides.budget,
+            "delays": dict(inst.overrides.delays),
+        },
+    }
+    summary.update(extra or {})
+    return summary
+
+
+PLAN_COLUMNS = ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost", "line_cost",
+                "order_by", "ship_by", "cutoff"]
+SUMMARY_COLUMNS = ["sku", "warehouse", "existing", "ordered", "available", "mean", "sd",
+                   "expected_sales", "expected_leftover", "fill_rate", "stockout_probability"]
+
+
+def write_run(out_dir: Path, ev: PlanEvaluation, summary: dict, *, extra_files: dict | None = None) -> Path:
+    """Write the run folder completely or not at all.
+
+    Files go to a hidden temporary sibling first, which then replaces ``out_dir``
+    in one rename; an existing non-empty ``out_dir`` is never touched.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise FileExistsError(f"{out_dir} already holds files; a run never overwrites another")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        # Names come from suppliers' exports: neutralise spreadsheet formulas.
+        safe_frame(ev.lines[PLAN_COLUMNS]).to_csv(tmp / "plan.csv", index=False)
+        safe_frame(ev.shipments).to_csv(tmp / "shipments.csv", index=False)
+        safe_frame(ev.pairs.reset_index()[SUMMARY_COLUMNS]).to_csv(tmp / "sku_summary.csv", index=False)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
+        for name, text in (extra_files or {}).items():  # a name may hold a subfolder: "a/b.csv"
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_text(text)
+        if out_dir.exists():
+            out_dir.rmdir()  # empty, checked above
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def write_table_run(table: pd.DataFrame, run_dir: Path | str, stem: str, meta: dict | None = None) -> Path:
+    """``<stem>.csv`` (and ``<stem>.json`` with ``meta``) into a new or empty run folder.
+
+    A non-empty folder is refused (a run never overwrites another); the CSV appears
+    under its name only once complete.
+    """
+    run_dir = Path(run_dir)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise FileExistsError(f"{run_dir} already holds files; a run never overwrites another")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / f".{stem}.csv.tmp"
+    table.to_csv(tmp, index=False)
+    tmp.replace(run_dir / f"{stem}.csv")
+    (run_dir / f"{stem}.json").write_text(json.dumps(meta or {}, indent=1, default=str) + "\n")
+    return run_dir / f"{stem}.csv"

@@ -1,0 +1,346 @@
+"""Read a campaign folder (SPEC §1) into a typed :class:`Campaign`.
+
+This module does the reading — bytes to text, text to cells, TOML to a pydantic
+config — and leaves the rules to :mod:`optimizer.io.checks`. It copes with what
+real spreadsheet exports look like: a UTF-8 BOM, CRLF line endings, spaces around
+headers and values, header case, blank lines, quoted thousands separators.
+
+:func:`load_campaign` checks every file it can before raising one
+:class:`~optimizer.io.errors.InputError` listing all problems; it prints nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import pydantic
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from optimizer.io import checks
+from optimizer.io.errors import InputError, Problem
+
+CONFIG_FILE = "campaign.toml"
+FILE_ORDER = [CONFIG_FILE] + [t.file for t in checks.TABLES]
+
+
+# ---------------------------------------------------------------- campaign.toml
+
+
+def _iso_date(value):
+    """Accept a TOML date (or an ISO string); reject datetimes and other formats."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"must be a date YYYY-MM-DD without a time, got {value.isoformat()}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+class SolverSettings(BaseModel):
+    """The optional ``[solver]`` table of campaign.toml."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
+
+    mip_gap: float = Field(0.001, ge=0)
+    time_limit_s: float = Field(120, gt=0)
+    threads: int | None = Field(None, ge=1)
+
+
+class CampaignConfig(BaseModel):
+    """campaign.toml (SPEC §1). Unknown keys are ignored.
+
+    Strict types: TOML has its own, so ``budget = "9000"`` or ``budget = true`` is
+    a mistake to report, not to coerce. Dates may be TOML dates or ISO strings.
+    """
+
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False,
+                              str_strip_whitespace=True)
+
+    name: str = Field(min_length=1)
+    currency: str = Field(min_length=1)
+    planning_date: IsoDate
+    promo_start: IsoDate
+    promo_end: IsoDate
+    budget: float = Field(gt=0)
+    buffer_days: int = Field(ge=0)
+    stockout_penalty: float = Field(0.0, ge=0)
+    min_fill_rate: float | None = Field(None, ge=0, le=1)
+    max_sku_budget_share: float | None = Field(None, gt=0, le=1)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+
+    @pydantic.field_validator("promo_end")
+    @classmethod
+    def _end_after_start(cls, end: dt.date, info: pydantic.ValidationInfo) -> dt.date:
+        start = info.data.get("promo_start")
+        if start is not None and end < start:
+            raise ValueError(f"must not be before promo_start ({start}), got {end}")
+        return end
+
+
+def _pydantic_problem(err: dict) -> Problem:
+    """One pydantic error as a Problem naming the (dotted) TOML key."""
+    key = ".".join(str(part) for part in err["loc"]) or None
+    if err["type"] == "missing":
+        message = "required key is missing"
+    elif err["type"] == "value_error":
+        message = err["msg"].removeprefix("Value error, ")
+    else:
+        message = err["msg"].replace("Input should be", "must be")
+        message += f" (value: {err['input']!r})" if "got" in message else f", got {err['input']!r}"
+    return Problem(CONFIG_FILE, None, key, message)
+
+
+def read_config(path: Path) -> tuple[CampaignConfig | None, list[Problem]]:
+    """Parse and validate campaign.toml; (None, problems) if anything is wrong."""
+    text, problems = _read_text(path, CONFIG_FILE)
+    if text is None:
+        return None, problems
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        line = getattr(err, "lineno", None) or (int(found[1]) if found else None)
+        if found:
+            message = message.replace(found[0], f"(column {found[2]})")
+        return None, [Problem(CONFIG_FILE, line, None, f"is not valid TOML: {message}")]
+    try:
+        return CampaignConfig.model_validate(raw), []
+    except pydantic.ValidationError as err:
+        return None, [_pydantic_problem(e) for e in err.errors()]
+
+
+# ---------------------------------------------------------------- CSV files
+
+
+def _read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
+    """The file as text (BOM dropped), or None and a Problem if it can't be decoded."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return None, [Problem(file, None, None, f"cannot be read: {err.strerror or err}")]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Problem(file, None, None,
+                              "is UTF-16 encoded: save it as UTF-8 ('CSV UTF-8' in Excel)")]
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return None, [Problem(file, line, None,
+                              f"is not UTF-8 (byte 0x{data[err.start]:02X} cannot be read): "
+                              "save it as UTF-8 ('CSV UTF-8' in Excel)")]
+
+
+def _records(text: str, file: str) -> tuple[list[tuple[int, list[str]]], Problem | None]:
+    """Each non-blank CSV record as (its first line, stripped cells); or a Problem."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records, start = [], 1
+    try:
+        for record in reader:
+            line, start = start, reader.line_num + 1  # a quoted value may span lines
+            cells = [cell.strip() for cell in record]
+            if any(cells):
+                records.append((line, cells))
+    except csv.Error as err:
+        return records, Problem(file, start, None, f"is not valid CSV: {err}")
+    return records, None
+
+
+def read_cells(path: Path, file: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a CSV file as stripped text cells.
+
+    Returns a frame of str with lower-case column names and the file line of each
+    row as index (header = line 1), or None if the file can't be used at all.
+    Blank lines are skipped; a row with more values than the header is reported
+    and left out; a short row is padded with empty cells.
+    """
+    text, problems = _read_text(path, file)
+    if text is None:
+        return None, problems
+    records, broken = _records(text, file)
+    if broken:
+        return None, [broken]
+    if not records:
+        return None, [Problem(file, None, None, "is empty: expected a header row")]
+    header_line, header = records[0][0], [cell.lower() for cell in records[0][1]]
+    if len(header) == 1 and (sep := next((s for s in ";\t|" if s in header[0]), None)):
+        return None, [Problem(file, header_line, None,
+                              f"looks separated by {sep!r}: the file must be comma-separated")]
+
+    rows, lines = [], []
+    for line, cells in records[1:]:
+        if len(cells) > len(header) and any(cells[len(header):]):
+            problems.append(Problem(file, line, None,
+                                    f"has {len(cells)} values but the header has {len(header)} "
+                                    "columns (a number like 1,234 must be quoted)"))
+            continue
+        rows.append((cells + [""] * len(header))[: len(header)])
+        lines.append(line)
+
+    columns: dict[str, list[str]] = {}
+    for i, name in enumerate(header):
+        if not name:
+            continue  # an unnamed column (e.g. a trailing comma in the header) is ignored
+        if name in columns:
+            problems.append(Problem(file, header_line, name, "column appears twice in the header"))
+            continue
+        columns[name] = [row[i] for row in rows]
+    index = pd.Index(lines, name="line", dtype="int64")
+    frame = pd.DataFrame({k: pd.Series(v, index=index, dtype=str) for k, v in columns.items()},
+                         index=index)
+    return frame, problems
+
+
+def _missing_file(root: Path, file: str) -> Problem:
+    """'required file is missing', with a hint if a near namesake is there."""
+    stem = Path(file).stem.lower()
+    near = sorted(p.name for p in root.iterdir() if p.stem.lower() == stem)
+    hint = f" (found {', '.join(repr(n) for n in near)}: expected exactly '{file}', as CSV)" if near else ""
+    return Problem(file, None, None, "required file is missing" + hint)
+
+
+# ---------------------------------------------------------------- the campaign
+
+
+@dataclass
+class Campaign:
+    """A valid campaign folder, typed (see SPEC §1 for each column's meaning).
+
+    Row order is the file's; frames have a fresh RangeIndex. Extra CSV columns
+    are kept as text after the specified ones.
+    """
+
+    root: Path
+    config: CampaignConfig
+    skus: pd.DataFrame
+    suppliers: pd.DataFrame
+    warehouses: pd.DataFrame
+    lanes: pd.DataFrame
+    demand: pd.DataFrame
+    inventory: pd.DataFrame
+
+
+def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
+    """Load and validate a campaign folder; raise InputError listing every problem.
+
+    ``require_demand=False`` (the ``forecast`` command, which writes demand.csv)
+    accepts a folder without demand.csv: the campaign then has no demand rows."""
+    root = Path(path)
+    if not root.is_dir():
+        reason = "does not exist" if not root.exists() else "is not a folder"
+        raise InputError([Problem("", None, None, f"campaign folder {reason}")], root)
+
+    problems: list[Problem] = []
+    if (root / CONFIG_FILE).is_file():
+        config, found = read_config(root / CONFIG_FILE)
+        problems += found
+    else:
+        config = None
+        problems.append(_missing_file(root, CONFIG_FILE))
+
+    tables: dict[str, checks.Checked] = {}
+    for table in checks.TABLES:
+        if not (root / table.file).exists():
+            if table.required_file and (require_demand or table.file != "demand.csv"):
+                problems.append(_missing_file(root, table.file))
+            continue
+        raw, found = read_cells(root / table.file, table.file)
+        problems += found
+        if raw is not None:
+            tables[table.file], found = checks.check_table(table, raw)
+            problems += found
+    problems += checks.check_campaign(tables)
+
+    if problems:
+        raise InputError(sorted(problems, key=_reading_order), root)
+    return _assemble(root, config, tables)
+
+
+def _reading_order(problem: Problem) -> tuple[int, int, int]:
+    """Sort problems by file, then line, then column as the file lays them out."""
+    file_rank = FILE_ORDER.index(problem.file) if problem.file in FILE_ORDER else len(FILE_ORDER)
+    names = [c.name for c in checks.TABLE[problem.file].columns] if problem.file in checks.TABLE else []
+    first = (problem.column or "").split(",")[0]
+    column_rank = names.index(first) if first in names else len(names)
+    return file_rank, problem.row or 0, column_rank
+
+
+def _assemble(root: Path, config: CampaignConfig, tables: dict[str, checks.Checked]) -> Campaign:
+    """Final frames from checked tables: defaults for optional files and columns."""
+    frames = {file: checked.frame.reset_index(drop=True) for file, checked in tables.items()}
+
+    skus = frames["skus.csv"]
+    if "stockout_penalty" not in skus:
+        skus.insert(skus.columns.get_loc("return_rate") + 1, "stockout_penalty", np.nan)
+    skus["stockout_penalty"] = skus["stockout_penalty"].fillna(config.stockout_penalty).astype(float)
+
+    suppliers = frames.get("suppliers.csv")
+    if suppliers is None:  # no file: every supplier named in skus.csv, no minimum, no cap
+        names = pd.unique(skus["supplier"])
+        suppliers = pd.DataFrame({
+            "supplier": pd.Series(names, dtype=str),
+            "min_order_value": np.zeros(len(names)),
+            "capacity_units": np.full(len(names), np.nan),
+        })
+
+    inventory = frames.get("inventory.csv")
+    if inventory is None:
+        inventory = pd.DataFrame({
+            "sku": pd.Series([], dtype=str), "warehouse": pd.Series([], dtype=str),
+            "on_hand": pd.Series([], dtype="int64"), "in_transit": pd.Series([], dtype="int64"),
+            "in_transit_eta": pd.Series([], dtype=object),
+        })
+
+    return Campaign(root=root, config=config, skus=skus, suppliers=suppliers,
+                    warehouses=frames["warehouses.csv"], lanes=frames["lanes.csv"],
+                    demand=frames.get("demand.csv", _NO_DEMAND).copy(), inventory=inventory)
+
+
+_NO_DEMAND = pd.DataFrame({"sku": pd.Series([], dtype=str), "warehouse": pd.Series([], dtype=str),
+                           "mean": pd.Series([], dtype=float), "sd": pd.Series([], dtype=float)})
+
+
+# ------------------------------------------------------------ writing folders
+def config_text(config: CampaignConfig, **changes) -> str:
+    """campaign.toml text for ``config`` with ``changes`` (key → value) applied.
+
+    Used to derive campaign folders (a top-up, a part of a large catalogue) that
+    the ordinary loader then reads and checks like any other.
+    """
+    keys = ["name", "currency", "planning_date", "promo_start", "promo_end", "budget",
+            "buffer_days", "stockout_penalty", "min_fill_rate", "max_sku_budget_share"]
+    values = {k: getattr(config, k) for k in keys} | changes
+    solver = config.solver.model_dump() | changes.pop("solver", {})
+    lines = [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None and k != "solver"]
+    lines += ["", "[solver]"] + [f"{k} = {_toml_value(v)}" for k, v in solver.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a JSON string is a TOML basic string
+    return repr(float(v)) if isinstance(v, float) else repr(v)
+
+
+def frame_csv(df: pd.DataFrame) -> str:
+    """A table as the CSV text of a campaign file (no index, empty for missing)."""
+    return df.to_csv(index=False, na_rep="", lineterminator="\n")

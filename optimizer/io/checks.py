@@ -1,0 +1,367 @@
+"""Every input rule of SPEC §1, as tables of rules rather than code paths.
+
+* :data:`TABLES` — one :class:`Table` per CSV file: its columns (type, bounds,
+  required or optional, blank allowed) and its key (unique per row).
+* :data:`REFERENCES` — foreign keys between files (a demand row's sku must be a
+  row of skus.csv, ...).
+* :data:`ROW_RULES` — rules that tie several columns of one row together.
+
+:func:`check_table` turns one file's raw text cells into typed columns and lists
+what is wrong; :func:`check_campaign` runs the cross-column and cross-file rules.
+Nothing here raises on bad data: callers collect every :class:`Problem` and raise
+once (``campaign.load_campaign``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from optimizer.io.errors import Problem
+
+Kind = Literal["str", "float", "int", "date"]
+
+
+# ---------------------------------------------------------------- rule tables
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column rule: type, bounds (pydantic-style ge/gt/le/lt), presence, blanks.
+
+    ``optional``: the column may be absent from the file.
+    ``blank_ok``: a cell may be empty (read as NaN, or None for dates).
+    """
+
+    name: str
+    kind: Kind
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    optional: bool = False
+    blank_ok: bool = False
+
+    def in_bounds(self, v: float) -> bool:
+        return not (
+            (self.ge is not None and v < self.ge)
+            or (self.gt is not None and v <= self.gt)
+            or (self.le is not None and v > self.le)
+            or (self.lt is not None and v >= self.lt)
+        )
+
+    def describe(self) -> str:
+        """What a valid cell looks like, e.g. 'a number in [0, 1)' or 'a whole number >= 1'."""
+        text = {"str": "a value", "float": "a number", "int": "a whole number",
+                "date": "a date YYYY-MM-DD"}[self.kind]
+        lower = f"[{self.ge:g}" if self.ge is not None else f"({self.gt:g}" if self.gt is not None else None
+        upper = f"{self.le:g}]" if self.le is not None else f"{self.lt:g})" if self.lt is not None else None
+        if lower and upper:
+            text += f" in {lower}, {upper}"
+        else:
+            for op, bound in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt)):
+                if bound is not None:
+                    text += f" {op} {bound:g}"
+        return text + (" or empty" if self.blank_ok else "")
+
+
+@dataclass(frozen=True)
+class Table:
+    """The rules of one CSV file of the campaign folder."""
+
+    file: str
+    columns: tuple[Col, ...]
+    key: tuple[str, ...]
+    required_file: bool = True
+    min_rows: int = 0
+
+
+def _s(name, **kw):
+    return Col(name, "str", **kw)
+
+
+def _f(name, **kw):
+    return Col(name, "float", **kw)
+
+
+def _i(name, **kw):
+    return Col(name, "int", **kw)
+
+
+def _d(name, **kw):
+    return Col(name, "date", **kw)
+
+
+TABLES: tuple[Table, ...] = (
+    Table("skus.csv", (
+        _s("sku"), _s("supplier"),
+        _f("unit_cost", gt=0), _f("price", gt=0),
+        _f("weight_kg", gt=0), _f("volume_m3", gt=0),
+        _i("case_pack", ge=1), _i("moq", ge=0), _i("production_days", ge=0),
+        _f("duty_rate", ge=0, le=1), _f("salvage_value", ge=0), _f("return_rate", ge=0, lt=1),
+        _f("stockout_penalty", ge=0, optional=True, blank_ok=True),  # blank: campaign default
+        _s("category", optional=True, blank_ok=True), _s("name", optional=True, blank_ok=True),
+    ), key=("sku",), min_rows=1),
+    Table("suppliers.csv", (
+        _s("supplier"),
+        _f("min_order_value", ge=0),
+        _f("capacity_units", ge=0, blank_ok=True),  # blank: unlimited
+    ), key=("supplier",), required_file=False),
+    Table("warehouses.csv", (
+        _s("warehouse"), _s("market"),
+        _f("capacity_m3", ge=0), _d("cutoff"),
+    ), key=("warehouse",), min_rows=1),
+    Table("lanes.csv", (
+        _s("warehouse"), _s("mode"),
+        _i("transit_days", ge=0),
+        _f("cost_per_kg", ge=0), _f("cost_per_m3", ge=0), _f("volumetric_kg_per_m3", ge=0),
+        _f("shipment_cost", ge=0),
+        _f("shipment_m3", gt=0, blank_ok=True),  # blank: no containers, one shipment
+        _f("capacity_m3", ge=0, blank_ok=True),  # blank: unlimited
+    ), key=("warehouse", "mode")),
+    Table("demand.csv", (
+        _s("sku"), _s("warehouse"), _f("mean", ge=0), _f("sd", ge=0),
+    ), key=("sku", "warehouse")),
+    Table("inventory.csv", (
+        _s("sku"), _s("warehouse"),
+        _i("on_hand", ge=0), _i("in_transit", ge=0),
+        _d("in_transit_eta", blank_ok=True),  # required when in_transit > 0: see ROW_RULES
+    ), key=("sku", "warehouse"), required_file=False),
+)
+TABLE = {t.file: t for t in TABLES}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """``file.column`` must name a row of ``master`` (by its single key column)."""
+
+    file: str
+    column: str
+    master: str
+
+
+REFERENCES: tuple[Ref, ...] = (
+    Ref("skus.csv", "supplier", "suppliers.csv"),
+    Ref("lanes.csv", "warehouse", "warehouses.csv"),
+    Ref("demand.csv", "sku", "skus.csv"),
+    Ref("demand.csv", "warehouse", "warehouses.csv"),
+    Ref("inventory.csv", "sku", "skus.csv"),
+    Ref("inventory.csv", "warehouse", "warehouses.csv"),
+)
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across columns of one row, checked only where those cells are valid.
+
+    ``broken(frame)`` gives a boolean mask; ``message(row)`` explains one broken row.
+    The problem is reported on ``column``.
+    """
+
+    file: str
+    column: str
+    uses: tuple[str, ...]
+    broken: Callable[[pd.DataFrame], pd.Series]
+    message: Callable[[pd.Series], str]
+
+
+ROW_RULES: tuple[RowRule, ...] = (
+    RowRule(
+        "skus.csv", "salvage_value", ("salvage_value", "price"),
+        lambda t: t["salvage_value"] > t["price"],
+        lambda r: (f"salvage_value {r['salvage_value']:g} is more than price {r['price']:g}: "
+                   "a unit left over can't be worth more than selling it"),
+    ),
+    RowRule(
+        "inventory.csv", "in_transit_eta", ("in_transit", "in_transit_eta"),
+        lambda t: (t["in_transit"] > 0) & t["in_transit_eta"].isna(),
+        lambda r: (f"is required when in_transit > 0 (in_transit is {r['in_transit']:g}): "
+                   "give the arrival date as YYYY-MM-DD"),
+    ),
+)
+
+
+# ---------------------------------------------------------------- cell parsing
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")  # "1,234.5" from spreadsheet exports
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MAX_INT = 2**53  # whole numbers a float holds exactly; also keeps int64 safe
+
+
+def parse_number(text: str) -> float:
+    """A finite decimal number; '1,234.5' allowed; 'nan', 'inf', '1,5', '$3' are not."""
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def parse_cell(col: Col, text: str):
+    """Convert one non-empty, stripped cell; raise ValueError if it is not valid for ``col``."""
+    if col.kind == "str":
+        return text
+    if col.kind == "date":
+        if not _DATE.fullmatch(text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    value = parse_number(text)
+    if col.kind == "int":
+        if value != int(value) or abs(value) > _MAX_INT:
+            raise ValueError(text)
+        value = int(value)
+    if not col.in_bounds(value):
+        raise ValueError(text)
+    return value
+
+
+def _bad_cell_message(col: Col, text: str) -> str:
+    message = f"must be {col.describe()}, got {text!r}"
+    if col.kind in ("float", "int") and text.endswith("%"):
+        message += " (write a percentage as a fraction: 5% is 0.05)"
+    return message
+
+
+# ---------------------------------------------------------------- one file
+
+
+@dataclass
+class Checked:
+    """One file after checking: typed ``frame`` (index = file line numbers) and
+    ``ok``, a same-shaped boolean frame, True where a cell is valid (a blank
+    cell in a ``blank_ok`` column counts as valid)."""
+
+    frame: pd.DataFrame
+    ok: pd.DataFrame
+
+
+_EMPTY = {"str": "", "float": np.nan, "int": np.nan, "date": None}
+
+
+def _typed_column(col: Col, values: list, lines: pd.Index, all_ok: bool) -> pd.Series:
+    if col.kind == "str":
+        return pd.Series(values, index=lines, dtype=str)
+    if col.kind == "date":
+        return pd.Series(values, index=lines, dtype=object)
+    dtype = "int64" if col.kind == "int" and all_ok else "float64"
+    return pd.Series(values, index=lines, dtype=dtype)
+
+
+def check_table(table: Table, raw: pd.DataFrame) -> tuple[Checked, list[Problem]]:
+    """Check and type one CSV file.
+
+    ``raw`` holds the stripped text cells, lower-case column names, and the file
+    line number of each row as its index. Columns not in the rules are kept as
+    text after the rule columns.
+    """
+    problems: list[Problem] = []
+    extras = [c for c in raw.columns if c not in {col.name for col in table.columns}]
+    for col in table.columns:
+        if col.name not in raw.columns and not col.optional:
+            hint = difflib.get_close_matches(col.name, extras, n=1)
+            problems.append(Problem(table.file, None, col.name, "required column is missing"
+                                    + (f" (is '{hint[0]}' meant to be it?)" if hint else "")))
+    if len(raw) < table.min_rows:
+        problems.append(Problem(table.file, None, None, "has no data rows"))
+
+    frame, ok = {}, {}
+    for col in table.columns:
+        if col.name not in raw.columns:
+            continue
+        values, good = [], []
+        for line, text in raw[col.name].items():
+            if text == "":
+                values.append(_EMPTY[col.kind])
+                good.append(col.blank_ok)
+                if not col.blank_ok:
+                    problems.append(Problem(table.file, line, col.name,
+                                            f"is empty: must be {col.describe()}"))
+                continue
+            try:
+                values.append(parse_cell(col, text))
+                good.append(True)
+            except ValueError:
+                values.append(_EMPTY[col.kind])
+                good.append(False)
+                problems.append(Problem(table.file, line, col.name, _bad_cell_message(col, text)))
+        frame[col.name] = _typed_column(col, values, raw.index, all(good))
+        ok[col.name] = pd.Series(good, index=raw.index, dtype=bool)
+    for name in extras:
+        frame[name] = raw[name].astype(str)
+        ok[name] = pd.Series(True, index=raw.index, dtype=bool)
+
+    checked = Checked(pd.DataFrame(frame, index=raw.index), pd.DataFrame(ok, index=raw.index))
+    problems += _duplicate_keys(table, checked)
+    return checked, problems
+
+
+def _duplicate_keys(table: Table, checked: Checked) -> list[Problem]:
+    """Each key must appear once; a repeat names the line it repeats."""
+    if not all(k in checked.frame for k in table.key):
+        return []
+    usable = checked.ok[list(table.key)].all(axis=1)
+    first_line: dict[tuple, int] = {}
+    problems = []
+    keys = checked.frame.loc[usable, list(table.key)]
+    for line, key in zip(keys.index, keys.itertuples(index=False, name=None)):
+        if key in first_line:
+            what = ", ".join(f"{k} '{v}'" for k, v in zip(table.key, key))
+            problems.append(Problem(table.file, line, ", ".join(table.key),
+                                    f"duplicate {what}: already on line {first_line[key]}"))
+        else:
+            first_line[key] = line
+    return problems
+
+
+# ---------------------------------------------------------------- across files
+
+
+def check_campaign(tables: dict[str, Checked]) -> list[Problem]:
+    """Cross-column and cross-file rules over the files that could be read.
+
+    A rule is skipped when a file or column it needs is missing (that is already
+    a problem of its own) and for cells that are already reported invalid.
+    """
+    problems = []
+    for ref in REFERENCES:
+        problems += _check_reference(ref, tables)
+    for rule in ROW_RULES:
+        problems += _check_row_rule(rule, tables)
+    return problems
+
+
+def _check_reference(ref: Ref, tables: dict[str, Checked]) -> list[Problem]:
+    master = TABLE[ref.master].key[0]
+    if ref.file not in tables or ref.master not in tables:
+        return []
+    child, parent = tables[ref.file], tables[ref.master]
+    if ref.column not in child.frame or master not in parent.frame:
+        return []
+    known = set(parent.frame.loc[parent.ok[master], master])
+    values = child.frame.loc[child.ok[ref.column], ref.column]
+    return [
+        Problem(ref.file, line, ref.column, f"unknown {master} '{value}': not in {ref.master}")
+        for line, value in values.items()
+        if value not in known
+    ]
+
+
+def _check_row_rule(rule: RowRule, tables: dict[str, Checked]) -> list[Problem]:
+    checked = tables.get(rule.file)
+    if checked is None or not all(c in checked.frame for c in rule.uses):
+        return []
+    rows = checked.frame[checked.ok[list(rule.uses)].all(axis=1)]
+    broken = rows[rule.broken(rows).fillna(False).astype(bool)]
+    return [Problem(rule.file, line, rule.column, rule.message(row)) for line, row in broken.iterrows()]

@@ -1,0 +1,309 @@
+"""Frozen model data derived from a validated campaign (SPEC §2).
+
+`build_instance` turns a :class:`~optimizer.io.campaign.Campaign` plus run overrides
+(budget, per-mode delays) into sparse tables the model is built from:
+
+* ``skus``    — per-SKU economics: purchase cost with duty, net value of a sale
+  ``p = price·(1 − r) + r·salvage``, the sales coefficient ``p − salvage + penalty``.
+* ``lanes``   — (warehouse, mode) with effective transit days (delays added).
+* ``routes``  — the *usable* (sku, warehouse, mode) triples only: those meeting
+  ``planning_date + production_days + transit_days + buffer_days ≤ cutoff``, with
+  the landed unit cost ``c = unit_cost·(1 + duty) + freight`` and a valid upper
+  bound on the units the route can carry in some optimal plan.
+* ``pairs``   — (sku, warehouse) with demand, stock or a route: existing stock E,
+  demand moments and the service-level stock ``A_β`` when a fill-rate target is set.
+* ``late_routes`` — the (sku, lane) triples that miss the cutoff, kept for reports
+  and infeasibility explanations.
+
+Nothing here touches Pyomo: this is the single place where input tables become
+numbers the model and the reports share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from optimizer.io.campaign import Campaign
+from optimizer.prep.expected_sales import expected_demand, expected_sales
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What-if settings recorded with a run; the campaign files are never edited.
+
+    ``delays`` maps a transport mode to extra transit days (negative = faster).
+    ``max_budget`` is the largest budget a persistent re-solve of this instance may
+    be given (a finance sweep): per-route unit bounds derived from the budget use it.
+    """
+
+    budget: float | None = None
+    max_budget: float | None = None
+    delays: Mapping[str, int] = field(default_factory=dict)
+    min_fill_rate: float | None = None
+    time_limit_s: float | None = None
+    mip_gap: float | None = None
+
+
+@dataclass
+class Instance:
+    campaign: Campaign
+    overrides: Overrides
+    budget: float
+    bound_budget: float  # the budget the per-route unit bounds are valid up to
+    buffer_days: int
+    min_fill_rate: float | None
+    max_sku_budget_share: float | None
+    skus: pd.DataFrame  # index sku
+    suppliers: pd.DataFrame  # index supplier
+    warehouses: pd.DataFrame  # index warehouse
+    lanes: pd.DataFrame  # index (warehouse, mode)
+    pairs: pd.DataFrame  # index (sku, warehouse)
+    routes: pd.DataFrame  # index (sku, warehouse, mode)
+    late_routes: pd.DataFrame  # same columns as routes, usable == False
+
+    @property
+    def planning_date(self) -> dt.date:
+        return self.campaign.config.planning_date
+
+    def sku_unit_bound(self) -> pd.Series:
+        """Upper bound on units ordered of each SKU (max over its routes)."""
+        return self.routes.groupby(level="sku")["max_units"].sum()
+
+
+def build_instance(campaign: Campaign, overrides: Overrides | None = None) -> Instance:
+    """Derive the sparse model data for ``campaign`` under ``overrides``."""
+    overrides = overrides or Overrides()
+    cfg = campaign.config
+    budget = float(overrides.budget if overrides.budget is not None else cfg.budget)
+    bound_budget = max(budget, float(overrides.max_budget or 0.0))
+    fill_rate = (
+        overrides.min_fill_rate if overrides.min_fill_rate is not None else cfg.min_fill_rate
+    )
+
+    skus = _sku_table(campaign)
+    suppliers = campaign.suppliers.set_index("supplier")
+    warehouses = campaign.warehouses.set_index("warehouse")
+    lanes = _lane_table(campaign, overrides.delays)
+    all_routes = _route_table(campaign, skus, warehouses, lanes, cfg.buffer_days)
+    routes = all_routes[all_routes["usable"]].copy()
+    late = all_routes[~all_routes["usable"]].copy()
+    pairs = _pair_table(campaign, skus, routes, warehouses, fill_rate)
+    _add_economic_stock_limit(pairs, skus, routes)
+    routes["max_units"] = _route_unit_bounds(
+        routes, pairs, skus, suppliers, warehouses, lanes, bound_budget, cfg.max_sku_budget_share
+    )
+    return Instance(
+        campaign=campaign,
+        overrides=overrides,
+        budget=budget,
+        bound_budget=bound_budget,
+        buffer_days=cfg.buffer_days,
+        min_fill_rate=fill_rate,
+        max_sku_budget_share=cfg.max_sku_budget_share,
+        skus=skus,
+        suppliers=suppliers,
+        warehouses=warehouses,
+        lanes=lanes,
+        pairs=pairs,
+        routes=routes,
+        late_routes=late,
+    )
+
+
+def _sku_table(campaign: Campaign) -> pd.DataFrame:
+    s = campaign.skus.set_index("sku").copy()
+    s["purchase_cost"] = s["unit_cost"] * (1.0 + s["duty_rate"])
+    s["sale_value"] = s["price"] * (1.0 - s["return_rate"]) + s["return_rate"] * s["salvage_value"]
+    # Coefficient of expected sales in the objective: (p − salvage + penalty).
+    s["sales_coef"] = s["sale_value"] - s["salvage_value"] + s["stockout_penalty"]
+    return s
+
+
+def _lane_table(campaign: Campaign, delays: Mapping[str, int]) -> pd.DataFrame:
+    lanes = campaign.lanes.set_index(["warehouse", "mode"]).copy()
+    modes = lanes.index.get_level_values("mode")
+    lanes["delay_days"] = [int(delays.get(m, 0)) for m in modes]
+    lanes["base_transit_days"] = lanes["transit_days"]
+    lanes["transit_days"] = (lanes["transit_days"] + lanes["delay_days"]).clip(lower=0)
+    return lanes
+
+
+def _route_table(campaign, skus, warehouses, lanes, buffer_days) -> pd.DataFrame:
+    """Every (sku, lane) with its landed cost and deadline slack (usable or not)."""
+    lane_df = lanes.reset_index()
+    sku_df = skus.reset_index()[
+        ["sku", "purchase_cost", "weight_kg", "volume_m3", "production_days", "case_pack"]
+    ]
+    r = sku_df.merge(lane_df, how="cross")
+    chargeable_kg = np.maximum(r["weight_kg"], r["volume_m3"] * r["volumetric_kg_per_m3"])
+    r["freight"] = r["cost_per_kg"] * chargeable_kg + r["cost_per_m3"] * r["volume_m3"]
+    r["landed_cost"] = r["purchase_cost"] + r["freight"]
+    cutoff = r["warehouse"].map(warehouses["cutoff"])
+    days_available = np.array(
+        [(c - campaign.config.planning_date).days for c in cutoff], dtype=np.int64
+    )
+    lead = r["production_days"] + r["transit_days"] + buffer_days
+    r["slack_days"] = days_available - lead
+    r["usable"] = r["slack_days"] >= 0
+    r["cutoff"] = cutoff
+    r["ship_by"] = [
+        c - dt.timedelta(days=int(t) + buffer_days) for c, t in zip(cutoff, r["transit_days"])
+    ]
+    r["order_by"] = [
+        s - dt.timedelta(days=int(p)) for s, p in zip(r["ship_by"], r["production_days"])
+    ]
+    keep = [
+        "sku", "warehouse", "mode", "landed_cost", "freight", "volume_m3", "case_pack",
+        "transit_days", "slack_days", "usable", "cutoff", "ship_by", "order_by",
+    ]
+    return r[keep].set_index(["sku", "warehouse", "mode"]).sort_index()
+
+
+def _pair_table(campaign, skus, routes, warehouses, fill_rate) -> pd.DataFrame:
+    """(sku, warehouse) pairs with demand, counted stock, or a usable route."""
+    demand = campaign.demand.set_index(["sku", "warehouse"])[["mean", "sd"]]
+    inv = campaign.inventory.copy()
+    if len(inv):
+        cutoff = inv["warehouse"].map(warehouses["cutoff"])
+        arrives = [
+            (eta is not None and not pd.isna(eta) and eta <= c) for eta, c in zip(inv["in_transit_eta"], cutoff)
+        ]
+        inv["counted_in_transit"] = np.where(arrives, inv["in_transit"], 0)
+        inv["late_in_transit"] = inv["in_transit"] - inv["counted_in_transit"]
+        inv["existing"] = inv["on_hand"] + inv["counted_in_transit"]
+        stock = inv.set_index(["sku", "warehouse"])[["existing", "late_in_transit"]]
+    else:
+        stock = pd.DataFrame(
+            {"existing": pd.Series(dtype="int64"), "late_in_transit": pd.Series(dtype="int64")},
+            index=pd.MultiIndex.from_arrays([[], []], names=["sku", "warehouse"]),
+        )
+    route_pairs = routes.index.droplevel("mode").unique()
+    index = demand.index.union(stock.index).union(route_pairs)
+    p = pd.DataFrame(index=index)
+    p["mean"] = demand["mean"].reindex(index).fillna(0.0)
+    p["sd"] = demand["sd"].reindex(index).fillna(0.0)
+    p["existing"] = stock["existing"].reindex(index).fillna(0).astype("int64")
+    p["late_in_transit"] = stock["late_in_transit"].reindex(index).fillna(0).astype("int64")
+    p["expected_demand"] = expected_demand(p["mean"].to_numpy(), p["sd"].to_numpy())
+    p["has_demand"] = p["expected_demand"] > 0
+    p["has_route"] = index.isin(route_pairs)
+    skus_of = index.get_level_values("sku")
+    p["case_pack"] = skus.loc[skus_of, "case_pack"].to_numpy()
+    p["service_stock"] = np.nan
+    if fill_rate is not None:
+        targeted = (p["mean"] > 0).to_numpy()
+        p.loc[targeted, "service_stock"] = _service_stock(p[targeted], fill_rate)
+    return p.sort_index()
+
+
+def _service_stock(pairs: pd.DataFrame, beta: float) -> np.ndarray:
+    """Smallest stock on the lattice ``E + case_pack·k`` with ``ES(A) ≥ β·E[D]``.
+
+    Returns ``inf`` where no finite stock reaches the target (β = 1 with sd > 0).
+    ``E`` itself is returned when existing stock already meets the target.
+    """
+    E = pairs["existing"].to_numpy(float)
+    cp = pairs["case_pack"].to_numpy(float)
+    mu = pairs["mean"].to_numpy(float)
+    sd = pairs["sd"].to_numpy(float)
+    target = beta * pairs["expected_demand"].to_numpy(float)
+    tol = 1e-12 * np.maximum(1.0, target)
+
+    def meets(k):
+        return expected_sales(E + cp * k, mu, sd) >= target - tol
+
+    hi = np.ceil(np.maximum(mu + 12 * sd - E, 0) / cp) + 1
+    reachable = meets(hi)
+    lo = np.zeros_like(hi)  # invariant: meets(hi); lo fails unless lo == 0 meets
+    done = meets(lo)
+    hi = np.where(done, 0, hi)
+    for _ in range(64):
+        mid = np.floor((lo + hi) / 2)
+        ok = meets(mid)
+        hi = np.where(ok & ~done, mid, hi)
+        lo = np.where(~ok & ~done, mid, lo)
+        done = done | (hi - lo <= 1)
+    # ES(A) < E[D] for every finite A when sd > 0: β = 1 is never met (floating
+    # point would otherwise accept a stock ~12 sd above the mean).
+    reachable &= (beta < 1.0) | (sd == 0)
+    return np.where(reachable, E + cp * hi, np.inf)
+
+
+def _add_economic_stock_limit(pairs, skus, routes) -> None:
+    """Stock beyond which one more case is never worth buying at this warehouse.
+
+    With ``m = p − salvage + penalty`` and the cheapest usable landed cost ``c``,
+    one more case at stock A gains ``m·(ES(A+cp) − ES(A)) − (c − salvage)·cp``,
+    which is ≤ 0 once ``P(D > A) ≤ (c − salvage)/m``, i.e. for A beyond the
+    critical quantile ``Q = mean + sd·Φ⁻¹(1 − (c − salvage)/m)``.  Stock above
+    ``max(Q, A_β)`` rounded up to the lattice is held only to satisfy an MOQ or a
+    supplier minimum (see ``_route_unit_bounds``).  ``inf`` when salvage ≥ c.
+    """
+    cheapest = routes.groupby(level=["sku", "warehouse"])["landed_cost"].min()
+    c = cheapest.reindex(pairs.index).to_numpy(float)
+    skus_of = pairs.index.get_level_values("sku")
+    salvage = skus.loc[skus_of, "salvage_value"].to_numpy(float)
+    m = skus.loc[skus_of, "sales_coef"].to_numpy(float)
+    E = pairs["existing"].to_numpy(float)
+    cp = pairs["case_pack"].to_numpy(float)
+    mu = pairs["mean"].to_numpy(float)
+    sd = pairs["sd"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (c - salvage) / m
+        q = np.where(sd > 0, mu + sd * ndtri(np.clip(1.0 - ratio, 1e-300, 1.0)), mu)
+        q = np.where(ratio >= 1.0, 0.0, q)  # never worth a unit
+        cases = np.ceil(np.maximum(q - E, 0.0) / cp)
+        limit = E + cp * cases
+    limit = np.where((ratio <= 0) | (m <= 0), np.inf, limit)
+    limit = np.where(np.isnan(c), E, limit)  # no usable route: stock stays E
+    service = pairs["service_stock"].to_numpy(float)
+    limit = np.where(np.isnan(service), limit, np.maximum(limit, service))
+    pairs["economic_stock"] = limit
+
+
+def _route_unit_bounds(routes, pairs, skus, suppliers, warehouses, lanes, budget, share):
+    """A valid upper bound on the units of each route in some optimal plan.
+
+    Take an optimal plan with the fewest units.  Removing a case never breaks the
+    budget, space, capacity or container rows, so a SKU holds a case beyond every
+    warehouse's economic stock only to meet (a) its MOQ: units < moq + case_pack,
+    or (b) its supplier's minimum order value: unit_cost·units < MOV + unit_cost·cp.
+    Hence ``units[s] ≤ max(Σ_w (economic_w − E_w), moq + cp − 1, MOV/unit_cost + cp)``,
+    also capped by budget / landed cost, warehouse and lane space, supplier capacity
+    and the SKU budget share.  Conformance case c12 pins both exceptions.
+    """
+    skus_of = routes.index.get_level_values("sku")
+    wh_of = routes.index.get_level_values("warehouse")
+    cp = routes["case_pack"].to_numpy(float)
+    vol = routes["volume_m3"].to_numpy(float)
+    landed = routes["landed_cost"].to_numpy(float)
+
+    extra = (pairs["economic_stock"] - pairs["existing"]).clip(lower=0)
+    economic = extra.groupby(level="sku").sum()
+    s = skus
+    mov = s["supplier"].map(suppliers["min_order_value"]).fillna(0.0)
+    by_moq = np.ceil(s["moq"] / s["case_pack"]) * s["case_pack"]
+    by_mov = np.where(mov > 0, (np.floor(mov / s["unit_cost"] / s["case_pack"]) + 1) * s["case_pack"], 0)
+    sku_limit = pd.Series(
+        np.maximum(economic.reindex(s.index).fillna(0.0).to_numpy(), np.maximum(by_moq, by_mov)),
+        index=s.index,
+    )
+    cap = s["supplier"].map(suppliers["capacity_units"])
+    sku_limit = np.minimum(sku_limit, cap.fillna(np.inf))
+
+    bound = sku_limit.reindex(skus_of).to_numpy(float)
+    bound = np.minimum(bound, budget / landed)
+    if share is not None:
+        bound = np.minimum(bound, share * budget / landed)
+    bound = np.minimum(bound, warehouses.loc[wh_of, "capacity_m3"].to_numpy(float) / vol)
+    lane_cap = lanes.loc[list(zip(wh_of, routes.index.get_level_values("mode"))), "capacity_m3"]
+    bound = np.minimum(bound, lane_cap.fillna(np.inf).to_numpy(float) / vol)
+    cases = np.floor(bound / cp + 1e-9)
+    return (cases * cp).astype("int64")
+

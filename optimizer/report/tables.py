@@ -1,0 +1,636 @@
+"""Tables and figures the campaign notebook shows (SPEC §3: the rendered report).
+
+Every function takes the :class:`~optimizer.prep.instance.Instance` and a
+:class:`~optimizer.evaluate.plan.PlanEvaluation` (so the same tables serve the
+optimised plan and the rule-of-thumb plan) and returns a DataFrame or a plotly
+figure; the notebook only calls them and displays the result::
+
+    run = report.plan_into("data/tiny", run_dir, budget=30_000)
+    report.show_table(report.headline_kpis(run.instance, run.evaluation))
+    report.show_figure(report.allocation_by_warehouse_figure(run.evaluation))
+
+Names in the campaign files (SKU, supplier, campaign) are untrusted: tables are
+shown through ``to_html(escape=True)`` and figures through plotly, whose JSON
+escapes ``<`` and whose text is rendered as SVG text, never as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from optimizer.evaluate.diff import diff_runs, write_coverage
+from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan
+from optimizer.prep.instance import Instance, Overrides
+
+SAFETY_Z = 1.65  # rule of thumb: forecast + 1.65·sd covers ~95 % of demand
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_into(campaign_dir, run_dir, *, budget: float | None = None,
+              delays: dict | None = None, time_limit_s: float | None = None):
+    """Plan the campaign and put the run's §3 files straight into ``run_dir``.
+
+    ``run_dir`` may already hold the notebook being executed, so the engine writes
+    its folder to a fresh hidden folder inside ``run_dir`` (complete or not at
+    all), whose files are then moved up. ``run_dir=None`` makes a new folder
+    ``reports/<campaign>/<UTC time>`` in the repository. (The engine already writes
+    formula-safe CSVs.)
+    """
+    from optimizer.io.campaign import load_campaign
+    from optimizer.report.notebook_runner import PACKAGE_ROOT, new_run_dir
+    from optimizer.workflows.planner import plan_campaign
+
+    campaign = load_campaign(campaign_dir)
+    if run_dir is None:  # an interactive session: a new folder under the repository's reports/
+        run_dir = new_run_dir(campaign.config.name, PACKAGE_ROOT / "reports")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    staging = run_dir / ".plan"
+    overrides = Overrides(budget=budget, delays=dict(delays or {}), time_limit_s=time_limit_s)
+    run = plan_campaign(campaign, overrides, out_dir=staging, progress=lambda msg: None)
+    for f in sorted(staging.iterdir()):
+        target = run_dir / f.name
+        if target.exists():
+            raise FileExistsError(f"{target} already exists; a run never overwrites another")
+        os.replace(f, target)
+    shutil.rmtree(staging, ignore_errors=True)
+    write_coverage(run.instance, run_dir)  # lets a later run's diff name newly late pairs
+    run.out_dir = run_dir
+    return run
+
+
+def changes_since(previous_run_dir, run_dir) -> dict | None:
+    """:func:`optimizer.evaluate.diff.diff_runs` from ``previous_run_dir`` (None: no earlier run)."""
+    if previous_run_dir is None:
+        return None
+    return diff_runs(previous_run_dir, run_dir)
+
+
+def show_changes(changes: dict | None, previous_run_dir=None) -> None:
+    """The diff tables, titled, or a note that there is no earlier run to compare with."""
+    if changes is None:
+        show_html("<p><em>No earlier successful run of this campaign in the history.</em></p>")
+        return
+    show_html(f"<p>Compared with run <code>{html.escape(Path(previous_run_dir).name)}</code>.</p>")
+    show_table(changes["totals"].fillna(""), "Totals")
+    show_table(changes["moved"], "Lines that switched mode or warehouse")
+    show_table(changes["quantities"], "Quantity changes per SKU × warehouse × mode")
+    show_table(changes["newly_late"], "SKU × warehouse with demand that newly miss the cutoff")
+    show_table(changes["lost_routes"], "Routes that made the cutoff before and miss it now")
+
+
+# ---------------------------------------------------------------- KPIs
+
+
+def headline_kpis(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """Headline numbers: one row per KPI with ``value``, a formatted ``shown`` and its ``kind``."""
+    cur = inst.campaign.config.currency
+    p = ev.pairs
+    demand = float(p["expected_demand"].sum())
+    sales = float(p["expected_sales"].sum())
+    available = float(p["available"].sum())
+    leftover_value = float(p["leftover_cost"].sum())
+    with_demand = p[p["expected_demand"] > 0]
+    n_lines = ev.lines["units"]
+    rows = [  # (KPI, value, kind)
+        ("Expected profit", ev.expected_profit, "money"),
+        ("Spend", ev.spend, "money"),
+        ("Budget", inst.budget, "money"),
+        ("Budget used", ev.spend / inst.budget, "pct"),
+        ("Expected fill rate", _ratio(sales, demand), "pct"),
+        ("Expected sell-through", _ratio(sales, available), "pct"),
+        ("Expected leftover units", float(p["expected_leftover"].sum()), "count"),
+        ("Expected leftover value (at cost incl. duty)", leftover_value, "money"),
+        ("Average stockout probability", _mean(with_demand["stockout_probability"]), "pct"),
+        ("Units ordered", float(n_lines.sum()), "count"),
+        ("SKUs ordered", float(ev.lines["sku"].nunique()), "count"),
+    ]
+    rows = [(k, v, _format(v, kind, cur), kind) for k, v, kind in rows]
+    return pd.DataFrame(rows, columns=["KPI", "value", "shown", "kind"])
+
+
+def run_facts(summary: dict) -> pd.DataFrame:
+    """What was run: campaign, overrides and solver honesty (status, gap, seconds)."""
+    gap = summary.get("mip_gap")
+    rows = [
+        ("Campaign", summary.get("campaign")),
+        ("Planning date", summary.get("planning_date")),
+        ("Budget", f"{summary.get('budget'):,.2f}" + (" (override)" if summary.get("overrides", {}).get("budget") is not None else "")),
+        ("Lead-time delays (days)", ", ".join(f"{m}: {d:+d}" for m, d in
+                                             summary.get("overrides", {}).get("delays", {}).items()) or "none"),
+        ("Solver status", summary.get("status")),
+        ("MIP gap", None if gap is None else f"{gap:.3%}"),
+        ("Build / solve seconds", f"{summary.get('build_seconds', 0):.2f} / {summary.get('solve_seconds', 0):.2f}"),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": object})
+
+
+# ---------------------------------------------------------------- purchase orders
+
+
+def purchase_orders(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """One row per plan line, grouped by supplier, with the PO value and order-by date."""
+    cols = ["supplier", "sku", "name", "warehouse", "mode", "cases", "units", "unit_cost",
+            "po_value", "order_by"]
+    if ev.lines.empty:
+        return pd.DataFrame(columns=cols)
+    l = ev.lines.merge(inst.skus[["supplier", "unit_cost", "name"]], left_on="sku", right_index=True)
+    l["po_value"] = l["units"] * l["unit_cost"]
+    return l[cols].sort_values(["supplier", "order_by", "sku", "warehouse"]).reset_index(drop=True)
+
+
+def supplier_summary(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """Per supplier: PO value and units against the minimum order and capacity, earliest order-by."""
+    po = purchase_orders(inst, ev)
+    cols = ["supplier", "supplier_name", "skus", "units", "po_value", "min_order_value",
+            "capacity_units", "order_by"]
+    if po.empty:
+        return pd.DataFrame(columns=cols)
+    g = po.groupby("supplier").agg(skus=("sku", "nunique"), units=("units", "sum"),
+                                   po_value=("po_value", "sum"), order_by=("order_by", "min"))
+    sup = inst.suppliers.reindex(g.index)
+    g["supplier_name"] = sup["name"] if "name" in sup else None
+    g["min_order_value"] = sup["min_order_value"]
+    g["capacity_units"] = sup["capacity_units"]
+    return g.reset_index()[cols]
+
+
+# ---------------------------------------------------------------- shipping
+
+
+def shipping_plan(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """Per lane: ship-by date, cutoff, containers / shipments, volume and container fill."""
+    cols = ["warehouse", "mode", "ship_by", "cutoff", "transit_days", "skus", "units", "shipments",
+            "volume_m3", "shipment_m3", "container_fill", "shipment_cost"]
+    if ev.lines.empty:
+        return pd.DataFrame(columns=cols)
+    per_lane = ev.lines.groupby(["warehouse", "mode"]).agg(
+        ship_by=("ship_by", "min"), cutoff=("cutoff", "first"), transit_days=("transit_days", "first"),
+        skus=("sku", "nunique"), units=("units", "sum"))
+    out = ev.shipments.set_index(["warehouse", "mode"]).join(per_lane, how="left")
+    out["shipment_m3"] = inst.lanes["shipment_m3"].reindex(out.index)
+    return out.reset_index()[cols].sort_values(["ship_by", "warehouse", "mode"]).reset_index(drop=True)
+
+
+def allocation(ev: PlanEvaluation) -> pd.DataFrame:
+    """Units and landed cost by warehouse × mode."""
+    if ev.lines.empty:
+        return pd.DataFrame(columns=["warehouse", "mode", "units", "line_cost", "volume_m3"])
+    return (ev.lines.groupby(["warehouse", "mode"])
+            .agg(units=("units", "sum"), line_cost=("line_cost", "sum"),
+                 volume_m3=("line_volume_m3", "sum"))
+            .reset_index())
+
+
+def allocation_by_warehouse_figure(ev: PlanEvaluation):
+    """Stacked bars: units per warehouse, coloured by transport mode."""
+    import plotly.express as px
+
+    a = allocation(ev)
+    fig = px.bar(a, x="warehouse", y="units", color="mode", barmode="stack",
+                 hover_data=["line_cost", "volume_m3"], title="Units by warehouse and mode")
+    return fig.update_layout(xaxis_type="category", legend_title_text="mode")
+
+
+def allocation_by_mode_figure(ev: PlanEvaluation):
+    """Bars: landed cost per transport mode, split by warehouse."""
+    import plotly.express as px
+
+    a = allocation(ev)
+    fig = px.bar(a, x="mode", y="line_cost", color="warehouse", barmode="group",
+                 hover_data=["units", "volume_m3"], title="Landed cost by transport mode",
+                 labels={"line_cost": "landed cost"})
+    return fig.update_layout(xaxis_type="category")
+
+
+def timeline(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """Per lane used: earliest order-by, ship-by and check-in cutoff."""
+    if ev.lines.empty:
+        return pd.DataFrame(columns=["lane", "order_by", "ship_by", "cutoff"])
+    t = (ev.lines.groupby(["warehouse", "mode"])
+         .agg(order_by=("order_by", "min"), ship_by=("ship_by", "min"), cutoff=("cutoff", "first"))
+         .reset_index())
+    t.insert(0, "lane", t["warehouse"] + " · " + t["mode"])
+    return t.sort_values("order_by").reset_index(drop=True)
+
+
+def timeline_figure(inst: Instance, ev: PlanEvaluation):
+    """Order-by → ship-by (production) and ship-by → cutoff (transit + buffer) per lane."""
+    import plotly.express as px
+
+    t = timeline(inst, ev)
+    bars = pd.concat([
+        pd.DataFrame({"lane": t["lane"], "phase": "production (order-by → ship-by)",
+                      "start": t["order_by"], "finish": t["ship_by"]}),
+        pd.DataFrame({"lane": t["lane"], "phase": "transit + buffer (ship-by → cutoff)",
+                      "start": t["ship_by"], "finish": t["cutoff"]}),
+    ], ignore_index=True)
+    bars["start"] = pd.to_datetime(bars["start"])
+    bars["finish"] = pd.to_datetime(bars["finish"])
+    fig = px.timeline(bars, x_start="start", x_end="finish", y="lane", color="phase",
+                      title="Order-by and ship-by dates against the check-in cutoffs")
+    planning = pd.Timestamp(inst.planning_date)
+    fig.add_vline(x=planning.timestamp() * 1000, line_dash="dot")
+    fig.add_annotation(x=planning, y=1, yref="paper", text="planning date", showarrow=False)
+    for cutoff in sorted(set(t["cutoff"])):
+        fig.add_vline(x=pd.Timestamp(cutoff).timestamp() * 1000, line_dash="dash", line_color="red")
+    return fig.update_yaxes(autorange="reversed", type="category")
+
+
+# ---------------------------------------------------------------- late SKUs
+
+
+def unreachable(inst: Instance) -> pd.DataFrame:
+    """(SKU, warehouse) pairs with demand that no lane can bring in before the cutoff."""
+    cols = ["sku", "name", "warehouse", "mean", "existing", "cutoff", "fastest_mode",
+            "days_short"]
+    p = inst.pairs
+    late = p[p["has_demand"] & ~p["has_route"]]
+    if late.empty:
+        return pd.DataFrame(columns=cols)
+    lr = inst.late_routes.reset_index()
+    best = lr.loc[lr.groupby(["sku", "warehouse"])["slack_days"].idxmax()].set_index(["sku", "warehouse"])
+    out = late[["mean", "existing"]].join(best[["mode", "slack_days", "cutoff"]], how="left")
+    out["fastest_mode"] = out["mode"]
+    out["days_short"] = -out["slack_days"]
+    out = out.reset_index()
+    out["name"] = out["sku"].map(inst.skus["name"])
+    if out["cutoff"].isna().any():  # no lane at all to that warehouse
+        out["cutoff"] = out["cutoff"].fillna(out["warehouse"].map(inst.warehouses["cutoff"]))
+    return out[cols].sort_values(["days_short", "sku"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- rule of thumb
+
+
+def rule_of_thumb_units(inst: Instance, z: float = SAFETY_Z) -> pd.Series:
+    """The analyst's rule-of-thumb plan as units per usable route (indexed like ``inst.routes``).
+
+    Per (SKU, warehouse) with demand: ``mean + z·sd − existing`` rounded up to the
+    case pack, shipped by the cheapest on-time lane; a SKU's total is raised to its
+    MOQ; then SKUs are taken by unit margin (net sale value − landed cost), best
+    first, while purchase plus shipment cost fits the budget. Supplier minimums,
+    capacities and space are ignored — that is what a rule of thumb does.
+    """
+    units = pd.Series(0, index=inst.routes.index, dtype="int64")
+    p = inst.pairs[inst.pairs["has_demand"] & inst.pairs["has_route"]]
+    if p.empty:
+        return units
+    need = np.maximum(0.0, p["mean"] + z * p["sd"] - p["existing"])
+    cp = p["case_pack"].astype(float)
+    need = (np.ceil(need / cp - 1e-9) * cp).astype("int64")
+    cheapest = inst.routes["landed_cost"].groupby(level=["sku", "warehouse"]).idxmin()
+    lines = pd.DataFrame({"units": need})
+    lines = lines[lines["units"] > 0]
+    if lines.empty:
+        return units
+    lines["route"] = cheapest.reindex(lines.index)
+    lines = lines.reset_index()
+    # MOQ: top up the SKU's largest line.
+    skus = inst.skus
+    for sku, grp in lines.groupby("sku"):
+        moq, pack = int(skus.at[sku, "moq"]), int(skus.at[sku, "case_pack"])
+        short = moq - int(grp["units"].sum())
+        if short > 0:
+            top = grp["units"].idxmax()
+            lines.at[top, "units"] += int(math.ceil(short / pack) * pack)
+    routes = inst.routes
+    lines["landed_cost"] = [routes.at[r, "landed_cost"] for r in lines["route"]]
+    lines["volume_m3"] = [routes.at[r, "volume_m3"] for r in lines["route"]]
+    lines["lane"] = [(r[1], r[2]) for r in lines["route"]]
+    lines["cost"] = lines["units"] * lines["landed_cost"]
+    per_sku = lines.groupby("sku").agg(units=("units", "sum"), cost=("cost", "sum"))
+    per_sku["margin"] = skus.loc[per_sku.index, "sale_value"] - per_sku["cost"] / per_sku["units"]
+    order = per_sku.sort_values(["margin", "cost"], ascending=[False, True]).index
+
+    size = inst.lanes["shipment_m3"].to_dict()
+    fee = inst.lanes["shipment_cost"].to_dict()
+
+    def lane_cost(lane, volume: float) -> float:
+        if volume <= 0:
+            return 0.0
+        n = 1 if pd.isna(size[lane]) else math.ceil(volume / size[lane] - 1e-9)
+        return n * float(fee[lane])
+
+    lane_volume: dict = {}
+    spent = 0.0  # goods plus shipments of the SKUs taken so far
+    by_sku = dict(tuple(lines.groupby("sku")))
+    for sku in order:
+        mine = by_sku[sku]
+        added: dict = {}
+        for lane, vol in zip(mine["lane"], mine["units"] * mine["volume_m3"]):
+            added[lane] = added.get(lane, 0.0) + vol
+        extra_shipping = sum(lane_cost(l, lane_volume.get(l, 0.0) + v) - lane_cost(l, lane_volume.get(l, 0.0))
+                             for l, v in added.items())
+        total = spent + float(mine["cost"].sum()) + extra_shipping
+        if total <= inst.budget + 1e-6:
+            spent = total
+            for l, v in added.items():
+                lane_volume[l] = lane_volume.get(l, 0.0) + v
+            for route, u in zip(mine["route"], mine["units"]):
+                units.at[route] += int(u)
+    return units
+
+
+def rule_of_thumb(inst: Instance, z: float = SAFETY_Z) -> PlanEvaluation:
+    """The rule-of-thumb plan evaluated with the exact SPEC §2 profit."""
+    return evaluate_plan(inst, rule_of_thumb_units(inst, z))
+
+
+def rule_breaches(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """Rules of SPEC §2 a plan breaks (the rule of thumb ignores them): space, suppliers, lanes."""
+    rows = []
+    if not ev.lines.empty:
+        vol = ev.lines.groupby("warehouse")["line_volume_m3"].sum()
+        for w, v in vol.items():
+            cap = inst.warehouses.at[w, "capacity_m3"]
+            if v > cap + 1e-9:
+                rows.append(("warehouse space", w, f"{v:,.2f} m³ of {cap:,.2f} m³"))
+        po = purchase_orders(inst, ev).groupby("supplier").agg(v=("po_value", "sum"), u=("units", "sum"))
+        for f, r in po.iterrows():
+            mov = inst.suppliers["min_order_value"].get(f, 0.0)
+            cap = inst.suppliers["capacity_units"].get(f, np.nan)
+            if r["v"] + 1e-9 < (mov or 0):
+                rows.append(("supplier minimum order", f, f"order {r['v']:,.2f} < minimum {mov:,.2f}"))
+            if pd.notna(cap) and r["u"] > cap:
+                rows.append(("supplier capacity", f, f"{r['u']:,.0f} units > capacity {cap:,.0f}"))
+        lv = ev.lines.groupby(["warehouse", "mode"])["line_volume_m3"].sum()
+        for lane, v in lv.items():
+            cap = inst.lanes.at[lane, "capacity_m3"]
+            if pd.notna(cap) and v > cap + 1e-9:
+                rows.append(("lane capacity", " · ".join(lane), f"{v:,.2f} m³ of {cap:,.2f} m³"))
+    return pd.DataFrame(rows, columns=["rule", "where", "detail"])
+
+
+def compare_with_rule_of_thumb(inst: Instance, ev: PlanEvaluation,
+                               rot: PlanEvaluation | None = None) -> pd.DataFrame:
+    """Headline KPIs of the optimised plan next to the rule-of-thumb plan."""
+    rot = rot if rot is not None else rule_of_thumb(inst)
+    a = headline_kpis(inst, ev).set_index("KPI")
+    b = headline_kpis(inst, rot).set_index("KPI")
+    cur = inst.campaign.config.currency
+    diff = []
+    for kpi, da, db, kind in zip(a.index, a["value"], b["value"], a["kind"]):
+        kind = "pp" if kind == "pct" else kind
+        diff.append("" if kpi == "Budget" else _format(da - db, kind, cur, signed=True))
+    return pd.DataFrame({"KPI": a.index, "optimised": a["shown"].to_numpy(),
+                         "rule of thumb": b["shown"].to_numpy(), "difference": diff})
+
+
+# ---------------------------------------------------------------- ABC classes and stock health
+
+
+def abc_table(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """Per ABC class (A, B, C, Total), formatted: :func:`optimizer.evaluate.kpis.abc_summary`.
+
+    Classes rank SKUs by expected revenue (expected sales × price): A the top SKUs
+    making 80 % of it, B the next 15 %, C the rest. Stock value and leftover cash
+    are at purchase cost incl. duty; turnover days = stock value / daily cost of
+    goods sold over the promo window; stockout rate = share of the SKU × warehouse
+    pairs with demand whose stock-out probability exceeds 50 %.
+    """
+    from optimizer.evaluate.kpis import abc_summary
+
+    cur = inst.campaign.config.currency
+    t = abc_summary(inst, ev)
+    return pd.DataFrame({
+        "class": t["abc_class"],
+        "SKUs": [_format(float(x), "count", cur) for x in t["skus"]],
+        "share of SKUs": [_format(x, "pct", cur) for x in t["sku_share"]],
+        "share of expected revenue": [_format(x, "pct", cur) for x in t["revenue_share"]],
+        "share of stock value": [_format(x, "pct", cur) for x in t["stock_value_share"]],
+        "expected revenue": [_format(x, "money", cur) for x in t["expected_revenue"]],
+        "stock value": [_format(x, "money", cur) for x in t["stock_value"]],
+        "expected sell-through": [_format(x, "pct", cur) for x in t["sell_through"]],
+        "turnover days": [_days(x) for x in t["turnover_days"]],
+        "stockout rate": [_format(x, "pct", cur) for x in t["stockout_rate"]],
+        "expected unmet units": [_format(x, "count", cur) for x in t["expected_unmet_units"]],
+        "cash in expected leftover": [_format(x, "money", cur) for x in t["leftover_cash"]],
+    })
+
+
+# ---------------------------------------------------------------- Monte-Carlo
+
+
+def simulate(inst: Instance, ev: PlanEvaluation, n: int = 1000, seed=0):
+    """:func:`optimizer.evaluate.simulate.simulate_plan`: ``n`` seeded demand scenarios of the plan."""
+    from optimizer.evaluate.simulate import simulate_plan
+
+    return simulate_plan(inst, ev, n=n, seed=seed)
+
+
+_SIM_ROWS = {"profit": ("Profit", "money"), "units_short": ("Units short (unmet demand)", "count"),
+             "units_left": ("Units left over", "count"),
+             "pairs_short": ("SKU × warehouse pairs stocking out", "count")}
+
+
+def simulation_summary(inst: Instance, sim) -> pd.DataFrame:
+    """Mean, P10, P50 and P90 of the simulated profit, units short and units left
+    over (and pairs stocking out), next to their exact SPEC §2 expectation; a last
+    row gives the share of scenarios that lose money."""
+    cur = inst.campaign.config.currency
+    st = sim.stats()
+    rows = []
+    for metric, (label, kind) in _SIM_ROWS.items():
+        r = st.loc[metric]
+        fmt = (lambda x: _format(x, kind, cur)) if metric != "pairs_short" else (lambda x: f"{x:,.1f}")
+        rows.append([label] + [fmt(r[c]) for c in ("mean", "p10", "p50", "p90", "exact")])
+    rows.append(["Chance of a loss", _format(sim.probability_of_loss(), "pct", cur), "", "", "", ""])
+    return pd.DataFrame(rows, columns=["outcome", "simulated mean", "P10", "P50", "P90",
+                                       "exact expected"])
+
+
+def simulated_profit_figure(sim, currency: str = ""):
+    """Histogram of the simulated profit with P10 / P50 / P90 (dashed) and the exact
+    expected profit (solid) marked."""
+    import plotly.express as px
+
+    st = sim.stats().loc["profit"]
+    fig = px.histogram(x=sim.profit, nbins=60,
+                       title=f"Simulated promo profit ({sim.n:,} demand scenarios)",
+                       labels={"x": f"profit ({currency})".replace(" ()", "")})
+    fig.update_layout(yaxis_title="scenarios", showlegend=False, bargap=0.02)
+    for name, pos in (("P10", "top left"), ("P50", "top"), ("P90", "top right")):
+        fig.add_vline(x=float(st[name.lower()]), line_dash="dash", line_color="black",
+                      annotation_text=f"{name} {st[name.lower()]:,.0f}", annotation_position=pos)
+    fig.add_vline(x=float(st["exact"]), line_color="red",
+                  annotation_text=f"expected {st['exact']:,.0f}", annotation_position="bottom right")
+    return fig
+
+
+# ---------------------------------------------------------------- demand forecast
+
+FORECAST_AUDIT_FILE = "forecast_audit.csv"   # written by `python -m optimizer forecast`
+_AUDIT_SHOWN = ["sku", "warehouse", "category", "method", "history_days", "censored_days",
+                "baseline_rate", "baseline", "lift", "lift_source", "growth", "ad_uplift",
+                "competition", "mean", "sd", "sd_scale", "override", "note"]
+
+
+def forecast_audit(inst: Instance) -> pd.DataFrame | None:
+    """The campaign folder's forecast audit, or None when demand.csv was not forecast."""
+    path = Path(inst.campaign.root) / FORECAST_AUDIT_FILE
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype={"sku": str, "warehouse": str}, keep_default_na=False,
+                       na_values=[""])
+
+
+def forecast_note(inst: Instance, audit: pd.DataFrame | None) -> str:
+    """Where the plan's demand comes from, and whether demand.csv is the audited forecast
+    (mean and sd equal to the audit's, to the 0.1 demand.csv is written with)."""
+    if audit is None:
+        return (f"<p>No {FORECAST_AUDIT_FILE} in the campaign folder: demand.csv is used as "
+                "given (not forecast by <code>python -m optimizer forecast</code>).</p>")
+    d = inst.campaign.demand.merge(audit[["sku", "warehouse", "mean", "sd"]], on=["sku", "warehouse"],
+                                   how="left", suffixes=("", "_audit"))
+    same = ((d["mean"] - d["mean_audit"]).abs() <= 0.051) & ((d["sd"] - d["sd_audit"]).abs() <= 0.051)
+    text = (f"{int(same.sum()):,} of the {len(d):,} SKU × warehouse rows of demand.csv are the "
+            f"forecast of {FORECAST_AUDIT_FILE} (mean and sd); {int((~same).sum()):,} differ or "
+            "are not in the audit.")
+    if "sd_scale" in audit and audit["sd_scale"].notna().any():
+        text += (f" The forecast sd is calibrated ×{float(audit['sd_scale'].dropna().iloc[0]):.3f} "
+                 "(out-of-sample errors of earlier promos).")
+    return f"<p>{text}</p>"   # numbers and fixed words only: nothing untrusted
+
+
+def forecast_summary(audit: pd.DataFrame | None) -> pd.DataFrame:
+    """Per category: pairs, baseline units, demand-weighted lift, forecast mean and sd."""
+    if audit is None or audit.empty:
+        return pd.DataFrame()
+    a = audit.copy()
+    a["category"] = a["category"].fillna("") if "category" in a else ""
+    a["baseline"] = a["baseline"] if "baseline" in a else a["baseline_rate"] * a["promo_days"]
+    a["sd2"] = a["sd"] ** 2
+    a["lift_x_base"] = a["lift"] * a["baseline"]
+    g = a.groupby("category").agg(pairs=("sku", "size"), baseline=("baseline", "sum"),
+                                  lift_x_base=("lift_x_base", "sum"), mean=("mean", "sum"),
+                                  sd2=("sd2", "sum"))
+    g["lift"] = g["lift_x_base"] / g["baseline"].where(g["baseline"] > 0)
+    g["sd (independent pairs)"] = np.sqrt(g["sd2"])
+    g = g.rename(columns={"baseline": "baseline units", "mean": "forecast mean"})
+    return g.reset_index()[["category", "pairs", "baseline units", "lift", "forecast mean",
+                            "sd (independent pairs)"]]
+
+
+def forecast_audit_table(audit: pd.DataFrame | None) -> pd.DataFrame:
+    """The audit per SKU × warehouse (its main columns), largest forecast first."""
+    if audit is None:
+        return pd.DataFrame()
+    cols = [c for c in _AUDIT_SHOWN if c in audit]
+    return audit[cols].sort_values("mean", ascending=False).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- display
+
+
+def title_html(inst: Instance) -> str:
+    """Report heading; the campaign name is untrusted text, so it is escaped."""
+    cfg = inst.campaign.config
+    return (f"<h1>{html.escape(cfg.name)}</h1>"
+            f"<p>Promotion {cfg.promo_start} – {cfg.promo_end}; plan placed on {cfg.planning_date}; "
+            f"money in {html.escape(cfg.currency)}.</p>")
+
+
+def table_html(df: pd.DataFrame, *, caption: str | None = None, float_format="{:,.2f}".format) -> str:
+    """``df`` as an HTML table with every cell escaped."""
+    if df.empty:
+        body = "<p><em>none</em></p>"
+    else:
+        body = df.to_html(index=False, escape=True, float_format=float_format, na_rep="",
+                          classes="report-table", border=0)
+    head = f"<h3>{html.escape(caption)}</h3>" if caption else ""
+    return head + body
+
+
+_plotly_js_sent = False
+
+
+def figure_html(fig) -> str:
+    """A plotly figure as HTML that works offline: plotly.js is inlined with the first one."""
+    global _plotly_js_sent
+    include = not _plotly_js_sent
+    _plotly_js_sent = True
+    return fig.to_html(full_html=False, include_plotlyjs=include, config={"displaylogo": False})
+
+
+def show_html(text: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(text))
+
+
+def show_table(df: pd.DataFrame, caption: str | None = None) -> None:
+    show_html(table_html(df, caption=caption))
+
+
+def show_figure(fig) -> None:
+    show_html(figure_html(fig))
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else float("nan")
+
+
+def _mean(s: pd.Series) -> float:
+    return float(s.mean()) if len(s) else float("nan")
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1%}"
+
+
+def _days(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return "∞" if math.isinf(x) else f"{x:,.1f}"
+
+
+def _money(x: float, currency: str) -> str:
+    return f"{x:,.2f} {currency}"
+
+
+def _format(x: float, kind: str, currency: str, signed: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    sign = "+" if signed else ""
+    if kind == "money":
+        return f"{x:{sign},.2f} {currency}"
+    if kind == "pct":
+        return f"{x:{sign}.1%}"
+    if kind == "pp":  # a difference of two percentages
+        return f"{100 * x:{sign}.1f} pp"
+    return f"{x:{sign},.0f}"
+
+
+__all__ = [
+    "plan_into", "headline_kpis", "run_facts", "purchase_orders", "supplier_summary",
+    "shipping_plan", "allocation", "allocation_by_warehouse_figure", "allocation_by_mode_figure",
+    "timeline", "timeline_figure", "unreachable", "rule_of_thumb_units", "rule_of_thumb",
+    "rule_breaches", "compare_with_rule_of_thumb", "title_html", "table_html", "figure_html",
+    "show_table", "show_figure", "show_html", "kpi_table", "run_files", "changes_since",
+    "show_changes", "abc_table", "simulate", "simulation_summary", "simulated_profit_figure",
+    "forecast_audit", "forecast_note", "forecast_summary", "forecast_audit_table",
+]
+
+
+def kpi_table(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """The headline KPIs as shown in the report (name and formatted value)."""
+    return headline_kpis(inst, ev)[["KPI", "shown"]].rename(columns={"shown": "value"})
+
+
+def run_files(run_dir) -> pd.DataFrame:
+    """The files of a run folder (name and size), for the report's last section."""
+    files = sorted(p for p in Path(run_dir).iterdir() if p.is_file() and not p.name.startswith("."))
+    return pd.DataFrame({"file": [p.name for p in files],
+                         "bytes": [p.stat().st_size for p in files]})

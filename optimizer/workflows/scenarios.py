@@ -1,0 +1,122 @@
+"""Lead-time and budget scenarios: re-plan every combination in one batch.
+
+"Everyone reruns the report when lead times change": instead of one report per
+guess, ``python -m optimizer scenarios data/sample --delay sea_fcl=0,7,14
+--delay air=0,3`` solves every combination of the per-mode delays (× each
+``--budgets`` value, × each campaign folder) as independent tasks of one
+:func:`optimizer.workflows.distributed.run_batch` — in this process, on a Dask LocalCluster
+or on a real cluster — and returns one row per scenario::
+
+    campaign, campaign_dir, scenario, delay_<mode>..., budget, expected_profit, spend,
+    expected_fill_rate, expected_leftover_units, bound, gap, status,
+    build_seconds, solve_seconds, profit_vs_no_delay, error_type, error
+
+``profit_vs_no_delay`` is the scenario's profit minus that of the all-zero-delay
+scenario of the same campaign folder and budget (empty when the grid has none): what the
+delay costs.  A scenario that fails (e.g. its service target becomes unreachable)
+has status ``failed`` and its error; the others are kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer.evaluate.plan import write_table_run
+from optimizer.io.campaign import Campaign
+from optimizer.prep.instance import Overrides
+from optimizer.workflows.distributed import RESULT_COLUMNS, SolveTask, run_batch
+
+
+def delay_grid(delays: dict[str, list[int]]) -> list[dict[str, int]]:
+    """Every combination of the per-mode delay lists, first mode slowest-changing."""
+    modes = list(delays)
+    return [dict(zip(modes, combo)) for combo in itertools.product(*(delays[m] for m in modes))]
+
+
+def scenario_label(delays: dict[str, int]) -> str:
+    """The non-zero delays, ``"sea_fcl +7, air -2"``, or ``"no delay"``."""
+    return ", ".join(f"{m} {d:+d}" for m, d in delays.items() if d) or "no delay"
+
+
+def run_scenarios(campaigns: list[Campaign], delays: dict[str, list[int]],
+                  budgets: list[float] | None = None, overrides: Overrides | None = None,
+                  client=None, progress=None) -> pd.DataFrame:
+    """Solve campaigns × delay combinations × budgets (default: each campaign's budget).
+
+    ``overrides`` (time limit, gap, service target) applies to every scenario;
+    ``client`` is a ``dask.distributed`` Client, or None to solve here in turn.
+    """
+    from optimizer.io.run_index import input_checksum
+
+    overrides = overrides or Overrides()
+    grid = delay_grid(delays) if delays else [{}]
+    tasks, meta = [], []
+    for c in campaigns:
+        checksum = input_checksum(c.root)
+        for b in budgets or [c.config.budget]:
+            for d in grid:
+                tasks.append(SolveTask(str(c.root), float(b), Overrides(
+                    delays=d, min_fill_rate=overrides.min_fill_rate,
+                    time_limit_s=overrides.time_limit_s, mip_gap=overrides.mip_gap),
+                    checksum, label=f"{c.config.name}: {scenario_label(d)} @ {float(b):,.2f}"))
+                meta.append({"campaign": c.config.name, "campaign_dir": str(Path(c.root).resolve()),
+                             "scenario": scenario_label(d),
+                             **{f"delay_{m}": days for m, days in d.items()}})
+    batch = run_batch(tasks, client, progress)
+    table = pd.concat([pd.DataFrame(meta), batch[RESULT_COLUMNS]], axis=1)
+    table["profit_vs_no_delay"] = _versus_no_delay(table)
+    delay_cols = [c for c in table.columns if c.startswith("delay_")]
+    first = ["campaign", "campaign_dir", "scenario", *delay_cols]
+    last = ["error_type", "error"]
+    middle = [c for c in RESULT_COLUMNS if c not in last] + ["profit_vs_no_delay"]
+    return table[first + middle + last]
+
+
+def _versus_no_delay(table: pd.DataFrame) -> pd.Series:
+    base = (table[table["scenario"] == "no delay"]
+            .set_index(["campaign_dir", "budget"])["expected_profit"])
+    base = base[~base.index.duplicated()]
+    keys = pd.MultiIndex.from_frame(table[["campaign_dir", "budget"]])
+    return table["expected_profit"] - base.reindex(keys).to_numpy()
+
+
+def write_scenarios(table: pd.DataFrame, run_dir: str | Path, meta: dict) -> Path:
+    """``scenarios.csv`` (and ``scenarios.json`` with ``meta``) into an empty run folder."""
+    return write_table_run(table, run_dir, "scenarios", meta)
+
+
+def record_scenarios(db_path: str | Path, table: pd.DataFrame, *, run_dir: str | Path,
+                     parameters: dict) -> list[int]:
+    """Index a scenario batch in the run history: one row per scenario, one transaction.
+
+    ``parameters`` plus ``command = "scenarios"``, the scenario's name, delays and
+    budget; the input checksum of the scenario's campaign folder.
+    """
+    from optimizer.io.run_index import input_checksum, record_runs
+
+    sums = {d: input_checksum(d) for d in table["campaign_dir"].unique()}
+    delay_cols = [c for c in table.columns if c.startswith("delay_")]
+    rows = []
+    for r in table.to_dict("records"):
+        delays = {c.removeprefix("delay_"): int(r[c]) for c in delay_cols if pd.notna(r[c])}
+        error = None if r["status"] != "failed" else f"{r['error_type']}: {r['error']}"[:2000]
+        rows.append({
+            "campaign": r["campaign"], "run_id": Path(run_dir).name, "run_dir": run_dir,
+            "parameters": {**parameters, "command": "scenarios", "scenario": r["scenario"],
+                        "delays": delays, "budget": r["budget"],
+                        "campaign_dir": r["campaign_dir"]},
+            "input_sha256": sums[r["campaign_dir"]], "status": r["status"],
+            "expected_profit": _number(r["expected_profit"]), "spend": _number(r["spend"]),
+            "build_seconds": _number(r["build_seconds"]), "solve_seconds": _number(r["solve_seconds"]),
+            "message": error})
+    return record_runs(db_path, rows)
+
+
+def _number(x) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
+
+
+__all__ = ["delay_grid", "record_scenarios", "run_scenarios", "scenario_label", "write_scenarios"]
