@@ -5,7 +5,8 @@
     python benchmarks/run_benchmark.py --sizes --partitioned 50000:10   # on a Dask LocalCluster
 
 For each size it generates a campaign like the bundled sample (seeded,
-:func:`samples.campaign.generate_campaign`), then per run: builds the instance and
+:func:`samples.campaign.generate_campaign`), then per run, through the same
+:class:`~optimizer.workflows.planner.Planner` as ``plan``: builds the instance and
 model, solves with the size's time limit, evaluates the plan exactly, and finally
 re-solves the same persistent model with the budget raised by 10 % (the what-if
 finance runs), given ``--resolve-share`` (default 30 %) of the cold run's build +
@@ -38,11 +39,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # samples/ (the campaign generator) is not installed
     sys.path.insert(0, str(REPO))
 
-from optimizer.evaluate.plan import evaluate_plan
 from optimizer.io.campaign import load_campaign
-from optimizer.model import build_model
-from optimizer.prep.instance import Overrides, build_instance
-from optimizer.solve.pipeline import PlanSolver
+from optimizer.prep.instance import Overrides
+from optimizer.workflows.planner import Planner
 from samples.campaign import generate_campaign
 
 TIME_LIMITS = {300: 10.0, 1000: 60.0, 5000: 120.0}
@@ -51,40 +50,33 @@ TIME_LIMITS = {300: 10.0, 1000: 60.0, 5000: 120.0}
 def one_run(campaign, time_limit: float, gap: float, threads: int | None = None,
             resolve_share: float = 0.3) -> dict:
     gc.collect()  # the last run's model is garbage in cycles: collect it outside the timing
-    t0 = time.perf_counter()
-    # Valid route bounds for the +10 % what-if re-solve below.
-    inst = build_instance(campaign, Overrides(max_budget=campaign.config.budget * 1.1))
-    model = build_model(inst)
-    build = time.perf_counter() - t0
-    solver = PlanSolver(model, inst, mip_gap=gap, time_limit_s=time_limit, threads=threads,
-                        progress=lambda _: None)
-    out = solver.solve()
-    row = {"build_s": build, "solve_s": out.solve_seconds, "status": out.status,
+    budget = campaign.config.budget
+    # Built for the +10 % what-if re-solve below, as the frontier and the explorer build.
+    planner = Planner(campaign, Overrides(time_limit_s=time_limit, mip_gap=gap, threads=threads),
+                      max_budget=budget * 1.1, progress=lambda _: None)
+    build = planner.build_seconds
+    first = planner.solve()
+    out = first.outcome
+    row = {"build_s": build, "solve_s": out.solve_seconds, "status": first.status,
            "handoff_s": out.handoff_seconds,
            "build_share": (build + out.handoff_seconds) / (build + out.solve_seconds),
            "first_s": out.first_plan_seconds if out.first_plan_seconds is not None else float("nan"),
-           "first_gap": float("nan"), "profit": float("nan"), "bound": out.bound, "gap": float("nan"),
+           "first_gap": float("nan"), "profit": float("nan"), "bound": first.bound, "gap": float("nan"),
            "resolve_s": float("nan"), "resolve_gap": float("nan")}
-    if out.has_plan and not (out.route_units > 0).any() and out.status != "optimal":
+    if first.has_plan and first.evaluation.lines.empty and first.status != "optimal":
         row["status"] = "empty plan (a failure, as `plan` reports it)"
-    if out.has_plan:
-        profit = evaluate_plan(inst, out.route_units).expected_profit
-        row["profit"] = profit
-        first = out.first_plan_profit
-        if out.bound is not None:
-            row["gap"] = (out.bound - profit) / max(abs(profit), 1e-9)
-            row["first_gap"] = (out.bound - first) / max(abs(first), 1e-9)
-        solver.set_budget(inst.budget * 1.1)
+    if first.has_plan:
+        row["profit"] = first.expected_profit
+        if first.gap is not None:
+            row["gap"] = first.gap
+            row["first_gap"] = (first.bound - out.first_plan_profit) / max(abs(out.first_plan_profit), 1e-9)
         # The what-if gets resolve_share of the cold run's time (build + solve): what
         # gap does it reach there?
-        solver.time_limit_s = resolve_share * (build + out.solve_seconds)
-        again = solver.solve()
-        row["resolve_s"] = again.solve_seconds
-        if again.has_plan and again.bound is not None:
-            re_profit = evaluate_plan(inst, again.route_units).expected_profit
-            row["resolve_gap"] = (again.bound - re_profit) / max(abs(re_profit), 1e-9)
+        again = planner.solve(budget * 1.1, time_limit_s=resolve_share * (build + out.solve_seconds))
+        row["resolve_s"] = again.outcome.solve_seconds
+        if again.gap is not None:
+            row["resolve_gap"] = again.gap
     return row
-
 
 
 def main(argv=None) -> int:

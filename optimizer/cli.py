@@ -188,15 +188,13 @@ def cmd_validate(args) -> int:
 
 def cmd_plan(args) -> int:
     from optimizer.io.campaign import load_campaign
-    from optimizer.workflows.planner import default_run_dir, plan_campaign
+    from optimizer.io.run_folder import default_run_dir, refuse_nonempty
+    from optimizer.workflows.planner import plan_campaign
 
     campaign = load_campaign(args.campaign)
     overrides = _overrides(args, campaign)
     out = args.out or default_run_dir(campaign.config.name)
-    if out.exists() and any(out.iterdir()):
-        print(f"error: {out} already holds files; a run never overwrites another — "
-              "choose a new --out", file=sys.stderr)
-        return EXIT_ERROR
+    refuse_nonempty(out)
     if args.parts:
         return _plan_partitioned(args, campaign, overrides, out)
     run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose)
@@ -210,7 +208,7 @@ def cmd_plan(args) -> int:
 def _plan_partitioned(args, campaign, overrides, out: Path) -> int:
     from contextlib import nullcontext
 
-    from optimizer.evaluate.plan import write_run
+    from optimizer.io.run_folder import write_run
     from optimizer.workflows.partition import plan_partitioned
 
     if args.parts < 1:
@@ -254,13 +252,11 @@ def cmd_report(args) -> int:
 
 
 def cmd_frontier(args) -> int:
-    import json
-
     import pandas as pd
 
     from optimizer.io.campaign import load_campaign
+    from optimizer.io.run_folder import new_run_dir, write_meta
     from optimizer.io.run_index import HISTORY_NAME, input_checksum, record_run
-    from optimizer.report.notebook_runner import new_run_dir
     from optimizer.workflows.frontier import budget_frontier, budget_steps, record_frontier, write_frontier
 
     campaign = load_campaign(args.campaign)
@@ -289,8 +285,7 @@ def cmd_frontier(args) -> int:
                 table = dask_frontier(campaign.root, budgets, client, overrides,
                                       time_limit_s=args.time_limit, progress=_say)
     except Exception as e:  # a failed run is indexed too, then reported as before
-        (run_dir / "frontier.json").write_text(json.dumps(
-            {**meta, "error": f"{type(e).__name__}: {e}"}, indent=1, default=str) + "\n")
+        write_meta(run_dir, "frontier", {**meta, "error": f"{type(e).__name__}: {e}"})
         record_run(**history, run_id=run_dir.name, run_dir=run_dir, status="failed",
                    parameters={**meta, "command": "frontier"}, message=f"{type(e).__name__}: {e}"[:2000])
         raise
@@ -306,9 +301,9 @@ def cmd_scenarios(args) -> int:
     import pandas as pd
 
     from optimizer.io.campaign import load_campaign
+    from optimizer.io.run_folder import new_run_dir
     from optimizer.io.run_index import HISTORY_NAME
     from optimizer.prep.instance import Overrides
-    from optimizer.report.notebook_runner import new_run_dir
     from optimizer.workflows.scenarios import record_scenarios, run_scenarios, write_scenarios
 
     campaigns = [load_campaign(c) for c in args.campaigns]  # bad input: exit 2 before solving
@@ -443,7 +438,7 @@ def cmd_monitor(args) -> int:
     import datetime as dt
 
     from optimizer.io.campaign import load_campaign
-    from optimizer.monitor.pace import default_monitor_dir, monitor_campaign
+    from optimizer.monitor import default_monitor_dir, monitor_campaign
 
     as_of = None
     if args.as_of is not None:

@@ -29,7 +29,7 @@ seller shipping from China to Amazon FBA in the US, UK and DE for Black Friday:
   or limited capacity; some air / express lanes have limited space.
 * Scale: suppliers (~1 per 15 SKUs), warehouse and lane capacities all grow with
   ``n_skus`` so a 50,000-SKU campaign has the same shape as the 300-SKU sample.
-  Everything is vectorised with numpy (50,000 SKUs generate in a few seconds).
+  Everything is vectorised with numpy: the code has no loop over SKUs.
 """
 
 from __future__ import annotations

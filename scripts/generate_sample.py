@@ -1,14 +1,16 @@
 """Regenerate the bundled campaigns in data/ (deterministic: same code => same bytes).
 
-    .venv/bin/python scripts/generate_sample.py            # writes data/sample, data/tiny
-    .venv/bin/python scripts/generate_sample.py --root DIR # writes DIR/sample, DIR/tiny
+    .venv/bin/python scripts/generate_sample.py                 # data/sample, data/tiny, data/sample_history
+    .venv/bin/python scripts/generate_sample.py --history-only  # data/sample_history only (seconds)
+    .venv/bin/python scripts/generate_sample.py --root DIR      # the same under DIR
 
 data/sample: 300 SKUs, seed 2026, the full US/UK/DE network (the notebook default).
 data/tiny:   6 SKUs, seed 1, 2 warehouses and 5 lanes — small enough to read by eye.
              data/sample also gets actuals.csv and forecast_audit.csv (samples.actuals,
              seed 11): three weeks of run-up sales to 2026-10-10, the monitor's sample.
 data/sample_history: a copy of data/sample plus sales_history.csv, factors.csv and
-             [[past_promos]] (samples.history, seed 7): the forecast's sample.
+             [[past_promos]] (samples.history, seed 7): the forecast's sample.  Not
+             committed (the history is 21 MB): this script rebuilds it, byte for byte.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from samples.actuals import generate_actuals  # noqa: E402
-from samples.campaign import generate_campaign  # noqa: E402
-from samples.history import generate_history  # noqa: E402
+from samples.actuals import generate_actuals
+from samples.campaign import generate_campaign
+from samples.history import generate_history
 
 # folder name -> generate_campaign keyword arguments
 CAMPAIGNS = {
@@ -56,9 +58,12 @@ def generate_history_sample(root: pathlib.Path | str = REPO / "data") -> pathlib
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(REPO / "data"), help="parent folder (default: data/)")
+    parser.add_argument("--history-only", action="store_true",
+                        help="write only ROOT/sample_history (the forecast's sample, not committed)")
     args = parser.parse_args(argv)
-    for path in generate_all(args.root):
-        print(f"wrote {path}")
+    if not args.history_only:
+        for path in generate_all(args.root):
+            print(f"wrote {path}")
     print(f"wrote {generate_history_sample(args.root)}")
     return 0
 

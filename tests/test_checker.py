@@ -17,9 +17,10 @@ import pytest
 from scipy.stats import norm
 
 from checker import check_plan, expected_demand, expected_sales, load_campaign, min_shipments
-from conftest import SHARED_CONFORMANCE, conformance_cases, load_expected
+from conftest import OWN_CAMPAIGNS, SHARED_CONFORMANCE, case_folders, conformance_cases, load_expected
 
-FEASIBLE_CASES = [c for c in conformance_cases() if load_expected(c)["exit_code"] == 0]
+FEASIBLE_CASES = [c for c in case_folders(OWN_CAMPAIGNS) + conformance_cases()
+                  if load_expected(c)["exit_code"] == 0]
 
 
 def case(name: str) -> Path:

@@ -1,6 +1,7 @@
-"""Layer 1: the shared conformance campaigns, through the real command line.
+"""Known-optimum campaigns through the real command line (the ``conformance`` layer).
 
-Each folder of ../shared/conformance is planned with
+Each case — the repo's own micro campaigns (tests/campaigns/) and the shared ones
+of ../shared/conformance and ../shared/conformance-v2 — is planned with
 `python -m optimizer plan CASE --out DIR` in a subprocess; the exit code must be
 expected.json's, a feasible plan must pass the independent checker and reach
 expected_profit × (1 − tolerance_rel) with a reported bound no lower than
@@ -15,9 +16,9 @@ import json
 import pytest
 
 from checker import check_plan
-from conftest import conformance_cases, load_expected, plan_args, run_cli
+from conftest import OWN_CAMPAIGNS, known_optimum_cases, load_expected, plan_args, run_cli
 
-CASES = conformance_cases()
+pytestmark = pytest.mark.conformance
 OUTPUT_FILES = ("plan.csv", "shipments.csv", "sku_summary.csv", "summary.json")
 
 
@@ -25,7 +26,7 @@ def _output(proc) -> str:
     return f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
 
 
-@pytest.mark.parametrize("case_dir", CASES, ids=lambda p: p.name)
+@pytest.mark.parametrize("case_dir", known_optimum_cases())
 def test_conformance_case(case_dir, tmp_path):
     exp = load_expected(case_dir)
     out = tmp_path / "run"
@@ -61,8 +62,8 @@ def test_conformance_case(case_dir, tmp_path):
         assert "cutoff" in message.lower(), _output(proc)
 
 
-def test_plan_refuses_non_empty_out_dir(tmp_path, shared_conformance):
-    case_dir = shared_conformance / "c01_deterministic"
+def test_plan_refuses_non_empty_out_dir(tmp_path):
+    case_dir = OWN_CAMPAIGNS / "m01_budget_by_margin_per_cost"
     out = tmp_path / "earlier_run"
     out.mkdir()
     before = {"plan.csv": "sku,warehouse\nkeep,me\n", "notes.txt": "an earlier run\n"}
@@ -75,8 +76,8 @@ def test_plan_refuses_non_empty_out_dir(tmp_path, shared_conformance):
     assert after == before, "the existing run folder was modified"
 
 
-def test_plan_into_existing_empty_out_dir(tmp_path, shared_conformance):
-    case_dir = shared_conformance / "c01_deterministic"
+def test_plan_into_existing_empty_out_dir(tmp_path):
+    case_dir = OWN_CAMPAIGNS / "m01_budget_by_margin_per_cost"
     out = tmp_path / "empty"
     out.mkdir()
     proc = run_cli(plan_args(case_dir, out))
@@ -84,25 +85,26 @@ def test_plan_into_existing_empty_out_dir(tmp_path, shared_conformance):
     check_plan(case_dir, out).assert_valid()
 
 
-def test_budget_override_on_cli(tmp_path, shared_conformance):
-    case_dir = shared_conformance / "c03_budget"          # binding budget 9000 in the toml
+def test_budget_override_on_cli(tmp_path):
+    # m01: budget 2,000 in the toml; at 1,000 all of it buys A (the better margin per $)
+    case_dir = OWN_CAMPAIGNS / "m01_budget_by_margin_per_cost"
     out = tmp_path / "run"
-    proc = run_cli(plan_args(case_dir, out, budget=5000.0))
+    proc = run_cli(plan_args(case_dir, out, budget=1000.0))
     assert proc.returncode == 0, _output(proc)
-    rep = check_plan(case_dir, out, budget=5000.0)
+    rep = check_plan(case_dir, out, budget=1000.0)
     rep.assert_valid()
-    assert rep.spend <= 5000.0 + 1e-6
-    assert rep.spend >= 5000.0 - 50, f"a binding budget of 5000 left {5000 - rep.spend} unspent"
+    assert rep.units == {("A", "FBA1", "sea"): 100}, rep.units
+    assert rep.spend == pytest.approx(1000.0)
 
 
-def test_delay_override_on_cli(tmp_path, shared_conformance):
-    # c05: air is the only lane making the cutoff (9-01 + 20 + 9 + 5 = 10-05 <= 10-20);
-    # 15 more days of air transit leave no usable lane, so nothing can be ordered.
-    case_dir = shared_conformance / "c05_deadline"
+def test_delay_override_on_cli(tmp_path):
+    # m04: air is the only lane making the cutoff (09-01 + 10 + 5 + 5 = 09-21 <= 11-01);
+    # 42 more days of air transit (arrival 11-02) leave no usable lane: nothing is ordered.
+    case_dir = OWN_CAMPAIGNS / "m04_cheap_lane_misses_the_cutoff"
     out = tmp_path / "run"
-    proc = run_cli(plan_args(case_dir, out, delays={"air": 16}))
+    proc = run_cli(plan_args(case_dir, out, delays={"air": 42}))
     assert proc.returncode == 0, _output(proc)
-    rep = check_plan(case_dir, out, delays={"air": 16})
+    rep = check_plan(case_dir, out, delays={"air": 42})
     rep.assert_valid()
     assert rep.units == {}, f"ordered on a lane the delay closed: {rep.units}"
     # a delay on another mode (sea, already too slow) changes nothing

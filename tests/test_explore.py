@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from optimizer.prep.instance import Overrides
+from optimizer.report.explorer_panel import what_if_kpis
 from optimizer.workflows.explorer import Explorer
 from optimizer.workflows.planner import plan_campaign
 
@@ -18,15 +19,15 @@ TINY = REPO / "data" / "tiny"
 def test_budget_moves_re_solve_in_place_and_delays_rebuild():
     e = Explorer(TINY, time_limit_s=10)
     first = e.solve(29_000)
-    model = e.solver.model
+    model = e.planner.model
     lower = e.solve(15_000)
-    assert first.rebuilt and not lower.rebuilt and e.solver.model is model
+    assert first.rebuilt and not lower.rebuilt and e.planner.model is model
     late = e.solve(15_000, {"sea_lcl": 7})
-    assert late.rebuilt and e.solver.model is not model
+    assert late.rebuilt and e.planner.model is not model
     cold = plan_campaign(TINY, Overrides(budget=15_000, delays={"sea_lcl": 7}, time_limit_s=10),
                          progress=lambda msg: None)
     assert late.evaluation.expected_profit == pytest.approx(cold.summary["expected_profit"], rel=2e-3)
-    assert "persistent re-solve" in e.kpis(lower).to_string()
+    assert "persistent re-solve" in what_if_kpis(e, lower).to_string()
     with pytest.raises(ValueError):
         e.solve(10 * e.max_budget)
 

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+from optimizer import report
 from optimizer.evaluate import kpis
 from optimizer.prep.instance import Overrides
-from optimizer.report import tables as report
 from optimizer.workflows.planner import plan_campaign
 
 from conftest import REPO

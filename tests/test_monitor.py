@@ -68,7 +68,7 @@ def planned(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def monitored(planned, tmp_path_factory):
-    from optimizer.monitor.pace import monitor_campaign
+    from optimizer.monitor import monitor_campaign
 
     folder, run_dir, _ = planned
     out = tmp_path_factory.mktemp("mon") / "out"
@@ -130,7 +130,7 @@ def test_top_up_uses_fast_modes_within_the_remaining_budget(planned, monitored):
 
 
 def test_explicit_budget_and_late_lanes(planned, tmp_path):
-    from optimizer.monitor.pace import monitor_campaign
+    from optimizer.monitor import monitor_campaign
 
     folder, run_dir, _ = planned
     small = monitor_campaign(folder, run_dir, folder / "actuals.csv", budget=500.0,

@@ -17,15 +17,14 @@ import pytest
 from conftest import REPO, execute_notebook, run_cli
 
 SAMPLE = REPO / "data" / "sample"
-SAMPLE_HISTORY = REPO / "data" / "sample_history"   # the sample campaign + its sales history
 
 
-def test_forecast_then_report_on_the_sample(tmp_path):
+def test_forecast_then_report_on_the_sample(tmp_path, sample_history):
     """Issue 4's chain on the sample campaign: ``forecast`` writes demand.csv and the
     audit from the sample sales history, then ``report`` plans on that demand and shows
     the audit, the KPIs and the simulated distributions (the report runs the plan)."""
     campaign = tmp_path / "bf2026"
-    shutil.copytree(SAMPLE_HISTORY, campaign)
+    shutil.copytree(sample_history, campaign)
     (campaign / "demand.csv").unlink()          # the generator's truth: the forecast replaces it
     proc = run_cli(["forecast", str(campaign)], timeout=300)
     assert proc.returncode == 0, proc.stderr

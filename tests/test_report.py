@@ -17,11 +17,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from optimizer import report
 from optimizer.cli import main
 from optimizer.io.campaign import load_campaign
+from optimizer.io.run_folder import new_run_dir
 from optimizer.prep.instance import Overrides, build_instance
-from optimizer.report.notebook_runner import new_run_dir
-from optimizer.report import tables as report
 
 from conftest import REPO, run_cli
 

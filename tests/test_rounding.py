@@ -18,8 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import SETTINGS, Workdir, campaigns
 
-from optimizer.evaluate.plan import evaluate_plan, summarize, write_run
+from optimizer.evaluate.plan import evaluate_plan, summarize
 from optimizer.io.campaign import load_campaign
+from optimizer.io.run_folder import write_run
 from optimizer.prep.instance import build_instance
 from optimizer.solve.highs import Rows
 from optimizer.solve.price_start import PriceStart

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optimizer import report
 from optimizer.evaluate.plan import evaluate_plan
 from optimizer.evaluate.simulate import simulate_plan
 from optimizer.prep.instance import Overrides
-from optimizer.report import tables as report
 from optimizer.workflows.planner import plan_campaign
 
 from conftest import REPO

@@ -20,15 +20,14 @@ it is re-derived from the campaign folder and overrides in its summary.json.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from optimizer.io.run_folder import read_coverage, read_plan, read_summary
 from optimizer.prep.instance import Instance
 
-COVERAGE_NAME = "coverage.csv"
 TOTALS = ["expected_profit", "spend", "purchase_spend", "shipment_spend", "budget",
           "expected_fill_rate", "expected_leftover_units", "expected_leftover_cost",
           "units_ordered", "skus_ordered"]
@@ -45,15 +44,6 @@ def coverage_table(inst: Instance) -> pd.DataFrame:
     return out[KEY + ["usable", "slack_days", "transit_days", "demand_mean"]].sort_values(KEY)
 
 
-def write_coverage(inst: Instance, run_dir: str | Path) -> Path:
-    """Write ``coverage.csv`` into a run folder (never over an existing one)."""
-    path = Path(run_dir) / COVERAGE_NAME
-    if path.exists():
-        raise FileExistsError(f"{path} already exists; a run never overwrites another")
-    coverage_table(inst).to_csv(path, index=False)
-    return path
-
-
 def diff_runs(previous_run_dir: str | Path, new_run_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Differences from the previous run to the new one (see the module docstring)."""
     a, b = Path(previous_run_dir), Path(new_run_dir)
@@ -61,7 +51,7 @@ def diff_runs(previous_run_dir: str | Path, new_run_dir: str | Path) -> dict[str
     cov_a, cov_b = _coverage(a), _coverage(b)
     late, lost = _newly_late(cov_a, cov_b)
     return {
-        "totals": _totals(_summary(a), _summary(b)),
+        "totals": _totals(read_summary(a), read_summary(b)),
         "moved": _moved(plan_a, plan_b),
         "quantities": _quantities(plan_a, plan_b),
         "newly_late": late,
@@ -86,29 +76,18 @@ def format_diff(diff: dict[str, pd.DataFrame]) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def _summary(run: Path) -> dict:
-    path = run / "summary.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run} is not a run folder: no summary.json")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def _plan(run: Path) -> pd.DataFrame:
-    path = run / "plan.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run} is not a run folder: no plan.csv")
-    plan = pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str})
-    return plan[KEY + ["units", "line_cost"]]
+    return read_plan(run)[KEY + ["units", "line_cost"]]
 
 
 def _coverage(run: Path) -> pd.DataFrame:
-    path = run / COVERAGE_NAME
-    if path.is_file():
-        return pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str})
+    coverage = read_coverage(run)
+    if coverage is not None:
+        return coverage
     from optimizer.io.campaign import load_campaign
     from optimizer.prep.instance import Overrides, build_instance
 
-    s = _summary(run)
+    s = read_summary(run)
     o = s.get("overrides") or {}
     inst = build_instance(load_campaign(s["campaign_dir"]),
                           Overrides(budget=o.get("budget"), delays=o.get("delays") or {}))
@@ -174,4 +153,4 @@ def _newly_late(ca: pd.DataFrame, cb: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
     return late, lost
 
 
-__all__ = ["diff_runs", "format_diff", "coverage_table", "write_coverage", "COVERAGE_NAME"]
+__all__ = ["diff_runs", "format_diff", "coverage_table"]

@@ -1,4 +1,4 @@
-"""Plan tables, the exact expected profit, KPIs, and the run folder (SPEC §3).
+"""A plan evaluated exactly: its tables, expected profit and ``summary.json`` content (SPEC §3).
 
 Everything here is computed from the chosen units per route and the instance —
 never from the model's approximate sales variables — so the reported expected
@@ -7,18 +7,13 @@ profit is the exact formula of SPEC §2 evaluated on the plan.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optimizer.io.safe_text import safe_frame
+from optimizer.io.run_folder import SHIPMENT_COLUMNS
 from optimizer.prep.expected_sales import expected_sales, stockout_probability
 from optimizer.prep.instance import Instance
 
@@ -74,8 +69,7 @@ def evaluate_plan(inst: Instance, route_units: pd.Series | None) -> PlanEvaluati
 def _shipments(inst: Instance, lines: pd.DataFrame) -> pd.DataFrame:
     """Fewest shipments that carry each lane's volume: containers or one lane use."""
     if lines.empty:
-        return pd.DataFrame(columns=["warehouse", "mode", "shipments", "volume_m3",
-                                     "shipment_cost", "container_fill"])
+        return pd.DataFrame(columns=SHIPMENT_COLUMNS)
     vol = lines.groupby(["warehouse", "mode"])["line_volume_m3"].sum()
     lanes = inst.lanes.loc[vol.index]
     size = lanes["shipment_m3"]
@@ -156,55 +150,3 @@ def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float |
     }
     summary.update(extra or {})
     return summary
-
-
-PLAN_COLUMNS = ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost", "line_cost",
-                "order_by", "ship_by", "cutoff"]
-SUMMARY_COLUMNS = ["sku", "warehouse", "existing", "ordered", "available", "mean", "sd",
-                   "expected_sales", "expected_leftover", "fill_rate", "stockout_probability"]
-
-
-def write_run(out_dir: Path, ev: PlanEvaluation, summary: dict, *, extra_files: dict | None = None) -> Path:
-    """Write the run folder completely or not at all.
-
-    Files go to a hidden temporary sibling first, which then replaces ``out_dir``
-    in one rename; an existing non-empty ``out_dir`` is never touched.
-    """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise FileExistsError(f"{out_dir} already holds files; a run never overwrites another")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        # Names come from suppliers' exports: neutralise spreadsheet formulas.
-        safe_frame(ev.lines[PLAN_COLUMNS]).to_csv(tmp / "plan.csv", index=False)
-        safe_frame(ev.shipments).to_csv(tmp / "shipments.csv", index=False)
-        safe_frame(ev.pairs.reset_index()[SUMMARY_COLUMNS]).to_csv(tmp / "sku_summary.csv", index=False)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
-        for name, text in (extra_files or {}).items():  # a name may hold a subfolder: "a/b.csv"
-            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / name).write_text(text)
-        if out_dir.exists():
-            out_dir.rmdir()  # empty, checked above
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
-
-
-def write_table_run(table: pd.DataFrame, run_dir: Path | str, stem: str, meta: dict | None = None) -> Path:
-    """``<stem>.csv`` (and ``<stem>.json`` with ``meta``) into a new or empty run folder.
-
-    A non-empty folder is refused (a run never overwrites another); the CSV appears
-    under its name only once complete.
-    """
-    run_dir = Path(run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise FileExistsError(f"{run_dir} already holds files; a run never overwrites another")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / f".{stem}.csv.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(run_dir / f"{stem}.csv")
-    (run_dir / f"{stem}.json").write_text(json.dumps(meta or {}, indent=1, default=str) + "\n")
-    return run_dir / f"{stem}.csv"

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 import sqlite3
 import time
 from pathlib import Path
+
+from optimizer.io.run_folder import is_run_folder
 
 HISTORY_NAME = "history.sqlite"
 BUSY_TIMEOUT_S = 30.0
@@ -95,7 +99,7 @@ def record_runs(db_path: str | Path, runs: list[dict]) -> list[int]:
     """
     rows = []
     for run in runs:
-        values = {c: run.get(c) for c in COLUMNS}
+        values = {c: _plain(run.get(c)) for c in COLUMNS}
         values["parameters"] = json.dumps(run["parameters"], sort_keys=True, default=str)
         values["run_dir"] = str(run["run_dir"])
         rows.append([values[c] for c in COLUMNS])
@@ -116,6 +120,14 @@ def record_runs(db_path: str | Path, runs: list[dict]) -> list[int]:
         return _retry(insert)
     finally:
         con.close()
+
+
+def _plain(value):
+    """A value as SQLite stores it: NaN (a point without a plan) becomes NULL, numpy numbers Python's."""
+    if isinstance(value, numbers.Real) and not isinstance(value, int):
+        value = float(value)
+        return None if math.isnan(value) else value
+    return value
 
 
 def read_history(db_path: str | Path, campaign: str | None = None):
@@ -151,7 +163,7 @@ def previous_run(db_path: str | Path, campaign: str, before_run_id: str | None =
     for run_id, run_dir in rows:
         if before_run_id is not None and run_id >= before_run_id:
             continue
-        if (Path(run_dir) / "summary.json").is_file():
+        if is_run_folder(run_dir):
             return Path(run_dir)
     return None
 

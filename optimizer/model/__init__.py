@@ -53,8 +53,8 @@ def gc_paused():
     """Pause Python's cyclic garbage collector for a burst of allocations.
 
     Building a model allocates millions of small objects that all stay alive;
-    each allocation burst makes the collector re-scan the ever larger heap
-    (at 5,000 SKUs that was about half of the model build).  Reference counting
+    each allocation burst makes the collector re-scan the ever larger heap, work
+    that grows with the model and frees nothing.  Reference counting
     still frees everything as usual; the collector runs again afterwards.
     """
     was_enabled = gc.isenabled()

@@ -3,8 +3,9 @@
 Written with operators, ``sum(c[k] * m.units[k] for k in ...)`` grows a Pyomo
 expression one term at a time, and a row that refers to named Expressions
 (``available``, ``ordered``, ...) makes the standard-form compiler walk each of
-them again for every row that uses it.  On a 5,000-SKU campaign that was most of
-the model build (~15 s) and of the hand-off to HiGHS (~9.5 s).
+them again for every row that uses it.  Both costs grow with the number of
+terms and of rows that share an expression, so on a large campaign they make up
+most of the model build and of the hand-off to HiGHS.
 
 :func:`combine` builds ``constant + Σ factor·part`` as *one*
 ``LinearExpression`` of monomials ``coef·var`` directly over the variables, each

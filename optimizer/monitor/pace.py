@@ -1,8 +1,4 @@
-"""In-campaign monitoring: actual sales against the plan's pace, flags, and a top-up.
-
-    result = monitor_campaign("data/sample", "runs/…/<run>", "data/sample/actuals.csv")
-    result.flags            # one row per (sku, warehouse): status, action, pace, stock
-    result.topup.evaluation # the top-up plan (None when nothing is running ahead)
+"""In-campaign monitoring: actual sales against the plan's pace, and the flags per pair.
 
 **What the pace is compared against** (plan units per day, per sku × warehouse):
 
@@ -44,22 +40,13 @@ forecast's coefficient of variation, plus Poisson noise on the extra run-up unit
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
-import sys
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from optimizer.evaluate.plan import PLAN_COLUMNS, SUMMARY_COLUMNS, PlanEvaluation, write_run
-from optimizer.io.campaign import Campaign, load_campaign
-from optimizer.io.errors import InputError, Problem
-from optimizer.io.safe_text import safe_frame
-from optimizer.monitor.actuals import AUDIT_FILE, Actuals, MonitoredRun, load_monitor_inputs
-from optimizer.monitor.topup import FAST_MODES, solve_topup, topup_files
-from optimizer.workflows.planner import PlanRun
+from optimizer.io.campaign import Campaign
+from optimizer.monitor.actuals import AUDIT_FILE, Actuals, MonitoredRun
 
 
 @dataclass(frozen=True)
@@ -70,17 +57,6 @@ class Thresholds:
     ahead_share: float = 1.2        # the last week at or above this share of plan
     min_weekly_units: float = 5.0   # a week the plan expects fewer units in is not judged
     noise_z: float = 3.0            # and a week must be off plan by more than z·√plan units
-
-
-@dataclass
-class MonitorResult:
-    flags: pd.DataFrame          # one row per (sku, warehouse)
-    pace: pd.DataFrame           # date, sku, warehouse, plan_units, actual_units (+ cumulative)
-    info: dict                   # monitor.json: dates, thresholds, budget, counts, notes
-    topup: PlanRun | None = None
-    topup_files: dict[str, str] | None = None
-    out_dir: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- pace
@@ -232,219 +208,7 @@ def _stop_loss_action(holdable: int, excess: float) -> str:
 # ---------------------------------------------------------------- the whole step
 
 
-def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
-                     actuals_path: str | Path, *, as_of: dt.date | None = None,
-                     budget: float | None = None, modes=FAST_MODES,
-                     thresholds: Thresholds = Thresholds(), time_limit_s: float | None = None,
-                     out_dir: str | Path | None = None, progress=None) -> MonitorResult:
-    """Flag the pairs off pace and re-plan a top-up for those running ahead.
-
-    ``budget``: the top-up budget (default: the monitored plan's budget − its spend).
-    ``modes``: the transport modes a top-up may use.  With ``out_dir`` the flags,
-    the daily pace, the top-up plan (§3 files) and its derived campaign folder are
-    written there, completely or not at all (a non-empty folder is refused).
-    Raises InputError (bad input, exit 2), and what ``plan`` raises for the solve.
-    """
-    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    if not isinstance(campaign, Campaign):
-        campaign = load_campaign(campaign)
-    problems = []
-    known = set(campaign.lanes["mode"])
-    for m in modes:
-        if m not in known:
-            problems.append(Problem("command line", None, "--modes",
-                                    f"no lane has mode {m!r} (modes: {', '.join(sorted(known))})"))
-    if budget is not None and not budget > 0:
-        problems.append(Problem("command line", None, "--budget", f"must be > 0, got {budget:g}"))
-    if problems:
-        raise InputError(problems, campaign.root)
-    out = None if out_dir is None else Path(out_dir)
-    if out is not None and out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"{out} already holds files; a run never overwrites another")
-
-    run, actuals, rates = load_monitor_inputs(campaign, run_dir, actuals_path, as_of)
-    notes = list(actuals.notes)
-    if rates is None and actuals.first_date < campaign.config.promo_start:
-        notes.append(f"no {AUDIT_FILE} in the campaign folder: run-up days have no plan pace "
-                     "(run `python -m optimizer forecast` to get baseline rates)")
-    pace = daily_pace(campaign, run, actuals, rates)
-    flags = flag_pairs(campaign, run, actuals, pace, rates, thresholds)
-
-    remaining = budget if budget is not None else run.budget - run.spend
-    ahead = flags[(flags["status"] == "running_ahead") & (flags["remaining_demand_at_pace"] > 0)]
-    topup = files = None
-    if ahead.empty:
-        notes.append("no pair is running ahead: no top-up")
-    elif remaining <= 0:
-        notes.append(f"no budget left (plan spend {run.spend:,.2f} of {run.budget:,.2f}): no top-up")
-    else:
-        demand = ahead[["sku", "warehouse"]].assign(
-            mean=ahead["remaining_demand_at_pace"].round(4), sd=ahead["remaining_sd_at_pace"].round(4))
-        stock = ahead.set_index(["sku", "warehouse"])["stock_left"]
-        files = topup_files(campaign, run.lines, demand, stock, actuals.as_of, remaining, modes)
-        say(f"top-up: {len(ahead)} pairs running ahead, budget {remaining:,.2f}, modes {', '.join(modes)}")
-        topup = solve_topup(files, time_limit_s, progress=say)
-        _note_topup(flags, topup, modes, actuals.as_of)
-
-    info = {
-        "campaign": campaign.config.name, "campaign_dir": str(campaign.root),
-        "run_dir": str(run_dir), "actuals": str(actuals_path),
-        "as_of": str(actuals.as_of), "first_date": str(actuals.first_date),
-        "last_week": [str(actuals.as_of - dt.timedelta(days=6)), str(actuals.as_of)],
-        "previous_week": [str(actuals.as_of - dt.timedelta(days=13)),
-                          str(actuals.as_of - dt.timedelta(days=7))],
-        "thresholds": vars(thresholds),
-        "run_up_pace": f"{AUDIT_FILE} baseline_rate" if rates is not None else None,
-        "promo_pace": "sku_summary.csv mean / promo days",
-        "modes": list(modes),
-        "plan_budget": run.budget, "plan_spend": run.spend,
-        "topup_budget": remaining, "budget_override": budget,
-        "status_counts": {k: int(v) for k, v in flags["status"].value_counts().items()},
-        "topup": None if topup is None else {
-            k: topup.summary.get(k) for k in ("status", "expected_profit", "spend", "units_ordered",
-                                              "skus_ordered", "mip_gap")},
-        "notes": notes,
-    }
-    result = MonitorResult(flags, pace, info, topup, files, notes=notes)
-    if out is not None:
-        result.out_dir = write_monitor(out, result)
-    return result
-
-
-def _note_topup(flags: pd.DataFrame, topup: PlanRun, modes, as_of: dt.date) -> None:
-    """Top-up units, cost and modes per pair into the flags table and its actions."""
-    lines = topup.evaluation.lines
-    usable = set(topup.instance.routes.index.droplevel("mode"))
-    by_pair = lines.groupby(["sku", "warehouse"]).agg(
-        units=("units", "sum"), cost=("line_cost", "sum"),
-        modes=("mode", lambda m: ", ".join(sorted(set(m)))))
-    for i in flags.index[flags["status"] == "running_ahead"]:
-        key = (flags.at[i, "sku"], flags.at[i, "warehouse"])
-        if key in by_pair.index:
-            r = by_pair.loc[key]
-            flags.loc[i, ["topup_units", "topup_cost", "topup_modes"]] = [int(r["units"]), float(r["cost"]), r["modes"]]
-            flags.at[i, "action"] = f"top-up {int(r['units']):,} units by {r['modes']}"
-        elif flags.at[i, "remaining_demand_at_pace"] <= 0:
-            flags.at[i, "action"] = "top-up not needed: no demand left"
-        elif key not in usable:
-            flags.at[i, "action"] = (f"top-up wanted, but no {'/'.join(modes)} lane makes the "
-                                     f"cutoff when ordered on {as_of}")
-        else:
-            flags.at[i, "action"] = ("no top-up: the stock left covers the demand at this pace, or "
-                                     "fast freight, MOQ or the budget make it unprofitable")
-
-
-def _empty_evaluation() -> PlanEvaluation:
-    pairs = pd.DataFrame(columns=SUMMARY_COLUMNS[2:],
-                         index=pd.MultiIndex.from_arrays([[], []], names=["sku", "warehouse"]))
-    shipments = pd.DataFrame(columns=["warehouse", "mode", "shipments", "volume_m3",
-                                      "shipment_cost", "container_fill"])
-    return PlanEvaluation(pd.DataFrame(columns=PLAN_COLUMNS), shipments, pairs, 0.0, 0.0, 0.0, 0.0)
-
-
-def write_monitor(out_dir: Path, result: MonitorResult) -> Path:
-    """flags.csv, pace.csv, monitor.json and the top-up run (§3 files + topup_campaign/)."""
-    extra = {
-        "flags.csv": safe_frame(result.flags).to_csv(index=False, lineterminator="\n",
-                                                     float_format="%.4f"),
-        "pace.csv": safe_frame(result.pace).to_csv(index=False, lineterminator="\n",
-                                                   float_format="%.4f"),
-        "monitor.json": json.dumps(result.info, indent=1, default=str) + "\n",
-    }
-    if result.topup is not None:
-        summary = dict(result.topup.summary, kind="top-up", as_of=result.info["as_of"],
-                       campaign_dir=str(Path(out_dir) / "topup_campaign"),
-                       monitored_run=result.info["run_dir"])
-        extra["solver_log.txt"] = "\n".join(result.topup.outcome.log) + "\n"
-        extra.update({f"topup_campaign/{k}": v for k, v in result.topup_files.items()})
-        return write_run(out_dir, result.topup.evaluation, summary, extra_files=extra)
-    summary = {"kind": "top-up", "status": "no_top_up", "as_of": result.info["as_of"],
-               "campaign": result.info["campaign"], "budget": result.info["topup_budget"],
-               "spend": 0.0, "expected_profit": 0.0, "units_ordered": 0,
-               "reason": "; ".join(n for n in result.notes if "top-up" in n) or None,
-               "monitored_run": result.info["run_dir"]}
-    return write_run(out_dir, _empty_evaluation(), summary, extra_files=extra)
-
-
 # ---------------------------------------------------------------- notebook tables and chart
 
 
-def default_monitor_dir(campaign_name: str, root: str | Path = "runs") -> Path:
-    """``runs/<campaign-slug>/<UTC timestamp>-monitor``, beside the plan runs."""
-    from optimizer.workflows.planner import default_run_dir
-
-    d = default_run_dir(campaign_name, root)
-    return d.with_name(d.name + "-monitor")
-
-
-def monitor_facts(result: MonitorResult) -> pd.DataFrame:
-    """What was compared, over which days, the status counts and the top-up budget and spend."""
-    i, counts = result.info, result.info["status_counts"]
-    rows = [("as of", i["as_of"]), ("actuals from", i["first_date"]),
-            ("last week", " .. ".join(i["last_week"])), ("week before", " .. ".join(i["previous_week"])),
-            ("run-up pace", i["run_up_pace"] or "none (no forecast_audit.csv)"),
-            ("promo pace", i["promo_pace"])]
-    rows += [(k.replace("_", " "), f"{counts.get(k, 0):,}")
-             for k in ("stop_loss", "running_ahead", "behind_1_week", "on_plan", "not_judged")]
-    rows += [("top-up modes", ", ".join(i["modes"])), ("top-up budget", f"{i['topup_budget']:,.2f}")]
-    if i["topup"]:
-        t = i["topup"]
-        rows += [("top-up spend", f"{t['spend']:,.2f}"), ("top-up units", f"{t['units_ordered']:,}"),
-                 ("top-up expected profit", f"{t['expected_profit']:,.2f}"), ("top-up status", t["status"])]
-    return pd.DataFrame(rows, columns=["", "value"])
-
-
-FLAG_VIEW = ["sku", "warehouse", "status", "action", "plan_prev_week", "actual_prev_week",
-             "plan_last_week", "actual_last_week", "pace", "stock_left", "remaining_demand_at_pace",
-             "topup_units", "topup_cost"]
-
-
-def flag_table(result: MonitorResult, statuses=("stop_loss", "running_ahead", "behind_1_week")) -> pd.DataFrame:
-    """The flags table's rows with these statuses, in the columns an analyst reads first."""
-    f = result.flags
-    return f.loc[f["status"].isin(statuses), FLAG_VIEW].reset_index(drop=True)
-
-
-
-
-def pace_figure(pace: pd.DataFrame, flags: pd.DataFrame, max_pairs: int = 12):
-    """Cumulative plan (dashed) against actual units for the flagged pairs (plotly)."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    shown = flags[flags["flagged"]].head(max_pairs)
-    if shown.empty:
-        return go.Figure().update_layout(title="No flagged SKU × warehouse", height=200)
-    cols = min(3, len(shown))
-    rows = math.ceil(len(shown) / cols)
-    fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True,
-                        subplot_titles=[f"{r.sku} @ {r.warehouse} ({r.status.replace('_', ' ')})"
-                                        for r in shown.itertuples()])
-    colour = {"stop_loss": "#c0392b", "running_ahead": "#1e8449"}
-    for i, r in enumerate(shown.itertuples()):
-        d = pace[(pace["sku"] == r.sku) & (pace["warehouse"] == r.warehouse)]
-        at = {"row": i // cols + 1, "col": i % cols + 1}
-        fig.add_trace(go.Scatter(x=d["date"], y=d["cum_plan"], name="plan", mode="lines",
-                                 line={"color": "grey", "dash": "dash"}, legendgroup="plan",
-                                 showlegend=i == 0), **at)
-        fig.add_trace(go.Scatter(x=d["date"], y=d["cum_actual"], name=r.status.replace("_", " "),
-                                 mode="lines", line={"color": colour.get(r.status, "#2c3e50")},
-                                 legendgroup=r.status, showlegend=False), **at)
-    fig.update_layout(height=260 * rows, title="Cumulative units: plan (dashed) and actual",
-                      margin={"t": 80, "l": 40, "r": 20, "b": 40})
-    return fig
-
-
-__all__ = [
-    "FLAG_VIEW",
-    "MonitorResult",
-    "Thresholds",
-    "daily_pace",
-    "default_monitor_dir",
-    "flag_pairs",
-    "flag_table",
-    "monitor_campaign",
-    "monitor_facts",
-    "pace_figure",
-    "write_monitor",
-]
+__all__ = ["Thresholds", "daily_pace", "flag_pairs"]

@@ -48,6 +48,7 @@ class Overrides:
     min_fill_rate: float | None = None
     time_limit_s: float | None = None
     mip_gap: float | None = None
+    threads: int | None = None
 
 
 @dataclass

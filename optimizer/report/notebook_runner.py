@@ -22,7 +22,6 @@ kernel spec installed elsewhere on the machine cannot hijack the run.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -32,10 +31,11 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
+from optimizer.evaluate.diff import coverage_table
 from optimizer.io.campaign import Campaign
+from optimizer.io.run_folder import NotARunFolder, move_run_into, new_run_dir, read_summary, write_coverage
 from optimizer.io.run_index import HISTORY_NAME, input_checksum, previous_run, record_run
 from optimizer.prep.instance import Overrides
-from optimizer.workflows.planner import default_run_dir
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding optimizer/
 NOTEBOOK = PACKAGE_ROOT / "notebooks" / "campaign_plan.ipynb"
@@ -73,18 +73,6 @@ class VenvKernelManager(AsyncKernelManager):
                 env={"PYTHONPATH": os.pathsep.join(p for p in (str(PACKAGE_ROOT), path) if p)},
             )
         return self._kernel_spec
-
-
-def new_run_dir(campaign_name: str, reports_root: str | Path) -> Path:
-    """Create and return a fresh ``reports_root/<slug>/<UTC timestamp>`` folder."""
-    for _ in range(100):
-        d = default_run_dir(campaign_name, root=reports_root)
-        try:
-            d.mkdir(parents=True, exist_ok=False)
-            return d
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"could not create a new run folder under {reports_root}")
 
 
 def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
@@ -136,7 +124,10 @@ def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
         pm_log.setLevel(level)
 
     page = render_html(executed, run_dir / HTML_NAME, title=f"{campaign.config.name} — campaign plan")
-    summary = _summary(run_dir)
+    try:
+        summary = read_summary(run_dir)
+    except (NotARunFolder, OSError, ValueError):
+        summary = {}
     record_run(**history, status=summary.get("status", "unknown"),
                expected_profit=summary.get("expected_profit"), spend=summary.get("spend"),
                build_seconds=summary.get("build_seconds"), solve_seconds=summary.get("solve_seconds"))
@@ -171,8 +162,28 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
-def _summary(run_dir: Path) -> dict:
-    try:
-        return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def plan_into(campaign_dir, run_dir, *, budget: float | None = None,
+              delays: dict | None = None, time_limit_s: float | None = None):
+    """Plan the campaign and put the run's §3 files straight into ``run_dir``.
+
+    ``run_dir`` may already hold the notebook being executed, so the engine writes
+    its folder to a fresh hidden folder inside ``run_dir`` (complete or not at
+    all), whose files are then moved up. ``run_dir=None`` makes a new folder
+    ``reports/<campaign>/<UTC time>`` in the repository. (The engine already writes
+    formula-safe CSVs.)
+    """
+    from optimizer.io.campaign import load_campaign
+    from optimizer.workflows.planner import plan_campaign
+
+    campaign = load_campaign(campaign_dir)
+    if run_dir is None:  # an interactive session: a new folder under the repository's reports/
+        run_dir = new_run_dir(campaign.config.name, PACKAGE_ROOT / "reports")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    staging = run_dir / ".plan"
+    overrides = Overrides(budget=budget, delays=dict(delays or {}), time_limit_s=time_limit_s)
+    run = plan_campaign(campaign, overrides, out_dir=staging, progress=lambda msg: None)
+    move_run_into(staging, run_dir)
+    write_coverage(coverage_table(run.instance), run_dir)  # lets a later run's diff name newly late pairs
+    run.out_dir = run_dir
+    return run

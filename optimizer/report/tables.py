@@ -16,55 +16,19 @@ escapes ``<`` and whose text is rendered as SVG text, never as HTML.
 
 from __future__ import annotations
 
-import html
 import math
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optimizer.evaluate.diff import diff_runs, write_coverage
-from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan
-from optimizer.prep.instance import Instance, Overrides
-
-SAFETY_Z = 1.65  # rule of thumb: forecast + 1.65·sd covers ~95 % of demand
+from optimizer.evaluate.diff import diff_runs
+from optimizer.evaluate.plan import PlanEvaluation
+from optimizer.evaluate.rule_of_thumb import rule_of_thumb
+from optimizer.io.run_folder import list_files
+from optimizer.prep.instance import Instance
 
 # ---------------------------------------------------------------- planning
-
-
-def plan_into(campaign_dir, run_dir, *, budget: float | None = None,
-              delays: dict | None = None, time_limit_s: float | None = None):
-    """Plan the campaign and put the run's §3 files straight into ``run_dir``.
-
-    ``run_dir`` may already hold the notebook being executed, so the engine writes
-    its folder to a fresh hidden folder inside ``run_dir`` (complete or not at
-    all), whose files are then moved up. ``run_dir=None`` makes a new folder
-    ``reports/<campaign>/<UTC time>`` in the repository. (The engine already writes
-    formula-safe CSVs.)
-    """
-    from optimizer.io.campaign import load_campaign
-    from optimizer.report.notebook_runner import PACKAGE_ROOT, new_run_dir
-    from optimizer.workflows.planner import plan_campaign
-
-    campaign = load_campaign(campaign_dir)
-    if run_dir is None:  # an interactive session: a new folder under the repository's reports/
-        run_dir = new_run_dir(campaign.config.name, PACKAGE_ROOT / "reports")
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    staging = run_dir / ".plan"
-    overrides = Overrides(budget=budget, delays=dict(delays or {}), time_limit_s=time_limit_s)
-    run = plan_campaign(campaign, overrides, out_dir=staging, progress=lambda msg: None)
-    for f in sorted(staging.iterdir()):
-        target = run_dir / f.name
-        if target.exists():
-            raise FileExistsError(f"{target} already exists; a run never overwrites another")
-        os.replace(f, target)
-    shutil.rmtree(staging, ignore_errors=True)
-    write_coverage(run.instance, run_dir)  # lets a later run's diff name newly late pairs
-    run.out_dir = run_dir
-    return run
 
 
 def changes_since(previous_run_dir, run_dir) -> dict | None:
@@ -72,19 +36,6 @@ def changes_since(previous_run_dir, run_dir) -> dict | None:
     if previous_run_dir is None:
         return None
     return diff_runs(previous_run_dir, run_dir)
-
-
-def show_changes(changes: dict | None, previous_run_dir=None) -> None:
-    """The diff tables, titled, or a note that there is no earlier run to compare with."""
-    if changes is None:
-        show_html("<p><em>No earlier successful run of this campaign in the history.</em></p>")
-        return
-    show_html(f"<p>Compared with run <code>{html.escape(Path(previous_run_dir).name)}</code>.</p>")
-    show_table(changes["totals"].fillna(""), "Totals")
-    show_table(changes["moved"], "Lines that switched mode or warehouse")
-    show_table(changes["quantities"], "Quantity changes per SKU × warehouse × mode")
-    show_table(changes["newly_late"], "SKU × warehouse with demand that newly miss the cutoff")
-    show_table(changes["lost_routes"], "Routes that made the cutoff before and miss it now")
 
 
 # ---------------------------------------------------------------- KPIs
@@ -190,27 +141,6 @@ def allocation(ev: PlanEvaluation) -> pd.DataFrame:
             .reset_index())
 
 
-def allocation_by_warehouse_figure(ev: PlanEvaluation):
-    """Stacked bars: units per warehouse, coloured by transport mode."""
-    import plotly.express as px
-
-    a = allocation(ev)
-    fig = px.bar(a, x="warehouse", y="units", color="mode", barmode="stack",
-                 hover_data=["line_cost", "volume_m3"], title="Units by warehouse and mode")
-    return fig.update_layout(xaxis_type="category", legend_title_text="mode")
-
-
-def allocation_by_mode_figure(ev: PlanEvaluation):
-    """Bars: landed cost per transport mode, split by warehouse."""
-    import plotly.express as px
-
-    a = allocation(ev)
-    fig = px.bar(a, x="mode", y="line_cost", color="warehouse", barmode="group",
-                 hover_data=["units", "volume_m3"], title="Landed cost by transport mode",
-                 labels={"line_cost": "landed cost"})
-    return fig.update_layout(xaxis_type="category")
-
-
 def timeline(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
     """Per lane used: earliest order-by, ship-by and check-in cutoff."""
     if ev.lines.empty:
@@ -220,29 +150,6 @@ def timeline(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
          .reset_index())
     t.insert(0, "lane", t["warehouse"] + " · " + t["mode"])
     return t.sort_values("order_by").reset_index(drop=True)
-
-
-def timeline_figure(inst: Instance, ev: PlanEvaluation):
-    """Order-by → ship-by (production) and ship-by → cutoff (transit + buffer) per lane."""
-    import plotly.express as px
-
-    t = timeline(inst, ev)
-    bars = pd.concat([
-        pd.DataFrame({"lane": t["lane"], "phase": "production (order-by → ship-by)",
-                      "start": t["order_by"], "finish": t["ship_by"]}),
-        pd.DataFrame({"lane": t["lane"], "phase": "transit + buffer (ship-by → cutoff)",
-                      "start": t["ship_by"], "finish": t["cutoff"]}),
-    ], ignore_index=True)
-    bars["start"] = pd.to_datetime(bars["start"])
-    bars["finish"] = pd.to_datetime(bars["finish"])
-    fig = px.timeline(bars, x_start="start", x_end="finish", y="lane", color="phase",
-                      title="Order-by and ship-by dates against the check-in cutoffs")
-    planning = pd.Timestamp(inst.planning_date)
-    fig.add_vline(x=planning.timestamp() * 1000, line_dash="dot")
-    fig.add_annotation(x=planning, y=1, yref="paper", text="planning date", showarrow=False)
-    for cutoff in sorted(set(t["cutoff"])):
-        fig.add_vline(x=pd.Timestamp(cutoff).timestamp() * 1000, line_dash="dash", line_color="red")
-    return fig.update_yaxes(autorange="reversed", type="category")
 
 
 # ---------------------------------------------------------------- late SKUs
@@ -269,80 +176,6 @@ def unreachable(inst: Instance) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- rule of thumb
-
-
-def rule_of_thumb_units(inst: Instance, z: float = SAFETY_Z) -> pd.Series:
-    """The analyst's rule-of-thumb plan as units per usable route (indexed like ``inst.routes``).
-
-    Per (SKU, warehouse) with demand: ``mean + z·sd − existing`` rounded up to the
-    case pack, shipped by the cheapest on-time lane; a SKU's total is raised to its
-    MOQ; then SKUs are taken by unit margin (net sale value − landed cost), best
-    first, while purchase plus shipment cost fits the budget. Supplier minimums,
-    capacities and space are ignored — that is what a rule of thumb does.
-    """
-    units = pd.Series(0, index=inst.routes.index, dtype="int64")
-    p = inst.pairs[inst.pairs["has_demand"] & inst.pairs["has_route"]]
-    if p.empty:
-        return units
-    need = np.maximum(0.0, p["mean"] + z * p["sd"] - p["existing"])
-    cp = p["case_pack"].astype(float)
-    need = (np.ceil(need / cp - 1e-9) * cp).astype("int64")
-    cheapest = inst.routes["landed_cost"].groupby(level=["sku", "warehouse"]).idxmin()
-    lines = pd.DataFrame({"units": need})
-    lines = lines[lines["units"] > 0]
-    if lines.empty:
-        return units
-    lines["route"] = cheapest.reindex(lines.index)
-    lines = lines.reset_index()
-    # MOQ: top up the SKU's largest line.
-    skus = inst.skus
-    for sku, grp in lines.groupby("sku"):
-        moq, pack = int(skus.at[sku, "moq"]), int(skus.at[sku, "case_pack"])
-        short = moq - int(grp["units"].sum())
-        if short > 0:
-            top = grp["units"].idxmax()
-            lines.at[top, "units"] += int(math.ceil(short / pack) * pack)
-    routes = inst.routes
-    lines["landed_cost"] = [routes.at[r, "landed_cost"] for r in lines["route"]]
-    lines["volume_m3"] = [routes.at[r, "volume_m3"] for r in lines["route"]]
-    lines["lane"] = [(r[1], r[2]) for r in lines["route"]]
-    lines["cost"] = lines["units"] * lines["landed_cost"]
-    per_sku = lines.groupby("sku").agg(units=("units", "sum"), cost=("cost", "sum"))
-    per_sku["margin"] = skus.loc[per_sku.index, "sale_value"] - per_sku["cost"] / per_sku["units"]
-    order = per_sku.sort_values(["margin", "cost"], ascending=[False, True]).index
-
-    size = inst.lanes["shipment_m3"].to_dict()
-    fee = inst.lanes["shipment_cost"].to_dict()
-
-    def lane_cost(lane, volume: float) -> float:
-        if volume <= 0:
-            return 0.0
-        n = 1 if pd.isna(size[lane]) else math.ceil(volume / size[lane] - 1e-9)
-        return n * float(fee[lane])
-
-    lane_volume: dict = {}
-    spent = 0.0  # goods plus shipments of the SKUs taken so far
-    by_sku = dict(tuple(lines.groupby("sku")))
-    for sku in order:
-        mine = by_sku[sku]
-        added: dict = {}
-        for lane, vol in zip(mine["lane"], mine["units"] * mine["volume_m3"]):
-            added[lane] = added.get(lane, 0.0) + vol
-        extra_shipping = sum(lane_cost(l, lane_volume.get(l, 0.0) + v) - lane_cost(l, lane_volume.get(l, 0.0))
-                             for l, v in added.items())
-        total = spent + float(mine["cost"].sum()) + extra_shipping
-        if total <= inst.budget + 1e-6:
-            spent = total
-            for l, v in added.items():
-                lane_volume[l] = lane_volume.get(l, 0.0) + v
-            for route, u in zip(mine["route"], mine["units"]):
-                units.at[route] += int(u)
-    return units
-
-
-def rule_of_thumb(inst: Instance, z: float = SAFETY_Z) -> PlanEvaluation:
-    """The rule-of-thumb plan evaluated with the exact SPEC §2 profit."""
-    return evaluate_plan(inst, rule_of_thumb_units(inst, z))
 
 
 def rule_breaches(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
@@ -448,24 +281,6 @@ def simulation_summary(inst: Instance, sim) -> pd.DataFrame:
                                        "exact expected"])
 
 
-def simulated_profit_figure(sim, currency: str = ""):
-    """Histogram of the simulated profit with P10 / P50 / P90 (dashed) and the exact
-    expected profit (solid) marked."""
-    import plotly.express as px
-
-    st = sim.stats().loc["profit"]
-    fig = px.histogram(x=sim.profit, nbins=60,
-                       title=f"Simulated promo profit ({sim.n:,} demand scenarios)",
-                       labels={"x": f"profit ({currency})".replace(" ()", "")})
-    fig.update_layout(yaxis_title="scenarios", showlegend=False, bargap=0.02)
-    for name, pos in (("P10", "top left"), ("P50", "top"), ("P90", "top right")):
-        fig.add_vline(x=float(st[name.lower()]), line_dash="dash", line_color="black",
-                      annotation_text=f"{name} {st[name.lower()]:,.0f}", annotation_position=pos)
-    fig.add_vline(x=float(st["exact"]), line_color="red",
-                  annotation_text=f"expected {st['exact']:,.0f}", annotation_position="bottom right")
-    return fig
-
-
 # ---------------------------------------------------------------- demand forecast
 
 FORECAST_AUDIT_FILE = "forecast_audit.csv"   # written by `python -m optimizer forecast`
@@ -531,50 +346,6 @@ def forecast_audit_table(audit: pd.DataFrame | None) -> pd.DataFrame:
 # ---------------------------------------------------------------- display
 
 
-def title_html(inst: Instance) -> str:
-    """Report heading; the campaign name is untrusted text, so it is escaped."""
-    cfg = inst.campaign.config
-    return (f"<h1>{html.escape(cfg.name)}</h1>"
-            f"<p>Promotion {cfg.promo_start} – {cfg.promo_end}; plan placed on {cfg.planning_date}; "
-            f"money in {html.escape(cfg.currency)}.</p>")
-
-
-def table_html(df: pd.DataFrame, *, caption: str | None = None, float_format="{:,.2f}".format) -> str:
-    """``df`` as an HTML table with every cell escaped."""
-    if df.empty:
-        body = "<p><em>none</em></p>"
-    else:
-        body = df.to_html(index=False, escape=True, float_format=float_format, na_rep="",
-                          classes="report-table", border=0)
-    head = f"<h3>{html.escape(caption)}</h3>" if caption else ""
-    return head + body
-
-
-_plotly_js_sent = False
-
-
-def figure_html(fig) -> str:
-    """A plotly figure as HTML that works offline: plotly.js is inlined with the first one."""
-    global _plotly_js_sent
-    include = not _plotly_js_sent
-    _plotly_js_sent = True
-    return fig.to_html(full_html=False, include_plotlyjs=include, config={"displaylogo": False})
-
-
-def show_html(text: str) -> None:
-    from IPython.display import HTML, display
-
-    display(HTML(text))
-
-
-def show_table(df: pd.DataFrame, caption: str | None = None) -> None:
-    show_html(table_html(df, caption=caption))
-
-
-def show_figure(fig) -> None:
-    show_html(figure_html(fig))
-
-
 # ---------------------------------------------------------------- small helpers
 
 
@@ -613,15 +384,6 @@ def _format(x: float, kind: str, currency: str, signed: bool = False) -> str:
     return f"{x:{sign},.0f}"
 
 
-__all__ = [
-    "plan_into", "headline_kpis", "run_facts", "purchase_orders", "supplier_summary",
-    "shipping_plan", "allocation", "allocation_by_warehouse_figure", "allocation_by_mode_figure",
-    "timeline", "timeline_figure", "unreachable", "rule_of_thumb_units", "rule_of_thumb",
-    "rule_breaches", "compare_with_rule_of_thumb", "title_html", "table_html", "figure_html",
-    "show_table", "show_figure", "show_html", "kpi_table", "run_files", "changes_since",
-    "show_changes", "abc_table", "simulate", "simulation_summary", "simulated_profit_figure",
-    "forecast_audit", "forecast_note", "forecast_summary", "forecast_audit_table",
-]
 
 
 def kpi_table(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
@@ -631,6 +393,30 @@ def kpi_table(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
 
 def run_files(run_dir) -> pd.DataFrame:
     """The files of a run folder (name and size), for the report's last section."""
-    files = sorted(p for p in Path(run_dir).iterdir() if p.is_file() and not p.name.startswith("."))
+    files = list_files(run_dir)
     return pd.DataFrame({"file": [p.name for p in files],
                          "bytes": [p.stat().st_size for p in files]})
+
+
+__all__ = [
+    "abc_table",
+    "allocation",
+    "changes_since",
+    "compare_with_rule_of_thumb",
+    "forecast_audit",
+    "forecast_audit_table",
+    "forecast_note",
+    "forecast_summary",
+    "headline_kpis",
+    "kpi_table",
+    "purchase_orders",
+    "rule_breaches",
+    "run_facts",
+    "run_files",
+    "shipping_plan",
+    "simulate",
+    "simulation_summary",
+    "supplier_summary",
+    "timeline",
+    "unreachable",
+]

@@ -1,12 +1,12 @@
 """The Pyomo model handed to HiGHS as matrices, and kept in step for re-solves.
 
 Pyomo's persistent HiGHS interface walks every constraint expression in Python
-when it loads a model: on a 5,000-SKU campaign (162 k columns, 205 k rows) that
-took about 45 s, more than a third of the whole time limit, before HiGHS did any
-work.  Pyomo's :class:`LinearStandardFormCompiler` turns the same model into a
-sparse matrix in about 9.5 s, and ``Highs.passModel`` loads that in about a
-second.  This module does that, and then keeps HiGHS in step with the three
-ways the solve loop changes the Pyomo model afterwards:
+when it loads a model, so on a large campaign loading alone takes a sizeable share
+of the time limit before HiGHS does any work.  Pyomo's
+:class:`LinearStandardFormCompiler` turns the same model into a sparse matrix
+several times faster, and ``Highs.passModel`` loads that matrix in a fraction of
+the compile time.  This module does that, and then keeps HiGHS in step with the
+three ways the solve loop changes the Pyomo model afterwards:
 
 * **new rows** — expected-sales chords added between rounds (:meth:`sync` adds
   every active constraint of the growing components HiGHS has not seen yet);
@@ -193,9 +193,9 @@ class HighsLink:
         return RunResult(status, has_solution, objective, bound, seconds)
 
     def _set_relaxed(self, relaxed: bool) -> None:
-        """Drop (or restore) integrality.  A plain LP keeps its simplex basis, so the
-        LP rounds re-solve in hundredths of a second after chords are added; HiGHS's
-        ``solve_relaxation`` option re-solved from scratch (1.3 s each at 1,000 SKUs)."""
+        """Drop (or restore) integrality.  A plain LP keeps its simplex basis, so an
+        LP round after new chords re-solves warm from it; HiGHS's
+        ``solve_relaxation`` option re-solves from scratch every time."""
         if relaxed == self._relaxed or not len(self._int_cols):
             self._relaxed = relaxed
             return
@@ -203,6 +203,14 @@ class HighsLink:
         self.h.changeColsIntegrality(len(self._int_cols), self._int_cols,
                                      kind(len(self._int_cols), dtype=np.uint8))
         self._relaxed = relaxed
+
+    def lp(self):
+        """The model as loaded in HiGHS (a ``highspy.HighsLp``), e.g. to copy into a :class:`NodeRelaxation`."""
+        return self.h.getModel().lp_
+
+    def solution(self) -> np.ndarray:
+        """HiGHS's column values of the last run."""
+        return np.asarray(self.h.getSolution().col_value, float)
 
     def load_solution(self) -> np.ndarray:
         """Copy HiGHS's column values into the Pyomo variables; return them."""
@@ -213,6 +221,49 @@ class HighsLink:
 
     def size(self) -> tuple[int, int]:
         return self.h.getNumCol(), self.h.getNumRow()
+
+
+class NodeRelaxation:
+    """A loaded model's LP relaxation in its own HiGHS instance: the node LP of a branch and bound.
+
+    Every integrality of ``lp`` (a ``highspy.HighsLp``) is dropped; each :meth:`solve`
+    sets the bounds of some columns (the node) and re-solves warm from the last basis.
+    """
+
+    def __init__(self, lp, *, threads: int | None = None):
+        h = self._h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        if threads:
+            h.setOptionValue("threads", int(threads))
+        h.passModel(lp)
+        n = lp.num_col_
+        h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.int32))
+        self.col_lower = np.asarray(lp.col_lower_, float)
+        self.col_upper = np.asarray(lp.col_upper_, float)
+
+    def add_rows(self, rows: Rows) -> None:
+        """Add valid rows (cuts)."""
+        self._h.addRows(len(rows), rows.lower, rows.upper, len(rows.index), rows.starts,
+                        rows.index, rows.value)
+
+    def solve(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+              time_limit_s: float) -> tuple[str, float | None, np.ndarray | None]:
+        """Solve with ``cols`` bounded to [lower, upper]: ``(status, objective, values of cols)``.
+
+        ``status`` is ``optimal``, ``infeasible`` or ``stopped`` (the time limit or a
+        numerical failure: no value).
+        """
+        h = self._h
+        h.setOptionValue("time_limit", h.getRunTime() + time_limit_s)  # HiGHS's clock adds up runs
+        h.changeColsBounds(len(cols), cols, lower, upper)
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return "infeasible", None, None
+        if status != highspy.HighsModelStatus.kOptimal:
+            return "stopped", None, None
+        x = np.asarray(h.getSolution().col_value)[cols]
+        return "optimal", h.getInfo().objective_function_value, x
 
 
 class RunResult:

@@ -50,33 +50,9 @@ from optimizer.solve.highs import HighsLink, Rows
 from optimizer.solve.price_start import PriceStart
 from optimizer.solve.restricted import Closed, Fixed, lp_guided_closures
 from optimizer.solve.rounding import RoundingHeuristic
+from optimizer.solve.settings import SolveSettings
 from optimizer.solve.shipment_bound import ShipmentSearch
 
-MAX_LP_ROUNDS = 6
-MAX_MIP_ROUNDS = 12
-# Share of the time left that the restricted warm-start MIP may use: on the sample
-# it proves its own optimum in ~18 s, which a 0.3 share cut off just short of.
-RESTRICTED_SHARE = 0.6
-# HiGHS spends this share of its effort on primal heuristics (default 0.05); on
-# the sample campaign 0.3 found plans 0.3 % better within the same 60 s.
-MIP_HEURISTIC_EFFORT = 0.3
-# Share of the time left that the rounding heuristic's lane local search may use.
-ROUNDING_SHARE = 0.1
-# Share of the time limit for the lane local search of the price start (before the LP).
-PRICE_START_SHARE = 0.02
-# Share of the time left that the shipment-count branch and bound may use.
-SHIPMENT_BOUND_SHARE = 0.4
-# Share of the time left for a stopped shipment search to find good counts (a dive).
-GOOD_LEAF_SHARE = 0.25
-# The full MIP (the restricted MIP) runs only when the time left is this many cold LP solves.
-FULL_MIP_LP_MULTIPLE = 40
-RESTRICTED_LP_MULTIPLE = 4
-# The restricted MIP's gap target, as a share of ``mip_gap``: it is small, and
-# stopped at the full gap one of two runs on the 300-SKU benchmark ended 0.6 % lower.
-RESTRICTED_GAP_SHARE = 0.01
-# Stop adding chords once they can change the plan's profit by less than this
-# share of the MIP gap target.
-CHORD_TOLERANCE_SHARE = 0.1
 
 @dataclass
 class SolveOutcome:
@@ -107,8 +83,9 @@ class PlanSolver:
 
     def __init__(self, model: pyo.ConcreteModel, inst: Instance, *, mip_gap: float,
                  time_limit_s: float, threads: int | None = None, verbose: bool = False,
-                 progress=None):
+                 progress=None, settings: SolveSettings | None = None):
         self.model = model
+        self.settings = settings or SolveSettings()
         self.inst = inst
         self.mip_gap = mip_gap
         self.time_limit_s = time_limit_s
@@ -173,11 +150,11 @@ class PlanSolver:
         if out.lp_rounds:
             self._rounding_start(out, start)
             self._previous_counts_start(out, start)
-            self._shipment_bound(out, start, SHIPMENT_BOUND_SHARE)
+            self._shipment_bound(out, start, self.settings.shipment_bound_share)
             if not self._proven(out) and self._restricted_pays(start):
                 self._restricted_start(out, start)
         skip_mip = (bool(out.lp_rounds) and not self._proven(out)
-                    and not self._mip_pays(start, FULL_MIP_LP_MULTIPLE))
+                    and not self._mip_pays(start, self.settings.full_mip_lp_multiple))
         if skip_mip:  # too big for HiGHS's root in the time left: spend it on the bound
             self._shipment_bound(out, start, 1.0)
             out.termination = "shipment bound search"
@@ -205,11 +182,11 @@ class PlanSolver:
         return self._remaining(start) >= lp_multiple * self._cold_lp_seconds
 
     def _restricted_pays(self, start: float) -> bool:
-        """Time enough for the restricted MIP: ``RESTRICTED_LP_MULTIPLE`` cold LPs,
+        """Time enough for the restricted MIP: ``self.settings.restricted_lp_multiple`` cold LPs,
         and half of what it took last time (its root heuristics overrun short
         limits: a 0.7 s limit ran 4.5 s on the 300-SKU benchmark)."""
-        return (self._mip_pays(start, RESTRICTED_LP_MULTIPLE)
-                and RESTRICTED_SHARE * self._remaining(start) >= 0.5 * self._restricted_seconds)
+        return (self._mip_pays(start, self.settings.restricted_lp_multiple)
+                and self.settings.restricted_share * self._remaining(start) >= 0.5 * self._restricted_seconds)
 
     def _proven(self, out: SolveOutcome) -> bool:
         """The kept plan is within ``mip_gap`` of the best bound so far."""
@@ -235,7 +212,7 @@ class PlanSolver:
         else:
             self.link.sync()
         options = {"log_to_console": self.verbose, "output_flag": self.verbose,
-                   "mip_heuristic_effort": MIP_HEURISTIC_EFFORT}
+                   "mip_heuristic_effort": self.settings.mip_heuristic_effort}
         return self.link.run(relaxation=relaxation, time_limit=time_limit,
                              mip_gap=self.mip_gap if mip_gap is None else mip_gap,
                              options=options, start=self._last_solution if warm_start else None)
@@ -273,7 +250,7 @@ class PlanSolver:
 
     def _lp_rounds(self, out: SolveOutcome, start: float) -> None:
         previous = None
-        for _ in range(MAX_LP_ROUNDS):
+        for _ in range(self.settings.max_lp_rounds):
             if self._remaining(start) <= 0:
                 return
             res = self._run(relaxation=True, time_limit=self._remaining(start), warm_start=False)
@@ -313,7 +290,7 @@ class PlanSolver:
         if self._prices is None:
             self._prices = PriceStart(heuristic)
         units = heuristic.plan(self._prices.units(budget), budget=budget,
-                               time_limit_s=PRICE_START_SHARE * self.time_limit_s)
+                               time_limit_s=self.settings.price_start_share * self.time_limit_s)
         self._offer_plan(out, start, units, "price start plan")
 
     def _rounding_start(self, out: SolveOutcome, start: float) -> None:
@@ -322,7 +299,7 @@ class PlanSolver:
         heuristic = self._heuristic()
         lp_units = self._route_units()
         units = heuristic.plan(lp_units, budget=pyo.value(self.model.budget),
-                               time_limit_s=ROUNDING_SHARE * self._remaining(start))
+                               time_limit_s=self.settings.rounding_share * self._remaining(start))
         if units is None:
             return
         # Chords where the plan's stock is a case or more from the LP's: the shipment
@@ -354,7 +331,7 @@ class PlanSolver:
             return
         self.link.load_solution()
         units = heuristic.plan(self._route_units(), budget=pyo.value(self.model.budget),
-                               time_limit_s=ROUNDING_SHARE * self._remaining(start))
+                               time_limit_s=self.settings.rounding_share * self._remaining(start))
         self._offer_plan(out, start, units, "rounded LP at the last plan's shipments")
 
     def _remember_counts(self, out: SolveOutcome) -> None:
@@ -403,7 +380,7 @@ class PlanSolver:
             self.link.sync()  # the restricted start's closures must not reach the bound
             vmap = self.link.col_of
             self._search = ShipmentSearch(
-                self.link.h.getModel().lp_, [vmap[id(m.shipments[lane])] for lane in lanes],
+                self.link.lp(), [vmap[id(m.shipments[lane])] for lane in lanes],
                 branch_first=[lane in m.shipment_m3 for lane in lanes], threads=self.threads)
             self._search_rows = len(self.link.added)
         else:
@@ -415,7 +392,7 @@ class PlanSolver:
         best = result.best_counts
         if not result.proven and self._plan_counts is not None:
             plan = [self._plan_counts[lane] for lane in lanes]
-            best = self._search.good_leaf([plan], time_limit_s=GOOD_LEAF_SHARE * self._remaining(start))
+            best = self._search.good_leaf([plan], time_limit_s=self.settings.good_leaf_share * self._remaining(start))
         if best is not None:
             self._best_counts = dict(zip(lanes, best))
         if result.bound is not None:
@@ -431,7 +408,7 @@ class PlanSolver:
     def _columns_of_plan(self, units: np.ndarray, lane_shipments: np.ndarray) -> np.ndarray:
         """HiGHS column values of a plan: cases, flags, shipments and exact sales."""
         m, vmap = self.model, self.link.col_of
-        col = np.zeros(self.link.h.getNumCol())
+        col = np.zeros(self.link.size()[0])
         routes = self.inst.routes
         for k, u, cp in zip(self._route_keys, units, routes["case_pack"].to_numpy(float)):
             col[vmap[id(m.cases[k])]] = u / cp
@@ -459,8 +436,8 @@ class PlanSolver:
         if not closed and not counts:
             return
         with Closed(closed), fixed:
-            res = self._run(relaxation=False, time_limit=RESTRICTED_SHARE * self._remaining(start),
-                            warm_start=False, mip_gap=RESTRICTED_GAP_SHARE * self.mip_gap)
+            res = self._run(relaxation=False, time_limit=self.settings.restricted_share * self._remaining(start),
+                            warm_start=False, mip_gap=self.settings.restricted_gap_share * self.mip_gap)
             self._restricted_seconds = res.seconds
             if not res.has_solution:
                 self._say(out, f"restricted start: no plan ({res.name})")
@@ -475,7 +452,7 @@ class PlanSolver:
                                f"{time.perf_counter() - start:.1f}s")
 
     def _mip_rounds(self, out: SolveOutcome, start: float) -> None:
-        for _ in range(MAX_MIP_ROUNDS):
+        for _ in range(self.settings.max_mip_rounds):
             remaining = self._remaining(start)
             if remaining <= 0:
                 if not out.has_plan:
@@ -510,7 +487,7 @@ class PlanSolver:
                 out.status = "optimal"
                 return
             optimal = res.optimal
-            tolerance = CHORD_TOLERANCE_SHARE * self.mip_gap * max(abs(res.objective), 1.0)
+            tolerance = self.settings.chord_tolerance_share * self.mip_gap * max(abs(res.objective), 1.0)
             if total_over <= tolerance:
                 out.status = "optimal" if optimal else "time_limit"
                 return
@@ -535,7 +512,7 @@ class PlanSolver:
 
     def _remember_solution(self, sales: np.ndarray, exact: np.ndarray) -> None:
         """Keep the plan as the next round's start, with sales cut to exact ES."""
-        col = np.array(self.link.h.getSolution().col_value, dtype=float)
+        col = self.link.solution()
         col_of = self.link.col_of
         for k, value in zip(self._pair_keys, np.minimum(sales, exact)):
             col[col_of[id(self.model.sales[k])]] = value

@@ -20,13 +20,14 @@ The prices are found by bisection, one family at a time (a few passes of
 coordinate ascent on the dual): ``λ`` until the start costs the budget, then each
 warehouse's, lane's and supplier's own price until it fits its limit (these are
 independent within a family, so all are bisected at once).  The result rounds to
-whole cases (keeping a route's last case from ``ROUND_UP_FROM`` of it, which beat
-flooring at all three benchmark sizes) and
-:meth:`optimizer.solve.rounding.RoundingHeuristic.plan` repairs and fills it.  Rounded and
-repaired without local search, on the 300 / 1,000 / 5,000-SKU benchmark campaigns
-the plan is 2.7 % / 0.74 % / 0.51 % below the final bound; at 5,000 SKUs the budget
-price alone gave 5.14 %.  The MOQ decision matters most: the budget price alone
-ordered 3,955 SKUs at 5,000, most below their MOQ, where the LP orders 1,472.
+whole cases (keeping a route's last case once the start orders ``ROUND_UP_FROM``
+of it, rather than flooring) and
+:meth:`optimizer.solve.rounding.RoundingHeuristic.plan` repairs and fills it.
+
+Prices on every coupling family, with the minimums decided at those prices,
+bring the start much closer to the bound than a budget price alone.  The MOQ
+decision matters most: a budget price alone orders far more SKUs than the LP
+does, most of them below their MOQ.
 """
 
 from __future__ import annotations

@@ -10,8 +10,7 @@ HiGHS as its starting incumbent (relax-and-fix / RINS in spirit).
 
 When the shipment counts are known (the shipment bound's best leaf, or the
 rounded plan's), :class:`Fixed` pins them too: with no fixed-charge choice left
-the restricted MIP solves in seconds (sample: 2 s instead of 30 s, and a better
-plan).
+the restricted MIP solves much faster than with the counts free.
 
 Bounds are changed in the Pyomo model and restored afterwards; the HiGHS model
 follows them at its next sync, so one model serves throughout.

@@ -1,7 +1,7 @@
 """A feasible plan from the LP relaxation: round, repair, fill (a primal heuristic).
 
-HiGHS's own heuristics find nothing on large catalogues within a minute (at
-5,000 SKUs the MIP still sits at "order nothing"), while the LP relaxation
+HiGHS's own heuristics are slow to find anything on large catalogues (the MIP's
+incumbent stays at "order nothing" long into the solve), while the LP relaxation
 already says which SKUs, warehouses and lanes are worth it.  This module turns
 an LP solution into a plan that satisfies every SPEC §2 rule, in vectorised
 numpy over the instance tables (no solver):
@@ -234,9 +234,8 @@ class RoundingHeuristic:
         """Which of ``routes`` takes a raise of ``need`` cases (to a MOQ or a supplier
         minimum): the one the LP uses most, among those that start no shipment (no
         new container, no unused per-use lane) if there are any.  Raising where the
-        LP does regardless started a second container on a lane the LP had filled,
-        and the repair shed profit to pay for it (a 300-SKU what-if: 1,306 k after
-        flooring, 1,297 k after the repair)."""
+        LP does regardless can start a second container on a lane the LP has filled,
+        and the repair then sheds profit to pay for it."""
         lane = self.r_lane[routes]
         before = lane_vol[lane]
         starts = (self._shipments_needed(lane, before + need * self.case_vol[routes])

@@ -1,21 +1,21 @@
 """A tighter proven bound: branch and bound over the container counts alone.
 
 Why: the LP relaxation pays for containers by the cubic metre (``n`` fractional),
-and that is where almost all of its excess over the best plan comes from.  On
-the sample campaign (measured): the LP bound is 1,069.1 k, keeping only the MOQ
-and supplier flags integer leaves it at 1,069.0 k, keeping only the per-use lane
-flags integer gives 1,068.6 k, but keeping only the **six container counts**
-integer gives 1,062.9 k, against a best known plan of about 1,060 k.  HiGHS's
-own branch and bound on the full model moves its bound slowly because every
-node carries thousands of integer cases and flags.
+and that is where almost all of its excess over the best plan comes from:
+keeping only the MOQ and supplier flags integer, or only the per-use lane flags,
+barely moves the LP bound, while keeping only the **container counts** integer
+closes most of its gap to the best known plan.  HiGHS's own branch and bound on
+the full model moves its bound slowly because every node carries thousands of
+integer cases and flags.
 
 What: the relaxation in which only the shipment counts ``n[l]`` are integer
 (containers, and the 0/1 flags of per-use lanes), and cases, order and supplier
 flags are continuous, is solved by a small best-first branch and bound whose
 nodes are LPs of the loaded model with changed bounds on the ``n`` columns,
-branching on containers first.  (Branching on the lane flags as well took the
-sample's bound from 1,062.9 k in 2.2 s to 1,061.7 k in 6.6 s.)  Its optimum is a valid upper bound on the best plan's exact profit:
-it relaxes the integer model, whose expected-sales chords over-estimate ES.
+branching on containers first.  (Branching on the lane flags as well tightens
+the bound further, but takes longer.)  Its optimum is a valid upper bound on the
+best plan's exact profit: it relaxes the integer model, whose expected-sales
+chords over-estimate ES.
 Stopped early, the largest LP value among the open nodes and the solved leaves
 is still a valid bound; a node whose LP value is no better than a known plan is
 pruned (the bound is then ``max(plan, …)``, still valid).
@@ -37,10 +37,9 @@ import math
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 
-from optimizer.solve.highs import Rows
+from optimizer.solve.highs import NodeRelaxation, Rows
 
 INTEGRALITY_TOL = 1e-6
 
@@ -55,7 +54,7 @@ class ContainerBound:
     cuts: int = 0  # rows added to the search after it started
 
 
-def container_bound(lp: highspy.HighsLp, columns: list[int], *, incumbent: float | None,
+def container_bound(lp, columns: list[int], *, incumbent: float | None,
                     time_limit_s: float, branch_first: list[bool] | None = None,
                     threads: int | None = None) -> ContainerBound:
     """One search of :class:`ShipmentSearch` without cuts (see there)."""
@@ -71,20 +70,14 @@ class ShipmentSearch:
     ``branch_first`` — the containers — before the others).
     """
 
-    def __init__(self, lp: highspy.HighsLp, columns: list[int], *,
+    def __init__(self, lp, columns: list[int], *,
                  branch_first: list[bool] | None = None, threads: int | None = None):
-        h = self.h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        if threads:
-            h.setOptionValue("threads", int(threads))
-        h.passModel(lp)
-        n = lp.num_col_
-        h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.int32))
+        self.lp = NodeRelaxation(lp, threads=threads)
         self.cols = np.asarray(columns, dtype=np.int32)
         self.first = (np.ones(len(self.cols), bool) if branch_first is None
                       else np.asarray(branch_first, bool))
-        self.lower0 = np.asarray(lp.col_lower_, float)[self.cols]
-        self.upper0 = np.asarray(lp.col_upper_, float)[self.cols]
+        self.lower0 = self.lp.col_lower[self.cols]
+        self.upper0 = self.lp.col_upper[self.cols]
         self.heap: list | None = None  # (−value, tie, cut version, lower, upper, values)
         self.best_leaf, self.best_counts = -math.inf, None
         self.floor = -math.inf  # exact profit of the best known plan
@@ -95,8 +88,7 @@ class ShipmentSearch:
         """Add valid rows (cuts) to the search's LP; queued nodes are re-solved when taken."""
         if rows is None or not len(rows):
             return
-        self.h.addRows(len(rows), rows.lower, rows.upper, len(rows.index), rows.starts,
-                       rows.index, rows.value)
+        self.lp.add_rows(rows)
         self.version += 1
         self.cuts += len(rows)
 
@@ -151,11 +143,10 @@ class ShipmentSearch:
 
         The dive fixes the top node's most fractional container at its ceiling
         (its floor if that is infeasible) and re-solves until every count is whole.
-        A search stopped early may hold no leaf or a poor one.  On the 300-SKU
-        benchmark campaign, after 3 s with no leaf yet, the rounded plan's counts
-        gave an LP value of 1,221.3 k, the top open node rounded up 1,228.5 k; the
-        restricted MIP from the latter found a plan of 1,227.7 k (from the rounded
-        plan's counts: 1,220.4 k).
+        A search stopped early may hold no leaf or a poor one.  The top open node
+        has the best LP value of the open nodes, so the dive's leaf usually has a
+        better LP value than a rounded plan's counts, and the restricted MIP
+        started from it usually finds the better plan.
         """
         self._deadline = time.perf_counter() + time_limit_s
         if self.heap:  # the dive first: it is what usually wins
@@ -194,18 +185,13 @@ class ShipmentSearch:
         remaining = self._deadline - time.perf_counter()
         if remaining <= 0:
             return None
-        h = self.h
-        h.setOptionValue("time_limit", h.getRunTime() + remaining)  # HiGHS's clock adds up runs
-        h.changeColsBounds(len(self.cols), self.cols, lower, upper)
-        h.run()
+        status, value, x = self.lp.solve(self.cols, lower, upper, remaining)
         self.nodes += 1
-        status = h.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible:
+        if status == "infeasible":
             return -math.inf, None, self.version
-        if status != highspy.HighsModelStatus.kOptimal:
+        if status != "optimal":
             return None
-        x = np.asarray(h.getSolution().col_value)[self.cols]
-        return h.getInfo().objective_function_value, x, self.version
+        return value, x, self.version
 
     def _open(self, value: float, x) -> bool:
         """A node worth branching: fractional and above what is known."""

@@ -1,4 +1,4 @@
-"""Batches of independent solves on Dask distributed: past one machine (issue 5).
+"""Batches of independent solves on Dask distributed: past one machine.
 
 A batch is a list of :class:`SolveTask` — a campaign folder, a budget and what-if
 overrides (delays, service target, time limit, gap).  :func:`run_batch` sends the
@@ -26,10 +26,11 @@ that one builds **one** model and re-solves it per budget, keeping every
 expected-sales chord added so far and warm-starting from the previous plan.  On
 Dask every point is an independent cold solve: it builds its own model (with its
 own, tighter per-route bounds), shares no chords and no start, and pays the model
-build once per point plus the cluster's start-up (~2–3 s for a LocalCluster).  In
-exchange the points run in parallel, one per core or per cluster worker.  When every
-point is solved to its gap the two frontiers agree (tests/test_distributed.py
-checks it with ``mip_gap = 0``); on a time limit each can stop at a different plan.
+build once per point plus the cluster's start-up (its worker processes import
+Pyomo, HiGHS and pandas).  In exchange the points run in parallel, one per core or
+per cluster worker.  When every point is solved to its gap the two frontiers
+agree (tests/test_distributed.py checks it with ``mip_gap = 0``); on a time limit
+each can stop at a different plan.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Catalogues past one machine: plan a large campaign as supplier groups on Dask.
 
-A 50,000-SKU campaign is a model of 1.5 M routes: Pyomo alone would take minutes to
-build it, and no single MIP of that size gets anywhere in a planning session.  The
-coupling between SKUs is weak, though: the budget, warehouse and lane space, and
-lane shipments are shared; everything else belongs to one SKU or one supplier.  So:
+A catalogue of tens of thousands of SKUs is a model of over a million routes:
+slow to build in Pyomo, and no single MIP of that size gets anywhere in a planning
+session.  The coupling between SKUs is weak, though: the budget, warehouse and
+lane space, and lane shipments are shared; everything else belongs to one SKU or
+one supplier.  So:
 
 1. :func:`split_campaign` groups the **suppliers** into parts of similar SKU counts
    (a supplier is never split, so its minimum order value and capacity stay inside

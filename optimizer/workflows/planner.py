@@ -1,38 +1,205 @@
-"""One planning run: campaign folder → instance → model → solve → evaluated plan.
+"""The one planner: campaign → instance → model → solve → exact evaluation → status.
 
-This is the function the command line and the notebooks share::
+Every workflow that plans goes through :class:`Planner` — ``plan``, the budget
+frontier, the explorer, the monitor's top-up, ``plan --parts`` and the
+benchmark — so settings are resolved, the model is built, the solver's outcome is
+checked and the status is decided in one place::
 
-    run = plan_campaign("data/sample", Overrides(budget=250_000, delays={"sea_fcl": 10}))
-    run.summary["expected_profit"], run.evaluation.lines
+    planner = Planner(campaign, Overrides(delays={"sea_fcl": 10}), max_budget=900_000)
+    first = planner.solve()                # the campaign budget
+    more = planner.solve(budget=900_000)   # same loaded model, warm-started
 
-Build, solve and extraction are separate steps; the solver's status is checked
-before any value is read, and a time-limited solve that found nothing better than
-ordering nothing is reported as a failure, not as a plan.
+:func:`plan_campaign` is one :meth:`Planner.solve` turned into a run: it refuses a
+solve that is not a plan (raising :class:`SolveFailed` or, for an unreachable
+service target, :class:`~optimizer.solve.diagnose.ServiceInfeasible`), builds
+``summary.json`` and writes the run folder.
+
+Status rule: a solve is ``optimal`` only when the exact expected profit of the
+kept plan is proven within the gap target, ``(bound − profit) / |profit| ≤
+1.05 · mip_gap`` (the 5 % allows for rounding in the bound's last digits);
+a solve that stopped on its time limit with a plan is ``time_limit``; otherwise
+the solver's own status (``infeasible``, ``no_plan``, ``error``) stands.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
+import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, summarize, write_run
+from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, summarize
 from optimizer.io.campaign import Campaign, load_campaign
+from optimizer.io.run_folder import SOLVER_LOG_FILE, write_run
 from optimizer.model import build_model
 from optimizer.prep.instance import Instance, Overrides, build_instance
 from optimizer.solve.diagnose import ServiceInfeasible, check_service_reachable, explain_infeasible_plan
 from optimizer.solve.pipeline import PlanSolver, SolveOutcome
+
+GAP_SLACK = 1.05  # a plan within 1.05 × mip_gap of its bound is called optimal
 
 
 class SolveFailed(Exception):
     """The solver produced no plan worth presenting (exit code 1)."""
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """The solver settings of one run: the campaign's ``[solver]`` table under the overrides."""
+
+    mip_gap: float
+    time_limit_s: float
+    threads: int | None
+
+    @classmethod
+    def resolve(cls, campaign: Campaign, overrides: Overrides) -> RunSettings:
+        s = campaign.config.solver
+        return cls(mip_gap=s.mip_gap if overrides.mip_gap is None else overrides.mip_gap,
+                   time_limit_s=s.time_limit_s if overrides.time_limit_s is None else overrides.time_limit_s,
+                   threads=s.threads if overrides.threads is None else overrides.threads)
+
+
+def relative_gap(bound: float | None, profit: float) -> float | None:
+    """``(bound − profit) / |profit|`` (≥ 0), or None without a finite bound."""
+    if bound is None or not math.isfinite(bound):
+        return None
+    return max(0.0, (bound - profit) / max(abs(profit), 1e-9))
+
+
+def decide_status(solver_status: str, gap: float | None, mip_gap: float) -> str:
+    """The run's status from the solver's and the exact profit's gap (see the module docstring)."""
+    if gap is None:
+        return solver_status
+    if gap <= mip_gap * GAP_SLACK + 1e-9:
+        return "optimal"
+    return "time_limit" if solver_status in ("time_limit", "optimal") else solver_status
+
+
+@dataclass
+class PlanResult:
+    """One solve of a :class:`Planner`, evaluated exactly.
+
+    ``evaluation`` is None when the solver found no plan (``status`` says why).
+    ``bound`` is a valid upper bound on the best exact expected profit (None: none proven).
+    """
+
+    budget: float
+    outcome: SolveOutcome
+    evaluation: PlanEvaluation | None
+    status: str
+    bound: float | None
+    gap: float | None
+    seconds: float
+
+    @property
+    def has_plan(self) -> bool:
+        return self.evaluation is not None
+
+    @property
+    def expected_profit(self) -> float | None:
+        return None if self.evaluation is None else self.evaluation.expected_profit
+
+
+class Planner:
+    """One campaign's instance, model and persistent HiGHS solver.
+
+    ``max_budget``: the largest budget :meth:`solve` will be given.  The instance
+    derives per-route unit bounds from the budget (a route cannot carry more than
+    the budget buys); bounds for the largest budget are valid for every smaller one.
+    ``check_service_reachable`` runs at build time: a service target that no lane
+    can meet raises :class:`ServiceInfeasible` before anything is solved.
+    """
+
+    def __init__(self, campaign: Campaign | str | Path, overrides: Overrides | None = None, *,
+                 max_budget: float | None = None, verbose: bool = False, progress=None):
+        self.campaign = campaign if isinstance(campaign, Campaign) else load_campaign(campaign)
+        self.overrides = overrides or Overrides()
+        if max_budget is not None:
+            self.overrides = replace(self.overrides, max_budget=max_budget)
+        self.settings = RunSettings.resolve(self.campaign, self.overrides)
+        self.say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        t0 = time.perf_counter()
+        self.instance: Instance = build_instance(self.campaign, self.overrides)
+        check_service_reachable(self.instance)
+        self.model = build_model(self.instance)
+        self.build_seconds = time.perf_counter() - t0
+        self.solver = PlanSolver(self.model, self.instance, mip_gap=self.settings.mip_gap,
+                                 time_limit_s=self.settings.time_limit_s,
+                                 threads=self.settings.threads, verbose=verbose, progress=self.say)
+        self._nothing: float | None = None
+
+    @property
+    def order_nothing_profit(self) -> float:
+        """Exact expected profit of ordering nothing (existing stock only)."""
+        if self._nothing is None:
+            self._nothing = evaluate_plan(self.instance, None).expected_profit
+        return self._nothing
+
+    def solve(self, budget: float | None = None, *, time_limit_s: float | None = None) -> PlanResult:
+        """Solve at ``budget`` (default: the instance's) within ``time_limit_s`` (default: the run's).
+
+        Re-solves reuse the loaded model and warm-start from the last plan.
+        """
+        budget = self.instance.budget if budget is None else float(budget)
+        self.solver.set_budget(budget)
+        self.solver.time_limit_s = time_limit_s or self.settings.time_limit_s
+        t0 = time.perf_counter()
+        out = self.solver.solve()
+        seconds = time.perf_counter() - t0
+        if not out.has_plan:
+            return PlanResult(budget, out, None, out.status, None, None, seconds)
+        evaluation = evaluate_plan(self.instance, out.route_units)
+        bound = out.bound if out.bound is not None and math.isfinite(out.bound) else None
+        if bound is None and self.instance.routes.empty:
+            bound = evaluation.expected_profit  # nothing can be ordered: the empty plan is proven
+        gap = relative_gap(bound, evaluation.expected_profit)
+        status = decide_status(out.status, gap, self.settings.mip_gap)
+        return PlanResult(budget, out, evaluation, status, bound, gap, seconds)
+
+    def require_plan(self, result: PlanResult) -> PlanEvaluation:
+        """The result's plan, or the reason it is not one (raised).
+
+        Raises :class:`ServiceInfeasible` (with its explanation) when rule 6 cannot
+        be met, and :class:`SolveFailed` when the solver found no plan, or stopped
+        with only the empty plan while its bound says better plans may exist.
+        """
+        limit = self.solver.time_limit_s
+        if result.outcome.status == "infeasible":
+            raise explain_infeasible_plan(self.instance, limit, self.settings.threads)
+        if result.evaluation is None:
+            raise SolveFailed(f"HiGHS found no plan ({result.outcome.termination}) within "
+                              f"{limit:g}s; raise [solver] time_limit_s or simplify the campaign")
+        nothing = self.order_nothing_profit
+        if (result.status != "optimal" and result.evaluation.lines.empty
+                and (result.bound or 0) > nothing + 1e-6):
+            raise SolveFailed(
+                f"the solver stopped ({result.outcome.termination}) with only the empty plan "
+                f"(profit {nothing:,.2f}) while better plans may exist (bound {result.bound:,.2f}); "
+                "this is not a plan: raise [solver] time_limit_s")
+        return result.evaluation
+
+    def summary(self, result: PlanResult) -> dict:
+        """``summary.json`` of a result that is a plan (see :func:`optimizer.evaluate.plan.summarize`)."""
+        out = result.outcome
+        n_variables, n_constraints = self.solver.model_size()
+        return summarize(
+            self.instance, result.evaluation, status=result.status, bound=result.bound,
+            build_seconds=self.build_seconds, solve_seconds=out.solve_seconds,
+            n_variables=n_variables, n_constraints=n_constraints,
+            extra={"termination": out.termination, "mip_gap_target": self.settings.mip_gap,
+                   "time_limit_s": self.solver.time_limit_s, "lp_rounds": out.lp_rounds,
+                   "mip_rounds": out.mip_rounds, "sales_chords": out.chords,
+                   "order_nothing_profit": round(self.order_nothing_profit, 6),
+                   "planning_date": str(self.campaign.config.planning_date),
+                   "campaign_dir": str(self.campaign.root)},
+        )
+
+
 @dataclass
 class PlanRun:
+    """A planning run: the planner's instance, the solver's outcome, the evaluated plan."""
+
     instance: Instance
     outcome: SolveOutcome
     evaluation: PlanEvaluation
@@ -43,81 +210,23 @@ class PlanRun:
 def plan_campaign(campaign: Campaign | str | Path, overrides: Overrides | None = None, *,
                   out_dir: str | Path | None = None, verbose: bool = False,
                   progress=None) -> PlanRun:
-    """Plan one campaign and, when ``out_dir`` is given, write the run folder.
+    """Plan one campaign and, when ``out_dir`` is given, write its run folder.
 
     Raises :class:`~optimizer.io.errors.InputError` (bad input),
     :class:`ServiceInfeasible` (rule 6 cannot be met) or :class:`SolveFailed`.
     """
-    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    if not isinstance(campaign, Campaign):
-        campaign = load_campaign(campaign)
-    overrides = overrides or Overrides()
-    settings = campaign.config.solver
-    mip_gap = overrides.mip_gap if overrides.mip_gap is not None else settings.mip_gap
-    time_limit = overrides.time_limit_s if overrides.time_limit_s is not None else settings.time_limit_s
-
-    t0 = time.perf_counter()
-    inst = build_instance(campaign, overrides)
-    check_service_reachable(inst)
-    model = build_model(inst)
-    build_seconds = time.perf_counter() - t0
-    say(f"built model for {campaign.config.name!r}: {len(inst.routes)} usable routes, "
-        f"{len(inst.pairs)} sku×warehouse pairs in {build_seconds:.2f}s")
-
-    solver = PlanSolver(model, inst, mip_gap=mip_gap, time_limit_s=time_limit,
-                        threads=settings.threads, verbose=verbose, progress=say)
-    outcome = solver.solve()
-    if outcome.status == "infeasible":
-        raise explain_infeasible_plan(inst, time_limit, settings.threads)
-    if not outcome.has_plan:
-        raise SolveFailed(f"HiGHS found no plan ({outcome.termination}) within "
-                          f"{time_limit:g}s; raise [solver] time_limit_s or simplify the campaign")
-
-    evaluation = evaluate_plan(inst, outcome.route_units)
-    if outcome.bound is None and inst.routes.empty:
-        outcome.bound = evaluation.expected_profit  # nothing could be ordered: proven
-    status = _status(outcome, evaluation, mip_gap)
-    nothing = evaluate_plan(inst, None).expected_profit
-    if status != "optimal" and evaluation.lines.empty and (outcome.bound or 0) > nothing + 1e-6:
-        raise SolveFailed(
-            f"the solver stopped ({outcome.termination}) with only the empty plan "
-            f"(profit {nothing:,.2f}) while better plans may exist (bound {outcome.bound:,.2f}); "
-            "this is not a plan: raise [solver] time_limit_s")
-    n_variables, n_constraints = solver.model_size()
-    summary = summarize(
-        inst, evaluation, status=status, bound=outcome.bound, build_seconds=build_seconds,
-        solve_seconds=outcome.solve_seconds, n_variables=n_variables, n_constraints=n_constraints,
-        extra={"termination": outcome.termination, "mip_gap_target": mip_gap,
-               "time_limit_s": time_limit, "lp_rounds": outcome.lp_rounds,
-               "mip_rounds": outcome.mip_rounds, "sales_chords": outcome.chords,
-               "order_nothing_profit": round(nothing, 6),
-               "planning_date": str(campaign.config.planning_date),
-               "campaign_dir": str(campaign.root)},
-    )
-    run = PlanRun(inst, outcome, evaluation, summary)
+    planner = Planner(campaign, overrides, verbose=verbose, progress=progress)
+    inst = planner.instance
+    planner.say(f"built model for {planner.campaign.config.name!r}: {len(inst.routes)} usable "
+                f"routes, {len(inst.pairs)} sku×warehouse pairs in {planner.build_seconds:.2f}s")
+    result = planner.solve()
+    evaluation = planner.require_plan(result)
+    run = PlanRun(inst, result.outcome, evaluation, planner.summary(result))
     if out_dir is not None:
-        run.out_dir = write_run(Path(out_dir), evaluation, summary,
-                                extra_files={"solver_log.txt": "\n".join(outcome.log) + "\n"})
+        run.out_dir = write_run(Path(out_dir), evaluation, run.summary,
+                                extra_files={SOLVER_LOG_FILE: "\n".join(result.outcome.log) + "\n"})
     return run
 
 
-def _status(outcome: SolveOutcome, evaluation: PlanEvaluation, mip_gap: float) -> str:
-    """``optimal`` only when the exact profit is proven within the gap target."""
-    bound = outcome.bound
-    if bound is None:
-        return outcome.status
-    profit = evaluation.expected_profit
-    gap = (bound - profit) / max(abs(profit), 1e-9)
-    if gap <= mip_gap * 1.05 + 1e-9:
-        return "optimal"
-    return "time_limit" if outcome.status in ("time_limit", "optimal") else outcome.status
-
-
-def default_run_dir(campaign_name: str, root: str | Path = "runs") -> Path:
-    """``runs/<campaign-slug>/<UTC timestamp>``: unique per run, sortable."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", campaign_name).strip("-").lower() or "campaign"
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S_%fZ")
-    return Path(root) / slug / stamp
-
-
-__all__ = ["plan_campaign", "PlanRun", "SolveFailed", "ServiceInfeasible", "default_run_dir"]
+__all__ = ["PlanResult", "PlanRun", "Planner", "RunSettings", "ServiceInfeasible", "SolveFailed",
+           "decide_status", "plan_campaign", "relative_gap"]

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.evaluate.plan import write_table_run
 from optimizer.io.campaign import Campaign
+from optimizer.io.run_folder import write_table_run
 from optimizer.prep.instance import Overrides
 from optimizer.workflows.distributed import RESULT_COLUMNS, SolveTask, run_batch
 
@@ -109,14 +109,10 @@ def record_scenarios(db_path: str | Path, table: pd.DataFrame, *, run_dir: str |
                         "delays": delays, "budget": r["budget"],
                         "campaign_dir": r["campaign_dir"]},
             "input_sha256": sums[r["campaign_dir"]], "status": r["status"],
-            "expected_profit": _number(r["expected_profit"]), "spend": _number(r["spend"]),
-            "build_seconds": _number(r["build_seconds"]), "solve_seconds": _number(r["solve_seconds"]),
+            "expected_profit": r["expected_profit"], "spend": r["spend"],
+            "build_seconds": r["build_seconds"], "solve_seconds": r["solve_seconds"],
             "message": error})
     return record_runs(db_path, rows)
-
-
-def _number(x) -> float | None:
-    return None if x is None or pd.isna(x) else float(x)
 
 
 __all__ = ["delay_grid", "record_scenarios", "run_scenarios", "scenario_label", "write_scenarios"]

@@ -1,0 +1,200 @@
+"""The run folder: every file a run writes, how it is read back, and "never overwrite".
+
+A plan run (SPEC §3) is one folder::
+
+    plan.csv          one row per (sku, warehouse, mode) with units > 0
+    shipments.csv     one row per used lane: shipments, volume, cost, container fill
+    sku_summary.csv   one row per (sku, warehouse) with demand or stock
+    summary.json      exact expected profit, spend, KPIs, solver status, bound and gap
+    solver_log.txt    the solve's progress lines
+    coverage.csv      (report runs) every route, usable or late, for later diffs
+
+Batch runs (``frontier``, ``scenarios``) hold ``<stem>.csv`` and ``<stem>.json``.
+
+Rules every writer here keeps:
+
+* a folder that already holds files is refused: a run never overwrites another;
+* a plan run is written to a hidden temporary sibling and renamed into place in
+  one step, so a folder is complete or absent;
+* text from users' files (SKU and warehouse ids, names) is written through
+  :func:`optimizer.io.safe_text.safe_frame`, which neutralises spreadsheet formulas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer.io.safe_text import safe_frame
+
+PLAN_FILE = "plan.csv"
+SHIPMENTS_FILE = "shipments.csv"
+SKU_SUMMARY_FILE = "sku_summary.csv"
+SUMMARY_FILE = "summary.json"
+SOLVER_LOG_FILE = "solver_log.txt"
+COVERAGE_FILE = "coverage.csv"
+
+PLAN_COLUMNS = ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost", "line_cost",
+                "order_by", "ship_by", "cutoff"]
+SKU_SUMMARY_COLUMNS = ["sku", "warehouse", "existing", "ordered", "available", "mean", "sd",
+                       "expected_sales", "expected_leftover", "fill_rate", "stockout_probability"]
+SHIPMENT_COLUMNS = ["warehouse", "mode", "shipments", "volume_m3", "shipment_cost", "container_fill"]
+
+
+class NotARunFolder(FileNotFoundError):
+    """A folder given as a run folder lacks one of its files."""
+
+
+def refuse_nonempty(folder: str | Path) -> None:
+    """Raise :class:`FileExistsError` if ``folder`` exists and holds anything."""
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise FileExistsError(f"{folder} already holds files; a run never overwrites another")
+
+
+def refuse_existing(path: str | Path) -> None:
+    """Raise :class:`FileExistsError` if the file ``path`` exists."""
+    if Path(path).exists():
+        raise FileExistsError(f"{path} already exists; a run never overwrites another")
+
+
+def default_run_dir(campaign_name: str, root: str | Path = "runs", suffix: str = "") -> Path:
+    """``root/<campaign-slug>/<UTC timestamp><suffix>``: unique per run, sortable."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", campaign_name).strip("-").lower() or "campaign"
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S_%fZ")
+    return Path(root) / slug / f"{stamp}{suffix}"
+
+
+def new_run_dir(campaign_name: str, root: str | Path) -> Path:
+    """Create and return a fresh, empty ``root/<slug>/<UTC timestamp>`` folder."""
+    for _ in range(100):
+        d = default_run_dir(campaign_name, root=root)
+        try:
+            d.mkdir(parents=True, exist_ok=False)
+            return d
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a new run folder under {root}")
+
+
+def write_run(out_dir: str | Path, evaluation, summary: dict, *,
+              extra_files: dict[str, str] | None = None) -> Path:
+    """Write a plan run folder from an evaluated plan, completely or not at all.
+
+    ``evaluation`` is a :class:`~optimizer.evaluate.plan.PlanEvaluation` (its
+    ``lines``, ``shipments`` and ``pairs`` tables); ``extra_files`` maps a name —
+    which may hold a subfolder, ``"a/b.csv"`` — to its text.  Files go to a hidden
+    temporary sibling first, which then replaces ``out_dir`` in one rename.
+    """
+    out_dir = Path(out_dir)
+    refuse_nonempty(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        safe_frame(evaluation.lines[PLAN_COLUMNS]).to_csv(tmp / PLAN_FILE, index=False)
+        safe_frame(evaluation.shipments).to_csv(tmp / SHIPMENTS_FILE, index=False)
+        safe_frame(evaluation.pairs.reset_index()[SKU_SUMMARY_COLUMNS]).to_csv(
+            tmp / SKU_SUMMARY_FILE, index=False)
+        (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=1, default=str) + "\n")
+        for name, text in (extra_files or {}).items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_text(text)
+        if out_dir.exists():
+            out_dir.rmdir()  # empty, checked above
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def move_run_into(staging: str | Path, run_dir: str | Path) -> Path:
+    """Move every file of the run folder ``staging`` up into ``run_dir`` (none may exist there)."""
+    staging, run_dir = Path(staging), Path(run_dir)
+    for f in sorted(staging.iterdir()):
+        target = run_dir / f.name
+        refuse_existing(target)
+        os.replace(f, target)
+    shutil.rmtree(staging, ignore_errors=True)
+    return run_dir
+
+
+def write_table_run(table: pd.DataFrame, run_dir: str | Path, stem: str,
+                    meta: dict | None = None) -> Path:
+    """``<stem>.csv`` (and ``<stem>.json`` with ``meta``) into a new or empty run folder.
+
+    The CSV appears under its name only once complete.
+    """
+    run_dir = Path(run_dir)
+    refuse_nonempty(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / f".{stem}.csv.tmp"
+    table.to_csv(tmp, index=False)
+    tmp.replace(run_dir / f"{stem}.csv")
+    write_meta(run_dir, stem, meta or {})
+    return run_dir / f"{stem}.csv"
+
+
+def write_meta(run_dir: str | Path, stem: str, meta: dict) -> Path:
+    """``<stem>.json`` with ``meta`` (a batch run's parameters, or its error)."""
+    path = Path(run_dir) / f"{stem}.json"
+    path.write_text(json.dumps(meta, indent=1, default=str) + "\n")
+    return path
+
+
+def write_coverage(table: pd.DataFrame, run_dir: str | Path) -> Path:
+    """``coverage.csv`` (every route, usable or late) into a run folder, never over one."""
+    path = Path(run_dir) / COVERAGE_FILE
+    refuse_existing(path)
+    table.to_csv(path, index=False)
+    return path
+
+
+def is_run_folder(run_dir: str | Path) -> bool:
+    """Whether ``run_dir`` holds a plan run's ``summary.json``."""
+    return (Path(run_dir) / SUMMARY_FILE).is_file()
+
+
+def read_summary(run_dir: str | Path) -> dict:
+    """``summary.json`` of a run folder (:class:`NotARunFolder` when it has none)."""
+    path = Path(run_dir) / SUMMARY_FILE
+    if not path.is_file():
+        raise NotARunFolder(f"{run_dir} is not a run folder: no {SUMMARY_FILE}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_plan(run_dir: str | Path) -> pd.DataFrame:
+    """``plan.csv`` of a run folder, ids as text (:class:`NotARunFolder` when it has none)."""
+    path = Path(run_dir) / PLAN_FILE
+    if not path.is_file():
+        raise NotARunFolder(f"{run_dir} is not a run folder: no {PLAN_FILE}")
+    return pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str})
+
+
+def read_coverage(run_dir: str | Path) -> pd.DataFrame | None:
+    """``coverage.csv`` of a run folder, or None when the run did not write one."""
+    path = Path(run_dir) / COVERAGE_FILE
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str})
+
+
+def list_files(run_dir: str | Path) -> list[Path]:
+    """The run folder's visible files, sorted by name."""
+    return sorted(p for p in Path(run_dir).iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+__all__ = [
+    "COVERAGE_FILE", "PLAN_COLUMNS", "PLAN_FILE", "SHIPMENTS_FILE", "SHIPMENT_COLUMNS",
+    "SKU_SUMMARY_COLUMNS", "SKU_SUMMARY_FILE", "SOLVER_LOG_FILE", "SUMMARY_FILE", "NotARunFolder",
+    "default_run_dir", "is_run_folder", "list_files", "move_run_into", "new_run_dir",
+    "read_coverage", "read_plan", "read_summary", "refuse_existing", "refuse_nonempty",
+    "write_coverage", "write_meta", "write_run", "write_table_run",
+]

@@ -1,0 +1,194 @@
+"""The monitor step: flags from the pace, the top-up re-plan, and the monitor's output folder.
+
+    result = monitor_campaign("data/sample", "runs/…/<run>", "data/sample/actuals.csv")
+    result.flags            # one row per (sku, warehouse): status, action, pace, stock
+    result.topup.evaluation # the top-up plan (None when nothing is running ahead)
+
+How the pace is judged is :mod:`optimizer.monitor.pace`; the top-up campaign is
+:mod:`optimizer.monitor.topup`.  The output folder holds ``flags.csv``, ``pace.csv``,
+``monitor.json`` and the top-up as a plan run (SPEC §3 files plus ``topup_campaign/``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer.evaluate.plan import PlanEvaluation
+from optimizer.io.campaign import Campaign, load_campaign
+from optimizer.io.errors import InputError, Problem
+from optimizer.io.run_folder import (
+    PLAN_COLUMNS,
+    SHIPMENT_COLUMNS,
+    SKU_SUMMARY_COLUMNS,
+    default_run_dir,
+    refuse_nonempty,
+    write_run,
+)
+from optimizer.io.safe_text import safe_frame
+from optimizer.monitor.actuals import AUDIT_FILE, load_monitor_inputs
+from optimizer.monitor.pace import Thresholds, daily_pace, flag_pairs
+from optimizer.monitor.topup import FAST_MODES, solve_topup, topup_files
+from optimizer.workflows.planner import PlanRun
+
+
+@dataclass
+class MonitorResult:
+    flags: pd.DataFrame          # one row per (sku, warehouse)
+    pace: pd.DataFrame           # date, sku, warehouse, plan_units, actual_units (+ cumulative)
+    info: dict                   # monitor.json: dates, thresholds, budget, counts, notes
+    topup: PlanRun | None = None
+    topup_files: dict[str, str] | None = None
+    out_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+
+def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
+                     actuals_path: str | Path, *, as_of: dt.date | None = None,
+                     budget: float | None = None, modes=FAST_MODES,
+                     thresholds: Thresholds = Thresholds(), time_limit_s: float | None = None,
+                     out_dir: str | Path | None = None, progress=None) -> MonitorResult:
+    """Flag the pairs off pace and re-plan a top-up for those running ahead.
+
+    ``budget``: the top-up budget (default: the monitored plan's budget − its spend).
+    ``modes``: the transport modes a top-up may use.  With ``out_dir`` the flags,
+    the daily pace, the top-up plan (§3 files) and its derived campaign folder are
+    written there, completely or not at all (a non-empty folder is refused).
+    Raises InputError (bad input, exit 2), and what ``plan`` raises for the solve.
+    """
+    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    if not isinstance(campaign, Campaign):
+        campaign = load_campaign(campaign)
+    problems = []
+    known = set(campaign.lanes["mode"])
+    for m in modes:
+        if m not in known:
+            problems.append(Problem("command line", None, "--modes",
+                                    f"no lane has mode {m!r} (modes: {', '.join(sorted(known))})"))
+    if budget is not None and not budget > 0:
+        problems.append(Problem("command line", None, "--budget", f"must be > 0, got {budget:g}"))
+    if problems:
+        raise InputError(problems, campaign.root)
+    out = None if out_dir is None else Path(out_dir)
+    if out is not None:
+        refuse_nonempty(out)
+
+    run, actuals, rates = load_monitor_inputs(campaign, run_dir, actuals_path, as_of)
+    notes = list(actuals.notes)
+    if rates is None and actuals.first_date < campaign.config.promo_start:
+        notes.append(f"no {AUDIT_FILE} in the campaign folder: run-up days have no plan pace "
+                     "(run `python -m optimizer forecast` to get baseline rates)")
+    pace = daily_pace(campaign, run, actuals, rates)
+    flags = flag_pairs(campaign, run, actuals, pace, rates, thresholds)
+
+    remaining = budget if budget is not None else run.budget - run.spend
+    ahead = flags[(flags["status"] == "running_ahead") & (flags["remaining_demand_at_pace"] > 0)]
+    topup = files = None
+    if ahead.empty:
+        notes.append("no pair is running ahead: no top-up")
+    elif remaining <= 0:
+        notes.append(f"no budget left (plan spend {run.spend:,.2f} of {run.budget:,.2f}): no top-up")
+    else:
+        demand = ahead[["sku", "warehouse"]].assign(
+            mean=ahead["remaining_demand_at_pace"].round(4), sd=ahead["remaining_sd_at_pace"].round(4))
+        stock = ahead.set_index(["sku", "warehouse"])["stock_left"]
+        files = topup_files(campaign, run.lines, demand, stock, actuals.as_of, remaining, modes)
+        say(f"top-up: {len(ahead)} pairs running ahead, budget {remaining:,.2f}, modes {', '.join(modes)}")
+        topup = solve_topup(files, time_limit_s, progress=say)
+        _note_topup(flags, topup, modes, actuals.as_of)
+
+    info = {
+        "campaign": campaign.config.name, "campaign_dir": str(campaign.root),
+        "run_dir": str(run_dir), "actuals": str(actuals_path),
+        "as_of": str(actuals.as_of), "first_date": str(actuals.first_date),
+        "last_week": [str(actuals.as_of - dt.timedelta(days=6)), str(actuals.as_of)],
+        "previous_week": [str(actuals.as_of - dt.timedelta(days=13)),
+                          str(actuals.as_of - dt.timedelta(days=7))],
+        "thresholds": vars(thresholds),
+        "run_up_pace": f"{AUDIT_FILE} baseline_rate" if rates is not None else None,
+        "promo_pace": "sku_summary.csv mean / promo days",
+        "modes": list(modes),
+        "plan_budget": run.budget, "plan_spend": run.spend,
+        "topup_budget": remaining, "budget_override": budget,
+        "status_counts": {k: int(v) for k, v in flags["status"].value_counts().items()},
+        "topup": None if topup is None else {
+            k: topup.summary.get(k) for k in ("status", "expected_profit", "spend", "units_ordered",
+                                              "skus_ordered", "mip_gap")},
+        "notes": notes,
+    }
+    result = MonitorResult(flags, pace, info, topup, files, notes=notes)
+    if out is not None:
+        result.out_dir = write_monitor(out, result)
+    return result
+
+
+
+def _note_topup(flags: pd.DataFrame, topup: PlanRun, modes, as_of: dt.date) -> None:
+    """Top-up units, cost and modes per pair into the flags table and its actions."""
+    lines = topup.evaluation.lines
+    usable = set(topup.instance.routes.index.droplevel("mode"))
+    by_pair = lines.groupby(["sku", "warehouse"]).agg(
+        units=("units", "sum"), cost=("line_cost", "sum"),
+        modes=("mode", lambda m: ", ".join(sorted(set(m)))))
+    for i in flags.index[flags["status"] == "running_ahead"]:
+        key = (flags.at[i, "sku"], flags.at[i, "warehouse"])
+        if key in by_pair.index:
+            r = by_pair.loc[key]
+            flags.loc[i, ["topup_units", "topup_cost", "topup_modes"]] = [int(r["units"]), float(r["cost"]), r["modes"]]
+            flags.at[i, "action"] = f"top-up {int(r['units']):,} units by {r['modes']}"
+        elif flags.at[i, "remaining_demand_at_pace"] <= 0:
+            flags.at[i, "action"] = "top-up not needed: no demand left"
+        elif key not in usable:
+            flags.at[i, "action"] = (f"top-up wanted, but no {'/'.join(modes)} lane makes the "
+                                     f"cutoff when ordered on {as_of}")
+        else:
+            flags.at[i, "action"] = ("no top-up: the stock left covers the demand at this pace, or "
+                                     "fast freight, MOQ or the budget make it unprofitable")
+
+
+
+def _empty_evaluation() -> PlanEvaluation:
+    pairs = pd.DataFrame(columns=SKU_SUMMARY_COLUMNS[2:],
+                         index=pd.MultiIndex.from_arrays([[], []], names=["sku", "warehouse"]))
+    return PlanEvaluation(pd.DataFrame(columns=PLAN_COLUMNS), pd.DataFrame(columns=SHIPMENT_COLUMNS),
+                          pairs, 0.0, 0.0, 0.0, 0.0)
+
+
+
+def write_monitor(out_dir: Path, result: MonitorResult) -> Path:
+    """flags.csv, pace.csv, monitor.json and the top-up run (§3 files + topup_campaign/)."""
+    extra = {
+        "flags.csv": safe_frame(result.flags).to_csv(index=False, lineterminator="\n",
+                                                     float_format="%.4f"),
+        "pace.csv": safe_frame(result.pace).to_csv(index=False, lineterminator="\n",
+                                                   float_format="%.4f"),
+        "monitor.json": json.dumps(result.info, indent=1, default=str) + "\n",
+    }
+    if result.topup is not None:
+        summary = dict(result.topup.summary, kind="top-up", as_of=result.info["as_of"],
+                       campaign_dir=str(Path(out_dir) / "topup_campaign"),
+                       monitored_run=result.info["run_dir"])
+        extra["solver_log.txt"] = "\n".join(result.topup.outcome.log) + "\n"
+        extra.update({f"topup_campaign/{k}": v for k, v in result.topup_files.items()})
+        return write_run(out_dir, result.topup.evaluation, summary, extra_files=extra)
+    summary = {"kind": "top-up", "status": "no_top_up", "as_of": result.info["as_of"],
+               "campaign": result.info["campaign"], "budget": result.info["topup_budget"],
+               "spend": 0.0, "expected_profit": 0.0, "units_ordered": 0,
+               "reason": "; ".join(n for n in result.notes if "top-up" in n) or None,
+               "monitored_run": result.info["run_dir"]}
+    return write_run(out_dir, _empty_evaluation(), summary, extra_files=extra)
+
+
+
+def default_monitor_dir(campaign_name: str, root: str | Path = "runs") -> Path:
+    """``runs/<campaign-slug>/<UTC timestamp>-monitor``, beside the plan runs."""
+    return default_run_dir(campaign_name, root, suffix="-monitor")
+
+
+__all__ = ["MonitorResult", "default_monitor_dir", "monitor_campaign", "write_monitor"]
