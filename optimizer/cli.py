@@ -1,19 +1,9 @@
-"""Command line (SPEC §4).
+"""Plan stock for a promotion from a campaign folder: validate, plan, report, sweep, forecast, monitor.
 
-    python -m optimizer validate CAMPAIGN_DIR
-    python -m optimizer plan CAMPAIGN_DIR [--out OUT_DIR] [--budget X] [--delay MODE=DAYS ...]
-    python -m optimizer report CAMPAIGN_DIR [--budget X] [--delay MODE=DAYS ...] [--time-limit S]
-    python -m optimizer frontier CAMPAIGN_DIR (--budgets X [X ...] | --steps N) [--delay ...] [--time-limit S]
-                                 [--scheduler local|ADDRESS]
-    python -m optimizer scenarios CAMPAIGN_DIR [...] --delay MODE=D[,D ...] [--budgets X ...] [--scheduler ...]
-    python -m optimizer diff RUN_A RUN_B
-    python -m optimizer forecast CAMPAIGN_DIR [--out FILE]
-    python -m optimizer backtest CAMPAIGN_DIR [--promo NAME] [--lead-days N]
-    python -m optimizer monitor CAMPAIGN_DIR --run RUN_DIR --actuals FILE [--as-of DATE] [--budget X]
-                                [--modes MODE ...] [--time-limit S] [--out OUT_DIR]
-
-Exit codes: 0 success; 2 invalid input (file, row and column named, no
-traceback); 3 infeasible service target (explained); 1 anything else.
+``python -m optimizer --help`` lists the commands and ``python -m optimizer COMMAND
+--help`` their options; the argparse parser below is the one description of them.
+Every command loads and checks its inputs before any work, and maps what went
+wrong to the exit code (:data:`EPILOG`).
 """
 
 from __future__ import annotations
@@ -23,6 +13,14 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_SERVICE = 0, 1, 2, 3
+EPILOG = """exit codes: 0 success; 2 invalid input (the message names the file, the row and the
+column); 3 the min_fill_rate target cannot be met (the message says why); 1 anything else.
+
+examples:
+  python -m optimizer validate data/sample
+  python -m optimizer plan data/sample --budget 800000 --delay sea_fcl=10
+  python -m optimizer report data/sample
+  python -m optimizer frontier data/sample --steps 6 --time-limit 20"""
 
 
 class UsageError(Exception):
@@ -44,7 +42,8 @@ def parse_delays(items: list[str] | None) -> dict[str, int]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m optimizer", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m optimizer", description=__doc__.split("\n\n")[0],
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check a campaign folder and report every problem")
@@ -147,29 +146,21 @@ def parse_delay_lists(items: list[str] | None) -> dict[str, list[int]]:
 
 
 def _check_modes(modes_wanted, campaign) -> None:
-    from optimizer.io.errors import InputError, Problem
+    from optimizer.io.campaign import option_problems
+    from optimizer.io.errors import InputError
 
-    modes = set(campaign.lanes["mode"])
-    problems = [Problem("command line", None, "--delay",
-                        f"no lane has mode {mode!r} (modes: {', '.join(sorted(modes))})")
-                for mode in modes_wanted if mode not in modes]
+    problems = option_problems(campaign, modes=modes_wanted)
     if problems:
         raise InputError(problems, campaign.root)
 
 
 def _overrides(args, campaign):
+    from optimizer.io.campaign import option_problems
     from optimizer.io.errors import InputError, Problem
     from optimizer.prep.instance import Overrides
 
     delays = parse_delays(args.delay)
-    problems = []
-    modes = set(campaign.lanes["mode"])
-    for mode in delays:
-        if mode not in modes:
-            problems.append(Problem("command line", None, "--delay",
-                                    f"no lane has mode {mode!r} (modes: {', '.join(sorted(modes))})"))
-    if args.budget is not None and not args.budget > 0:
-        problems.append(Problem("command line", None, "--budget", f"must be > 0, got {args.budget:g}"))
+    problems = option_problems(campaign, modes=delays, budget=args.budget)
     if args.time_limit is not None and not args.time_limit > 0:
         problems.append(Problem("command line", None, "--time-limit", "must be > 0"))
     if problems:
@@ -199,9 +190,10 @@ def cmd_plan(args) -> int:
         return _plan_partitioned(args, campaign, overrides, out)
     run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose)
     s = run.summary
+    gap = "no bound proven" if s["mip_gap"] is None else f"gap {s['mip_gap']:.3%} to bound {s['best_bound']:,.2f}"
     print(f"{s['status']}: expected profit {s['expected_profit']:,.2f} {s['currency']}, "
           f"spend {s['spend']:,.2f} of {s['budget']:,.2f}, fill rate "
-          f"{(s['expected_fill_rate'] or 0):.1%}, gap {(s['mip_gap'] or 0):.3%} → {run.out_dir}")
+          f"{(s['expected_fill_rate'] or 0):.1%}, {gap} → {run.out_dir}")
     return EXIT_OK
 
 

@@ -22,8 +22,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 # Console messages are logged as `INFO:CONSOLE(line)] "text", source: url (line)`.
 CONSOLE_ERROR = re.compile(r"CONSOLE.*(Uncaught|rror)")
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="chromium not installed (apt-get install -y chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium not installed (apt-get install -y chromium)")]
 
 
 def chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess:

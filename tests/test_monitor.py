@@ -1,4 +1,4 @@
-"""In-campaign monitoring (issue 4, item 7): flags, the top-up re-plan, bad actuals, CLI, notebook.
+"""In-campaign monitoring (optimizer.monitor): flags, the top-up re-plan, bad actuals, CLI, notebook.
 
 The hand-made campaign: four SKUs at one warehouse, each planned to sell 10 units a
 day in the run-up (forecast_audit.csv) and 100 in the promo.  Two weeks of actuals
@@ -227,6 +227,7 @@ def test_sample_actuals_match_the_generator(tmp_path):
     assert (folder / "actuals.csv").stat().st_size < 1_000_000
 
 
+@pytest.mark.notebook
 def test_monitor_notebook_on_the_sample(tmp_path):
     """The notebook on the bundled sample: a short plan, then the sample's run-up actuals."""
     from optimizer.prep.instance import Overrides

@@ -1,5 +1,5 @@
-"""Every notebook executed on the bundled 300-SKU sample campaign (issue 3: CI runs them);
-the campaign report on the demand forecast from the sample's sales history (issue 4).
+"""Every notebook executed on the bundled 300-SKU sample campaign, and the campaign
+report on the demand forecast from the sample's sales history.
 
 Solver limits are short (the plans are time-limited, which the report says); what is
 checked is that each notebook runs end to end on realistic data and that the
@@ -16,11 +16,13 @@ import pytest
 
 from conftest import REPO, execute_notebook, run_cli
 
+pytestmark = pytest.mark.notebook
+
 SAMPLE = REPO / "data" / "sample"
 
 
 def test_forecast_then_report_on_the_sample(tmp_path, sample_history):
-    """Issue 4's chain on the sample campaign: ``forecast`` writes demand.csv and the
+    """Forecast, then report, on the sample campaign: ``forecast`` writes demand.csv and the
     audit from the sample sales history, then ``report`` plans on that demand and shows
     the audit, the KPIs and the simulated distributions (the report runs the plan)."""
     campaign = tmp_path / "bf2026"

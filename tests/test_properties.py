@@ -20,11 +20,14 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from checker import check_plan
 from conftest import run_plan_in_process, write_campaign
+
+pytestmark = pytest.mark.slow
 
 PLANNING_DATE = date(2026, 9, 1)
 MONOTONE_RTOL = 0.002

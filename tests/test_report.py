@@ -43,6 +43,7 @@ def cli_report(tmp_path_factory):
     return proc, root
 
 
+@pytest.mark.notebook
 def test_report_command_writes_html_notebook_plan_files(cli_report):
     proc, root = cli_report
     assert proc.returncode == 0, proc.stderr
@@ -61,6 +62,7 @@ def test_report_command_writes_html_notebook_plan_files(cli_report):
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
 
 
+@pytest.mark.notebook
 def test_report_html_has_kpis_tables_and_offline_charts(cli_report):
     proc, _ = cli_report
     page = Path(proc.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
@@ -79,6 +81,7 @@ def test_report_html_has_kpis_tables_and_offline_charts(cli_report):
     assert "from optimizer import report" not in page  # code hidden
 
 
+@pytest.mark.notebook
 def test_report_workbook_and_history(cli_report):
     proc, root = cli_report
     run_dir = Path(proc.stdout.strip().splitlines()[-1]).parent
@@ -110,6 +113,7 @@ def _failing_notebook(path: Path) -> Path:
     return path
 
 
+@pytest.mark.notebook
 def test_notebook_failure_keeps_error_notebook_and_exits_1(tmp_path, capsys):
     root = tmp_path / "reports"
     code = main(["report", str(TINY), "--reports-dir", str(root),
@@ -241,6 +245,7 @@ def test_unreachable_lists_pairs_no_lane_brings_in_time():
     assert (u["days_short"] > 0).all() and u["fastest_mode"].eq("air").all()
 
 
+@pytest.mark.notebook
 def test_kernel_is_this_interpreter_whatever_jupyter_has_registered(tmp_path, monkeypatch):
     """A `python3` kernel spec registered elsewhere (here: a broken one) is never used."""
     import sys
@@ -263,6 +268,7 @@ def test_kernel_is_this_interpreter_whatever_jupyter_has_registered(tmp_path, mo
     assert result.html.is_file()
 
 
+@pytest.mark.notebook
 def test_forecast_section_says_which_demand_rows_are_the_forecast(tmp_path):
     """The report's demand-forecast tables: none without an audit; with one, the rows of
     demand.csv that are the audited forecast are counted (an edited row is not)."""

@@ -42,14 +42,13 @@ import pandas as pd
 from optimizer.io import checks
 from optimizer.io.campaign import Campaign, _read_text, read_cells
 from optimizer.io.checks import Col, Table
-from optimizer.io.errors import InputError, Problem
+from optimizer.io.errors import InputError, Problem, limit_per_column
 
 SALES_FILE = "sales_history.csv"
 FACTORS_FILE = "factors.csv"
 OVERRIDES_FILE = "demand_overrides.csv"
 CONFIG_FILE = "campaign.toml"
 FACTOR_NAMES = ("growth", "ad_uplift", "competition")
-MAX_PER_COLUMN = 20  # problems listed per column of sales_history.csv; the rest are counted
 
 SALES_COLUMNS = (
     Col("date", "date"), Col("sku", "str"),
@@ -182,14 +181,6 @@ def read_forecast_config(root: Path, campaign_name: str
 # ---------------------------------------------------------------- sales_history.csv
 
 
-def _limited(problems: list[Problem], file: str, column: str) -> list[Problem]:
-    if len(problems) <= MAX_PER_COLUMN:
-        return problems
-    more = len(problems) - MAX_PER_COLUMN
-    return problems[:MAX_PER_COLUMN] + [Problem(file, None, column,
-                                                f"... and {more} more rows like these")]
-
-
 def _parse_column(col: Col, text: pd.Series, file: str) -> tuple[pd.Series, pd.Series, list[Problem]]:
     """Vectorised :func:`checks.parse_cell`: (values, ok mask, problems)."""
     blank = text == ""
@@ -220,7 +211,7 @@ def _parse_column(col: Col, text: pd.Series, file: str) -> tuple[pd.Series, pd.S
         for line in text.index[blank]:
             problems.append(Problem(file, int(line), col.name, f"is empty: must be {col.describe()}"))
     ok = good | (blank & col.blank_ok)
-    return values, ok, _limited(sorted(problems, key=lambda p: p.row), file, col.name)
+    return values, ok, limit_per_column(sorted(problems, key=lambda p: p.row))
 
 
 def read_sales(root: Path, campaign: Campaign) -> tuple[pd.DataFrame | None, list[Problem], list[str]]:
@@ -259,26 +250,26 @@ def read_sales(root: Path, campaign: Campaign) -> tuple[pd.DataFrame | None, lis
     level = np.where(wh != "", "warehouse", np.where(mk != "", "market", ""))
     none = level == ""
     if none.any():
-        problems += _limited([Problem(file, int(line), "warehouse",
+        problems += limit_per_column([Problem(file, int(line), "warehouse",
                                       "is empty: give a warehouse (or a market)")
-                              for line in raw.index[none]], file, "warehouse")
+                              for line in raw.index[none]])
     known_wh = set(campaign.warehouses["warehouse"])
     known_mk = set(campaign.warehouses["market"])
     bad_wh = (level == "warehouse") & ~wh.isin(known_wh)
-    problems += _limited([Problem(file, int(line), "warehouse",
+    problems += limit_per_column([Problem(file, int(line), "warehouse",
                                   f"unknown warehouse '{v}': not in warehouses.csv")
-                          for line, v in wh[bad_wh].items()], file, "warehouse")
+                          for line, v in wh[bad_wh].items()])
     bad_mk = (level == "market") & ~mk.isin(known_mk)
-    problems += _limited([Problem(file, int(line), "market",
+    problems += limit_per_column([Problem(file, int(line), "market",
                                   f"unknown market '{v}': no warehouse in warehouses.csv has it")
-                          for line, v in mk[bad_mk].items()], file, "market")
+                          for line, v in mk[bad_mk].items()])
     last_day = pd.Timestamp(campaign.config.planning_date)
     if "date" in values:
         late = ok["date"] & (values["date"] >= last_day)
-        problems += _limited([Problem(file, int(line), "date",
+        problems += limit_per_column([Problem(file, int(line), "date",
                                       f"{d.date()} is not before planning_date ({last_day.date()}): "
                                       "history must be in the past")
-                              for line, d in values["date"][late].items()], file, "date")
+                              for line, d in values["date"][late].items()])
 
     location = pd.Series(np.where(level == "warehouse", wh, mk), index=raw.index)
     frame = pd.DataFrame({"date": values["date"], "sku": raw["sku"], "location": location,
@@ -289,11 +280,10 @@ def read_sales(root: Path, campaign: Campaign) -> tuple[pd.DataFrame | None, lis
         d = frame[usable][dup].reset_index()
         first = d.groupby(["date", "sku", "location"])["line"].transform("min")
         rows = d[d["line"] != first]
-        problems += _limited([Problem(file, int(r.line), "date, sku, warehouse",
+        problems += limit_per_column([Problem(file, int(r.line), "date, sku, warehouse",
                                       f"duplicate day {r.date.date()} for sku '{r.sku}' at "
                                       f"'{r.location}': already on line {int(f)}")
-                              for r, f in zip(rows.itertuples(), first[rows.index])],
-                             file, "date")
+                              for r, f in zip(rows.itertuples(), first[rows.index])])
     mixed = frame[level != ""].groupby("sku")["level"].nunique()
     for sku in mixed[mixed > 1].index:
         problems.append(Problem(file, None, "warehouse",

@@ -27,7 +27,7 @@ import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from optimizer.io import checks
-from optimizer.io.errors import InputError, Problem
+from optimizer.io.errors import InputError, Problem, limit_per_column
 
 CONFIG_FILE = "campaign.toml"
 FILE_ORDER = [CONFIG_FILE] + [t.file for t in checks.TABLES]
@@ -208,6 +208,36 @@ def read_cells(path: Path, file: str) -> tuple[pd.DataFrame | None, list[Problem
     return frame, problems
 
 
+def read_checked_csv(path: Path, file: str, columns: tuple[checks.Col, ...], key: tuple[str, ...],
+                     min_rows: int = 0) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """A CSV file through the same reader and column rules as the campaign files.
+
+    Returns the typed frame (index: the line numbers) and its problems, at most
+    :data:`~optimizer.io.errors.MAX_LISTED` per column; None when the file is
+    missing or unreadable.
+    """
+    if not path.is_file():
+        return None, [Problem(file, None, None, "required file is missing")]
+    raw, problems = read_cells(path, file)
+    if raw is None:
+        return None, problems
+    checked, found = checks.check_table(checks.Table(file, columns, key=key, min_rows=min_rows), raw)
+    problems += found
+    return checked.frame, limit_per_column(problems)
+
+
+def option_problems(campaign: Campaign, *, modes=(), mode_option: str = "--delay",
+                    budget: float | None = None) -> list[Problem]:
+    """Problems with what-if options against ``campaign``: a mode no lane has, a budget ≤ 0."""
+    known = set(campaign.lanes["mode"])
+    problems = [Problem("command line", None, mode_option,
+                        f"no lane has mode {m!r} (modes: {', '.join(sorted(known))})")
+                for m in modes if m not in known]
+    if budget is not None and not budget > 0:
+        problems.append(Problem("command line", None, "--budget", f"must be > 0, got {budget:g}"))
+    return problems
+
+
 def _missing_file(root: Path, file: str) -> Problem:
     """'required file is missing', with a hint if a near namesake is there."""
     stem = Path(file).stem.lower()
@@ -269,7 +299,7 @@ def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
     problems += checks.check_campaign(tables)
 
     if problems:
-        raise InputError(sorted(problems, key=_reading_order), root)
+        raise InputError(limit_per_column(sorted(problems, key=_reading_order)), root)
     return _assemble(root, config, tables)
 
 

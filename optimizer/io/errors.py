@@ -39,6 +39,28 @@ class Problem:
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
+MAX_LISTED = 20  # problems listed per (file, column); the rest are counted in one line
+
+
+def limit_per_column(problems: list[Problem], max_listed: int = MAX_LISTED) -> list[Problem]:
+    """At most ``max_listed`` problems per (file, column), then one "… and N more" line each.
+
+    A column that is wrong in every one of 200,000 rows is one cause, not 200,000
+    lines of output: the first rows show what is wrong, the count says how often.
+    """
+    seen: dict[tuple, int] = {}
+    out = []
+    for p in problems:
+        key = (p.file, p.column)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= max_listed:
+            out.append(p)
+    for (file, column), n in seen.items():
+        if n > max_listed:
+            out.append(Problem(file, None, column, f"... and {n - max_listed} more rows like these"))
+    return out
+
+
 class InputError(Exception):
     """The campaign folder is invalid; ``problems`` lists every problem found."""
 

@@ -28,10 +28,14 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from optimizer.io.campaign import read_checked_csv
+from optimizer.io.checks import Col
+from optimizer.io.errors import Problem
 from optimizer.io.safe_text import safe_frame
 
 PLAN_FILE = "plan.csv"
@@ -46,6 +50,14 @@ PLAN_COLUMNS = ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost"
 SKU_SUMMARY_COLUMNS = ["sku", "warehouse", "existing", "ordered", "available", "mean", "sd",
                        "expected_sales", "expected_leftover", "fill_rate", "stockout_probability"]
 SHIPMENT_COLUMNS = ["warehouse", "mode", "shipments", "volume_m3", "shipment_cost", "container_fill"]
+
+
+# Columns of plan.csv / sku_summary.csv that a reader relies on, checked like input.
+_PLAN_CHECKS = (Col("sku", "str"), Col("warehouse", "str"), Col("mode", "str"),
+                Col("units", "int", ge=0), Col("ship_by", "date"))
+_SKU_SUMMARY_CHECKS = (Col("sku", "str"), Col("warehouse", "str"), Col("existing", "int", ge=0),
+                       Col("ordered", "int", ge=0), Col("available", "int", ge=0),
+                       Col("mean", "float", ge=0), Col("sd", "float", ge=0))
 
 
 class NotARunFolder(FileNotFoundError):
@@ -186,6 +198,67 @@ def read_coverage(run_dir: str | Path) -> pd.DataFrame | None:
     return pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str})
 
 
+@dataclass
+class PlanRunFiles:
+    """A plan run folder as read back: its summary, plan lines and pair table."""
+
+    folder: Path
+    summary: dict
+    lines: pd.DataFrame   # plan.csv: sku, warehouse, mode, units, ship_by
+    pairs: pd.DataFrame   # sku_summary.csv, index (sku, warehouse)
+
+    @property
+    def budget(self) -> float:
+        return float(self.summary["budget"])
+
+    @property
+    def spend(self) -> float:
+        return float(self.summary["spend"])
+
+
+def read_plan_run(folder: str | Path, campaign_name: str | None = None
+                  ) -> tuple[PlanRunFiles | None, list[Problem]]:
+    """A plan run folder read back and checked like input (the monitor's input).
+
+    ``summary.json`` must hold a numeric budget and spend (and, with ``campaign_name``,
+    be that campaign's); ``plan.csv`` and ``sku_summary.csv`` go through the campaign
+    files' column rules.  Returns the files, or None and every problem found.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None, [Problem(str(folder), None, None, "run folder does not exist")]
+    problems: list[Problem] = []
+    summary_file = str(folder / SUMMARY_FILE)
+    summary = None
+    try:
+        summary = json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(Problem(summary_file, None, None,
+                                "required file is missing: is this a `python -m optimizer plan` run folder?"))
+    except (OSError, ValueError) as e:
+        problems.append(Problem(summary_file, None, None, f"cannot be read as JSON: {e}"))
+    if isinstance(summary, dict):
+        for key in ("budget", "spend"):
+            if not isinstance(summary.get(key), (int, float)) or isinstance(summary.get(key), bool):
+                problems.append(Problem(summary_file, None, key, "must be a number"))
+        if campaign_name is not None and summary.get("campaign") not in (None, campaign_name):
+            problems.append(Problem(summary_file, None, "campaign",
+                                    f"this run planned {summary['campaign']!r}, not {campaign_name!r}"))
+    elif summary is not None:
+        problems.append(Problem(summary_file, None, None, "must be a JSON object"))
+    lines, found = read_checked_csv(folder / PLAN_FILE, str(folder / PLAN_FILE), _PLAN_CHECKS,
+                                    ("sku", "warehouse", "mode"))
+    problems += found
+    pairs, found = read_checked_csv(folder / SKU_SUMMARY_FILE, str(folder / SKU_SUMMARY_FILE),
+                                    _SKU_SUMMARY_CHECKS, ("sku", "warehouse"))
+    problems += found
+    if problems:
+        return None, problems
+    lines = lines[[c.name for c in _PLAN_CHECKS]].reset_index(drop=True)
+    pairs = pairs[[c.name for c in _SKU_SUMMARY_CHECKS]].set_index(["sku", "warehouse"]).sort_index()
+    return PlanRunFiles(folder, summary, lines, pairs), []
+
+
 def list_files(run_dir: str | Path) -> list[Path]:
     """The run folder's visible files, sorted by name."""
     return sorted(p for p in Path(run_dir).iterdir() if p.is_file() and not p.name.startswith("."))
@@ -193,8 +266,8 @@ def list_files(run_dir: str | Path) -> list[Path]:
 
 __all__ = [
     "COVERAGE_FILE", "PLAN_COLUMNS", "PLAN_FILE", "SHIPMENTS_FILE", "SHIPMENT_COLUMNS",
-    "SKU_SUMMARY_COLUMNS", "SKU_SUMMARY_FILE", "SOLVER_LOG_FILE", "SUMMARY_FILE", "NotARunFolder",
+    "SKU_SUMMARY_COLUMNS", "SKU_SUMMARY_FILE", "SOLVER_LOG_FILE", "SUMMARY_FILE", "NotARunFolder", "PlanRunFiles",
     "default_run_dir", "is_run_folder", "list_files", "move_run_into", "new_run_dir",
-    "read_coverage", "read_plan", "read_summary", "refuse_existing", "refuse_nonempty",
+    "read_coverage", "read_plan", "read_plan_run", "read_summary", "refuse_existing", "refuse_nonempty",
     "write_coverage", "write_meta", "write_run", "write_table_run",
 ]

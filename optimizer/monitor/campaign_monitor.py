@@ -20,12 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.evaluate.plan import PlanEvaluation
-from optimizer.io.campaign import Campaign, load_campaign
-from optimizer.io.errors import InputError, Problem
+from optimizer.io.campaign import Campaign, load_campaign, option_problems
+from optimizer.io.errors import InputError
 from optimizer.io.run_folder import (
     PLAN_COLUMNS,
     SHIPMENT_COLUMNS,
     SKU_SUMMARY_COLUMNS,
+    SOLVER_LOG_FILE,
     default_run_dir,
     refuse_nonempty,
     write_run,
@@ -65,14 +66,7 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
     if not isinstance(campaign, Campaign):
         campaign = load_campaign(campaign)
-    problems = []
-    known = set(campaign.lanes["mode"])
-    for m in modes:
-        if m not in known:
-            problems.append(Problem("command line", None, "--modes",
-                                    f"no lane has mode {m!r} (modes: {', '.join(sorted(known))})"))
-    if budget is not None and not budget > 0:
-        problems.append(Problem("command line", None, "--budget", f"must be > 0, got {budget:g}"))
+    problems = option_problems(campaign, modes=modes, mode_option="--modes", budget=budget)
     if problems:
         raise InputError(problems, campaign.root)
     out = None if out_dir is None else Path(out_dir)
@@ -174,7 +168,7 @@ def write_monitor(out_dir: Path, result: MonitorResult) -> Path:
         summary = dict(result.topup.summary, kind="top-up", as_of=result.info["as_of"],
                        campaign_dir=str(Path(out_dir) / "topup_campaign"),
                        monitored_run=result.info["run_dir"])
-        extra["solver_log.txt"] = "\n".join(result.topup.outcome.log) + "\n"
+        extra[SOLVER_LOG_FILE] = "\n".join(result.topup.outcome.log) + "\n"
         extra.update({f"topup_campaign/{k}": v for k, v in result.topup_files.items()})
         return write_run(out_dir, result.topup.evaluation, summary, extra_files=extra)
     summary = {"kind": "top-up", "status": "no_top_up", "as_of": result.info["as_of"],

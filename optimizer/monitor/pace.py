@@ -46,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 from optimizer.io.campaign import Campaign
-from optimizer.monitor.actuals import AUDIT_FILE, Actuals, MonitoredRun
+from optimizer.io.run_folder import PlanRunFiles
+from optimizer.monitor.actuals import AUDIT_FILE, Actuals
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Thresholds:
 # ---------------------------------------------------------------- pace
 
 
-def daily_pace(campaign: Campaign, run: MonitoredRun, actuals: Actuals,
+def daily_pace(campaign: Campaign, run: PlanRunFiles, actuals: Actuals,
                run_up_rates: pd.Series | None) -> pd.DataFrame:
     """Plan and actual units per day and pair over ``first_date .. as_of`` (long table).
 
@@ -107,7 +108,7 @@ def _week(pace: pd.DataFrame, first: dt.date, last: dt.date, start: dt.date) -> 
     return out
 
 
-def flag_pairs(campaign: Campaign, run: MonitoredRun, actuals: Actuals, pace: pd.DataFrame,
+def flag_pairs(campaign: Campaign, run: PlanRunFiles, actuals: Actuals, pace: pd.DataFrame,
                run_up_rates: pd.Series | None, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
     """The flags table: weekly pace, status and action, promo stock left, demand at pace."""
     cfg, th, as_of = campaign.config, thresholds, actuals.as_of

@@ -4,6 +4,10 @@ The expected-sales rows are chords of ES (:mod:`optimizer.model.demand`), so the
 model over-estimates sales only where no chord sits at the chosen stock.  One
 solve, within ``time_limit_s``:
 
+Each stage is a method taking the solve's :class:`SolveRun` (what stages pass
+on: the best plan, counts, the shipment search) and reading its knobs from
+:class:`~optimizer.solve.settings.SolveSettings`:
+
 0. **Price start** — a plan before HiGHS loads the model: the relaxation's plan
    under prices on the budget and the shared limits (:mod:`optimizer.solve.price_start`),
    rounded and repaired (:mod:`optimizer.solve.rounding`).
@@ -74,6 +78,34 @@ class SolveOutcome:
     log: list[str] = field(default_factory=list)
 
 
+@dataclass
+class SolveRun:
+    """The state one :meth:`PlanSolver.solve` passes from stage to stage.
+
+    Each stage reads and writes these fields (its docstring says which); nothing
+    here outlives the solve.  What does — the loaded HiGHS model, the heuristics,
+    the last plan's shipment counts, timings — stays on the :class:`PlanSolver`.
+    """
+
+    start: float  # perf_counter() when the solve began
+    outcome: SolveOutcome  # the best plan so far, the bound, the counters
+    #: HiGHS column values of the best plan: the next MIP's warm start.
+    start_columns: np.ndarray | None = None
+    #: The best plan's shipment count per fixed-cost lane.
+    plan_counts: dict | None = None
+    #: Shipment counts the shipment bound found most promising (its best leaf or dive).
+    best_counts: dict | None = None
+    #: Order flags and lanes the LP barely uses, closed in the restricted start.
+    closures: list = field(default_factory=list)
+    #: This solve's branch and bound over shipment counts, resumed by later calls.
+    search: ShipmentSearch | None = None
+    #: How many of the link's added row batches the search has been given.
+    search_rows: int = 0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
 class PlanSolver:
     """A persistent HiGHS solver bound to one built model.
 
@@ -93,22 +125,13 @@ class PlanSolver:
         self.verbose = verbose
         self.progress = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.link: HighsLink | None = None  # the model as loaded in HiGHS
-        self._last_solution: np.ndarray | None = None
         self._rounding: RoundingHeuristic | None = None
         self._prices: PriceStart | None = None
-        # Shipments per lane to fix in the restricted start: the shipment bound's
-        # best leaf, else the rounded plan's.
-        self._best_counts: dict | None = None
-        self._plan_counts: dict | None = None
-        self._closures: list = []  # what the restricted start closes, read off the LP
         # The last solve's plan's shipment counts: a what-if's first guess.
         self._previous_counts: dict | None = None
         self._cold_lp_seconds = 0.0
-        self._solve_start = 0.0
         self._handoff_seconds = 0.0
         self._restricted_seconds = 0.0  # how long the last restricted MIP ran
-        self._search: ShipmentSearch | None = None  # this solve's shipment branch and bound
-        self._search_rows = 0  # rows of link.added the search has
         self._route_keys = list(model.ROUTES)
         self._pair_keys = list(model.DEMAND_PAIRS)
         self._sales_coef = inst.skus["sales_coef"].reindex(
@@ -140,53 +163,48 @@ class PlanSolver:
             out.status, out.termination, out.has_plan = "optimal", "nothing to decide", True
             out.route_units = pd.Series(0.0, index=self.inst.routes.index)
             return out
-        # Every solve, first or what-if, starts from the LP (cheap once loaded) and
-        # the restricted MIP: warm-starting only from the previous what-if's plan
-        # gave frontier points up to 35 % worse within the same time (sample, 20 s).
-        self._best_counts = self._plan_counts = self._search = self._last_solution = None
-        self._solve_start = start
-        self._price_start(out, start)
-        self._lp_rounds(out, start)
+        # Every solve, first or what-if, starts from the LP (cheap once loaded) and the
+        # restricted MIP, not only from the previous what-if's plan: within the same time
+        # that start alone gave worse frontier points (benchmarks/README.md).
+        run = SolveRun(start, out)
+        self._price_start(run)
+        self._lp_rounds(run)
         if out.lp_rounds:
-            self._rounding_start(out, start)
-            self._previous_counts_start(out, start)
-            self._shipment_bound(out, start, self.settings.shipment_bound_share)
-            if not self._proven(out) and self._restricted_pays(start):
-                self._restricted_start(out, start)
+            self._rounding_start(run)
+            self._previous_counts_start(run)
+            self._shipment_bound(run, self.settings.shipment_bound_share)
+            if not self._proven(out) and self._restricted_pays(run):
+                self._restricted_start(run)
         skip_mip = (bool(out.lp_rounds) and not self._proven(out)
-                    and not self._mip_pays(start, self.settings.full_mip_lp_multiple))
+                    and not self._mip_pays(run, self.settings.full_mip_lp_multiple))
         if skip_mip:  # too big for HiGHS's root in the time left: spend it on the bound
-            self._shipment_bound(out, start, 1.0)
+            self._shipment_bound(run, 1.0)
             out.termination = "shipment bound search"
         if self._proven(out):
             out.status = "optimal"
         elif skip_mip:
             out.status = "time_limit" if out.has_plan else "no_plan"
         else:
-            self._mip_rounds(out, start)
-        out.solve_seconds = time.perf_counter() - start
+            self._mip_rounds(run)
+        out.solve_seconds = run.elapsed()
         out.handoff_seconds, self._handoff_seconds = self._handoff_seconds, 0.0
         self._remember_counts(out)
         return out
 
-    def _mip_pays(self, start: float, lp_multiple: float) -> bool:
+    def _mip_pays(self, run: SolveRun, lp_multiple: float) -> bool:
         """Whether a MIP can get through its root in the time left: at least
         ``lp_multiple`` cold LP solves of time.
 
-        HiGHS's root cut loop cannot be interrupted: on the 1,000-SKU benchmark
-        (33 k columns, cold LP 1.4 s) one separation round of the full MIP took
-        52 s and a 34 s limit ran to 75 s, with a bound no better than the
-        shipment bound's; at 5,000 SKUs (cold LP 15 s) the restricted MIP ran
-        82 s for a plan worse than ordering nothing.
+        HiGHS's root cut loop cannot be interrupted, so a MIP started without that
+        margin overruns the time limit (figures in benchmarks/README.md).
         """
-        return self._remaining(start) >= lp_multiple * self._cold_lp_seconds
+        return self._remaining(run) >= lp_multiple * self._cold_lp_seconds
 
-    def _restricted_pays(self, start: float) -> bool:
+    def _restricted_pays(self, run: SolveRun) -> bool:
         """Time enough for the restricted MIP: ``self.settings.restricted_lp_multiple`` cold LPs,
-        and half of what it took last time (its root heuristics overrun short
-        limits: a 0.7 s limit ran 4.5 s on the 300-SKU benchmark)."""
-        return (self._mip_pays(start, self.settings.restricted_lp_multiple)
-                and self.settings.restricted_share * self._remaining(start) >= 0.5 * self._restricted_seconds)
+        and half of what it took last time (its root heuristics overrun short limits)."""
+        return (self._mip_pays(run, self.settings.restricted_lp_multiple)
+                and self.settings.restricted_share * self._remaining(run) >= 0.5 * self._restricted_seconds)
 
     def _proven(self, out: SolveOutcome) -> bool:
         """The kept plan is within ``mip_gap`` of the best bound so far."""
@@ -198,11 +216,12 @@ class PlanSolver:
         if bound is not None and math.isfinite(bound):
             out.bound = bound if out.bound is None else min(out.bound, bound)
 
-    def _remaining(self, start: float) -> float:
-        return self.time_limit_s - (time.perf_counter() - start)
+    def _remaining(self, run: SolveRun) -> float:
+        return self.time_limit_s - run.elapsed()
 
-    def _run(self, *, relaxation: bool, time_limit: float, warm_start: bool,
+    def _run(self, *, relaxation: bool, time_limit: float, start: np.ndarray | None = None,
              mip_gap: float | None = None):
+        """One HiGHS run of the loaded model (the LP when ``relaxation``), from the column values ``start``."""
         if self.link is None:
             m = self.model
             began = time.perf_counter()
@@ -215,7 +234,7 @@ class PlanSolver:
                    "mip_heuristic_effort": self.settings.mip_heuristic_effort}
         return self.link.run(relaxation=relaxation, time_limit=time_limit,
                              mip_gap=self.mip_gap if mip_gap is None else mip_gap,
-                             options=options, start=self._last_solution if warm_start else None)
+                             options=options, start=start)
 
     def _route_units(self) -> np.ndarray:
         cp = self.model.case_pack
@@ -248,12 +267,20 @@ class PlanSolver:
             points[k] = [below - cp, below, below + cp]
         return add_sales_chords(self.model, points)
 
-    def _lp_rounds(self, out: SolveOutcome, start: float) -> None:
+    def _lp_rounds(self, run: SolveRun) -> None:
+        """Stage 1: LP solves, each adding the chords at the stock levels it picks.
+
+        Stops after ``settings.max_lp_rounds``, when the LP value moves by less than a
+        tenth of the gap target, or when no chord is added.  Writes the bound
+        (``outcome.bound``), ``outcome.lp_rounds`` and ``outcome.chords``; leaves the
+        last LP solution loaded for the rounding stage.
+        """
+        out = run.outcome
         previous = None
         for _ in range(self.settings.max_lp_rounds):
-            if self._remaining(start) <= 0:
+            if self._remaining(run) <= 0:
                 return
-            res = self._run(relaxation=True, time_limit=self._remaining(start), warm_start=False)
+            res = self._run(relaxation=True, time_limit=self._remaining(run))
             if not res.optimal:
                 return
             if not self._cold_lp_seconds:  # a what-if's first LP is warm: keep the cold one
@@ -265,7 +292,7 @@ class PlanSolver:
             over = (sales - exact) * self._sales_coef
             obj = res.objective
             self._say(out, f"LP round {out.lp_rounds}: relaxation {obj:,.2f}, "
-                           f"sales over-estimate {over.sum():,.2f}, {time.perf_counter() - start:.1f}s")
+                           f"sales over-estimate {over.sum():,.2f}, {run.elapsed():.1f}s")
             if previous is not None and abs(previous - obj) <= self.mip_gap * 0.1 * max(abs(obj), 1):
                 return
             previous = obj
@@ -279,10 +306,13 @@ class PlanSolver:
             self._rounding = RoundingHeuristic(self.inst)
         return self._rounding
 
-    def _price_start(self, out: SolveOutcome, start: float) -> None:
-        """A plan before HiGHS has even loaded the model: the relaxation's plan under
-        prices on the budget and the shared limits (:mod:`optimizer.solve.price_start`),
-        rounded, repaired and filled."""
+    def _price_start(self, run: SolveRun) -> None:
+        """Stage 0: a plan before HiGHS has even loaded the model.
+
+        The relaxation's plan under prices on the budget and the shared limits
+        (:mod:`optimizer.solve.price_start`), rounded, repaired and filled.  Writes
+        the plan (``outcome``, ``run.plan_counts``) when it is the best so far.
+        """
         heuristic = self._heuristic()
         budget = pyo.value(self.model.budget)
         if not heuristic.enabled:
@@ -291,48 +321,53 @@ class PlanSolver:
             self._prices = PriceStart(heuristic)
         units = heuristic.plan(self._prices.units(budget), budget=budget,
                                time_limit_s=self.settings.price_start_share * self.time_limit_s)
-        self._offer_plan(out, start, units, "price start plan")
+        self._offer_plan(run, units, "price start plan")
 
-    def _rounding_start(self, out: SolveOutcome, start: float) -> None:
-        """Round the LP solution into a feasible plan (:mod:`optimizer.solve.rounding`)."""
-        self._closures = lp_guided_closures(self.model, self.inst)  # while the LP is loaded
+    def _rounding_start(self, run: SolveRun) -> None:
+        """Stage 2: round the loaded LP solution into a feasible plan (:mod:`optimizer.solve.rounding`).
+
+        Reads the loaded LP; writes ``run.closures`` (for stage 4), chords where the
+        rounded stock is a case or more from the LP's (the shipment bound's nodes sit
+        near the plan), the plan when best, and ``run.start_columns``.
+        """
+        out = run.outcome
+        run.closures = lp_guided_closures(self.model, self.inst)  # while the LP is loaded
         heuristic = self._heuristic()
         lp_units = self._route_units()
         units = heuristic.plan(lp_units, budget=pyo.value(self.model.budget),
-                               time_limit_s=self.settings.rounding_share * self._remaining(start))
+                               time_limit_s=self.settings.rounding_share * self._remaining(run))
         if units is None:
             return
         # Chords where the plan's stock is a case or more from the LP's: the shipment
-        # bound's nodes sit near the plan (300-SKU benchmark: bound 0.1 % tighter).
+        # bound's nodes sit near the plan.
         lp_stock, _ = self._stock_and_sales(lp_units)
         stock, _ = self._stock_and_sales(units)
         cp = np.array([self.model.pair_case_pack[k] for k in self._pair_keys], float)
         out.chords += self._add_chords_at(stock, np.abs(stock - lp_stock) >= cp)
-        self._offer_plan(out, start, units, "rounded LP plan")
-        if self._last_solution is None and out.has_plan:  # the price start's plan stands
+        self._offer_plan(run, units, "rounded LP plan")
+        if run.start_columns is None and out.has_plan:  # the price start's plan stands
             units = out.route_units.to_numpy(float)
-            self._last_solution = self._columns_of_plan(units, heuristic.shipments(units))
+            run.start_columns = self._columns_of_plan(units, heuristic.shipments(units))
 
-    def _previous_counts_start(self, out: SolveOutcome, start: float) -> None:
-        """A what-if's quick plan: the LP with the last solve's shipment counts fixed,
-        rounded.  Its containers are already paid for, so rounding loses little.
+    def _previous_counts_start(self, run: SolveRun) -> None:
+        """Stage 2b, what-ifs only: the LP with the last solve's shipment counts fixed, rounded.
 
-        300-SKU benchmark, budget +10 %, 3.2 s re-solve: 1,307,631 at 1.9 s, where
-        the rounded LP plan was 1,286,308 and a cold 10 s solve proves 1,310,968.
+        Its containers are already paid for, so rounding loses little.  Reads the
+        counts kept by the previous solve; writes the plan when best.
         """
         counts = self._previous_counts
         heuristic = self._heuristic()
-        if not counts or not heuristic.enabled or self._remaining(start) <= 0:
+        if not counts or not heuristic.enabled or self._remaining(run) <= 0:
             return
         shipments = self.model.shipments
         with Fixed([shipments[lane] for lane in counts], counts.values()):
-            res = self._run(relaxation=True, time_limit=self._remaining(start), warm_start=False)
+            res = self._run(relaxation=True, time_limit=self._remaining(run))
         if not res.optimal:
             return
         self.link.load_solution()
         units = heuristic.plan(self._route_units(), budget=pyo.value(self.model.budget),
-                               time_limit_s=self.settings.rounding_share * self._remaining(start))
-        self._offer_plan(out, start, units, "rounded LP at the last plan's shipments")
+                               time_limit_s=self.settings.rounding_share * self._remaining(run))
+        self._offer_plan(run, units, "rounded LP at the last plan's shipments")
 
     def _remember_counts(self, out: SolveOutcome) -> None:
         """Keep the plan's shipment counts for the next what-if."""
@@ -346,64 +381,62 @@ class PlanSolver:
         n = dict(zip(self.inst.lanes.index, shipments))
         return {lane: n[lane] for lane in self.model.FIXED_COST_LANES}
 
-    def _offer_plan(self, out: SolveOutcome, start: float, units: np.ndarray, what: str) -> None:
+    def _offer_plan(self, run: SolveRun, units: np.ndarray, what: str) -> None:
         """Keep a heuristic plan (units per route) if it beats the best so far."""
+        out = run.outcome
         heuristic = self._heuristic()
         if not heuristic.feasible(units / heuristic.cp):  # a heuristic bug, never a plan
             self._say(out, f"{what} breaks a rule of SPEC §2: not kept")
             return
         profit = heuristic.exact_profit(units)
-        self._say(out, f"{what} {profit:,.2f}, {time.perf_counter() - start:.1f}s")
-        if out.has_plan and profit <= out.model_objective:
+        self._say(out, f"{what} {profit:,.2f}, {run.elapsed():.1f}s")
+        if not self._take_if_better(run, profit, units):
             return
-        if not out.has_plan:
-            out.first_plan_seconds = time.perf_counter() - start
-            out.first_plan_profit = profit
-        out.has_plan = True
-        out.model_objective = profit
-        out.route_units = pd.Series(units, index=self.inst.routes.index)
         shipments = heuristic.shipments(units)
-        self._last_solution = (self._columns_of_plan(units, shipments)
-                               if self.link is not None else None)
-        self._plan_counts = self._lane_counts(shipments)
+        run.start_columns = self._columns_of_plan(units, shipments) if self.link is not None else None
+        run.plan_counts = self._lane_counts(shipments)
 
-    def _shipment_bound(self, out: SolveOutcome, start: float, share: float) -> None:
-        """Prove a tighter bound by branching on shipments only (:mod:`optimizer.solve.shipment_bound`).
+    def _shipment_bound(self, run: SolveRun, share: float) -> None:
+        """Stage 3: a tighter bound by branching on shipment counts only (:mod:`optimizer.solve.shipment_bound`).
 
-        The search is kept for the solve: a second call goes on with the same tree,
-        given the chords added since (they are valid cuts)."""
+        Uses ``share`` of the time left.  Writes ``outcome.bound`` and
+        ``run.best_counts`` (the best leaf, or the dive's counts when stopped);
+        keeps ``run.search`` so a second call goes on with the same tree, given the
+        chords added since (they are valid cuts).
+        """
+        out = run.outcome
         m = self.model
         lanes = list(m.FIXED_COST_LANES)
         if not lanes:
             return
-        if self._search is None:
+        if run.search is None:
             self.link.sync()  # the restricted start's closures must not reach the bound
             vmap = self.link.col_of
-            self._search = ShipmentSearch(
+            run.search = ShipmentSearch(
                 self.link.lp(), [vmap[id(m.shipments[lane])] for lane in lanes],
                 branch_first=[lane in m.shipment_m3 for lane in lanes], threads=self.threads)
-            self._search_rows = len(self.link.added)
+            run.search_rows = len(self.link.added)
         else:
             self.link.add_new_rows()
-            self._catch_up_search()
-        result = self._search.search(incumbent=out.model_objective if out.has_plan else None,
-                                     time_limit_s=share * self._remaining(start))
+            self._catch_up_search(run)
+        result = run.search.search(incumbent=out.model_objective if out.has_plan else None,
+                                     time_limit_s=share * self._remaining(run))
         self._tighten(out, result.bound)
         best = result.best_counts
-        if not result.proven and self._plan_counts is not None:
-            plan = [self._plan_counts[lane] for lane in lanes]
-            best = self._search.good_leaf([plan], time_limit_s=self.settings.good_leaf_share * self._remaining(start))
+        if not result.proven and run.plan_counts is not None:
+            plan = [run.plan_counts[lane] for lane in lanes]
+            best = run.search.good_leaf([plan], time_limit_s=self.settings.good_leaf_share * self._remaining(run))
         if best is not None:
-            self._best_counts = dict(zip(lanes, best))
+            run.best_counts = dict(zip(lanes, best))
         if result.bound is not None:
             self._say(out, f"shipment bound {result.bound:,.2f} ({result.nodes} nodes, "
                            f"{result.cuts} cuts, {'proven' if result.proven else 'stopped'}), "
-                           f"{time.perf_counter() - start:.1f}s")
+                           f"{run.elapsed():.1f}s")
 
-    def _catch_up_search(self) -> None:
+    def _catch_up_search(self, run: SolveRun) -> None:
         """Give the shipment search the rows the link gained since it last looked."""
-        self._search.add_rows(Rows.concat(self.link.added[self._search_rows:]))
-        self._search_rows = len(self.link.added)
+        run.search.add_rows(Rows.concat(self.link.added[run.search_rows:]))
+        run.search_rows = len(self.link.added)
 
     def _columns_of_plan(self, units: np.ndarray, lane_shipments: np.ndarray) -> np.ndarray:
         """HiGHS column values of a plan: cases, flags, shipments and exact sales."""
@@ -427,17 +460,22 @@ class PlanSolver:
             col[vmap[id(m.sales[k])]] = value
         return col
 
-    def _restricted_start(self, out: SolveOutcome, start: float) -> None:
-        """Solve the MIP restricted to what the LP uses; keep its plan as the start."""
-        closed = self._closures
-        counts = self._best_counts or self._plan_counts or {}
+    def _restricted_start(self, run: SolveRun) -> None:
+        """Stage 4: the MIP restricted to what the LP uses, solved to a fine gap.
+
+        Fixes ``run.best_counts`` (else ``run.plan_counts``) and closes
+        ``run.closures``; writes the plan when best and chords at its stock.
+        """
+        out = run.outcome
+        closed = run.closures
+        counts = run.best_counts or run.plan_counts or {}
         shipments = self.model.shipments
         fixed = Fixed([shipments[lane] for lane in counts], counts.values())
         if not closed and not counts:
             return
         with Closed(closed), fixed:
-            res = self._run(relaxation=False, time_limit=self.settings.restricted_share * self._remaining(start),
-                            warm_start=False, mip_gap=self.settings.restricted_gap_share * self.mip_gap)
+            res = self._run(relaxation=False, time_limit=self.settings.restricted_share * self._remaining(run),
+                            mip_gap=self.settings.restricted_gap_share * self.mip_gap)
             self._restricted_seconds = res.seconds
             if not res.has_solution:
                 self._say(out, f"restricted start: no plan ({res.name})")
@@ -445,22 +483,30 @@ class PlanSolver:
                 self.link.load_solution()
                 stock, sales, exact = self._chord_gaps()
                 over = (sales - exact) * self._sales_coef
-                self._keep_plan(out, res.objective - over.sum(), sales, exact)
+                self._keep_plan(run, res.objective - over.sum(), sales, exact)
                 out.chords += self._add_chords_at(stock, over > 1e-9)
                 self._say(out, f"restricted start ({len(closed)} flags/lanes closed): plan "
                                f"{res.objective - over.sum():,.2f}, "
-                               f"{time.perf_counter() - start:.1f}s")
+                               f"{run.elapsed():.1f}s")
 
-    def _mip_rounds(self, out: SolveOutcome, start: float) -> None:
+    def _mip_rounds(self, run: SolveRun) -> None:
+        """Stage 5: the full MIP, warm-started from ``run.start_columns``, then chords at its plan.
+
+        Repeats until the plan's sales over-estimate is below
+        ``settings.chord_tolerance_share`` of the gap target, the plan is proven, or
+        time runs out.  Writes the plan, the bound, ``outcome.status`` and
+        ``outcome.termination``.
+        """
+        out = run.outcome
         for _ in range(self.settings.max_mip_rounds):
-            remaining = self._remaining(start)
+            remaining = self._remaining(run)
             if remaining <= 0:
                 if not out.has_plan:
                     out.status, out.termination = "no_plan", "time limit before a plan was found"
                 else:
                     out.status = "time_limit"
                 return
-            res = self._run(relaxation=False, time_limit=remaining, warm_start=True)
+            res = self._run(relaxation=False, time_limit=remaining, start=run.start_columns)
             out.termination = res.name
             if res.infeasible:
                 out.status = "infeasible"
@@ -478,11 +524,11 @@ class PlanSolver:
             stock, sales, exact = self._chord_gaps()
             over = (sales - exact) * self._sales_coef
             total_over = float(over.sum())
-            self._keep_plan(out, res.objective - total_over, sales, exact)
+            self._keep_plan(run, res.objective - total_over, sales, exact)
             self._say(out, f"MIP round {out.mip_rounds}: plan {res.objective:,.2f} "
                            f"(exact {res.objective - total_over:,.2f}), "
                            f"bound {res.bound if res.bound is not None else math.inf:,.2f}, {res.name}, "
-                           f"{time.perf_counter() - start:.1f}s")
+                           f"{run.elapsed():.1f}s")
             if self._proven(out):
                 out.status = "optimal"
                 return
@@ -498,25 +544,31 @@ class PlanSolver:
                 return
         out.status = "optimal"
 
-    def _keep_plan(self, out: SolveOutcome, exact_profit: float, sales, exact) -> None:
+    def _keep_plan(self, run: SolveRun, exact_profit: float, sales, exact) -> None:
         """Keep the loaded plan if its exact profit beats the best so far this solve."""
+        if self._take_if_better(run, exact_profit, self._route_units()):
+            run.start_columns = self._start_columns(sales, exact)
+
+    def _take_if_better(self, run: SolveRun, exact_profit: float, route_units: np.ndarray) -> bool:
+        """Make ``route_units`` the solve's plan if its exact profit beats the best so far."""
+        out = run.outcome
         if out.has_plan and exact_profit <= out.model_objective:
-            return
+            return False
         if not out.has_plan:
-            out.first_plan_seconds = time.perf_counter() - self._solve_start
+            out.first_plan_seconds = run.elapsed()
             out.first_plan_profit = exact_profit
         out.has_plan = True
         out.model_objective = exact_profit
-        out.route_units = pd.Series(self._route_units(), index=self.inst.routes.index)
-        self._remember_solution(sales, exact)
+        out.route_units = pd.Series(route_units, index=self.inst.routes.index)
+        return True
 
-    def _remember_solution(self, sales: np.ndarray, exact: np.ndarray) -> None:
-        """Keep the plan as the next round's start, with sales cut to exact ES."""
+    def _start_columns(self, sales: np.ndarray, exact: np.ndarray) -> np.ndarray:
+        """The loaded solution as a warm start, with sales cut to exact ES."""
         col = self.link.solution()
         col_of = self.link.col_of
         for k, value in zip(self._pair_keys, np.minimum(sales, exact)):
             col[col_of[id(self.model.sales[k])]] = value
-        self._last_solution = col
+        return col
 
     def _say(self, out: SolveOutcome, msg: str) -> None:
         out.log.append(msg)

@@ -1,4 +1,4 @@
-"""Tests for the synthetic campaign generator (optimizer/synth.py).
+"""The seeded campaign generator (samples/campaign.py) and the bundled data it writes.
 
 SPEC §1 rules are checked with plain pandas, independently of the package's loader.
 """

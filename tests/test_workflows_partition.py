@@ -1,4 +1,4 @@
-"""Large catalogues as supplier groups (optimizer/partition.py).
+"""Large catalogues as supplier groups (optimizer.workflows.partition).
 
 * The split shares out the budget, space and SKUs exactly, and keeps each
   supplier whole.
@@ -52,6 +52,7 @@ def test_split_shares_out_budget_space_and_skus(campaign_60):
     assert space.sum() == pytest.approx(original.sum(), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_partitioned_plan_passes_the_checker(campaign_60, tmp_path):
     out = tmp_path / "run"
     proc = run_cli(["plan", str(campaign_60.root), "--parts", "3", "--time-limit", "5",
@@ -66,6 +67,7 @@ def test_partitioned_plan_passes_the_checker(campaign_60, tmp_path):
     assert summary["expected_profit"] >= summary["merged_profit_before_polish"] - 1e-6
 
 
+@pytest.mark.distributed
 def test_dask_partitioned_plan_equals_single_process(repo):
     tiny = load_campaign(repo / "data" / "tiny")
     exact = Overrides(mip_gap=0.0, time_limit_s=30)

@@ -1,4 +1,4 @@
-"""Budget frontier (issue 3): one persistent model re-solved per budget.
+"""Budget frontier (optimizer.workflows.frontier): one persistent model re-solved per budget.
 
 data/tiny only, with short time limits. Each frontier point must match a cold
 ``plan_campaign`` at that budget within 0.2 %, and profit must not fall as the

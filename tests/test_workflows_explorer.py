@@ -1,4 +1,4 @@
-"""Interactive explorer (issue 3): the notebook runs under papermill (widgets become
+"""The what-if explorer (optimizer.workflows.explorer): the notebook runs under papermill (widgets become
 static output) and the explorer re-solves a budget change in place but rebuilds on
 a delay change."""
 
@@ -32,6 +32,7 @@ def test_budget_moves_re_solve_in_place_and_delays_rebuild():
         e.solve(10 * e.max_budget)
 
 
+@pytest.mark.notebook
 def test_explore_notebook_runs_with_papermill(tmp_path):
     nb = execute_notebook("explore.ipynb", tmp_path / "explore.ipynb", {"time_limit_s": 10})
     assert "parameters" in nb.cells[0].metadata["tags"]
@@ -45,6 +46,7 @@ def test_explore_notebook_runs_with_papermill(tmp_path):
     assert "Expected profit" in shown and "Plotly.newPlot" in shown
 
 
+@pytest.mark.notebook
 def test_budget_frontier_notebook_runs_with_papermill(tmp_path):
     nb = execute_notebook("budget_frontier.ipynb", tmp_path / "frontier.ipynb",
                   {"steps": 3, "time_limit_s": 10})

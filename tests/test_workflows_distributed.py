@@ -1,4 +1,4 @@
-"""Batches on Dask distributed (issue 5) and frontier/batch runs in the run history (issue 3).
+"""Batches on Dask distributed (optimizer.workflows.distributed) and frontier/batch runs in the run history.
 
 One real ``LocalCluster`` (2 worker processes, one thread each) serves the whole
 module; the command-line tests reach it through its scheduler address, the way a
@@ -33,6 +33,8 @@ from optimizer.workflows.distributed import (
 from optimizer.workflows.frontier import COLUMNS, budget_frontier, budget_steps
 
 from conftest import REPO
+
+pytestmark = pytest.mark.distributed
 
 TINY = REPO / "data" / "tiny"
 EXACT = Overrides(mip_gap=0.0, time_limit_s=30)

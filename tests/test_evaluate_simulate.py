@@ -1,4 +1,4 @@
-"""Monte-Carlo simulation of a plan (optimizer/simulate.py) against the exact SPEC §2 expectations."""
+"""Monte-Carlo simulation of a plan (optimizer.evaluate.simulate) against the exact SPEC §2 expectations."""
 
 from __future__ import annotations
 

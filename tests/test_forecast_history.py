@@ -10,6 +10,8 @@ from samples.campaign import generate_campaign
 
 from conftest import run_cli
 
+pytestmark = pytest.mark.slow
+
 GOOD = "date,sku,warehouse,units,stockout\n{d},{s},{w},3,0\n"
 
 

@@ -380,6 +380,7 @@ def test_folder_not_found(tmp_path):
                                         ("lanes.csv", "shipment_m3"), ("warehouses.csv", "cutoff"),
                                         ("demand.csv", "sd"), ("inventory.csv", "in_transit")]),
        value=st.text(max_size=12))
+@pytest.mark.slow
 def test_any_cell_text_loads_or_gives_input_error_never_a_crash(file_and_column, value):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "campaign"

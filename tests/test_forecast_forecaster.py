@@ -17,6 +17,8 @@ from samples.history import PAST_PROMOS, generate_history
 
 from conftest import run_cli
 
+pytestmark = pytest.mark.slow
+
 PROMOS_TOML = "\n".join(f'[[past_promos]]\nname = "{n}"\nstart = {s}\nend = {e}\n' for n, s, e in PAST_PROMOS)
 
 

@@ -39,6 +39,7 @@ def _write_heuristic_run(inst, units: np.ndarray, out):
     return ev
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(spec=campaigns(), scale=st.sampled_from([0.0, 0.3, 1.0, 3.0]), seed=st.integers(0, 2**16))
 def test_any_input_rounds_to_a_plan_the_checker_accepts(spec, scale, seed):
@@ -124,6 +125,7 @@ def test_the_price_start_drops_a_sku_whose_moq_does_not_pay(tmp_path):
     assert 200 < ordered["B"] < 300  # the critical fractile 0.79 at mean 200, sd 50
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(spec=campaigns(), budget_share=st.sampled_from([0.05, 0.5, 1.0]))
 def test_the_price_start_gives_a_plan_the_checker_accepts(spec, budget_share):

@@ -1,4 +1,4 @@
-"""ABC classes and stock-health KPIs (optimizer/kpis.py): a hand-checked example and data/tiny."""
+"""ABC classes and stock-health KPIs (optimizer.evaluate.kpis): a hand-checked example and data/tiny."""
 
 from __future__ import annotations
 

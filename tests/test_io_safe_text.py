@@ -69,6 +69,7 @@ def hostile_run(tmp_path_factory):
     return html.parent
 
 
+@pytest.mark.notebook
 def test_html_report_escapes_untrusted_names(hostile_run):
     page = (hostile_run / "report.html").read_text(encoding="utf-8")
     assert SCRIPT not in page and "<script>alert" not in page
@@ -76,6 +77,7 @@ def test_html_report_escapes_untrusted_names(hostile_run):
     assert "<title>&lt;script&gt;" in page
 
 
+@pytest.mark.notebook
 def test_workbook_neutralises_formulas(hostile_run):
     wb = openpyxl.load_workbook(hostile_run / "purchase_orders.xlsx")
     assert "+SUP01" in wb.sheetnames  # a sheet name is never a formula
@@ -88,6 +90,7 @@ def test_workbook_neutralises_formulas(hostile_run):
     assert numbers and all(isinstance(v, (int, float)) for v in numbers)
 
 
+@pytest.mark.notebook
 def test_plan_csvs_neutralise_formulas(hostile_run):
     plan = list(csv.reader((hostile_run / "plan.csv").open()))
     skus = {row[0] for row in plan[1:]}

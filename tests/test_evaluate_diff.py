@@ -1,4 +1,4 @@
-"""Rerun diff (issue 3): what changed between two runs after a lead-time change.
+"""optimizer.evaluate.diff — the rerun diff: what changed between two runs after a lead-time change.
 
 On data/tiny, delaying sea_lcl by 10 days, rail by 10 and air by 20 pushes the
 sea_lcl routes of BEA-00006 past both cutoffs (slack 5 and 8 days) and leaves
@@ -92,6 +92,7 @@ def test_previous_run_is_latest_earlier_success_of_same_campaign(tmp_path):
     assert previous_run(tmp_path / "none.sqlite", "Tiny demo") is None
 
 
+@pytest.mark.notebook
 def test_report_shows_diff_against_previous_run(tmp_path):
     root = tmp_path / "reports"
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
