@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("run_a", type=Path, help="the earlier run folder")
     d.add_argument("run_b", type=Path, help="the new run folder")
     _add_monitor_parser(sub)
+    _add_index_parser(sub)
     return p
 
 
@@ -185,16 +186,48 @@ def cmd_plan(args) -> int:
     campaign = load_campaign(args.campaign)
     overrides = _overrides(args, campaign)
     out = args.out or default_run_dir(campaign.config.name)
+    _require_writable(out, "--out", campaign)
     refuse_nonempty(out)
     if args.parts:
         return _plan_partitioned(args, campaign, overrides, out)
     run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose)
-    s = run.summary
-    gap = "no bound proven" if s["mip_gap"] is None else f"gap {s['mip_gap']:.3%} to bound {s['best_bound']:,.2f}"
-    print(f"{s['status']}: expected profit {s['expected_profit']:,.2f} {s['currency']}, "
-          f"spend {s['spend']:,.2f} of {s['budget']:,.2f}, fill rate "
-          f"{(s['expected_fill_rate'] or 0):.1%}, {gap} → {run.out_dir}")
+    for note in empty_plan_notes(run):
+        print(f"note: {note}", file=sys.stderr)
+    print(plan_line(run.summary, run.out_dir))
     return EXIT_OK
+
+
+def plan_line(summary: dict, out_dir) -> str:
+    """The one line ``plan`` prints: status, exact profit, spend, fill rate, gap (or that no bound was proven)."""
+    s = summary
+    gap = ("no bound proven" if s.get("mip_gap") is None
+           else f"gap {s['mip_gap']:.3%} to bound {s['best_bound']:,.2f}")
+    return (f"{s['status']}: expected profit {s['expected_profit']:,.2f} {s['currency']}, "
+            f"spend {s['spend']:,.2f} of {s['budget']:,.2f}, fill rate "
+            f"{(s['expected_fill_rate'] or 0):.1%}, {gap} → {out_dir}")
+
+
+def empty_plan_notes(run) -> list[str]:
+    """Why a plan orders nothing, when it does (an empty plan is rarely what was meant)."""
+    if not run.evaluation.lines.empty:
+        return []
+    inst = run.instance
+    if not inst.pairs["has_demand"].any():
+        return ["the plan orders nothing: demand.csv has no demand"]
+    if inst.routes.empty:
+        return ["the plan orders nothing: no lane makes any cutoff (planning_date + production_days "
+                "+ transit_days + buffer_days is after every warehouse's cutoff)"]
+    return ["the plan orders nothing: at these prices, costs and limits no order adds expected profit "
+            "(existing stock covers what pays)"]
+
+
+def _require_writable(folder: Path, option: str, campaign) -> None:
+    from optimizer.io.errors import InputError
+    from optimizer.io.run_folder import writable_problems
+
+    problems = writable_problems(folder, option)
+    if problems:
+        raise InputError(problems, campaign.root)
 
 
 def _plan_partitioned(args, campaign, overrides, out: Path) -> int:
@@ -229,6 +262,7 @@ def cmd_report(args) -> int:
 
     campaign = load_campaign(args.campaign)  # bad input: exit 2 before any notebook runs
     overrides = _overrides(args, campaign)
+    _require_writable(args.reports_dir, "--reports-dir", campaign)
     try:
         result = run_report(campaign, overrides, reports_root=args.reports_dir,
                             notebook=args.notebook or NOTEBOOK)
@@ -253,6 +287,7 @@ def cmd_frontier(args) -> int:
 
     campaign = load_campaign(args.campaign)
     overrides = _overrides(args, campaign)
+    _require_writable(args.reports_dir, "--reports-dir", campaign)
     if args.steps is not None and args.steps < 1:
         raise UsageError("--steps must be ≥ 1")
     if args.budgets is not None and min(args.budgets) <= 0:
@@ -307,6 +342,7 @@ def cmd_scenarios(args) -> int:
     if args.time_limit is not None and not args.time_limit > 0:
         raise UsageError("--time-limit must be > 0")
     _check_workers(args)
+    _require_writable(args.reports_dir, "--reports-dir", campaigns[0])
     overrides = Overrides(time_limit_s=args.time_limit)
     if args.scheduler is None:
         table = run_scenarios(campaigns, delays, args.budgets, overrides, progress=_say)
@@ -420,8 +456,9 @@ def _add_monitor_parser(sub) -> None:
     m.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the last date in --actuals)")
     m.add_argument("--budget", type=float,
                    help="top-up budget (default: the monitored plan's budget minus its spend)")
-    m.add_argument("--modes", nargs="+", metavar="MODE", default=["air", "courier"],
-                   help="transport modes a top-up may use (default: air courier)")
+    m.add_argument("--modes", nargs="+", metavar="MODE",
+                   help="transport modes a top-up may use (default: those of air and courier "
+                        "the campaign has)")
     m.add_argument("--time-limit", type=float, dest="time_limit", help="top-up solver time limit, seconds")
     m.add_argument("--out", type=Path, help="new (or empty) folder; default runs/<campaign>/<time>-monitor")
 
@@ -443,7 +480,8 @@ def cmd_monitor(args) -> int:
     campaign = load_campaign(args.campaign)
     out = args.out or default_monitor_dir(campaign.config.name)
     result = monitor_campaign(campaign, args.run, args.actuals, as_of=as_of, budget=args.budget,
-                              modes=tuple(args.modes), time_limit_s=args.time_limit, out_dir=out)
+                              modes=tuple(args.modes) if args.modes else None,
+                              time_limit_s=args.time_limit, out_dir=out)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     counts = result.info["status_counts"]
@@ -458,12 +496,38 @@ def cmd_monitor(args) -> int:
     return EXIT_OK
 
 
+def cmd_index(args) -> int:
+    import pandas as pd
+
+    from optimizer.io.run_index import HISTORY_NAME, read_history, rebuild_index
+
+    if args.rebuild:
+        db, n, old = rebuild_index(args.reports_dir)
+        kept = f"; the previous file is kept as {old}" if old is not None else ""
+        print(f"rebuilt {db} from the run folders under {args.reports_dir}: {n} rows{kept}")
+        return EXIT_OK
+    db = Path(args.reports_dir) / HISTORY_NAME
+    if not db.is_file():
+        raise UsageError(f"no run index at {db}: no report, frontier or scenarios run wrote one")
+    history = read_history(db)
+    shown = ["recorded_at", "campaign", "run_id", "status", "expected_profit", "spend"]
+    with pd.option_context("display.width", 200, "display.max_columns", 10):
+        print(history[shown].tail(args.last).to_string(index=False))
+    return EXIT_OK
+
+
+def _add_index_parser(sub) -> None:
+    i = sub.add_parser("index", help="the run index (reports/history.sqlite): its last rows, or --rebuild")
+    i.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
+                   help="folder holding history.sqlite and the run folders (default: reports)")
+    i.add_argument("--rebuild", action="store_true",
+                   help="recreate the index from the run folders (an existing file is kept beside it)")
+    i.add_argument("--last", type=int, default=20, help="rows to show (default: 20)")
+
+
 COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report,
             "frontier": cmd_frontier, "scenarios": cmd_scenarios, "diff": cmd_diff, "forecast": cmd_forecast,
-            "backtest": cmd_backtest}
-
-
-COMMANDS["monitor"] = cmd_monitor
+            "backtest": cmd_backtest, "monitor": cmd_monitor, "index": cmd_index}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,8 @@
 """Loading and validating a campaign folder (SPEC §1).
 
-Bad campaigns are built in tmp_path from a conformance case (c07_suppliers plus a
-small inventory.csv) with one edit each, and must report a Problem naming the
-right file, line (header = line 1) and column.
+Bad campaigns are built in tmp_path from a small valid campaign (:func:`folder`)
+with one edit each, and must report a Problem naming the right file, line
+(header = line 1) and column.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import io
 import math
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,10 +22,28 @@ from hypothesis import strategies as st
 from optimizer.io.campaign import Campaign, CampaignConfig, load_campaign
 from optimizer.io.errors import InputError, Problem
 
-CONFORMANCE = Path(__file__).parents[1].parent / "shared" / "conformance"
-CASES = sorted(p for p in CONFORMANCE.glob("c*") if p.is_dir())
+from conftest import OWN_CAMPAIGNS, case_folders, conformance_cases
 
-INVENTORY = "sku,warehouse,on_hand,in_transit,in_transit_eta\nA,FBA1,5,0,\n"
+CASES = case_folders(OWN_CAMPAIGNS) + conformance_cases()
+
+VALID = {
+    "campaign.toml": (
+        'name = "suppliers"\ncurrency = "USD"\nplanning_date = 2026-09-01\npromo_start = 2026-11-27\n'
+        "promo_end = 2026-12-01\nbudget = 1000000.0\nbuffer_days = 0\nstockout_penalty = 0.0\n"),
+    "skus.csv": (
+        "sku,supplier,unit_cost,price,weight_kg,volume_m3,case_pack,moq,production_days,duty_rate,"
+        "salvage_value,return_rate\n"
+        "A,F1,10,30,0.5,0.002,1,0,10,0.0,4.0,0.0\n"
+        "B,F1,6,18,0.5,0.002,1,0,10,0.0,4.0,0.0\n"
+        "C,F2,4,9,0.5,0.002,1,0,10,0.0,1.0,0.0\n"),
+    "suppliers.csv": "supplier,min_order_value,capacity_units\nF1,0,600.0\nF2,2500,\n",
+    "warehouses.csv": "warehouse,market,capacity_m3,cutoff\nFBA1,US,1000.0,2026-11-01\n",
+    "lanes.csv": (
+        "warehouse,mode,transit_days,cost_per_kg,cost_per_m3,volumetric_kg_per_m3,shipment_cost,"
+        "shipment_m3,capacity_m3\nFBA1,sea,30,0.0,100.0,0,0.0,,\n"),
+    "demand.csv": "sku,warehouse,mean,sd\nA,FBA1,300,80\nB,FBA1,500,100\nC,FBA1,150,50\n",
+    "inventory.csv": "sku,warehouse,on_hand,in_transit,in_transit_eta\nA,FBA1,5,0,\n",
+}
 
 
 # ---------------------------------------------------------------- helpers
@@ -37,8 +54,9 @@ def folder(tmp_path) -> Path:
     """A valid campaign: skus A, B (F1), C (F2); suppliers F1, F2; warehouse FBA1;
     lane FBA1/sea; demand for A, B, C at FBA1; inventory of A at FBA1."""
     root = tmp_path / "campaign"
-    shutil.copytree(CONFORMANCE / "c07_suppliers", root)
-    (root / "inventory.csv").write_text(INVENTORY, encoding="utf-8")
+    root.mkdir()
+    for name, text in VALID.items():
+        (root / name).write_text(text, encoding="utf-8")
     return root
 
 
@@ -90,6 +108,8 @@ def test_conformance_case_loads_with_typed_tables(case):
     c = load_campaign(case)
     assert isinstance(c, Campaign) and isinstance(c.config, CampaignConfig)
     assert c.config.name == case.name
+    if c.inventory.empty:  # the columns below are typed even without rows
+        c.inventory = c.inventory.astype({"on_hand": "int64", "in_transit": "int64"})
 
     def kinds(frame, columns, check):
         for col in columns:
@@ -119,8 +139,8 @@ def test_conformance_case_loads_with_typed_tables(case):
     assert set(c.skus["supplier"]) <= set(c.suppliers["supplier"])
 
 
-def test_values_of_a_conformance_case():
-    c = load_campaign(CONFORMANCE / "c05_deadline")
+def test_values_of_a_conformance_case(shared_conformance):
+    c = load_campaign(shared_conformance / "c05_deadline")
     assert c.config.planning_date == dt.date(2026, 9, 1) and c.config.buffer_days == 5
     assert c.config.solver.mip_gap == 0.001 and c.config.solver.time_limit_s == 120
     assert c.config.min_fill_rate is None and c.config.max_sku_budget_share is None
@@ -154,7 +174,7 @@ def test_unused_supplier_is_kept_and_blank_capacity_is_unlimited(folder):
 
 def test_extra_columns_kept_and_sku_penalty_overrides_default(folder):
     write(folder, "campaign.toml", (folder / "campaign.toml").read_text().replace(
-        "stockout_penalty = 0.0", "stockout_penalty = 2.5\nsome_future_key = 1"))
+        "stockout_penalty = 0.0", "stockout_penalty = 2.5"))
     write(folder, "skus.csv", (
         "sku,supplier,unit_cost,price,weight_kg,volume_m3,case_pack,moq,production_days,"
         "duty_rate,salvage_value,return_rate,category,stockout_penalty,notes\n"
@@ -365,7 +385,7 @@ def test_unusable_csv_file(folder, content, fragment):
 def test_no_sku_rows(folder):
     write(folder, "skus.csv", (folder / "skus.csv").read_text().splitlines()[0] + "\n")
     write(folder, "demand.csv", "sku,warehouse,mean,sd\n")
-    write(folder, "inventory.csv", INVENTORY.splitlines()[0] + "\n")
+    write(folder, "inventory.csv", VALID["inventory.csv"].splitlines()[0] + "\n")
     assert where(problems_of(folder)) == {("skus.csv", None, None)}
 
 
@@ -384,8 +404,9 @@ def test_folder_not_found(tmp_path):
 def test_any_cell_text_loads_or_gives_input_error_never_a_crash(file_and_column, value):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "campaign"
-        shutil.copytree(CONFORMANCE / "c07_suppliers", root)
-        write(root, "inventory.csv", INVENTORY)
+        root.mkdir()
+        for name, text in VALID.items():
+            write(root, name, text)
         file, column = file_and_column
         edit_cell(root, file, 2, column, value)
         try:
@@ -471,3 +492,42 @@ def test_many_problems_across_files_in_one_error(folder):
         (p.file for p in error.problems),
         key=["campaign.toml", "skus.csv", "suppliers.csv", "warehouses.csv", "lanes.csv",
              "demand.csv", "inventory.csv"].index)
+
+
+@pytest.mark.parametrize("toml, key, hint", [
+    ("min_fil_rate = 0.99\n", "min_fil_rate", "did you mean 'min_fill_rate'?"),
+    ("[solver]\ntime_limt_s = 5\n", "solver.time_limt_s", "did you mean 'time_limit_s'?"),
+    ("[forecast]\ngrowht = 1.1\n", "forecast.growht", "did you mean 'growth'?"),
+    ('[[past_promos]]\nname = "BF"\nstart = 2025-11-28\nend = 2025-12-01\nstrat = 1\n',
+     "past_promos[1].strat", "did you mean 'start'?"),
+    ("colour = 1\n", "colour", "unknown key (known keys:"),
+])
+def test_unknown_key_in_campaign_toml_is_an_error_with_a_hint(folder, toml, key, hint):
+    # a mistyped optional key must not silently drop its setting
+    append(folder, "campaign.toml", toml)
+    problem = the_problem(problems_of(folder), "campaign.toml", None, key)
+    assert problem.message.startswith("unknown key") and hint in problem.message
+
+
+def test_mistyped_service_target_is_not_a_plan(folder, tmp_path):
+    from optimizer.cli import main
+
+    append(folder, "campaign.toml", "min_fil_rate = 0.99")
+    assert main(["plan", str(folder), "--out", str(tmp_path / "run")]) == 2
+    assert not (tmp_path / "run").exists()
+
+
+def test_problems_are_capped_per_file_and_column(folder):
+    rows = "".join(f"S{i},F1,abc,30,0.5,0.002,1,0,10,0.0,4.0,0.0\n" for i in range(60))
+    write(folder, "skus.csv", VALID["skus.csv"] + rows)
+    problems = problems_of(folder)
+    unit_cost = [p for p in problems if p.column == "unit_cost"]
+    assert len(unit_cost) == 21 and unit_cost[-1].message == "... and 40 more rows like these"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_is_named_as_such_with_or_without_bom(folder, encoding):
+    (folder / "skus.csv").write_bytes(VALID["skus.csv"].encode(encoding))
+    (problem,) = problems_of(folder)
+    assert (problem.file, problem.row, problem.column) == ("skus.csv", None, None)
+    assert "UTF-16" in problem.message

@@ -6,6 +6,8 @@ import multiprocessing as mp
 import shutil
 import sqlite3
 
+import pytest
+
 from optimizer.io.run_index import input_checksum, read_history, record_run
 
 from conftest import REPO
@@ -68,3 +70,39 @@ def test_two_processes_write_at_the_same_time(tmp_path):
     assert len(h) == 2 * n
     assert h.groupby("campaign").size().to_dict() == {"writer1": n, "writer2": n}
     assert h["run_id"].is_unique
+
+
+@pytest.mark.notebook
+def test_a_corrupt_index_never_costs_a_run(tmp_path):
+    import contextlib
+    import io
+
+    from optimizer.cli import main
+
+    from conftest import OWN_CAMPAIGNS
+
+    case = OWN_CAMPAIGNS / "m01_budget_by_margin_per_cost"
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    junk = b"not a database " * 200
+    (reports / "history.sqlite").write_bytes(junk)
+
+    def run(*args):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main([*args, "--reports-dir", str(reports)])
+        return code, err.getvalue()
+
+    code, err = run("report", str(case))
+    assert code == 0 and "warning: the run index" in err and "index --rebuild" in err
+    assert len(list(reports.glob("*/*/report.html"))) == 1  # the run is kept
+    code, err = run("frontier", str(case), "--steps", "2")
+    assert code == 0 and "warning: the run index" in err
+    assert len(list(reports.glob("*/*/frontier.csv"))) == 1
+    code, err = run("index", "--rebuild")
+    assert code == 0, err
+    history = read_history(reports / "history.sqlite")
+    assert sorted(history["status"].value_counts().index) == ["optimal"]
+    assert len(history) == 3  # the report run and the frontier's two points
+    (kept,) = reports.glob("history.sqlite.replaced-*")
+    assert kept.read_bytes() == junk  # never deleted

@@ -79,12 +79,14 @@ def test_html_report_escapes_untrusted_names(hostile_run):
 
 @pytest.mark.notebook
 def test_workbook_neutralises_formulas(hostile_run):
+    # ids shown as written, in text cells: a spreadsheet never runs them
     wb = openpyxl.load_workbook(hostile_run / "purchase_orders.xlsx")
     assert "+SUP01" in wb.sheetnames  # a sheet name is never a formula
     cells = [c for ws in wb for row in ws.iter_rows() for c in row]
     texts = [c.value for c in cells if isinstance(c.value, str)]
-    assert "'=1+2" in texts and "'@SUM(A1)" in texts
-    assert not any(t.startswith(("=", "+", "-", "@", "\t", "\r")) for t in texts)
+    assert "=1+2" in texts and "@SUM(A1)" in texts
+    assert not any(t.startswith("'") for t in texts)
+    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
     assert not any(c.data_type == "f" for c in cells)
     numbers = [c.value for c in cells if isinstance(c.value, (int, float))]
     assert numbers and all(isinstance(v, (int, float)) for v in numbers)
@@ -95,9 +97,30 @@ def test_plan_csvs_neutralise_formulas(hostile_run):
     plan = list(csv.reader((hostile_run / "plan.csv").open()))
     skus = {row[0] for row in plan[1:]}
     assert "'=1+2" in skus and not any(s.startswith(("=", "@", "+")) for s in skus)
-    for name in ("plan.csv", "sku_summary.csv", "shipments.csv"):
+    for name in ("plan.csv", "sku_summary.csv", "shipments.csv", "coverage.csv"):
         for row in csv.reader((hostile_run / name).open()):
             for cell in row:
                 assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, cell)
                 if cell.startswith("-"):
                     float(cell)  # only numbers may start with a minus
+
+
+@pytest.mark.notebook
+def test_run_folder_reads_ids_back_verbatim(hostile_run):
+    # the monitor matches actuals to plan lines by these ids
+    from optimizer.io.run_folder import read_coverage, read_plan, read_plan_run
+
+    run, problems = read_plan_run(hostile_run)
+    assert not problems
+    assert {"=1+2", "@SUM(A1)"} <= set(run.lines["sku"])
+    assert {"=1+2", "@SUM(A1)"} <= set(run.pairs.index.get_level_values("sku"))
+    assert "=1+2" in set(read_plan(hostile_run)["sku"]) and "=1+2" in set(read_coverage(hostile_run)["sku"])
+
+
+@pytest.mark.parametrize("text", ["=1+2", "'=1+2", "''x", "'", "-abc", "@x", "plain", "-12.5", "'quoted'"])
+def test_neutralising_is_reversible(text):
+    from optimizer.io.safe_text import plain_cell
+
+    safe = safe_cell(text)
+    assert plain_cell(safe) == text
+    assert not safe.startswith(("=", "+", "@", "\t", "\r")) and (not safe.startswith("-") or text == "-12.5")

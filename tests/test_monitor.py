@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -248,3 +249,23 @@ def test_monitor_notebook_on_the_sample(tmp_path):
     assert json.loads((out / "summary.json").read_text())["spend"] <= 20_000 + 1e-6
     text = (tmp_path / "monitor.ipynb").read_text()
     assert "Cumulative units: plan (dashed) and actual" in text and "Top-up order lines" in text
+
+
+def test_default_modes_are_the_fast_modes_the_campaign_has(planned, tmp_path):
+    # a campaign without a courier lane: the default must not ask for one
+    folder, run_dir, _ = planned
+    air_only = tmp_path / "camp"
+    shutil.copytree(folder, air_only)
+    lanes = pd.read_csv(air_only / "lanes.csv")
+    lanes[lanes["mode"] != "courier"].to_csv(air_only / "lanes.csv", index=False)
+    out = tmp_path / "out"
+    code, err = _main(["monitor", str(air_only), "--run", str(run_dir), "--actuals",
+                       str(air_only / "actuals.csv"), "--out", str(out)])
+    assert code == 0, err
+    assert json.loads((out / "monitor.json").read_text())["modes"] == ["air"]
+    sea_only = tmp_path / "sea"
+    shutil.copytree(folder, sea_only)
+    lanes[lanes["mode"] == "sea"].to_csv(sea_only / "lanes.csv", index=False)
+    code, err = _main(["monitor", str(sea_only), "--run", str(run_dir), "--actuals",
+                       str(sea_only / "actuals.csv"), "--out", str(tmp_path / "out2")])
+    assert code == 2 and "option '--modes': the campaign has no air or courier lane" in err

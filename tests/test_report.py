@@ -23,7 +23,7 @@ from optimizer.io.campaign import load_campaign
 from optimizer.io.run_folder import new_run_dir
 from optimizer.prep.instance import Overrides, build_instance
 
-from conftest import REPO, run_cli
+from conftest import OWN_CAMPAIGNS, REPO, case_folders, conformance_cases, load_expected, run_cli
 
 TINY = REPO / "data" / "tiny"
 KPI_NAMES = ["Expected profit", "Spend", "Budget used", "Expected fill rate",
@@ -294,3 +294,35 @@ def test_forecast_section_says_which_demand_rows_are_the_forecast(tmp_path):
     assert summary["lift"].iloc[0] == pytest.approx(3.0)
     table = report.forecast_audit_table(got)
     assert table["mean"].is_monotonic_decreasing and "sd_scale" in table
+
+
+FEASIBLE = [c for c in case_folders(OWN_CAMPAIGNS) + conformance_cases() if load_expected(c)["exit_code"] == 0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case_dir", FEASIBLE, ids=lambda p: p.name)
+def test_report_tables_on_every_known_optimum_campaign(case_dir):
+    # campaigns with only the required columns (no `name`, `category`, suppliers.csv, ...)
+    from optimizer.workflows.planner import plan_campaign
+
+    run = plan_campaign(case_dir, progress=lambda msg: None)
+    inst, ev = run.instance, run.evaluation
+    rot = report.rule_of_thumb(inst)
+    tables = [report.headline_kpis(inst, ev), report.run_facts(run.summary), report.purchase_orders(inst, ev),
+              report.supplier_summary(inst, ev), report.shipping_plan(inst, ev), report.allocation(ev),
+              report.timeline(inst, ev), report.unreachable(inst), report.abc_table(inst, ev),
+              report.compare_with_rule_of_thumb(inst, ev, rot), report.rule_breaches(inst, rot)]
+    assert all(isinstance(t, pd.DataFrame) for t in tables)
+    assert len(tables[2]) == len(ev.lines)  # one purchase-order line per plan line
+    for figure in (report.allocation_by_warehouse_figure(ev), report.allocation_by_mode_figure(ev),
+                   report.timeline_figure(inst, ev)):
+        assert figure.to_dict()["data"] is not None
+
+
+@pytest.mark.notebook
+def test_report_command_on_a_campaign_with_only_the_required_columns(tmp_path):
+    case = OWN_CAMPAIGNS / "m03_one_container_and_air_for_the_rest"
+    proc = run_cli(["report", str(case), "--reports-dir", str(tmp_path / "reports")])
+    assert proc.returncode == 0, proc.stderr
+    page = Path(proc.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
+    assert "3,424.00 USD" in page  # the hand-derived optimum of m03

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.io import checks
-from optimizer.io.campaign import Campaign, _read_text, read_cells
+from optimizer.io.campaign import FORECAST_KEYS, Campaign, _read_text, read_cells
 from optimizer.io.checks import Col, Table
 from optimizer.io.errors import InputError, Problem, limit_per_column
 
@@ -48,7 +48,7 @@ SALES_FILE = "sales_history.csv"
 FACTORS_FILE = "factors.csv"
 OVERRIDES_FILE = "demand_overrides.csv"
 CONFIG_FILE = "campaign.toml"
-FACTOR_NAMES = ("growth", "ad_uplift", "competition")
+FACTOR_NAMES = tuple(k for k in FORECAST_KEYS if k != "promo")  # growth, ad_uplift, competition
 
 SALES_COLUMNS = (
     Col("date", "date"), Col("sku", "str"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import json
 import re
@@ -64,7 +65,7 @@ class SolverSettings(BaseModel):
 
 
 class CampaignConfig(BaseModel):
-    """campaign.toml (SPEC §1). Unknown keys are ignored.
+    """campaign.toml (SPEC §1); a key no table knows is an error (:func:`unknown_key_problems`).
 
     Strict types: TOML has its own, so ``budget = "9000"`` or ``budget = true`` is
     a mistake to report, not to coerce. Dates may be TOML dates or ISO strings.
@@ -94,6 +95,48 @@ class CampaignConfig(BaseModel):
         return end
 
 
+# [forecast] and [[past_promos]] are read by optimizer.forecast.history.
+FORECAST_KEYS = ("promo", "growth", "ad_uplift", "competition")
+PAST_PROMO_KEYS = ("name", "start", "end")
+
+
+def _known_keys() -> dict[str, set[str]]:
+    """Every key campaign.toml may hold, by table ("" = the top level)."""
+    return {"": set(CampaignConfig.model_fields) | {"past_promos", "forecast"},
+            "solver": set(SolverSettings.model_fields),
+            "forecast": set(FORECAST_KEYS), "past_promos": set(PAST_PROMO_KEYS)}
+
+
+def unknown_key_problems(raw: dict) -> list[Problem]:
+    """A Problem per key no table of campaign.toml knows, with the nearest known key.
+
+    A mistyped optional key (``min_fil_rate``) would otherwise be ignored and its
+    setting silently lost — a hard service target gone, a run that should fail passing.
+    """
+    known = _known_keys()
+
+    def check(table: dict, where: str, keys: set[str]) -> list[Problem]:
+        out = []
+        for key in table:
+            if key in keys:
+                continue
+            near = difflib.get_close_matches(key, sorted(keys), n=1, cutoff=0.6)
+            hint = f": did you mean '{near[0]}'?" if near else f" (known keys: {', '.join(sorted(keys))})"
+            out.append(Problem(CONFIG_FILE, None, f"{where}{key}", f"unknown key{hint}"))
+        return out
+
+    problems = check(raw, "", known[""])
+    for table in ("solver", "forecast"):
+        if isinstance(raw.get(table), dict):
+            problems += check(raw[table], f"{table}.", known[table])
+    promos = raw.get("past_promos")
+    if isinstance(promos, list):
+        for i, item in enumerate(promos, start=1):
+            if isinstance(item, dict):
+                problems += check(item, f"past_promos[{i}].", known["past_promos"])
+    return problems
+
+
 def _pydantic_problem(err: dict) -> Problem:
     """One pydantic error as a Problem naming the (dotted) TOML key."""
     key = ".".join(str(part) for part in err["loc"]) or None
@@ -121,10 +164,12 @@ def read_config(path: Path) -> tuple[CampaignConfig | None, list[Problem]]:
         if found:
             message = message.replace(found[0], f"(column {found[2]})")
         return None, [Problem(CONFIG_FILE, line, None, f"is not valid TOML: {message}")]
+    unknown = unknown_key_problems(raw)
     try:
-        return CampaignConfig.model_validate(raw), []
+        config = CampaignConfig.model_validate(raw)
     except pydantic.ValidationError as err:
-        return None, [_pydantic_problem(e) for e in err.errors()]
+        return None, unknown + [_pydantic_problem(e) for e in err.errors()]
+    return (None, unknown) if unknown else (config, [])
 
 
 # ---------------------------------------------------------------- CSV files
@@ -136,7 +181,10 @@ def _read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
         data = path.read_bytes()
     except OSError as err:
         return None, [Problem(file, None, None, f"cannot be read: {err.strerror or err}")]
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    head = data[:4096]
+    # UTF-16 shows by its byte-order mark or, without one, by a NUL byte beside every
+    # ASCII character (a text file has none); it would otherwise read as garbled columns.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (head and 4 * head.count(b"\x00") >= len(head)):
         return None, [Problem(file, None, None,
                               "is UTF-16 encoded: save it as UTF-8 ('CSV UTF-8' in Excel)")]
     try:

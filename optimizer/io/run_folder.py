@@ -36,7 +36,7 @@ import pandas as pd
 from optimizer.io.campaign import read_checked_csv
 from optimizer.io.checks import Col
 from optimizer.io.errors import Problem
-from optimizer.io.safe_text import safe_frame
+from optimizer.io.safe_text import plain_frame, safe_frame
 
 PLAN_FILE = "plan.csv"
 SHIPMENTS_FILE = "shipments.csv"
@@ -67,7 +67,7 @@ class NotARunFolder(FileNotFoundError):
 def refuse_nonempty(folder: str | Path) -> None:
     """Raise :class:`FileExistsError` if ``folder`` exists and holds anything."""
     folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()):
+    if folder.is_dir() and any(folder.iterdir()):
         raise FileExistsError(f"{folder} already holds files; a run never overwrites another")
 
 
@@ -75,6 +75,29 @@ def refuse_existing(path: str | Path) -> None:
     """Raise :class:`FileExistsError` if the file ``path`` exists."""
     if Path(path).exists():
         raise FileExistsError(f"{path} already exists; a run never overwrites another")
+
+
+def writable_problems(folder: str | Path, option: str) -> list[Problem]:
+    """Whether a run can be written to ``folder`` (checked before any work, so a bad
+    ``--out`` costs no solve): a Problem naming the option when it cannot.
+
+    Creates the missing parent folders and a probe file there, then removes the probe.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        return [Problem("command line", None, option, f"{folder} is a file, not a folder")]
+    above = next((p for p in folder.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        return [Problem("command line", None, option, f"{folder} is under {above}, which is a file")]
+    parent = folder if folder.exists() else folder.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        return [Problem("command line", None, option, f"cannot write to {folder}: {e.strerror or e}")]
+    return []
 
 
 def default_run_dir(campaign_name: str, root: str | Path = "runs", suffix: str = "") -> Path:
@@ -165,7 +188,7 @@ def write_coverage(table: pd.DataFrame, run_dir: str | Path) -> Path:
     """``coverage.csv`` (every route, usable or late) into a run folder, never over one."""
     path = Path(run_dir) / COVERAGE_FILE
     refuse_existing(path)
-    table.to_csv(path, index=False)
+    safe_frame(table).to_csv(path, index=False)
     return path
 
 
@@ -187,7 +210,12 @@ def read_plan(run_dir: str | Path) -> pd.DataFrame:
     path = Path(run_dir) / PLAN_FILE
     if not path.is_file():
         raise NotARunFolder(f"{run_dir} is not a run folder: no {PLAN_FILE}")
-    return pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str})
+    return _ids(pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str}))
+
+
+def _ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """The id columns as written, without the formula-safety prefix (see safe_text)."""
+    return plain_frame(frame, ("sku", "warehouse", "mode"))
 
 
 def read_coverage(run_dir: str | Path) -> pd.DataFrame | None:
@@ -195,7 +223,7 @@ def read_coverage(run_dir: str | Path) -> pd.DataFrame | None:
     path = Path(run_dir) / COVERAGE_FILE
     if not path.is_file():
         return None
-    return pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str})
+    return _ids(pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str}))
 
 
 @dataclass
@@ -254,8 +282,9 @@ def read_plan_run(folder: str | Path, campaign_name: str | None = None
     problems += found
     if problems:
         return None, problems
-    lines = lines[[c.name for c in _PLAN_CHECKS]].reset_index(drop=True)
-    pairs = pairs[[c.name for c in _SKU_SUMMARY_CHECKS]].set_index(["sku", "warehouse"]).sort_index()
+    lines = _ids(lines[[c.name for c in _PLAN_CHECKS]].reset_index(drop=True))
+    pairs = _ids(pairs[[c.name for c in _SKU_SUMMARY_CHECKS]].reset_index(drop=True))
+    pairs = pairs.set_index(["sku", "warehouse"]).sort_index()
     return PlanRunFiles(folder, summary, lines, pairs), []
 
 
@@ -267,7 +296,7 @@ def list_files(run_dir: str | Path) -> list[Path]:
 __all__ = [
     "COVERAGE_FILE", "PLAN_COLUMNS", "PLAN_FILE", "SHIPMENTS_FILE", "SHIPMENT_COLUMNS",
     "SKU_SUMMARY_COLUMNS", "SKU_SUMMARY_FILE", "SOLVER_LOG_FILE", "SUMMARY_FILE", "NotARunFolder", "PlanRunFiles",
-    "default_run_dir", "is_run_folder", "list_files", "move_run_into", "new_run_dir",
+    "default_run_dir", "is_run_folder", "writable_problems", "list_files", "move_run_into", "new_run_dir",
     "read_coverage", "read_plan", "read_plan_run", "read_summary", "refuse_existing", "refuse_nonempty",
     "write_coverage", "write_meta", "write_run", "write_table_run",
 ]

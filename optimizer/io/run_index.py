@@ -10,6 +10,11 @@ name as ``run_id`` and ``"command": "frontier"`` or ``"scenarios"`` in ``paramet
 Several reports may finish at once (a budget sweep in parallel), so the database
 runs in WAL mode with a busy timeout, and each insert is one ``BEGIN IMMEDIATE``
 transaction: concurrent writers wait their turn instead of failing.
+
+The index never costs a run: when the database cannot be used (a corrupt or
+foreign file, a disk error) the run is kept, a warning says so, and
+:func:`rebuild_index` (``python -m optimizer index --rebuild``) recreates the rows
+from the run folders, keeping the unusable file beside it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import math
 import numbers
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
@@ -83,26 +89,38 @@ def record_run(db_path: str | Path, *, campaign: str, run_id: str, parameters: d
                input_sha256: str | None, status: str, run_dir: str | Path,
                expected_profit: float | None = None, spend: float | None = None,
                build_seconds: float | None = None, solve_seconds: float | None = None,
-               message: str | None = None) -> int:
-    """Insert one run in its own transaction; returns the row id."""
-    return record_runs(db_path, [{
+               message: str | None = None) -> int | None:
+    """Insert one run in its own transaction; returns the row id (None: the index is unusable)."""
+    ids = record_runs(db_path, [{
         "campaign": campaign, "run_id": run_id, "parameters": parameters, "input_sha256": input_sha256,
         "status": status, "run_dir": run_dir, "expected_profit": expected_profit, "spend": spend,
-        "build_seconds": build_seconds, "solve_seconds": solve_seconds, "message": message}])[-1]
+        "build_seconds": build_seconds, "solve_seconds": solve_seconds, "message": message}])
+    return ids[-1] if ids else None
 
 
 def record_runs(db_path: str | Path, runs: list[dict]) -> list[int]:
     """Insert several rows (keyword sets of :func:`record_run`) in one transaction.
 
     A frontier or a scenario batch records one row per point this way: all or none.
-    Returns the row ids.
+    Returns the row ids; none (and a warning) when the database cannot be used.
     """
-    rows = []
-    for run in runs:
-        values = {c: _plain(run.get(c)) for c in COLUMNS}
-        values["parameters"] = json.dumps(run["parameters"], sort_keys=True, default=str)
-        values["run_dir"] = str(run["run_dir"])
-        rows.append([values[c] for c in COLUMNS])
+    rows = [_row(run) for run in runs]
+    try:
+        return _insert(db_path, rows)
+    except sqlite3.DatabaseError as e:
+        _warn_unusable(db_path, e, "this run is kept but not indexed")
+        return []
+
+
+def _row(run: dict) -> list:
+    """A run's values in :data:`COLUMNS` order, as SQLite stores them."""
+    values = {c: _plain(run.get(c)) for c in COLUMNS}
+    values["parameters"] = json.dumps(run["parameters"], sort_keys=True, default=str)
+    values["run_dir"] = str(run["run_dir"])
+    return [values[c] for c in COLUMNS]
+
+
+def _insert(db_path: str | Path, rows: list[list]) -> list[int]:
     con = connect(db_path)
     try:
         def insert():
@@ -153,19 +171,83 @@ def previous_run(db_path: str | Path, campaign: str, before_run_id: str | None =
     """
     if not Path(db_path).is_file():
         return None
-    con = connect(db_path)
     try:
-        rows = con.execute(
-            "SELECT run_id, run_dir FROM runs WHERE campaign = ? AND status IN ('optimal', 'time_limit') "
-            "ORDER BY id DESC", (campaign,)).fetchall()
-    finally:
-        con.close()
+        con = connect(db_path)
+        try:
+            rows = con.execute(
+                "SELECT run_id, run_dir FROM runs WHERE campaign = ? AND status IN ('optimal', 'time_limit') "
+                "ORDER BY id DESC", (campaign,)).fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        _warn_unusable(db_path, e, "no earlier run to compare with")
+        return None
     for run_id, run_dir in rows:
         if before_run_id is not None and run_id >= before_run_id:
             continue
         if is_run_folder(run_dir):
             return Path(run_dir)
     return None
+
+
+def _warn_unusable(db_path: str | Path, error: Exception, consequence: str) -> None:
+    root = Path(db_path).parent
+    print(f"warning: the run index {db_path} cannot be used ({error}): {consequence}; rebuild it from "
+          f"the run folders with `python -m optimizer index --rebuild --reports-dir {root}`",
+          file=sys.stderr, flush=True)
+
+
+def rebuild_index(reports_root: str | Path) -> tuple[Path, int, Path | None]:
+    """Recreate ``reports_root/history.sqlite`` from the run folders under ``reports_root``.
+
+    A report run gives one row from its ``summary.json``; a frontier or scenario run one
+    row per line of its ``frontier.csv`` / ``scenarios.csv`` (a failed one, one row from
+    its ``.json``).  Rows are inserted in run-id (time) order.  An existing database is
+    moved aside to ``history.sqlite.replaced-<UTC time>`` first, never deleted; the input
+    checksums of rebuilt rows are unknown (None).  Returns (database, rows, old file).
+    """
+    import pandas as pd
+
+    root = Path(reports_root)
+    db = root / HISTORY_NAME
+    old = None
+    if db.exists():
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        old = db.with_name(f"{HISTORY_NAME}.replaced-{stamp}")
+        db.replace(old)
+        for suffix in ("-wal", "-shm"):
+            db.with_name(HISTORY_NAME + suffix).unlink(missing_ok=True)
+    rows = []
+    for run_dir in sorted((p for p in root.glob("*/*") if p.is_dir()), key=lambda p: p.name):
+        summary = run_dir / "summary.json"
+        if summary.is_file():
+            s = json.loads(summary.read_text(encoding="utf-8"))
+            o = s.get("overrides") or {}
+            rows.append({"campaign": s.get("campaign", run_dir.parent.name), "run_id": run_dir.name,
+                         "run_dir": run_dir, "input_sha256": None, "status": s.get("status", "unknown"),
+                         "parameters": {"budget": o.get("budget"), "delays": o.get("delays") or {},
+                                        "time_limit_s": s.get("time_limit_s"),
+                                        "campaign_dir": s.get("campaign_dir"), "rebuilt": True},
+                         **{k: s.get(k) for k in ("expected_profit", "spend", "build_seconds", "solve_seconds")}})
+            continue
+        for command in ("frontier", "scenarios"):
+            meta_file, table_file = run_dir / f"{command}.json", run_dir / f"{command}.csv"
+            if not meta_file.is_file():
+                continue
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            base = {"run_id": run_dir.name, "run_dir": run_dir, "input_sha256": None,
+                    "campaign": meta.get("campaign", run_dir.parent.name)}
+            params = {k: v for k, v in meta.items() if k not in ("error",)} | {"command": command, "rebuilt": True}
+            if not table_file.is_file():
+                rows.append({**base, "status": "failed", "parameters": params, "message": meta.get("error")})
+                continue
+            for r in pd.read_csv(table_file).to_dict("records"):
+                rows.append({**base, "campaign": r.get("campaign", base["campaign"]), "status": r["status"],
+                             "parameters": params | {"budget": r["budget"]},
+                             **{k: r.get(k) for k in ("expected_profit", "spend", "build_seconds",
+                                                      "solve_seconds")}})
+    _insert(db, [_row(r) for r in rows])
+    return db, len(rows), old
 
 
 def _retry(fn, attempts: int = 5):

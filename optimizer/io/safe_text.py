@@ -6,11 +6,16 @@ formula by Excel, LibreOffice and Google Sheets when the file is opened; we pref
 such text with a single quote so it shows as text. Genuine numbers are left alone
 (``-12.5`` stays a number), as are non-string cells.
 
+The prefix is reversible, so files the tool reads back (plan.csv, sku_summary.csv,
+coverage.csv) give the ids verbatim: text that already starts with a quote gets one
+more, and :func:`plain_cell` drops exactly one leading quote.  The workbook does not
+need the prefix: it stores such text as text cells (:mod:`optimizer.report.workbook`).
+
 HTML is a different context: the report escapes names with ``html.escape`` /
 ``DataFrame.to_html(escape=True)`` (see :mod:`optimizer.report.tables`).
 
-``optimizer.evaluate.plan.write_run`` passes every table through :func:`safe_frame`
-before ``to_csv``; the workbook export does the same.
+:mod:`optimizer.io.run_folder` passes every table it writes through :func:`safe_frame`
+and every text column it reads through :func:`plain_frame`.
 """
 
 from __future__ import annotations
@@ -34,9 +39,24 @@ def safe_cell(value):
     """``value`` with a formula-looking string prefixed by ``'``; anything else unchanged."""
     if not isinstance(value, str) or not value:
         return value
-    if value.startswith(FORMULA_PREFIXES) and not is_number_text(value):
+    if value.startswith("'") or (value.startswith(FORMULA_PREFIXES) and not is_number_text(value)):
         return "'" + value
     return value
+
+
+def plain_cell(value):
+    """The inverse of :func:`safe_cell`: one leading ``'`` dropped from text."""
+    if isinstance(value, str) and value.startswith("'"):
+        return value[1:]
+    return value
+
+
+def plain_frame(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """``df`` with :func:`plain_cell` applied to the text ``columns`` present (in place)."""
+    for col in columns:
+        if col in df:
+            df[col] = df[col].map(plain_cell)
+    return df
 
 
 def safe_frame(df: pd.DataFrame) -> pd.DataFrame:

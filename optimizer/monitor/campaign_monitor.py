@@ -21,7 +21,7 @@ import pandas as pd
 
 from optimizer.evaluate.plan import PlanEvaluation
 from optimizer.io.campaign import Campaign, load_campaign, option_problems
-from optimizer.io.errors import InputError
+from optimizer.io.errors import InputError, Problem
 from optimizer.io.run_folder import (
     PLAN_COLUMNS,
     SHIPMENT_COLUMNS,
@@ -52,13 +52,14 @@ class MonitorResult:
 
 def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
                      actuals_path: str | Path, *, as_of: dt.date | None = None,
-                     budget: float | None = None, modes=FAST_MODES,
+                     budget: float | None = None, modes=None,
                      thresholds: Thresholds = Thresholds(), time_limit_s: float | None = None,
                      out_dir: str | Path | None = None, progress=None) -> MonitorResult:
     """Flag the pairs off pace and re-plan a top-up for those running ahead.
 
     ``budget``: the top-up budget (default: the monitored plan's budget − its spend).
-    ``modes``: the transport modes a top-up may use.  With ``out_dir`` the flags,
+    ``modes``: the transport modes a top-up may use (default: those of air and courier
+    the campaign has).  With ``out_dir`` the flags,
     the daily pace, the top-up plan (§3 files) and its derived campaign folder are
     written there, completely or not at all (a non-empty folder is refused).
     Raises InputError (bad input, exit 2), and what ``plan`` raises for the solve.
@@ -66,7 +67,14 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
     if not isinstance(campaign, Campaign):
         campaign = load_campaign(campaign)
-    problems = option_problems(campaign, modes=modes, mode_option="--modes", budget=budget)
+    problems = []
+    if modes is None:  # the fast modes this campaign has
+        modes = tuple(m for m in FAST_MODES if m in set(campaign.lanes["mode"]))
+        if not modes:
+            problems.append(Problem("command line", None, "--modes",
+                                    f"the campaign has no {' or '.join(FAST_MODES)} lane: name the modes "
+                                    "a top-up may use"))
+    problems += option_problems(campaign, modes=modes, mode_option="--modes", budget=budget)
     if problems:
         raise InputError(problems, campaign.root)
     out = None if out_dir is None else Path(out_dir)

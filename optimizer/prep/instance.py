@@ -117,8 +117,13 @@ def build_instance(campaign: Campaign, overrides: Overrides | None = None) -> In
     )
 
 
+OPTIONAL_SKU_TEXT = ("name", "category")  # shown in reports; blank when skus.csv has no such column
+
+
 def _sku_table(campaign: Campaign) -> pd.DataFrame:
     s = campaign.skus.set_index("sku").copy()
+    for column in OPTIONAL_SKU_TEXT:
+        s[column] = s[column].fillna("").astype(str) if column in s else ""
     s["purchase_cost"] = s["unit_cost"] * (1.0 + s["duty_rate"])
     s["sale_value"] = s["price"] * (1.0 - s["return_rate"]) + s["return_rate"] * s["salvage_value"]
     # Coefficient of expected sales in the objective: (p − salvage + penalty).

@@ -1,8 +1,9 @@
 """The purchase-order workbook: one sheet per supplier plus "Shipping plan".
 
 Sheet names are sanitised to Excel's rules (≤ 31 characters, no ``[]:*?/\\``,
-unique regardless of case) and every text cell is made formula-safe
-(:mod:`.safe_text`), since SKU and supplier names come from suppliers' exports.
+unique regardless of case). SKU and supplier names come from suppliers' exports:
+text that a spreadsheet would run as a formula is stored as a text cell, shown as
+written (:mod:`optimizer.io.safe_text` explains the risk).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.evaluate.plan import PlanEvaluation
-from optimizer.io.safe_text import safe_frame, sheet_names
+from optimizer.io.safe_text import sheet_names
 from optimizer.prep.instance import Instance
 
 WORKBOOK_NAME = "purchase_orders.xlsx"
@@ -50,8 +51,12 @@ def write_purchase_orders(inst: Instance, ev: PlanEvaluation, out_dir: str | Pat
 
 
 def _write(xl: pd.ExcelWriter, sheet: str, df: pd.DataFrame) -> None:
-    safe_frame(df).to_excel(xl, sheet_name=sheet, index=False)
+    df.to_excel(xl, sheet_name=sheet, index=False)
     ws = xl.sheets[sheet]
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":  # text beginning with "=": keep it text, never a formula
+                cell.data_type = "s"
     for col in ws.columns:  # a readable width, capped
         width = max(len(str(c.value)) if c.value is not None else 0 for c in col)
         ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 50)
