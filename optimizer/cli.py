@@ -13,8 +13,11 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_SERVICE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C before there was a plan to keep (128 + SIGINT)
 EPILOG = """exit codes: 0 success; 2 invalid input (the message names the file, the row and the
 column); 3 the min_fill_rate target cannot be met (the message says why); 1 anything else.
+Ctrl-C stops a solve and writes the best plan found so far (status "interrupted");
+before there is one it writes nothing and exits 130.
 
 examples:
   python -m optimizer validate data/sample
@@ -531,7 +534,15 @@ COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (never raises for bad input)."""
+    """Run the command line; returns the exit code (never raises for bad input or Ctrl-C)."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:  # a solve keeps its best plan itself: this is before there is one
+        print("interrupted: no plan to keep yet; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(argv: list[str] | None) -> int:
     from optimizer.io.errors import InputError
     from optimizer.solve.diagnose import ServiceInfeasible
     from optimizer.workflows.planner import SolveFailed

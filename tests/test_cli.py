@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 from optimizer.cli import main, plan_line
 
-from conftest import OWN_CAMPAIGNS, write_campaign
+from checker import check_plan
+from conftest import OWN_CAMPAIGNS, REPO, write_campaign
 
 M01 = OWN_CAMPAIGNS / "m01_budget_by_margin_per_cost"
 M04 = OWN_CAMPAIGNS / "m04_cheap_lane_misses_the_cutoff"
@@ -67,3 +73,40 @@ def test_empty_plan_says_why(tmp_path):
           "volumetric_kg_per_m3": 0, "shipment_cost": 0.0}], [])
     code, _, err = _main(["plan", str(no_demand), "--out", str(tmp_path / "b")])
     assert code == 0 and "note: the plan orders nothing: demand.csv has no demand" in err
+
+
+def _plan_process(out, campaign=REPO / "data" / "sample"):
+    return subprocess.Popen([sys.executable, "-m", "optimizer", "plan", str(campaign), "--out", str(out),
+                             "--time-limit", "120"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_best_plan_found(tmp_path):
+    out = tmp_path / "run"
+    proc = _plan_process(out)
+    seen = []
+    for line in proc.stderr:  # progress lines: interrupt once the first plans are in
+        seen.append(line)
+        if line.startswith("rounded LP plan"):
+            proc.send_signal(signal.SIGINT)
+            break
+    stdout, rest = proc.communicate(timeout=120)
+    err = "".join(seen) + rest
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "interrupted: keeping the best plan found" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["mip_gap"] is not None
+    assert summary["solve_seconds"] < summary["time_limit_s"]
+    check_plan(REPO / "data" / "sample", out).assert_valid()
+
+
+@pytest.mark.slow
+def test_ctrl_c_before_any_plan_writes_nothing(tmp_path):
+    out = tmp_path / "run"
+    proc = _plan_process(out)
+    time.sleep(1.0)  # loading the campaign and importing the engine: no plan yet
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err
+    assert not out.exists()

@@ -60,6 +60,36 @@ class Rows:
                     np.concatenate([b.value for b in batches]))
 
 
+def new_highs(threads: int | None = None, *, interruptible: bool = False) -> highspy.Highs:
+    """A silent HiGHS instance; ``interruptible``: one that Ctrl-C can stop mid-run
+    (:func:`run_interruptible`; its interrupt callbacks cost a little time per iteration)."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    h.HandleUserInterrupt = interruptible
+    return h
+
+
+def run_interruptible(h: highspy.Highs) -> None:
+    """``h.run()`` in a worker thread, so that Ctrl-C reaches Python while HiGHS works.
+
+    On Ctrl-C HiGHS is asked to stop at its next check (its user-interrupt callback);
+    the call waits for it to return and then raises ``KeyboardInterrupt``, so the
+    caller still holds the best plan found so far.  A second Ctrl-C while HiGHS winds
+    down raises at once.
+    """
+    h.startSolve()
+    try:
+        while not h.wait(0.1)[0]:
+            pass
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        while not h.wait(0.1)[0]:
+            pass
+        raise
+
+
 class HighsLink:
     """One Pyomo model loaded in one ``highspy.Highs``."""
 
@@ -70,10 +100,7 @@ class HighsLink:
         solves (None = look through the whole model)."""
         self.model = model
         self.growing = growing
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
-        if threads:
-            self.h.setOptionValue("threads", int(threads))
+        self.h = new_highs(threads, interruptible=True)
         with gc_paused():  # the compiler allocates a repn per row (see gc_paused)
             form = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
         self.columns = list(form.columns)
@@ -180,7 +207,7 @@ class HighsLink:
             sol.value_valid = True
             h.setSolution(sol)
         began = time.perf_counter()
-        h.run()
+        run_interruptible(h)
         seconds = time.perf_counter() - began
         status = h.getModelStatus()
         info = h.getInfo()
@@ -231,10 +258,7 @@ class NodeRelaxation:
     """
 
     def __init__(self, lp, *, threads: int | None = None):
-        h = self._h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        if threads:
-            h.setOptionValue("threads", int(threads))
+        h = self._h = new_highs(threads)
         h.passModel(lp)
         n = lp.num_col_
         h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.int32))
@@ -256,7 +280,7 @@ class NodeRelaxation:
         h = self._h
         h.setOptionValue("time_limit", h.getRunTime() + time_limit_s)  # HiGHS's clock adds up runs
         h.changeColsBounds(len(cols), cols, lower, upper)
-        h.run()
+        h.run()  # node LPs are short: Ctrl-C takes effect as soon as one returns
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return "infeasible", None, None

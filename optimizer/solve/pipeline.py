@@ -157,16 +157,37 @@ class PlanSolver:
 
     # ------------------------------------------------------------------ solve
     def solve(self) -> SolveOutcome:
+        """Run the stages within ``time_limit_s``; the outcome holds the best plan found.
+
+        Ctrl-C stops the search and keeps that plan (status ``interrupted``); with no
+        plan yet it propagates.
+        """
         start = time.perf_counter()
         out = SolveOutcome("no_plan", "not run", False, None, None, None, 0.0)
         if not self._route_keys:  # no usable route: ordering nothing is the only plan
             out.status, out.termination, out.has_plan = "optimal", "nothing to decide", True
             out.route_units = pd.Series(0.0, index=self.inst.routes.index)
             return out
+        run = SolveRun(start, out)
+        try:
+            self._stages(run)
+        except KeyboardInterrupt:
+            if not out.has_plan:
+                raise
+            out.status, out.termination = "interrupted", "interrupted by the user (Ctrl-C)"
+            self._say(out, f"interrupted: keeping the best plan found, {out.model_objective:,.2f}, "
+                           f"{run.elapsed():.1f}s")
+        out.solve_seconds = run.elapsed()
+        out.handoff_seconds, self._handoff_seconds = self._handoff_seconds, 0.0
+        self._remember_counts(out)
+        return out
+
+    def _stages(self, run: SolveRun) -> None:
+        """The pipeline of the module docstring, stage by stage."""
+        out = run.outcome
         # Every solve, first or what-if, starts from the LP (cheap once loaded) and the
         # restricted MIP, not only from the previous what-if's plan: within the same time
         # that start alone gave worse frontier points (benchmarks/README.md).
-        run = SolveRun(start, out)
         self._price_start(run)
         self._lp_rounds(run)
         if out.lp_rounds:
@@ -186,10 +207,6 @@ class PlanSolver:
             out.status = "time_limit" if out.has_plan else "no_plan"
         else:
             self._mip_rounds(run)
-        out.solve_seconds = run.elapsed()
-        out.handoff_seconds, self._handoff_seconds = self._handoff_seconds, 0.0
-        self._remember_counts(out)
-        return out
 
     def _mip_pays(self, run: SolveRun, lp_multiple: float) -> bool:
         """Whether a MIP can get through its root in the time left: at least
