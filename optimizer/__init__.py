@@ -26,12 +26,6 @@ so ``import optimizer`` is instant and the command line loads only what it runs.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("promo-stock-optimizer")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
 
 _EXPORTS = {
     "load_campaign": "optimizer.io.campaign",
@@ -60,6 +54,15 @@ __all__ = ["__version__", *sorted(_EXPORTS)]
 
 def __getattr__(name: str):
     """Import a public name from its module on first use (PEP 562)."""
+    if name == "__version__":  # read from the installed metadata once asked for
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("promo-stock-optimizer")
+        except PackageNotFoundError:  # a source tree that is not installed
+            value = "0+unknown"
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
@@ -69,4 +72,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | {"__version__"})

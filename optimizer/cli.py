@@ -242,6 +242,7 @@ def _plan_partitioned(args, campaign, overrides, out: Path) -> int:
     if args.parts < 1:
         print("error: --parts must be at least 1", file=sys.stderr)
         return EXIT_INPUT
+    _check_workers(args)
     if args.scheduler is None:
         context = nullcontext(None)
     else:
@@ -377,6 +378,11 @@ def _say(msg: str) -> None:
 
 
 def _check_workers(args) -> None:
+    """--scheduler and --workers, checked before any work (a misspelt scheduler fails at once)."""
+    if args.scheduler is not None:
+        from optimizer.workflows.distributed import check_scheduler
+
+        check_scheduler(args.scheduler)
     if args.workers is not None and (args.workers < 1 or args.scheduler != "local"):
         raise UsageError("--workers must be ≥ 1 and goes with --scheduler local")
 
@@ -500,6 +506,8 @@ def cmd_monitor(args) -> int:
 
 
 def cmd_index(args) -> int:
+    import sqlite3
+
     import pandas as pd
 
     from optimizer.io.run_index import HISTORY_NAME, read_history, rebuild_index
@@ -512,7 +520,11 @@ def cmd_index(args) -> int:
     db = Path(args.reports_dir) / HISTORY_NAME
     if not db.is_file():
         raise UsageError(f"no run index at {db}: no report, frontier or scenarios run wrote one")
-    history = read_history(db)
+    try:
+        history = read_history(db)
+    except sqlite3.DatabaseError as e:
+        raise UsageError(f"the run index {db} cannot be read ({e}): rebuild it from the run folders "
+                         f"with `python -m optimizer index --rebuild --reports-dir {args.reports_dir}`") from None
     shown = ["recorded_at", "campaign", "run_id", "status", "expected_profit", "spend"]
     with pd.option_context("display.width", 200, "display.max_columns", 10):
         print(history[shown].tail(args.last).to_string(index=False))
@@ -556,6 +568,7 @@ def _run(argv: list[str] | None) -> int:
     except (InputError, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT
+
     except ServiceInfeasible as e:
         print(f"infeasible: {e}", file=sys.stderr)
         return EXIT_SERVICE

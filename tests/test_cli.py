@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from optimizer.cli import main, plan_line
 
@@ -105,8 +108,107 @@ def test_ctrl_c_keeps_the_best_plan_found(tmp_path):
 def test_ctrl_c_before_any_plan_writes_nothing(tmp_path):
     out = tmp_path / "run"
     proc = _plan_process(out)
-    time.sleep(1.0)  # loading the campaign and importing the engine: no plan yet
+    time.sleep(1.5)  # inside main, loading the campaign and importing the engine: no plan yet
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err
     assert not out.exists()
+
+
+def test_the_build_is_said_to_be_outside_the_time_limit(tmp_path):
+    code, _, err = _main(["plan", str(M01), "--out", str(tmp_path / "run"), "--time-limit", "5"])
+    assert code == 0 and "solving for up to 5s (the time limit counts the solve, not the build)" in err
+
+
+def test_misspelt_scheduler_fails_at_once_before_any_folder(tmp_path):
+    reports = tmp_path / "reports"
+    for command in (["frontier", str(M01), "--steps", "2", "--reports-dir", str(reports)],
+                    ["scenarios", str(M01), "--delay", "sea=0,5", "--reports-dir", str(reports)],
+                    ["plan", str(M01), "--parts", "2", "--out", str(tmp_path / "run")]):
+        code, _, err = _main([*command, "--scheduler", "lcoal"])
+        assert code == 2 and "option '--scheduler': 'lcoal': expected 'local'" in err, err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 2
+    assert not reports.exists() and not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler_fails_within_seconds(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    began = time.perf_counter()
+    code, _, err = _main(["frontier", str(M01), "--steps", "2", "--reports-dir", str(tmp_path / "r"),
+                          "--scheduler", f"tcp://127.0.0.1:{port}"])
+    assert code == 2 and f"no Dask scheduler at tcp://127.0.0.1:{port} answered within 5 s" in err
+    assert time.perf_counter() - began < 15 and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- fuzz: mutated campaign folders
+
+_FILES = ("campaign.toml", "skus.csv", "suppliers.csv", "warehouses.csv", "lanes.csv", "demand.csv",
+          "inventory.csv")
+_TEXT = st.one_of(st.sampled_from(["", "-1", "0", "1e308", "nan", "abc", "=1+2", "'", "2026-13-01",
+                                   "1,000", " 5 ", "\t", "∞", "1e-300", "999999999999"]),
+                  st.text(max_size=8))
+
+
+@st.composite
+def _mutations(draw):
+    return draw(st.lists(st.tuples(st.sampled_from(_FILES),
+                                   st.sampled_from(["cell", "drop_file", "drop_column", "duplicate_row",
+                                                    "truncate", "blank_line", "extra_column"]),
+                                   st.integers(0, 50), st.integers(0, 50), _TEXT),
+                         min_size=1, max_size=3))
+
+
+def _mutate(folder, file, how, i, j, text):
+    path = folder / file
+    if how == "drop_file":
+        path.unlink(missing_ok=True)
+        return
+    if not path.exists():
+        return
+    raw = path.read_text(encoding="utf-8")
+    if file.endswith(".toml"):
+        lines = raw.splitlines()
+        if lines:
+            key = lines[i % len(lines)].split("=")[0].strip()
+            lines[i % len(lines)] = f"{key} = {text!r}" if how == "cell" else ""
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return
+    rows = [r.split(",") for r in raw.splitlines()]
+    if how == "cell" and len(rows) > 1:
+        r = rows[1 + i % (len(rows) - 1)]
+        r[j % len(r)] = text.replace(",", ";").replace("\n", " ")
+    elif how == "drop_column":
+        col = j % len(rows[0])
+        rows = [r[:col] + r[col + 1:] for r in rows]
+    elif how == "duplicate_row" and len(rows) > 1:
+        rows.append(list(rows[1 + i % (len(rows) - 1)]))
+    elif how == "truncate":
+        rows = rows[: i % (len(rows) + 1)]
+    elif how == "blank_line":
+        rows.insert(1 + i % len(rows), [""])
+    elif how == "extra_column":
+        rows = [r + ([text.replace(",", ";")] if k else ["extra"]) for k, r in enumerate(rows)]
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=st.sampled_from(sorted(p.name for p in OWN_CAMPAIGNS.iterdir() if p.is_dir())), mutations=_mutations())
+def test_mutated_campaign_folders_exit_0_2_or_3_never_a_traceback(tmp_path_factory, case, mutations):
+    root = tmp_path_factory.mktemp("fuzz")
+    folder = root / "campaign"
+    shutil.copytree(OWN_CAMPAIGNS / case, folder)
+    (folder / "expected.json").unlink()
+    (folder / "README.md").unlink()
+    for mutation in mutations:
+        _mutate(folder, *mutation)
+    code, _, err = _main(["plan", str(folder), "--out", str(root / "run"), "--time-limit", "5"])
+    assert code in (0, 2, 3), err
+    assert "Traceback" not in err
+    if code != 0:
+        assert not (root / "run").exists() or not any((root / "run").iterdir())

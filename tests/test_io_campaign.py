@@ -234,7 +234,7 @@ BAD_CELLS = [
     ("skus.csv", 2, "price", "1,5", "price", "got '1,5'"),
     ("skus.csv", 3, "case_pack", "12.5", "case_pack", "whole number >= 1, got '12.5'"),
     ("skus.csv", 3, "case_pack", "0", "case_pack", "whole number >= 1"),
-    ("skus.csv", 3, "case_pack", "1e20", "case_pack", "whole number >= 1"),
+    ("skus.csv", 3, "case_pack", "1e20", "case_pack", "must be at most 1e+06"),
     ("skus.csv", 3, "moq", "-1", "moq", ">= 0"),
     ("skus.csv", 3, "production_days", "", "production_days", "is empty"),
     ("skus.csv", 2, "duty_rate", "1.5", "duty_rate", "in [0, 1]"),
@@ -531,3 +531,21 @@ def test_utf16_file_is_named_as_such_with_or_without_bom(folder, encoding):
     (problem,) = problems_of(folder)
     assert (problem.file, problem.row, problem.column) == ("skus.csv", None, None)
     assert "UTF-16" in problem.message
+
+
+@pytest.mark.parametrize("file, line, column, value", [
+    ("demand.csv", 2, "mean", "1e20"),          # would drop the SKU as worthless
+    ("skus.csv", 2, "price", "1e308"),          # would write Infinity into summary.json
+    ("skus.csv", 2, "unit_cost", "2e7"),
+    ("lanes.csv", 2, "transit_days", "99999"),
+    ("warehouses.csv", 2, "capacity_m3", "1e12"),
+])
+def test_absurd_magnitudes_are_bad_input(folder, file, line, column, value):
+    edit_cell(folder, file, line, column, value)
+    problem = the_problem(problems_of(folder), file, line, column)
+    assert "must be at most" in problem.message and f"got {value!r}" in problem.message
+
+
+def test_absurd_budget_is_bad_input(folder):
+    write(folder, "campaign.toml", VALID["campaign.toml"].replace("budget = 1000000.0", "budget = 1e300"))
+    the_problem(problems_of(folder), "campaign.toml", None, "budget")

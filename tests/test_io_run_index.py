@@ -106,3 +106,11 @@ def test_a_corrupt_index_never_costs_a_run(tmp_path):
     assert len(history) == 3  # the report run and the frontier's two points
     (kept,) = reports.glob("history.sqlite.replaced-*")
     assert kept.read_bytes() == junk  # never deleted
+
+
+def test_index_command_on_a_corrupt_index_says_how_to_rebuild(tmp_path, capsys):
+    from optimizer.cli import main
+
+    (tmp_path / "history.sqlite").write_bytes(b"not a database " * 100)
+    assert main(["index", "--reports-dir", str(tmp_path)]) == 2
+    assert "index --rebuild" in capsys.readouterr().err

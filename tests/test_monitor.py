@@ -269,3 +269,24 @@ def test_default_modes_are_the_fast_modes_the_campaign_has(planned, tmp_path):
     code, err = _main(["monitor", str(sea_only), "--run", str(run_dir), "--actuals",
                        str(sea_only / "actuals.csv"), "--out", str(tmp_path / "out2")])
     assert code == 2 and "option '--modes': the campaign has no air or courier lane" in err
+
+
+def test_absurd_daily_sales_are_bad_input(planned, tmp_path):
+    folder, run_dir, _ = planned
+    bad = tmp_path / "actuals.csv"
+    bad.write_text((folder / "actuals.csv").read_text().replace("2026-10-14,HOT,W1,20", "2026-10-14,HOT,W1,1e9"))
+    code, err = _main(["monitor", str(folder), "--run", str(run_dir), "--actuals", str(bad),
+                       "--out", str(tmp_path / "out")])
+    assert code == 2 and "column 'units': must be at most 1e+07, got '1e9'" in err
+
+
+def test_every_actuals_problem_is_reported_at_once(planned, tmp_path):
+    folder, run_dir, _ = planned
+    text = (folder / "actuals.csv").read_text()
+    text = text.replace("2026-10-14,HOT,W1,20", "2026-10-14,HOT,W1,-3")        # a bad cell ...
+    text = text.replace("2026-10-14,DIP,W1,2", "2026-10-14,DIPP,W1,2")         # ... and an unknown sku
+    bad = tmp_path / "actuals.csv"
+    bad.write_text(text)
+    code, err = _main(["monitor", str(folder), "--run", str(run_dir), "--actuals", str(bad),
+                       "--out", str(tmp_path / "out")])
+    assert code == 2 and "must be a number >= 0, got '-3'" in err and "unknown sku 'DIPP'" in err

@@ -326,3 +326,19 @@ def test_report_command_on_a_campaign_with_only_the_required_columns(tmp_path):
     assert proc.returncode == 0, proc.stderr
     page = Path(proc.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
     assert "3,424.00 USD" in page  # the hand-derived optimum of m03
+
+
+def test_an_interrupted_report_leaves_nothing(tmp_path, monkeypatch):
+    import papermill
+
+    from optimizer.report.notebook_runner import run_report
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(papermill, "execute_notebook", interrupted)
+    reports = tmp_path / "reports"
+    with pytest.raises(KeyboardInterrupt):
+        run_report(load_campaign(TINY), reports_root=reports)
+    left = [p for p in reports.rglob("*") if p.name != "history.sqlite"]
+    assert all(p.is_dir() and not any(p.iterdir()) for p in left), left  # at most the empty campaign folder

@@ -54,7 +54,7 @@ SALES_COLUMNS = (
     Col("date", "date"), Col("sku", "str"),
     Col("warehouse", "str", optional=True, blank_ok=True),
     Col("market", "str", optional=True, blank_ok=True),
-    Col("units", "float", ge=0),
+    Col("units", "float", ge=0, cap=checks.DAILY_UNITS_MAX),
     Col("price", "float", gt=0, optional=True, blank_ok=True),
     Col("promo", "int", ge=0, le=1, optional=True, blank_ok=True),
     Col("stockout", "int", ge=0, le=1, optional=True, blank_ok=True),
@@ -199,7 +199,7 @@ def _parse_column(col: Col, text: pd.Series, file: str) -> tuple[pd.Series, pd.S
         if col.kind == "int":
             good &= values == np.round(values)
         lo_ok = pd.Series(True, index=text.index)
-        for op, bound in (("ge", col.ge), ("gt", col.gt), ("le", col.le), ("lt", col.lt)):
+        for op, bound in (("ge", col.ge), ("gt", col.gt), ("le", col.le), ("lt", col.lt), ("le", col.cap)):
             if bound is not None:
                 lo_ok &= getattr(values, op)(bound)
         good &= lo_ok

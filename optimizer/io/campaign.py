@@ -79,9 +79,9 @@ class CampaignConfig(BaseModel):
     planning_date: IsoDate
     promo_start: IsoDate
     promo_end: IsoDate
-    budget: float = Field(gt=0)
+    budget: float = Field(gt=0, le=checks.LUMP_MONEY_MAX)
     buffer_days: int = Field(ge=0)
-    stockout_penalty: float = Field(0.0, ge=0)
+    stockout_penalty: float = Field(0.0, ge=0, le=checks.UNIT_MONEY_MAX)
     min_fill_rate: float | None = Field(None, ge=0, le=1)
     max_sku_budget_share: float | None = Field(None, gt=0, le=1)
     solver: SolverSettings = Field(default_factory=SolverSettings)

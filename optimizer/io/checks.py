@@ -39,6 +39,8 @@ class Col:
 
     ``optional``: the column may be absent from the file.
     ``blank_ok``: a cell may be empty (read as NaN, or None for dates).
+    ``cap``: a sanity limit no real value reaches (see :data:`UNIT_MONEY_MAX` and the
+    others); unlike ``le`` it is named only to a value beyond it.
     """
 
     name: str
@@ -49,10 +51,12 @@ class Col:
     lt: float | None = None
     optional: bool = False
     blank_ok: bool = False
+    cap: float | None = None
 
     def in_bounds(self, v: float) -> bool:
         return not (
-            (self.ge is not None and v < self.ge)
+            (self.cap is not None and v > self.cap)
+            or (self.ge is not None and v < self.ge)
             or (self.gt is not None and v <= self.gt)
             or (self.le is not None and v > self.le)
             or (self.lt is not None and v >= self.lt)
@@ -100,39 +104,51 @@ def _d(name, **kw):
     return Col(name, "date", **kw)
 
 
+# Upper bounds no real campaign reaches: a value beyond one is a unit or typing mistake
+# (a price in cents, a stray exponent), and such magnitudes would also break the
+# solver's numerics (a SKU dropped as worthless, an Infinity in summary.json).
+UNIT_MONEY_MAX = 1e7      # per unit: cost, price, salvage, stockout penalty
+FREIGHT_RATE_MAX = 1e6    # per kg or per m³
+LUMP_MONEY_MAX = 1e10     # per shipment, per order (minimum order value), a budget
+UNITS_MAX = 1e9           # units of stock, demand, MOQ, capacity
+DAYS_MAX = 3650           # production and transit days
+M3_MAX = 1e9              # warehouse or lane space
+DAILY_UNITS_MAX = 1e7     # units sold in a day at one SKU × warehouse (sales history, actuals)
+
 TABLES: tuple[Table, ...] = (
     Table("skus.csv", (
         _s("sku"), _s("supplier"),
-        _f("unit_cost", gt=0), _f("price", gt=0),
-        _f("weight_kg", gt=0), _f("volume_m3", gt=0),
-        _i("case_pack", ge=1), _i("moq", ge=0), _i("production_days", ge=0),
-        _f("duty_rate", ge=0, le=1), _f("salvage_value", ge=0), _f("return_rate", ge=0, lt=1),
-        _f("stockout_penalty", ge=0, optional=True, blank_ok=True),  # blank: campaign default
+        _f("unit_cost", gt=0, cap=UNIT_MONEY_MAX), _f("price", gt=0, cap=UNIT_MONEY_MAX),
+        _f("weight_kg", gt=0, cap=1e5), _f("volume_m3", gt=0, cap=1e3),
+        _i("case_pack", ge=1, cap=1e6), _i("moq", ge=0, cap=UNITS_MAX), _i("production_days", ge=0, cap=DAYS_MAX),
+        _f("duty_rate", ge=0, le=1), _f("salvage_value", ge=0, cap=UNIT_MONEY_MAX), _f("return_rate", ge=0, lt=1),
+        _f("stockout_penalty", ge=0, cap=UNIT_MONEY_MAX, optional=True, blank_ok=True),  # blank: campaign default
         _s("category", optional=True, blank_ok=True), _s("name", optional=True, blank_ok=True),
     ), key=("sku",), min_rows=1),
     Table("suppliers.csv", (
         _s("supplier"),
-        _f("min_order_value", ge=0),
-        _f("capacity_units", ge=0, blank_ok=True),  # blank: unlimited
+        _f("min_order_value", ge=0, cap=LUMP_MONEY_MAX),
+        _f("capacity_units", ge=0, cap=UNITS_MAX, blank_ok=True),  # blank: unlimited
     ), key=("supplier",), required_file=False),
     Table("warehouses.csv", (
         _s("warehouse"), _s("market"),
-        _f("capacity_m3", ge=0), _d("cutoff"),
+        _f("capacity_m3", ge=0, cap=M3_MAX), _d("cutoff"),
     ), key=("warehouse",), min_rows=1),
     Table("lanes.csv", (
         _s("warehouse"), _s("mode"),
-        _i("transit_days", ge=0),
-        _f("cost_per_kg", ge=0), _f("cost_per_m3", ge=0), _f("volumetric_kg_per_m3", ge=0),
-        _f("shipment_cost", ge=0),
-        _f("shipment_m3", gt=0, blank_ok=True),  # blank: no containers, one shipment
-        _f("capacity_m3", ge=0, blank_ok=True),  # blank: unlimited
+        _i("transit_days", ge=0, cap=DAYS_MAX),
+        _f("cost_per_kg", ge=0, cap=FREIGHT_RATE_MAX), _f("cost_per_m3", ge=0, cap=FREIGHT_RATE_MAX),
+        _f("volumetric_kg_per_m3", ge=0, cap=1e4),
+        _f("shipment_cost", ge=0, cap=LUMP_MONEY_MAX),
+        _f("shipment_m3", gt=0, cap=M3_MAX, blank_ok=True),  # blank: no containers, one shipment
+        _f("capacity_m3", ge=0, cap=M3_MAX, blank_ok=True),  # blank: unlimited
     ), key=("warehouse", "mode")),
     Table("demand.csv", (
-        _s("sku"), _s("warehouse"), _f("mean", ge=0), _f("sd", ge=0),
+        _s("sku"), _s("warehouse"), _f("mean", ge=0, cap=UNITS_MAX), _f("sd", ge=0, cap=UNITS_MAX),
     ), key=("sku", "warehouse")),
     Table("inventory.csv", (
         _s("sku"), _s("warehouse"),
-        _i("on_hand", ge=0), _i("in_transit", ge=0),
+        _i("on_hand", ge=0, cap=UNITS_MAX), _i("in_transit", ge=0, cap=UNITS_MAX),
         _d("in_transit_eta", blank_ok=True),  # required when in_transit > 0: see ROW_RULES
     ), key=("sku", "warehouse"), required_file=False),
 )
@@ -228,6 +244,13 @@ def parse_cell(col: Col, text: str):
 
 
 def _bad_cell_message(col: Col, text: str) -> str:
+    if col.cap is not None and col.kind in ("float", "int"):
+        try:
+            if parse_number(text) > col.cap:
+                return (f"must be at most {col.cap:g}, got {text!r}: larger values are a unit or "
+                        "typing mistake")
+        except ValueError:
+            pass
     message = f"must be {col.describe()}, got {text!r}"
     if col.kind in ("float", "int") and text.endswith("%"):
         message += " (write a percentage as a fraction: 5% is 0.05)"

@@ -72,7 +72,10 @@ class InputError(Exception):
     def __str__(self) -> str:
         n = len(self.problems)
         noun = "problem" if n == 1 else "problems"
-        place = f"campaign folder {self.folder}" if self.folder is not None else "campaign folder"
-        lines = [f"{n} {noun} in {place}:"]
+        if all(p.file == "command line" for p in self.problems):
+            head = f"{n} {noun} with the command line:"
+        else:
+            head = f"{n} {noun} in campaign folder" + (f" {self.folder}:" if self.folder is not None else ":")
+        lines = [head]
         lines += [f"  {p}" for p in self.problems]
         return "\n".join(lines)

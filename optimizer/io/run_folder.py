@@ -119,6 +119,23 @@ def new_run_dir(campaign_name: str, root: str | Path) -> Path:
     raise FileExistsError(f"could not create a new run folder under {root}")
 
 
+def staging_for(final: str | Path) -> Path:
+    """A new hidden sibling of ``final`` to build a run in; :func:`publish` moves it in place."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+
+
+def publish(staging: str | Path, final: str | Path) -> Path:
+    """Rename the complete ``staging`` folder to ``final`` in one step (never over a folder)."""
+    final = Path(final)
+    refuse_nonempty(final)
+    if final.exists():
+        final.rmdir()  # empty, checked above
+    os.replace(staging, final)
+    return final
+
+
 def write_run(out_dir: str | Path, evaluation, summary: dict, *,
               extra_files: dict[str, str] | None = None) -> Path:
     """Write a plan run folder from an evaluated plan, completely or not at all.
@@ -165,13 +182,13 @@ def write_table_run(table: pd.DataFrame, run_dir: str | Path, stem: str,
                     meta: dict | None = None) -> Path:
     """``<stem>.csv`` (and ``<stem>.json`` with ``meta``) into a new or empty run folder.
 
-    The CSV appears under its name only once complete.
+    The CSV appears under its name only once complete; its text is formula-safe.
     """
     run_dir = Path(run_dir)
     refuse_nonempty(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     tmp = run_dir / f".{stem}.csv.tmp"
-    table.to_csv(tmp, index=False)
+    safe_frame(table).to_csv(tmp, index=False)
     tmp.replace(run_dir / f"{stem}.csv")
     write_meta(run_dir, stem, meta or {})
     return run_dir / f"{stem}.csv"
@@ -296,7 +313,7 @@ def list_files(run_dir: str | Path) -> list[Path]:
 __all__ = [
     "COVERAGE_FILE", "PLAN_COLUMNS", "PLAN_FILE", "SHIPMENTS_FILE", "SHIPMENT_COLUMNS",
     "SKU_SUMMARY_COLUMNS", "SKU_SUMMARY_FILE", "SOLVER_LOG_FILE", "SUMMARY_FILE", "NotARunFolder", "PlanRunFiles",
-    "default_run_dir", "is_run_folder", "writable_problems", "list_files", "move_run_into", "new_run_dir",
+    "default_run_dir", "is_run_folder", "publish", "staging_for", "writable_problems", "list_files", "move_run_into", "new_run_dir",
     "read_coverage", "read_plan", "read_plan_run", "read_summary", "refuse_existing", "refuse_nonempty",
     "write_coverage", "write_meta", "write_run", "write_table_run",
 ]

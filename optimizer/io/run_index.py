@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from optimizer.io.run_folder import is_run_folder
+from optimizer.io.safe_text import plain_frame
 
 HISTORY_NAME = "history.sqlite"
 BUSY_TIMEOUT_S = 30.0
@@ -241,7 +242,8 @@ def rebuild_index(reports_root: str | Path) -> tuple[Path, int, Path | None]:
             if not table_file.is_file():
                 rows.append({**base, "status": "failed", "parameters": params, "message": meta.get("error")})
                 continue
-            for r in pd.read_csv(table_file).to_dict("records"):
+            table = plain_frame(pd.read_csv(table_file), ("campaign", "campaign_dir", "scenario"))
+            for r in table.to_dict("records"):
                 rows.append({**base, "campaign": r.get("campaign", base["campaign"]), "status": r["status"],
                              "parameters": params | {"budget": r["budget"]},
                              **{k: r.get(k) for k in ("expected_profit", "spend", "build_seconds",

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimizer.io import checks
 from optimizer.io.campaign import Campaign, read_checked_csv
 from optimizer.io.checks import Col
 from optimizer.io.errors import InputError, Problem, limit_per_column
@@ -34,7 +35,7 @@ from optimizer.io.run_folder import PlanRunFiles, read_plan_run
 
 AUDIT_FILE = "forecast_audit.csv"
 ACTUALS_COLUMNS = (Col("date", "date"), Col("sku", "str"), Col("warehouse", "str"),
-                   Col("units", "float", ge=0))
+                   Col("units", "float", ge=0, cap=checks.DAILY_UNITS_MAX))
 AUDIT_COLUMNS = (Col("sku", "str"), Col("warehouse", "str"),
                  Col("baseline_rate", "float", ge=0, blank_ok=True))
 
@@ -55,23 +56,32 @@ def read_actuals(path: str | Path, campaign: Campaign,
     path = Path(path)
     file = str(path)
     frame, problems = read_checked_csv(path, file, ACTUALS_COLUMNS, ("date", "sku", "warehouse"), min_rows=1)
-    if frame is None or problems:
+    if frame is None or frame.empty or "date" not in frame:
         return None, problems
+    # Every row is checked against the campaign, the rows with a bad cell too: all
+    # problems are reported at once, not one line per run.
     cfg = campaign.config
     skus, whs = set(campaign.skus["sku"]), set(campaign.warehouses["warehouse"])
-    for line, v in frame.loc[~frame["sku"].isin(skus), "sku"].items():
+    known = frame["sku"].notna() & (frame["sku"] != "")
+    for line, v in frame.loc[known & ~frame["sku"].isin(skus), "sku"].items():
         problems.append(Problem(file, line, "sku", f"unknown sku '{v}': not in skus.csv"))
-    for line, v in frame.loc[~frame["warehouse"].isin(whs), "warehouse"].items():
+    known = frame["warehouse"].notna() & (frame["warehouse"] != "")
+    for line, v in frame.loc[known & ~frame["warehouse"].isin(whs), "warehouse"].items():
         problems.append(Problem(file, line, "warehouse",
                                 f"unknown warehouse '{v}': not in warehouses.csv"))
-    for line, d in frame.loc[frame["date"] < cfg.planning_date, "date"].items():
+    dated = frame["date"].notna()
+    for line, d in frame.loc[dated & (frame["date"].where(dated, cfg.planning_date) < cfg.planning_date),
+                             "date"].items():
         problems.append(Problem(file, line, "date", f"{d} is before planning_date "
                                 f"({cfg.planning_date}): actuals are sales after the plan was made"))
-    for line, d in frame.loc[frame["date"] > cfg.promo_end, "date"].items():
+    for line, d in frame.loc[dated & (frame["date"].where(dated, cfg.promo_end) > cfg.promo_end), "date"].items():
         problems.append(Problem(file, line, "date", f"{d} is after promo_end "
                                 f"({cfg.promo_end}): the campaign is over"))
-    problems.sort(key=lambda p: (p.row or 0, ["date", "sku", "warehouse", "units"].index(p.column)))
+    columns = ["date", "sku", "warehouse", "units"]
+    problems.sort(key=lambda p: (p.row or 0, columns.index(p.column) if p.column in columns else len(columns)))
     problems = limit_per_column(problems)
+    if problems:
+        return None, problems
     last = max(frame["date"])
     as_of = as_of or last
     first = min(frame["date"])

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,16 @@ from jupyter_client.manager import AsyncKernelManager
 
 from optimizer.evaluate.diff import coverage_table
 from optimizer.io.campaign import Campaign
-from optimizer.io.run_folder import NotARunFolder, move_run_into, new_run_dir, read_summary, write_coverage
+from optimizer.io.run_folder import (
+    NotARunFolder,
+    default_run_dir,
+    move_run_into,
+    new_run_dir,
+    publish,
+    read_summary,
+    staging_for,
+    write_coverage,
+)
 from optimizer.io.run_index import HISTORY_NAME, input_checksum, previous_run, record_run
 from optimizer.prep.instance import Overrides
 
@@ -81,16 +91,29 @@ def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
     """Execute ``notebook`` for a validated ``campaign`` and render its HTML report.
 
     Raises :class:`ReportFailed` (after recording the failure in the history) when
-    the notebook raises; the error notebook is kept in the run folder.
+    the notebook raises; the error notebook is kept in the run folder.  The run is
+    built in a hidden folder and renamed to ``reports/<campaign>/<run-id>`` once
+    complete (or failed with its error notebook): an interrupted report leaves nothing.
     """
-    import papermill as pm
-
     overrides = overrides or Overrides()
     reports_root = Path(reports_root).resolve()
-    run_dir = new_run_dir(campaign.config.name, reports_root)
+    final = default_run_dir(campaign.config.name, reports_root)
+    run_dir = staging_for(final)
+    try:
+        return _run_in(run_dir, final, campaign, overrides, reports_root, notebook, start_timeout)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)  # published runs are gone from here already
+        raise
+
+
+def _run_in(run_dir: Path, final: Path, campaign: Campaign, overrides: Overrides, reports_root: Path,
+            notebook, start_timeout: float) -> ReportRun:
+    """Execute and render the report in ``run_dir``, then publish it as ``final``."""
+    import papermill as pm
+
     executed = run_dir / EXECUTED_NAME
     # The report shows what changed since the last good run of this campaign.
-    previous = previous_run(reports_root / HISTORY_NAME, campaign.config.name, run_dir.name)
+    previous = previous_run(reports_root / HISTORY_NAME, campaign.config.name, final.name)
     parameters = {
         "campaign_dir": str(Path(campaign.root).resolve()),
         "budget": overrides.budget,
@@ -100,8 +123,8 @@ def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
         "previous_run_dir": None if previous is None else str(previous),
     }
     history = dict(db_path=reports_root / HISTORY_NAME, campaign=campaign.config.name,
-                   run_id=run_dir.name, parameters=parameters,
-                   input_sha256=input_checksum(campaign.root), run_dir=run_dir)
+                   run_id=final.name, parameters=parameters,
+                   input_sha256=input_checksum(campaign.root), run_dir=final)
     # papermill cannot parse `float | None` annotations of the parameters cell and
     # warns about every parameter; the names are ours, so its warnings are noise.
     pm_log = logging.getLogger("papermill")
@@ -117,21 +140,24 @@ def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
         ename = getattr(e, "ename", type(e).__name__)
         evalue = getattr(e, "evalue", str(e))
         first = (str(evalue).strip().splitlines() or [""])[0]
+        publish(run_dir, final)  # the error notebook is the run's record
+        executed = final / EXECUTED_NAME
         message = f"the report notebook failed ({ename}: {first}); see {executed}"
         record_run(**history, status="failed", message=f"{ename}: {evalue}"[:2000])
         raise ReportFailed(message, executed, ename) from e
     finally:
         pm_log.setLevel(level)
 
-    page = render_html(executed, run_dir / HTML_NAME, title=f"{campaign.config.name} — campaign plan")
+    render_html(executed, run_dir / HTML_NAME, title=f"{campaign.config.name} — campaign plan")
     try:
         summary = read_summary(run_dir)
     except (NotARunFolder, OSError, ValueError):
         summary = {}
+    run_dir = publish(run_dir, final)
     record_run(**history, status=summary.get("status", "unknown"),
                expected_profit=summary.get("expected_profit"), spend=summary.get("spend"),
                build_seconds=summary.get("build_seconds"), solve_seconds=summary.get("solve_seconds"))
-    return ReportRun(run_dir, executed, page, summary)
+    return ReportRun(run_dir, run_dir / EXECUTED_NAME, run_dir / HTML_NAME, summary)
 
 
 def render_html(notebook: str | Path, out: str | Path, *, title: str) -> Path:

@@ -8,8 +8,13 @@ Checks run from the cheapest to the most expensive:
 3. **warehouse space**, **lane capacity** and **supplier capacity** too small for
    the units the targets alone need;
 4. otherwise the **budget**: the smallest spend meeting every target (the model
-   with the budget row dropped and spend minimised); if even that has no plan,
-   the MOQ, supplier minimums and share cap together are the cause.
+   with the budget row dropped and spend minimised);
+5. when limits conflict only together (space, supplier and lane capacity, the SKU
+   share cap and the budget, given MOQs and case packs), an **elastic relaxation**:
+   the targets' model with every such limit allowed to grow at a price, minimising
+   the sum of the relative increases.  Each limit that must grow is named with its
+   amount and the SKU × warehouse pairs behind it; the amounts together restore
+   feasibility.  Cause 3 is reported this way too, so that every cause shows at once.
 """
 
 from __future__ import annotations
@@ -58,9 +63,11 @@ def check_service_reachable(inst: Instance) -> None:
             reasons.append(f"{s} at {w}: needs {row['service_stock'] - row['existing']:.0f} more units "
                            f"(has {row['existing']}) but no lane makes the cutoff "
                            f"{_cutoff(inst, w)}: {_late_lanes(inst, s, w)}")
-    reasons += _capacity_shortfalls(inst, short[short["has_route"] & np.isfinite(short["service_stock"])])
     if reasons:
         raise ServiceInfeasible(beta, reasons)
+    if _capacity_shortfalls(inst, short[short["has_route"] & np.isfinite(short["service_stock"])]):
+        s = inst.campaign.config.solver
+        raise explain_infeasible_plan(inst, s.time_limit_s, s.threads)
 
 
 def _cutoff(inst: Instance, w: str) -> str:
@@ -131,6 +138,11 @@ def explain_infeasible_plan(inst: Instance, time_limit_s: float, threads: int | 
                         solver_options={"output_flag": False})
     if res.incumbent_objective is None:
         if res.termination_condition == TerminationCondition.provenInfeasible:
+            causes = elastic_causes(inst, time_limit_s, threads)
+            if causes:
+                return ServiceInfeasible(beta, causes + [
+                    "together these changes make every target reachable (the smallest sum of "
+                    "relative increases); each limit alone may need less if another grows instead"])
             why = ("no plan meets every target even with an unlimited budget: the MOQs, supplier "
                    "minimums/capacities, space and the SKU budget share cap conflict")
         else:
@@ -147,3 +159,112 @@ def explain_infeasible_plan(inst: Instance, time_limit_s: float, threads: int | 
                    "with the budget")
     return ServiceInfeasible(beta, [reason], min_budget=need)
 
+
+
+def elastic_causes(inst: Instance, time_limit_s: float, threads: int | None) -> list[str] | None:
+    """The limits that must grow for every service target to hold, with the amounts.
+
+    The targets' model (spend minimised) is built on the campaign with those limits
+    lifted; each limit is then added back as a row ``use − slack ≤ limit`` with
+    ``slack ≥ 0``, and the sum of ``slack / limit`` is minimised (a limit of 0 counts
+    its slack in its own unit).  The budget, warehouse space, lane space, supplier
+    capacity and the SKU share cap are relaxed; MOQs, case packs, cutoffs and supplier
+    minimums are the campaign's facts and stay.  None when even that has no plan.
+    """
+    import dataclasses
+
+    import pyomo.environ as pyo
+
+    from optimizer.model import build_model
+    from optimizer.model.linear import linear
+
+    c = inst.campaign
+    budget = inst.budget
+    share = inst.max_sku_budget_share
+    ceiling = _spend_ceiling(inst)
+    lifted = dataclasses.replace(
+        c, config=c.config.model_copy(update={"max_sku_budget_share": None}),
+        warehouses=c.warehouses.assign(capacity_m3=1e12),
+        lanes=c.lanes.assign(capacity_m3=float("nan")),
+        suppliers=c.suppliers.assign(capacity_units=float("nan")))
+    relaxed = build_instance(lifted, replace(inst.overrides, budget=ceiling, max_budget=ceiling))
+    m = build_model(relaxed, objective="spend")
+    routes = relaxed.routes
+    cp, cases = m.case_pack, m.cases
+    volume = routes["volume_m3"].astype(float).to_dict()
+    landed = routes["landed_cost"].astype(float).to_dict()
+    supplier_of = relaxed.skus["supplier"].to_dict()
+
+    groups = {}  # (kind, key) -> (limit, [(coef, route)], unit)
+    def add(kind, key, limit, route, coef, unit):
+        groups.setdefault((kind, key), (float(limit), [], unit))[1].append((coef, route))
+    for k in m.ROUTES:
+        s, w, mode = k
+        add("space", w, inst.warehouses.at[w, "capacity_m3"], k, volume[k] * cp[k], "m³")
+        lane_cap = inst.lanes.at[(w, mode), "capacity_m3"] if (w, mode) in inst.lanes.index else np.nan
+        if lane_cap == lane_cap:
+            add("lane", (w, mode), lane_cap, k, volume[k] * cp[k], "m³")
+        sup_cap = inst.suppliers.at[supplier_of[s], "capacity_units"]
+        if sup_cap == sup_cap:
+            add("supplier", supplier_of[s], sup_cap, k, cp[k], "units")
+        if share is not None:
+            add("share", s, share * budget, k, landed[k] * cp[k], c.config.currency)
+    keys = list(groups)
+    m.elastic_slack = pyo.Var(range(len(keys) + 1), domain=pyo.NonNegativeReals)
+    m.elastic_rows = pyo.ConstraintList()
+    weights = []
+    for i, key in enumerate(keys):
+        limit, terms, _ = groups[key]
+        body = linear([coef for coef, _ in terms] + [-1.0], [cases[r] for _, r in terms] + [m.elastic_slack[i]])
+        m.elastic_rows.add(body <= limit)
+        weights.append(1.0 / max(limit, 1e-9) if limit > 0 else 1.0)
+    b = len(keys)  # the budget's slack
+    m.elastic_rows.add(m.spend - m.elastic_slack[b] <= budget)
+    weights.append(1.0 / budget)
+    for obj in m.component_objects(pyo.Objective, active=True):
+        obj.deactivate()
+    m.elastic_objective = pyo.Objective(
+        expr=sum(wt * m.elastic_slack[i] for i, wt in enumerate(weights)), sense=pyo.minimize)
+    res = Highs().solve(m, time_limit=time_limit_s, threads=threads,
+                        raise_exception_on_nonoptimal_result=False, solver_options={"output_flag": False})
+    if res.incumbent_objective is None:
+        return None
+    short = short_pairs(relaxed)
+    causes = []
+    for i, key in enumerate(keys):
+        more = float(m.elastic_slack[i].value or 0.0)
+        limit, terms, unit = groups[key]
+        if more <= 1e-6 * max(limit, 1.0):
+            continue
+        kind, where = key
+        behind = _pairs_behind(short, kind, where, supplier_of)
+        if kind == "space":
+            what = f"warehouse space at {where}: {more:,.2f} {unit} more than capacity_m3 = {limit:,.2f}"
+        elif kind == "lane":
+            what = f"lane space of {where[0]} · {where[1]}: {more:,.2f} {unit} more than capacity_m3 = {limit:,.2f}"
+        elif kind == "supplier":
+            what = f"supplier capacity of {where}: {more:,.0f} {unit} more than capacity_units = {limit:,.0f}"
+        else:
+            what = (f"SKU {where}: the share cap max_sku_budget_share = {share:g} allows {limit:,.2f} "
+                    f"{unit} of spend, {more:,.2f} short of its target")
+        causes.append(f"{what} (pairs: {behind})")
+    more = float(m.elastic_slack[b].value or 0.0)
+    if more > 1e-6 * budget:
+        causes.append(f"budget: {more:,.2f} {c.config.currency} more than {budget:,.2f} "
+                      f"(with the changes above, a budget of {math.ceil((budget + more) * 100) / 100:,.2f})")
+    return causes or None
+
+
+def _pairs_behind(short, kind: str, where, supplier_of: dict, most: int = 5) -> str:
+    """The short SKU × warehouse pairs a limit holds back, for the message."""
+    index = short.index
+    if kind == "space":
+        pairs = [p for p in index if p[1] == where]
+    elif kind == "lane":
+        pairs = [p for p in index if p[1] == where[0]]
+    elif kind == "supplier":
+        pairs = [p for p in index if supplier_of.get(p[0]) == where]
+    else:
+        pairs = [p for p in index if p[0] == where]
+    text = ", ".join(f"{s}@{w}" for s, w in pairs[:most])
+    return (text + ("…" if len(pairs) > most else "")) or "none short of their target"

@@ -37,12 +37,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from optimizer.io.errors import InputError, Problem
 from optimizer.prep.instance import Overrides
 
 # Columns of a batch row: what was asked, then the frontier point (without the
@@ -207,14 +209,36 @@ def dask_client(scheduler: str = "local", n_workers: int | None = None):
 
     from dask.distributed import Client, LocalCluster
 
+    check_scheduler(scheduler)
     if scheduler == "local":
         with LocalCluster(n_workers=n_workers or default_workers(), threads_per_worker=1,
                           processes=True, dashboard_address=None, preload=[PRELOAD],
                           silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             yield client
     else:
-        with Client(scheduler, timeout="30s") as client:
+        try:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except (OSError, TimeoutError) as e:
+            raise _bad_scheduler(f"no Dask scheduler at {scheduler} answered within {CONNECT_TIMEOUT_S:g} s "
+                                 f"({type(e).__name__}): is it running, and is the address right?") from None
+        with client:
             yield client
+
+
+CONNECT_TIMEOUT_S = 5.0
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx|inproc)://[^\s/:]+(:\d+)?/?")
+
+
+def _bad_scheduler(message: str) -> InputError:
+    """A --scheduler that is misspelt or does not answer: bad input (exit 2), one line."""
+    return InputError([Problem("command line", None, "--scheduler", message)])
+
+
+def check_scheduler(scheduler: str) -> None:
+    """``"local"`` or a scheduler address such as ``tcp://host:8786``; anything else is refused."""
+    if scheduler != "local" and not SCHEDULER_ADDRESS.fullmatch(scheduler.strip()):
+        raise _bad_scheduler(f"{scheduler!r}: expected 'local' or a scheduler address such as "
+                             "tcp://host:8786")
 
 
 def describe_client(client) -> str:

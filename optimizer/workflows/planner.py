@@ -218,7 +218,9 @@ def plan_campaign(campaign: Campaign | str | Path, overrides: Overrides | None =
     planner = Planner(campaign, overrides, verbose=verbose, progress=progress)
     inst = planner.instance
     planner.say(f"built model for {planner.campaign.config.name!r}: {len(inst.routes)} usable "
-                f"routes, {len(inst.pairs)} sku×warehouse pairs in {planner.build_seconds:.2f}s")
+                f"routes, {len(inst.pairs)} sku×warehouse pairs in {planner.build_seconds:.2f}s; "
+                f"solving for up to {planner.settings.time_limit_s:g}s (the time limit counts the "
+                "solve, not the build)")
     result = planner.solve()
     evaluation = planner.require_plan(result)
     run = PlanRun(inst, result.outcome, evaluation, planner.summary(result))
