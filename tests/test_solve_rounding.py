@@ -97,8 +97,7 @@ def test_repair_goes_on_after_dropping_a_sku(tmp_path):
     """Two suppliers, each with two SKUs and a minimum order value (150 units' worth)
     above its capacity (100 units).  Started at 150 units each, no case can be shed
     without breaking a minimum, so the repair drops whole SKUs.  It must go on after
-    its first drop (it used to return there, leaving the other supplier over its
-    capacity)."""
+    its first drop: stopping there would leave the other supplier over its capacity."""
     folder = _one_lane_campaign(
         tmp_path / "campaign",
         {s: (f, 10, 10) for s, f in (("A1", "F1"), ("A2", "F1"), ("B1", "F2"), ("B2", "F2"))},
