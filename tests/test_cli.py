@@ -78,10 +78,16 @@ def test_empty_plan_says_why(tmp_path):
     assert code == 0 and "note: the plan orders nothing: demand.csv has no demand" in err
 
 
+def _restore_sigint():
+    # A test runner started in the background of a shell may ignore SIGINT, and a child
+    # inherits that; the user's terminal does not, so the child gets the default back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _plan_process(out, campaign=REPO / "data" / "sample"):
     return subprocess.Popen([sys.executable, "-m", "optimizer", "plan", str(campaign), "--out", str(out),
                              "--time-limit", "120"], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_restore_sigint)
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -59,6 +60,20 @@ def test_forecast_then_report_on_the_sample(tmp_path, sample_history):
     ("explore.ipynb", {"time_limit_s": 8}),
 ])
 def test_notebook_runs_on_the_sample(tmp_path, notebook, parameters):
+    from nbclient.exceptions import CellTimeoutError
+
     out = tmp_path / notebook
-    execute_notebook(notebook, out, {"campaign_dir": str(SAMPLE), **parameters}, timeout=300)
+    # In a full suite run, nbclient has (rarely) waited for ever on the explorer's widget
+    # cell while the kernel sat idle with the cell done: a message lost between them, not
+    # a slow solve (each cell takes under 40 s here).  One retry tells the two apart.
+    for attempt in (1, 2):
+        try:
+            execute_notebook(notebook, out, {"campaign_dir": str(SAMPLE), **parameters}, timeout=150)
+            break
+        except CellTimeoutError:
+            if attempt == 2:
+                raise
     assert out.is_file()
+    errors = [o for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
