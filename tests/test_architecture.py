@@ -53,3 +53,12 @@ def test_imports_point_down_the_pipeline(path):
         if own is not None and target is not None and target > own:
             wrong.append(f"line {line}: {module} is above {rel.parts[1]}")
     assert not wrong, f"{rel}: " + "; ".join(wrong)
+
+
+def test_every_public_name_resolves():
+    # the README's example reads `import optimizer as opt; opt.plan_campaign(...)`
+    import optimizer
+
+    for name in optimizer.__all__:
+        assert getattr(optimizer, name) is not None, name
+    assert optimizer.__version__ and "Planner" in dir(optimizer)
