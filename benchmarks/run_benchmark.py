@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # samples/ (the campaign generator) is not installed
     sys.path.insert(0, str(REPO))
 
+from optimizer.evaluate.plan import relative_gap
 from optimizer.io.campaign import load_campaign
 from optimizer.prep.instance import Overrides
 from optimizer.workflows.planner import Planner
@@ -69,7 +70,7 @@ def one_run(campaign, time_limit: float, gap: float, threads: int | None = None,
         row["profit"] = first.expected_profit
         if first.gap is not None:
             row["gap"] = first.gap
-            row["first_gap"] = (first.bound - out.first_plan_profit) / max(abs(out.first_plan_profit), 1e-9)
+            row["first_gap"] = relative_gap(first.bound, out.first_plan_profit)
         # The what-if gets resolve_share of the cold run's time (build + solve): what
         # gap does it reach there?
         again = planner.solve(budget * 1.1, time_limit_s=resolve_share * (build + out.solve_seconds))

@@ -108,6 +108,13 @@ def _pair_outcomes(inst: Instance, units: pd.Series) -> pd.DataFrame:
     return out[keep]
 
 
+def relative_gap(bound: float | None, profit: float) -> float | None:
+    """``(bound − profit) / |profit|`` (≥ 0), or None without a finite bound."""
+    if bound is None or not math.isfinite(bound):
+        return None
+    return max(0.0, (bound - profit) / max(abs(profit), 1e-9))
+
+
 def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float | None,
               build_seconds: float, solve_seconds: float, n_variables: int,
               n_constraints: int, extra: dict | None = None) -> dict:
@@ -116,9 +123,7 @@ def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float |
     demand = float(pairs["expected_demand"].sum())
     sales = float(pairs["expected_sales"].sum())
     profit = ev.expected_profit
-    gap = None
-    if bound is not None and math.isfinite(bound):
-        gap = max(0.0, (bound - profit) / max(abs(profit), 1e-9))
+    gap = relative_gap(bound, profit)
     leftover_value = float(pairs["leftover_cost"].sum())
     summary = {
         "campaign": inst.campaign.config.name,

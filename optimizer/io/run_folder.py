@@ -147,8 +147,7 @@ def write_run(out_dir: str | Path, evaluation, summary: dict, *,
     """
     out_dir = Path(out_dir)
     refuse_nonempty(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp = staging_for(out_dir)
     try:
         safe_frame(evaluation.lines[PLAN_COLUMNS]).to_csv(tmp / PLAN_FILE, index=False)
         safe_frame(evaluation.shipments).to_csv(tmp / SHIPMENTS_FILE, index=False)
@@ -158,9 +157,7 @@ def write_run(out_dir: str | Path, evaluation, summary: dict, *,
         for name, text in (extra_files or {}).items():
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_text(text)
-        if out_dir.exists():
-            out_dir.rmdir()  # empty, checked above
-        os.replace(tmp, out_dir)
+        publish(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

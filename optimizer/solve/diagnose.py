@@ -65,9 +65,10 @@ def check_service_reachable(inst: Instance) -> None:
                            f"{_cutoff(inst, w)}: {_late_lanes(inst, s, w)}")
     if reasons:
         raise ServiceInfeasible(beta, reasons)
-    if _capacity_shortfalls(inst, short[short["has_route"] & np.isfinite(short["service_stock"])]):
+    shortfalls = _capacity_shortfalls(inst, short[short["has_route"] & np.isfinite(short["service_stock"])])
+    if shortfalls:  # certain: the elastic relaxation names every cause at once, these if it cannot
         s = inst.campaign.config.solver
-        raise explain_infeasible_plan(inst, s.time_limit_s, s.threads)
+        raise explain_infeasible_plan(inst, s.time_limit_s, s.threads, fallback=shortfalls)
 
 
 def _cutoff(inst: Instance, w: str) -> str:
@@ -124,8 +125,13 @@ def _spend_ceiling(inst: Instance) -> float:
     return 2 * (cost + fees) + inst.budget
 
 
-def explain_infeasible_plan(inst: Instance, time_limit_s: float, threads: int | None) -> ServiceInfeasible:
-    """The plan model had no solution: find the smallest budget meeting the targets."""
+def explain_infeasible_plan(inst: Instance, time_limit_s: float, threads: int | None,
+                            fallback: list[str] | None = None) -> ServiceInfeasible:
+    """The plan model had no solution: find the smallest budget meeting the targets.
+
+    ``fallback``: the causes to give when neither the budget nor the elastic
+    relaxation explains it (e.g. the relaxation ran out of time).
+    """
     from optimizer.model import build_model
 
     beta = inst.min_fill_rate if inst.min_fill_rate is not None else 0.0
@@ -147,7 +153,7 @@ def explain_infeasible_plan(inst: Instance, time_limit_s: float, threads: int | 
                    "minimums/capacities, space and the SKU budget share cap conflict")
         else:
             why = "no plan meeting every target was found within the time limit"
-        return ServiceInfeasible(beta, [why])
+        return ServiceInfeasible(beta, fallback or [why])
     need = float(res.incumbent_objective)  # spend of a plan meeting every target
     pairs = ", ".join(f"{s}@{w}" for s, w in short_pairs(inst).index[:10])
     reason = (f"budget: meeting every target costs at least {need:,.2f} "

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, summarize
+from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, relative_gap, summarize
 from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.io.run_folder import SOLVER_LOG_FILE, write_run
 from optimizer.model import build_model
@@ -58,13 +58,6 @@ class RunSettings:
         return cls(mip_gap=s.mip_gap if overrides.mip_gap is None else overrides.mip_gap,
                    time_limit_s=s.time_limit_s if overrides.time_limit_s is None else overrides.time_limit_s,
                    threads=s.threads if overrides.threads is None else overrides.threads)
-
-
-def relative_gap(bound: float | None, profit: float) -> float | None:
-    """``(bound − profit) / |profit|`` (≥ 0), or None without a finite bound."""
-    if bound is None or not math.isfinite(bound):
-        return None
-    return max(0.0, (bound - profit) / max(abs(profit), 1e-9))
 
 
 def decide_status(solver_status: str, gap: float | None, mip_gap: float) -> str:
