@@ -1,8 +1,9 @@
 """Independent plan checker (STYLE.md, "Tests, in layers" 2).
 
-Re-derives every rule of SPEC §2 from the raw campaign tables and the files a
-`plan` run wrote, and evaluates the exact expected profit by numerical
-integration.  It deliberately imports nothing from `optimizer`: it reads the
+Re-derives every rule of SPEC §2 and the seller economics of SPEC §6 (fees,
+storage, bonded warehouses, fx, deposits and cash limits) from the raw campaign
+tables and the files a `plan` run wrote, and evaluates the exact expected
+profit by numerical integration.  It deliberately imports nothing from `optimizer`: it reads the
 CSVs with pandas and recomputes landed costs, deadlines, shipments and
 expected sales on its own, so a bug shared by the engine's model and its
 results code cannot hide itself.
@@ -13,6 +14,10 @@ results code cannot hide itself.
 
 Tolerances: money 1e-6 relative, volume 1e-9 relative (both with a floor of
 1 on the scale, so tiny right-hand sides get an absolute tolerance).
+
+The §6 outputs (summary.json `fees` ... `cash_limits`, cash.csv) are checked
+whenever they are present, and reported missing when the campaign uses any §6
+item (a §2 campaign plans, and is checked, exactly as before).
 """
 
 from __future__ import annotations
@@ -52,6 +57,15 @@ SUMMARY_KEYS = [
     "expected_leftover_units", "status", "mip_gap", "build_seconds",
     "solve_seconds", "n_variables", "n_constraints",
 ]
+# SPEC §6 outputs: summary.json money keys (plus `cash_limits`) and cash.csv.
+ECONOMICS_KEYS = ["referral_fees", "fulfilment_fees", "fees", "storage_cost", "duty_deferred"]
+CASH_COLUMNS = ["date", "kind", "supplier", "warehouse", "mode", "amount", "cumulative",
+                "limit_until", "limit"]
+CASH_KINDS = ("deposit", "balance", "freight", "shipments", "duty")
+# §6 money in summary.json and cash.csv: relative + absolute.
+ECON_RTOL = 1e-6
+ECON_ATOL = 1e-4
+DAYS_PER_MONTH = 30.0
 
 
 # --------------------------------------------------------------------------
@@ -123,6 +137,49 @@ def _to_date(value) -> date:
     return date.fromisoformat(str(value).strip())
 
 
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+def _flag(value, where: str) -> bool:
+    """A true/false cell (True/False/true/1/0/yes/no); blank = false."""
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{where}: {value!r} is not true/false")
+
+
+def _fx_rate(currency: str, campaign_currency: str, fx: dict, where: str) -> float:
+    """Campaign currency per unit of `currency`: 1 when blank or the campaign's own."""
+    cur = str(currency).strip()
+    if cur == "" or cur.upper() == str(campaign_currency).strip().upper():
+        return 1.0
+    rates = {str(k).strip().upper(): v for k, v in fx.items()}
+    if cur.upper() not in rates:
+        raise ValueError(f"{where}: cost_currency {cur!r} has no rate in campaign.toml [fx]")
+    return float(rates[cur.upper()])
+
+
+@dataclass(frozen=True)
+class CashLimit:
+    until: date
+    limit: float
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One cash payment of the plan (SPEC §6 rule 8); blank keys are ""."""
+
+    date: date
+    kind: str
+    supplier: str
+    warehouse: str
+    mode: str
+    amount: float
+
+
 @dataclass
 class Campaign:
     """The raw campaign tables, keyed by their natural keys."""
@@ -141,20 +198,39 @@ class Campaign:
     lanes: dict[tuple[str, str], dict]
     demand: dict[tuple[str, str], tuple[float, float]]
     existing: dict[tuple[str, str], float]
+    # -- SPEC §6 (all optional; defaults = §2) ---------------------------------
+    promo_end: date | None = None
+    leftover_months: float = 0.0
+    fees: dict[tuple[str, str], float] = field(default_factory=dict)   # fees.csv
+    cash_limits: list[CashLimit] = field(default_factory=list)
 
-    # -- derived per-unit quantities (SPEC §2) --------------------------------
-    def landed_cost(self, sku: str, warehouse: str, mode: str) -> float:
+    # -- derived per-unit quantities (SPEC §2, §6) ----------------------------
+    def freight(self, sku: str, warehouse: str, mode: str) -> float:
+        """cost_per_kg·max(weight, volume·volumetric_kg_per_m3) + cost_per_m3·volume."""
         s, l = self.skus[sku], self.lanes[(warehouse, mode)]
         billable_kg = max(s["weight_kg"], s["volume_m3"] * l["volumetric_kg_per_m3"])
-        freight = l["cost_per_kg"] * billable_kg + l["cost_per_m3"] * s["volume_m3"]
-        return s["unit_cost"] * (1.0 + s["duty_rate"]) + freight
+        return l["cost_per_kg"] * billable_kg + l["cost_per_m3"] * s["volume_m3"]
+
+    def bonded(self, warehouse: str) -> float:
+        """b[w]: 1 for a bonded (duty-deferred) warehouse, else 0."""
+        return 1.0 if self.warehouses.get(warehouse, {}).get("bonded", False) else 0.0
+
+    def landed_cost(self, sku: str, warehouse: str, mode: str) -> float:
+        """c[s,l] = unit_cost·(1 + duty_rate·(1 − b[w])) + freight[s,l] (unit_cost after fx)."""
+        s = self.skus[sku]
+        duty = s["duty_rate"] * (1.0 - self.bonded(warehouse))
+        return s["unit_cost"] * (1.0 + duty) + self.freight(sku, warehouse, mode)
 
     def transit_days(self, warehouse: str, mode: str, delays: dict[str, int] | None) -> int:
         return int(self.lanes[(warehouse, mode)]["transit_days"]) + int((delays or {}).get(mode, 0))
 
-    def ship_by(self, sku: str, warehouse: str, mode: str, delays=None) -> date:
+    def lane_ship_by(self, warehouse: str, mode: str, delays=None) -> date:
+        """cutoff − transit_days (+ delay) − buffer_days: the lane's latest departure."""
         return (self.warehouses[warehouse]["cutoff"]
                 - timedelta(days=self.transit_days(warehouse, mode, delays) + self.buffer_days))
+
+    def ship_by(self, sku: str, warehouse: str, mode: str, delays=None) -> date:
+        return self.lane_ship_by(warehouse, mode, delays)
 
     def order_by(self, sku: str, warehouse: str, mode: str, delays=None) -> date:
         return self.ship_by(sku, warehouse, mode, delays) - timedelta(
@@ -166,10 +242,65 @@ class Campaign:
             return False
         return self.planning_date <= self.order_by(sku, warehouse, mode, delays)
 
-    def net_sale_value(self, sku: str) -> float:
+    def fulfilment_fee(self, sku: str, warehouse: str) -> float:
+        """f[s,w]: fees.csv's pair override, else skus.csv's fulfilment_fee (blank = 0)."""
+        own = self.fees.get((sku, warehouse), math.nan)
+        return self.skus[sku]["fulfilment_fee"] if math.isnan(own) else own
+
+    def storage_rate(self, warehouse: str) -> float:
+        """h[w]: storage_cost_per_m3_month (0 for an unknown warehouse)."""
+        return self.warehouses.get(warehouse, {}).get("storage_cost_per_m3_month", 0.0)
+
+    def months_in(self, warehouse: str) -> float:
+        """months_in[w] = max(0, promo_end − cutoff[w]) / 30 (days)."""
+        if self.promo_end is None or warehouse not in self.warehouses:
+            return 0.0
+        days = (self.promo_end - self.warehouses[warehouse]["cutoff"]).days
+        return max(0, days) / DAYS_PER_MONTH
+
+    def net_sale_value(self, sku: str, warehouse: str | None = None) -> float:
+        """p[s,w] = (1 − ρ)·price·(1 − r) + r·salvage − f[s,w] − b[w]·duty_rate·unit_cost·(1 − r).
+
+        Without a warehouse (or with no §6 item): §2's price·(1 − r) + r·salvage.
+        """
         s = self.skus[sku]
         r = s["return_rate"]
-        return s["price"] * (1.0 - r) + r * s["salvage_value"]
+        if warehouse is None:
+            return s["price"] * (1.0 - r) + r * s["salvage_value"]
+        return ((1.0 - s["referral_fee_rate"]) * s["price"] * (1.0 - r)
+                + r * s["salvage_value"]
+                - self.fulfilment_fee(sku, warehouse)
+                - self.bonded(warehouse) * s["duty_rate"] * s["unit_cost"] * (1.0 - r))
+
+    def leftover_value(self, sku: str, warehouse: str) -> float:
+        """v[s,w] = salvage − h[w]·volume_m3·leftover_months (negative: clearing costs)."""
+        s = self.skus[sku]
+        return s["salvage_value"] - self.storage_rate(warehouse) * s["volume_m3"] * self.leftover_months
+
+    def holding_cost(self, sku: str, warehouse: str) -> float:
+        """k[s,w] = h[w]·volume_m3·months_in[w], paid by every available unit."""
+        return self.storage_rate(warehouse) * self.skus[sku]["volume_m3"] * self.months_in(warehouse)
+
+    def deposit_share(self, supplier: str) -> float:
+        """suppliers.csv deposit_share (blank / absent = 1: all paid on order_by)."""
+        return self.suppliers.get(supplier, {}).get("deposit_share", 1.0)
+
+    def arrival(self, warehouse: str) -> date:
+        """The day duty is paid at a non-bonded warehouse: cutoff − buffer_days."""
+        return self.warehouses[warehouse]["cutoff"] - timedelta(days=self.buffer_days)
+
+    def uses_economics(self) -> bool:
+        """Whether any SPEC §6 item has a non-default value (then its outputs are due)."""
+        skus = self.skus.values()
+        whs = self.warehouses.values()
+        return bool(
+            any(s["referral_fee_rate"] != 0 or s["fulfilment_fee"] != 0 or s["fx_rate"] != 1
+                for s in skus)
+            or self.fees
+            or any(w["storage_cost_per_m3_month"] != 0 or w["bonded"] for w in whs)
+            or self.leftover_months != 0
+            or any(f["deposit_share"] != 1 for f in self.suppliers.values())
+            or self.cash_limits)
 
     def penalty(self, sku: str) -> float:
         own = self.skus[sku].get("stockout_penalty", math.nan)
@@ -184,10 +315,18 @@ def load_campaign(campaign_dir: str | Path) -> Campaign:
     skus: dict[str, dict] = {}
     numeric = ["unit_cost", "price", "weight_kg", "volume_m3", "case_pack", "moq",
                "production_days", "duty_rate", "salvage_value", "return_rate"]
-    for row in _read_csv(d / "skus.csv").to_dict("records"):
+    currency, fx = cfg.get("currency", ""), cfg.get("fx", {}) or {}
+    for i, row in enumerate(_read_csv(d / "skus.csv").to_dict("records"), start=2):
         rec = {k: _num(row[k]) for k in numeric}
         rec["supplier"] = row["supplier"]
         rec["stockout_penalty"] = _num(row.get("stockout_penalty", ""))
+        # SPEC §6: unit_cost is converted to the campaign currency before anything else.
+        rec["cost_currency"] = row.get("cost_currency", "")
+        rec["fx_rate"] = _fx_rate(rec["cost_currency"], currency, fx, f"skus.csv line {i}")
+        rec["unit_cost_quoted"] = rec["unit_cost"]
+        rec["unit_cost"] = rec["unit_cost_quoted"] * rec["fx_rate"]
+        rec["referral_fee_rate"] = _num(row.get("referral_fee_rate", ""), 0.0)
+        rec["fulfilment_fee"] = _num(row.get("fulfilment_fee", ""), 0.0)
         skus[row["sku"]] = rec
 
     suppliers: dict[str, dict] = {}
@@ -196,14 +335,27 @@ def load_campaign(campaign_dir: str | Path) -> Campaign:
             suppliers[row["supplier"]] = {
                 "min_order_value": _num(row.get("min_order_value", ""), 0.0),
                 "capacity_units": _num(row.get("capacity_units", ""), math.inf),
+                "deposit_share": _num(row.get("deposit_share", ""), 1.0),
             }
 
     warehouses: dict[str, dict] = {}
-    for row in _read_csv(d / "warehouses.csv").to_dict("records"):
+    for i, row in enumerate(_read_csv(d / "warehouses.csv").to_dict("records"), start=2):
         warehouses[row["warehouse"]] = {
             "capacity_m3": _num(row["capacity_m3"]),
             "cutoff": _to_date(row["cutoff"]),
+            "storage_cost_per_m3_month": _num(row.get("storage_cost_per_m3_month", ""), 0.0),
+            "bonded": _flag(row.get("bonded", ""), f"warehouses.csv line {i} bonded"),
         }
+
+    fees: dict[tuple[str, str], float] = {}
+    if (d / "fees.csv").exists():
+        for row in _read_csv(d / "fees.csv").to_dict("records"):
+            fee = _num(row.get("fulfilment_fee", ""))
+            if not math.isnan(fee):               # a blank override keeps the SKU's fee
+                fees[(row["sku"], row["warehouse"])] = fee
+
+    cash_limits = [CashLimit(_to_date(e["until"]), float(e["limit"]))
+                   for e in cfg.get("cash_limits", []) or []]
 
     lanes: dict[tuple[str, str], dict] = {}
     for row in _read_csv(d / "lanes.csv").to_dict("records"):
@@ -248,6 +400,9 @@ def load_campaign(campaign_dir: str | Path) -> Campaign:
         max_sku_budget_share=opt("max_sku_budget_share"),
         skus=skus, suppliers=suppliers, warehouses=warehouses, lanes=lanes,
         demand=demand, existing=existing,
+        promo_end=_to_date(cfg["promo_end"]) if cfg.get("promo_end") is not None else None,
+        leftover_months=float(cfg.get("leftover_months", 0.0)),
+        fees=fees, cash_limits=cash_limits,
     )
 
 
@@ -279,10 +434,23 @@ class CheckReport:
     units: dict[tuple[str, str, str], int] = field(default_factory=dict)
     pairs: dict[tuple[str, str], PairResult] = field(default_factory=dict)
     shipments: dict[tuple[str, str], int] = field(default_factory=dict)
+    # SPEC §6: the expected fee / storage / deferred-duty money of the plan ...
+    referral_fees: float = 0.0
+    fulfilment_fees: float = 0.0
+    storage_cost: float = 0.0
+    duty_deferred: float = 0.0
+    # ... its dated payments, and per [[cash_limits]] entry (file order)
+    # {"until": "YYYY-MM-DD", "limit", "paid", "headroom"} as summary.json has them.
+    payments: list[Payment] = field(default_factory=list)
+    cash_limits: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    @property
+    def fees(self) -> float:
+        return self.referral_fees + self.fulfilment_fees
 
     def available(self, sku: str, warehouse: str) -> float:
         pr = self.pairs.get((sku, warehouse))
@@ -316,10 +484,68 @@ def min_shipments(lane: dict, volume: float) -> int:
     return max(1, math.ceil(volume / cap - 1e-9))
 
 
+def plan_payments(camp: Campaign, units: dict[tuple[str, str, str], int],
+                  shipments: dict[tuple[str, str], int],
+                  delays: dict[str, int] | None = None) -> list[Payment]:
+    """The plan's payments (SPEC §6 rule 8), on the dates plan.csv must print.
+
+    Per line (s, w, m) of u units, with d = deposit_share of the SKU's supplier:
+    deposit d·unit_cost·u on order_by; balance (1 − d)·unit_cost·u and freight·u on
+    ship_by; duty_rate·unit_cost·u on arrival = cutoff − buffer_days unless w is
+    bonded.  Per used lane: shipment_cost·n on its ship_by.  Existing stock costs
+    nothing.  Zero amounts are left out; the amounts add up to the spend.
+    """
+    out: list[Payment] = []
+    for (s, w, m), u in sorted(units.items()):
+        if s not in camp.skus or (w, m) not in camp.lanes:
+            continue
+        sku = camp.skus[s]
+        f, share = sku["supplier"], camp.deposit_share(sku["supplier"])
+        purchase = sku["unit_cost"] * u
+        ship_by = camp.ship_by(s, w, m, delays)
+        out += [Payment(camp.order_by(s, w, m, delays), "deposit", f, "", "", share * purchase),
+                Payment(ship_by, "balance", f, "", "", (1.0 - share) * purchase),
+                Payment(ship_by, "freight", "", w, m, camp.freight(s, w, m) * u)]
+        if not camp.bonded(w):
+            out.append(Payment(camp.arrival(w), "duty", "", w, "", sku["duty_rate"] * purchase))
+    for (w, m), n in sorted(shipments.items()):
+        out.append(Payment(camp.lane_ship_by(w, m, delays), "shipments", "", w, m,
+                           camp.lanes[(w, m)]["shipment_cost"] * n))
+    return [p for p in out if p.amount != 0]
+
+
+def binding_limit(limits: list[CashLimit], day: date) -> CashLimit | None:
+    """The smallest limit among those with until >= day (None when there is none)."""
+    live = [lim for lim in limits if lim.until >= day]
+    return min(live, key=lambda lim: (lim.limit, lim.until)) if live else None
+
+
+def cash_ledger(payments: list[Payment], limits: list[CashLimit]) -> list[dict]:
+    """The rows cash.csv must hold (SPEC §6): payments summed per (date, kind, supplier,
+    warehouse, mode) — deposit/balance per supplier, freight/shipments per lane, duty
+    per warehouse — sorted by date, with the running total and the binding limit."""
+    total: dict[tuple, float] = {}
+    for p in payments:
+        key = (p.date, p.kind, p.supplier, p.warehouse, p.mode)
+        total[key] = total.get(key, 0.0) + p.amount
+    rows, running = [], 0.0
+    for (day, kind, f, w, m), amount in sorted(
+            total.items(), key=lambda kv: (kv[0][0], CASH_KINDS.index(kv[0][1]), *kv[0][2:])):
+        if amount == 0:
+            continue
+        running += amount
+        lim = binding_limit(limits, day)
+        rows.append({"date": day.isoformat(), "kind": kind, "supplier": f, "warehouse": w,
+                     "mode": m, "amount": amount, "cumulative": running,
+                     "limit_until": "" if lim is None else lim.until.isoformat(),
+                     "limit": "" if lim is None else lim.limit})
+    return rows
+
+
 def check_plan(campaign_dir: str | Path, run_dir: str | Path,
                budget: float | None = None,
                delays: dict[str, int] | None = None) -> CheckReport:
-    """Re-check a run folder against SPEC §2 and compute its exact expected profit.
+    """Re-check a run folder against SPEC §2 and §6 and compute its exact expected profit.
 
     `budget` and `delays` are the overrides the run was made with
     (`--budget X`, `--delay MODE=DAYS`).
@@ -462,6 +688,15 @@ def check_plan(campaign_dir: str | Path, run_dir: str | Path,
         bad(f"budget: spend {spend:.4f} (purchase+duty+freight {purchase:.4f} + "
             f"shipments {shipment_spend:.4f}) > budget {budget_cap:g}")
 
+    # Rule 8 (SPEC §6): cash paid by each `until` within its limit.
+    rep.payments = plan_payments(camp, units, need, delays)
+    for lim in camp.cash_limits:
+        paid = sum(p.amount for p in rep.payments if p.date <= lim.until)
+        rep.cash_limits.append({"until": lim.until.isoformat(), "limit": lim.limit,
+                                "paid": paid, "headroom": lim.limit - paid})
+        if not _le(paid, lim.limit, MONEY_RTOL):
+            bad(f"cash limit: {paid:.4f} paid up to {lim.until} > limit {lim.limit:g}")
+
     # Rule 7: concentration.
     alpha = camp.max_sku_budget_share
     if alpha is not None:
@@ -488,8 +723,8 @@ def check_plan(campaign_dir: str | Path, run_dir: str | Path,
         rep.pairs[key] = PairResult(e, o, a, mean, sd, es, ed)
         if s not in camp.skus:
             continue
-        p, salv, pen = camp.net_sale_value(s), camp.skus[s]["salvage_value"], camp.penalty(s)
-        profit += (p - salv + pen) * es + salv * a - pen * ed
+        profit += _pair_profit(camp, s, w, a, es, ed)
+        _add_economics(camp, rep, s, w, a, es)
 
     rep.exact_profit = profit
 
@@ -503,8 +738,32 @@ def check_plan(campaign_dir: str | Path, run_dir: str | Path,
                     f"(fill rate {pr.expected_sales / pr.expected_demand:.6f})")
 
     _check_sku_summary(run, rep, bad)
-    _check_summary(run, rep, bad)
+    _check_summary(run, camp, rep, bad)
+    _check_cash(run, camp, rep, bad)
     return rep
+
+
+def _pair_profit(camp: Campaign, s: str, w: str, a: float, es: float, ed: float) -> float:
+    """(p[s,w] − v[s,w] + penalty)·ES(A) + (v[s,w] − k[s,w])·A − penalty·E[D] (SPEC §6;
+    = §2's term when no §6 item is set: p = price·(1 − r) + r·salvage, v = salvage, k = 0)."""
+    p, v, k = camp.net_sale_value(s, w), camp.leftover_value(s, w), camp.holding_cost(s, w)
+    pen = camp.penalty(s)
+    return (p - v + pen) * es + (v - k) * a - pen * ed
+
+
+def _add_economics(camp: Campaign, rep: CheckReport, s: str, w: str, a: float,
+                   es: float) -> None:
+    """Add one pair's §6 money to the report:
+    referral ρ·price·(1 − r)·ES, fulfilment f·ES, storage h·vol·(months_in·A + L·(A − ES)),
+    deferred duty b·duty_rate·unit_cost·(1 − r)·ES."""
+    sku = camp.skus[s]
+    kept = sku["price"] * (1.0 - sku["return_rate"])
+    rep.referral_fees += sku["referral_fee_rate"] * kept * es
+    rep.fulfilment_fees += camp.fulfilment_fee(s, w) * es
+    rep.storage_cost += (camp.storage_rate(w) * sku["volume_m3"]
+                         * (camp.months_in(w) * a + camp.leftover_months * (a - es)))
+    rep.duty_deferred += (camp.bonded(w) * sku["duty_rate"] * sku["unit_cost"]
+                          * (1.0 - sku["return_rate"]) * es)
 
 
 def _read_output(run: Path, name: str, columns: list[str], bad) -> pd.DataFrame | None:
@@ -586,7 +845,7 @@ def _check_sku_summary(run: Path, rep: CheckReport, bad) -> None:
                 bad(f"{where}: {col}={row[col]} but expected {want:.6f}")
 
 
-def _check_summary(run: Path, rep: CheckReport, bad) -> None:
+def _check_summary(run: Path, camp: Campaign, rep: CheckReport, bad) -> None:
     path = run / "summary.json"
     if not path.exists():
         bad("summary.json is missing")
@@ -623,3 +882,117 @@ def _check_summary(run: Path, rep: CheckReport, bad) -> None:
         if not _close(num("expected_leftover_units"), want, KPI_RTOL, UNITS_ATOL):
             bad(f"summary.json expected_leftover_units {summary['expected_leftover_units']}"
                 f" != Σ (A − ES) = {want:.6f}")
+    _check_summary_economics(summary, camp, rep, bad)
+
+
+def _check_summary_economics(summary: dict, camp: Campaign, rep: CheckReport, bad) -> None:
+    """SPEC §6 keys: checked when present, due when the campaign uses any §6 item."""
+    want = {"referral_fees": (rep.referral_fees, "Σ ρ·price·(1 − r)·ES"),
+            "fulfilment_fees": (rep.fulfilment_fees, "Σ f·ES"),
+            "fees": (rep.fees, "referral_fees + fulfilment_fees"),
+            "storage_cost": (rep.storage_cost, "Σ h·vol·(months_in·A + L·(A − ES))"),
+            "duty_deferred": (rep.duty_deferred, "Σ b·duty_rate·unit_cost·(1 − r)·ES")}
+    missing = [k for k in [*want, "cash_limits"] if k not in summary]
+    if missing and camp.uses_economics():
+        bad(f"summary.json lacks SPEC §6 keys {missing}")
+    for key, (value, formula) in want.items():
+        if key in summary and not _close(_num(summary[key]), value, ECON_RTOL, ECON_ATOL):
+            bad(f"summary.json {key} {summary[key]} != {formula} = {value:.6f}")
+    if "cash_limits" not in summary:
+        return
+    got = summary["cash_limits"]
+    if not isinstance(got, list) or len(got) != len(rep.cash_limits):
+        bad(f"summary.json cash_limits {got!r} is not a list of {len(rep.cash_limits)} "
+            "entries, one per [[cash_limits]]")
+        return
+    for i, (entry, want_entry) in enumerate(zip(got, rep.cash_limits)):
+        where = f"summary.json cash_limits[{i}]"
+        if not isinstance(entry, dict):
+            bad(f"{where} is not an object: {entry!r}")
+            continue
+        if str(entry.get("until", "")) != want_entry["until"]:
+            bad(f"{where} until {entry.get('until')!r} != {want_entry['until']}")
+        for key in ("limit", "paid", "headroom"):
+            if not _close(_num(entry.get(key)), want_entry[key], ECON_RTOL, ECON_ATOL):
+                bad(f"{where} (cash limit until {want_entry['until']}) {key} "
+                    f"{entry.get(key)!r} != {want_entry[key]:.6f}")
+
+
+def _check_cash(run: Path, camp: Campaign, rep: CheckReport, bad) -> None:
+    """cash.csv (SPEC §6): per (kind, date) the amounts equal the plan's payments, per
+    row the keys follow the kind (deposit/balance: supplier; freight/shipments:
+    warehouse + mode; duty: warehouse), dates ascend, `cumulative` is the running
+    total, `limit_until`/`limit` the binding limit, and the amounts add up to spend."""
+    if not (run / "cash.csv").exists():
+        if camp.uses_economics():
+            bad("cash.csv is missing (the campaign uses SPEC §6 items)")
+        return
+    df = _read_output(run, "cash.csv", CASH_COLUMNS, bad)
+    if df is None:
+        return
+    by_day: dict[tuple[str, date], float] = {}
+    by_key: dict[tuple, float] = {}
+    running, last_day = 0.0, None
+    for i, row in enumerate(df.to_dict("records"), start=2):
+        where = f"cash.csv line {i}"
+        try:
+            day = date.fromisoformat(row["date"])
+        except ValueError:
+            bad(f"{where}: date={row['date']!r} is not an ISO date")
+            continue
+        kind, amount = row["kind"], _num(row["amount"])
+        if math.isnan(amount):
+            bad(f"{where}: amount={row['amount']!r} is not a number")
+            continue
+        if last_day is not None and day < last_day:
+            bad(f"{where}: date {day} comes after {last_day}: cash.csv is not sorted by date")
+        last_day = day
+        running += amount
+        if not _close(_num(row["cumulative"]), running, ECON_RTOL, ECON_ATOL):
+            bad(f"{where}: cumulative {row['cumulative']} != running total {running:.6f}")
+        _check_cash_limit_cells(where, row, day, camp.cash_limits, bad)
+        if kind not in CASH_KINDS:
+            bad(f"{where}: kind={kind!r} is not one of {list(CASH_KINDS)}")
+        by_day[(kind, day)] = by_day.get((kind, day), 0.0) + amount
+        key = (day, kind, row["supplier"], row["warehouse"], row["mode"])
+        by_key[key] = by_key.get(key, 0.0) + amount
+
+    want_day: dict[tuple[str, date], float] = {}
+    want_key: dict[tuple, float] = {}
+    for p in rep.payments:
+        want_day[(p.kind, p.date)] = want_day.get((p.kind, p.date), 0.0) + p.amount
+        key = (p.date, p.kind, p.supplier, p.warehouse, p.mode)
+        want_key[key] = want_key.get(key, 0.0) + p.amount
+    agreed = set()
+    for kd in sorted(set(by_day) | set(want_day), key=lambda kd: (kd[1], kd[0])):
+        got, want = by_day.get(kd, 0.0), want_day.get(kd, 0.0)
+        if _close(got, want, ECON_RTOL, ECON_ATOL):
+            agreed.add(kd)
+        else:
+            bad(f"cash.csv: {kd[0]} paid on {kd[1]} totals {got:.6f}, the plan pays {want:.6f}")
+    for key in sorted(set(by_key) | set(want_key), key=lambda k: (k[0], k[1], *k[2:])):
+        got, want = by_key.get(key, 0.0), want_key.get(key, 0.0)
+        if (key[1], key[0]) in agreed and not _close(got, want, ECON_RTOL, ECON_ATOL):
+            day, kind, f, w, m = key
+            bad(f"cash.csv: {kind} on {day} for (supplier={f!r}, warehouse={w!r}, "
+                f"mode={m!r}) is {got:.6f}, the plan pays {want:.6f}")
+    total = sum(by_day.values())
+    if not _close(total, rep.spend, ECON_RTOL, ECON_ATOL):
+        bad(f"cash.csv: the amounts total {total:.6f} != spend {rep.spend:.6f}")
+
+
+def _check_cash_limit_cells(where: str, row: dict, day: date, limits: list[CashLimit],
+                            bad) -> None:
+    """limit_until / limit: the smallest limit among those with until >= date, or blank."""
+    lim = binding_limit(limits, day)
+    if lim is None:
+        if row["limit_until"] != "" or row["limit"] != "":
+            bad(f"{where}: limit_until/limit {row['limit_until']!r}/{row['limit']!r} "
+                f"should be blank (no cash limit runs to {day} or later)")
+        return
+    ok_untils = {x.until.isoformat() for x in limits
+                 if x.until >= day and x.limit == lim.limit}
+    if row["limit_until"] not in ok_untils or not _close(_num(row["limit"]), lim.limit,
+                                                         ECON_RTOL, ECON_ATOL):
+        bad(f"{where}: limit_until/limit {row['limit_until']!r}/{row['limit']!r} != "
+            f"{lim.until}/{lim.limit:g}, the binding cash limit on {day}")

@@ -2,8 +2,9 @@
 
 Hand-written run folders for the conformance campaigns: the plan of expected.json
 must pass and be worth expected_profit (this pins the checker's numerical
-expected-sales integral to the known optima), and a plan breaking any rule of
-SPEC §2 must be caught with a message naming that rule.
+expected-sales integral to the known optima, and the §6 cases c13–c17 its seller
+economics), and a plan breaking any rule of SPEC §2 or §6 must be caught with a
+message naming that rule.
 """
 
 from __future__ import annotations
@@ -16,15 +17,35 @@ from pathlib import Path
 import pytest
 from scipy.stats import norm
 
-from checker import check_plan, expected_demand, expected_sales, load_campaign, min_shipments
-from conftest import OWN_CAMPAIGNS, SHARED_CONFORMANCE, case_folders, conformance_cases, load_expected
+from checker import (
+    CASH_COLUMNS,
+    cash_ledger,
+    check_plan,
+    expected_demand,
+    expected_sales,
+    load_campaign,
+    min_shipments,
+)
+from conftest import (
+    OWN_CAMPAIGNS,
+    SHARED_CONFORMANCE,
+    SHARED_CONFORMANCE_V2,
+    V2_SECTION,
+    case_folders,
+    conformance_cases,
+    load_expected,
+)
 
 FEASIBLE_CASES = [c for c in case_folders(OWN_CAMPAIGNS) + conformance_cases()
                   if load_expected(c)["exit_code"] == 0]
+# The conformance-v2 cases pinning SPEC §6 (c13–c17), whatever the engine implements.
+ECONOMICS_CASES = [c for c in case_folders(SHARED_CONFORMANCE_V2)
+                   if V2_SECTION.get(c.name[:3]) == "§6"]
 
 
 def case(name: str) -> Path:
-    path = SHARED_CONFORMANCE / name
+    root = SHARED_CONFORMANCE_V2 if V2_SECTION.get(name[:3]) else SHARED_CONFORMANCE
+    path = root / name
     if not path.is_dir():
         pytest.skip(f"conformance case {name} not present")
     return path
@@ -38,11 +59,16 @@ def expected_units(case_dir: Path) -> dict[tuple[str, str, str], int]:
 def write_run(campaign_dir: Path, run_dir: Path, units: dict[tuple[str, str, str], int],
               *, budget: float | None = None, delays: dict[str, int] | None = None,
               summary: dict | None = None, cases: dict | None = None,
-              shipments: dict | None = None, plan_edits: dict | None = None) -> Path:
+              shipments: dict | None = None, plan_edits: dict | None = None,
+              cash_edit=None) -> Path:
     """Write a complete, self-consistent run folder for `units` by hand.
 
     `cases`, `shipments` and `plan_edits` override what would be written for a line
-    / lane / cell, to build broken plans; `summary` overrides summary.json keys.
+    / lane / cell, to build broken plans; `summary` overrides summary.json keys;
+    `cash_edit(rows) -> rows` rewrites cash.csv's rows (dicts of CASH_COLUMNS).
+    cash.csv and summary.json's SPEC §6 keys are the checker's own (cash_ledger and
+    the report's fees / storage / duty / cash-limit figures), as the engine writes
+    them for every campaign.
     """
     camp = load_campaign(campaign_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -88,6 +114,10 @@ def write_run(campaign_dir: Path, run_dir: Path, units: dict[tuple[str, str, str
         sum_lines.append(f"{s},{w},{p.existing!r},{p.ordered!r},{p.available!r},{p.mean!r},"
                          f"{p.sd!r},{p.expected_sales!r},{p.expected_leftover!r},{fill}")
     (run_dir / "sku_summary.csv").write_text("\n".join(sum_lines) + "\n")
+    cash = cash_ledger(rep.payments, camp.cash_limits)
+    if cash_edit is not None:
+        cash = cash_edit(cash)
+    write_cash(run_dir, cash)
     total_ed = sum(p.expected_demand for p in rep.pairs.values())
     body = {
         "expected_profit": rep.exact_profit,
@@ -98,10 +128,21 @@ def write_run(campaign_dir: Path, run_dir: Path, units: dict[tuple[str, str, str
         "expected_leftover_units": sum(p.expected_leftover for p in rep.pairs.values()),
         "status": "optimal", "mip_gap": 0.0, "build_seconds": 0.0, "solve_seconds": 0.0,
         "n_variables": 0, "n_constraints": 0,
+        "referral_fees": rep.referral_fees, "fulfilment_fees": rep.fulfilment_fees,
+        "fees": rep.fees, "storage_cost": rep.storage_cost, "duty_deferred": rep.duty_deferred,
+        "cash_limits": rep.cash_limits,
     }
     body.update(summary or {})
     (run_dir / "summary.json").write_text(json.dumps(body, indent=1))
     return run_dir
+
+
+def write_cash(run_dir: Path, rows: list[dict]) -> None:
+    def cell(v):
+        return repr(v) if isinstance(v, float) else str(v)
+    lines = [",".join(CASH_COLUMNS)] + [",".join(cell(r[c]) for c in CASH_COLUMNS)
+                                        for r in rows]
+    (run_dir / "cash.csv").write_text("\n".join(lines) + "\n")
 
 
 def violations_of(campaign_dir, tmp_path, units, **kw) -> list[str]:
@@ -352,3 +393,256 @@ def test_per_sku_penalty_override(tmp_path):
     short = expected_demand(mean, sd) - expected_sales(mean, sd, a)
     assert rep.exact_profit - base == pytest.approx(3 * short, rel=1e-9)
     assert math.isfinite(rep.exact_profit)
+
+
+# ---------------------------------------------------------------- SPEC §6: seller economics
+
+def copy_case(name: str, tmp_path: Path) -> Path:
+    cdir = tmp_path / "camp"
+    shutil.copytree(case(name), cdir)
+    return cdir
+
+
+def edit_csv_cell(path: Path, row: int, column: str, value: str) -> None:
+    """Set `column` of data row `row` (0-based) of a CSV, adding the column if needed."""
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    if column not in header:
+        header.append(column)
+        lines = [lines[0] + "," + column] + [ln + "," for ln in lines[1:]]
+    cells = lines[row + 1].split(",")
+    cells[header.index(column)] = value
+    lines[row + 1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("case_dir", ECONOMICS_CASES or [
+    pytest.param(None, marks=pytest.mark.skip(
+        reason=f"no SPEC §6 conformance cases at {SHARED_CONFORMANCE_V2}"))],
+    ids=lambda p: getattr(p, "name", "none"))
+def test_economics_plan_passes_and_is_worth_expected_profit(case_dir, tmp_path):
+    exp = load_expected(case_dir)
+    run = write_run(case_dir, tmp_path / "run", expected_units(case_dir),
+                    summary={"expected_profit": exp["expected_profit"], "spend": exp["spend"]})
+    rep = check_plan(case_dir, run)
+    rep.assert_valid()      # summary.json's profit/spend = expected.json's, cash.csv, §6 keys
+    # expected.json rounds to 4 decimals: the exact §6 profit agrees far inside tolerance_rel.
+    assert rep.exact_profit == pytest.approx(exp["expected_profit"], rel=1e-6)
+    assert rep.exact_profit >= exp["expected_profit"] * (1 - exp["tolerance_rel"])
+    assert rep.spend == pytest.approx(exp["spend"], rel=1e-9)
+
+
+def test_section6_outputs_optional_without_section6_items(tmp_path):
+    c = case("c02_newsvendor")
+    assert not load_campaign(c).uses_economics()
+    run = write_run(c, tmp_path / "run", expected_units(c))
+    (run / "cash.csv").unlink()
+    summary = json.loads((run / "summary.json").read_text())
+    for key in ("referral_fees", "fulfilment_fees", "fees", "storage_cost", "duty_deferred",
+                "cash_limits"):
+        del summary[key]
+    (run / "summary.json").write_text(json.dumps(summary))
+    check_plan(c, run).assert_valid()
+
+
+def test_section6_outputs_due_when_used(tmp_path):
+    c = case("c13_marketplace_fees")
+    assert load_campaign(c).uses_economics()
+    run = write_run(c, tmp_path / "run", expected_units(c))
+    (run / "cash.csv").unlink()
+    summary = json.loads((run / "summary.json").read_text())
+    del summary["storage_cost"]
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert_caught(check_plan(c, run).violations, "cash.csv is missing", "storage_cost")
+
+
+def test_fees_lower_the_sale_value(tmp_path):
+    c = case("c13_marketplace_fees")         # A: 30, ρ 0.15, r 0.1, salvage 3, fee 5.2 / 2.4
+    camp = load_campaign(c)
+    assert camp.fulfilment_fee("A", "FBA1") == 5.2
+    assert camp.fulfilment_fee("A", "3PL1") == 2.4      # fees.csv override
+    assert camp.net_sale_value("A", "3PL1") == pytest.approx(0.85 * 30 * 0.9 + 0.3 - 2.4)
+    assert camp.net_sale_value("A") == pytest.approx(30 * 0.9 + 0.3)   # §2 value
+    rep = check_plan(c, write_run(c, tmp_path / "run", expected_units(c)))
+    es = {k: p.expected_sales for k, p in rep.pairs.items()}
+    referral = (0.15 * 30 * 0.9 * (es[("A", "FBA1")] + es[("A", "3PL1")])
+                + 0.08 * 42 * (es[("B", "FBA1")] + es[("B", "3PL1")]))
+    fulfil = (5.2 * es[("A", "FBA1")] + 2.4 * es[("A", "3PL1")]
+              + 3.1 * es[("B", "FBA1")] + 1.8 * es[("B", "3PL1")])
+    assert rep.referral_fees == pytest.approx(referral, rel=1e-12)
+    assert rep.fulfilment_fees == pytest.approx(fulfil, rel=1e-12)
+
+
+def test_storage_is_paid_by_existing_stock_and_leftovers(tmp_path):
+    c = copy_case("c14_storage_and_leftovers", tmp_path)   # 40/m3/month, 52 days, L = 3
+    (c / "inventory.csv").write_text(
+        "sku,warehouse,on_hand,in_transit,in_transit_eta\nBULKY,FBA1,50,0,\n")
+    camp = load_campaign(c)
+    assert camp.months_in("FBA1") == pytest.approx(52 / 30)
+    assert camp.leftover_value("BULKY", "FBA1") == pytest.approx(6 - 40 * 0.12 * 3)
+    rep = check_plan(c, write_run(c, tmp_path / "run", {}))
+    rep.assert_valid()
+    es = expected_sales(300, 120, 50)
+    k, v = 40 * 0.12 * 52 / 30, 6 - 40 * 0.12 * 3
+    assert rep.exact_profit == pytest.approx((55 - v) * es + (v - k) * 50, rel=1e-12)
+    assert rep.storage_cost == pytest.approx(40 * 0.12 * (52 / 30 * 50 + 3 * (50 - es)),
+                                             rel=1e-12)
+
+
+def test_wrong_landed_cost_at_bonded_warehouse_caught(tmp_path):
+    c = case("c15_bonded")                   # unit 20, duty 0.3, freight 0.16
+    camp = load_campaign(c)
+    assert camp.landed_cost("A", "BOND1", "sea") == pytest.approx(20.16)
+    assert camp.landed_cost("A", "GEN1", "sea") == pytest.approx(26.16)
+    v = violations_of(c, tmp_path, expected_units(c),
+                      plan_edits={("A", "BOND1", "sea"): {"unit_landed_cost": "26.16",
+                                                          "line_cost": repr(26.16 * 399)}})
+    assert_caught(v, "unit_landed_cost", "line_cost")
+
+
+def test_bonded_flag_spellings(tmp_path):
+    c = copy_case("c15_bonded", tmp_path)
+    for text, want in (("yes", True), ("1", True), ("true", True), ("no", False),
+                       ("0", False), ("", False), ("FALSE", False)):
+        edit_csv_cell(c / "warehouses.csv", 0, "bonded", text)
+        assert load_campaign(c).warehouses["BOND1"]["bonded"] is want, text
+    edit_csv_cell(c / "warehouses.csv", 0, "bonded", "maybe")
+    with pytest.raises(ValueError, match="bonded"):
+        load_campaign(c)
+
+
+def test_bonded_duty_is_deferred(tmp_path):
+    c = case("c15_bonded")                   # duty paid on arrival at GEN1 only
+    rep = check_plan(c, write_run(c, tmp_path / "run", expected_units(c)))
+    duty = [p for p in rep.payments if p.kind == "duty"]
+    assert [(p.warehouse, p.amount) for p in duty] == [("GEN1", pytest.approx(0.3 * 20 * 304))]
+    es = rep.pairs[("A", "BOND1")].expected_sales
+    assert rep.duty_deferred == pytest.approx(0.3 * 20 * 0.95 * es, rel=1e-12)
+
+
+def test_fx_converts_unit_cost_first(tmp_path):
+    c = case("c17_fx")                       # A: 58 CNY at 0.14 = 8.12 USD
+    camp = load_campaign(c)
+    assert camp.skus["A"]["unit_cost"] == pytest.approx(8.12)
+    assert camp.skus["B"]["unit_cost"] == 9.0        # USD = the campaign currency
+    assert camp.landed_cost("A", "FBA1", "sea") == pytest.approx(8.32)
+    v = violations_of(c, tmp_path, expected_units(c),
+                      plan_edits={("A", "FBA1", "sea"): {"unit_landed_cost": "58.2"}})
+    assert_caught(v, "unit_landed_cost")
+
+
+def test_fx_applies_to_min_order_value(tmp_path):
+    c = copy_case("c17_fx", tmp_path)
+    (c / "suppliers.csv").write_text("supplier,min_order_value,capacity_units\nF1,1000,\n")
+    # 100 x 8.12 = 812 < 1000 (unconverted, 100 x 58 = 5800 would pass); 130 x 8.12 = 1055.6
+    assert_caught(violations_of(c, tmp_path / "a", {("A", "FBA1", "sea"): 100}),
+                  "min_order_value")
+    assert not violations_of(c, tmp_path / "b", {("A", "FBA1", "sea"): 130})
+
+
+def test_fx_without_rate_is_an_error(tmp_path):
+    c = copy_case("c17_fx", tmp_path)
+    edit_csv_cell(c / "skus.csv", 0, "cost_currency", "EUR")
+    with pytest.raises(ValueError, match="EUR"):
+        load_campaign(c)
+
+
+def test_cash_limit_caught(tmp_path):
+    c = case("c16_cash_limits")              # Sept: 30 % deposit of 833 x 10 = 2499 <= 2500
+    rep = check_plan(c, write_run(c, tmp_path / "ok", expected_units(c)))
+    rep.assert_valid()
+    assert [(x["until"], x["paid"]) for x in rep.cash_limits] == [
+        ("2026-09-30", pytest.approx(2499.0)), ("2026-10-31", pytest.approx(19794.44))]
+    units = expected_units(c)
+    units[("A", "FBA1", "sea")] += 1         # deposit 2502 > 2500
+    v = violations_of(c, tmp_path / "bad", units)
+    assert_caught(v, "cash limit", "2026-09-30")
+    assert len(v) == 1, v
+
+
+def test_deposit_share_defaults_to_all_on_order_by(tmp_path):
+    c = copy_case("c16_cash_limits", tmp_path)
+    edit_csv_cell(c / "suppliers.csv", 0, "deposit_share", "")
+    assert load_campaign(c).deposit_share("F1") == 1.0
+    assert_caught(violations_of(c, tmp_path, expected_units(case("c16_cash_limits"))),
+                  "cash limit")
+
+
+def test_cash_limit_counts_every_kind_of_payment(tmp_path):
+    c = copy_case("c16_cash_limits", tmp_path)
+    toml = (c / "campaign.toml").read_text().replace("limit = 30000.0", "limit = 19794.0")
+    (c / "campaign.toml").write_text(toml)   # October pays 19794.44 incl. freight
+    assert_caught(violations_of(c, tmp_path, expected_units(case("c16_cash_limits"))),
+                  "cash limit", "2026-10-31")
+
+
+@pytest.mark.parametrize("name,key", [("c13_marketplace_fees", "fees"),
+                                      ("c13_marketplace_fees", "referral_fees"),
+                                      ("c14_storage_and_leftovers", "storage_cost"),
+                                      ("c15_bonded", "duty_deferred")])
+def test_wrong_economics_in_summary_caught(tmp_path, name, key):
+    c = case(name)
+    good = json.loads((write_run(c, tmp_path / "ok", expected_units(c))
+                       / "summary.json").read_text())
+    assert good[key] > 0
+    v = violations_of(c, tmp_path, expected_units(c), summary={key: good[key] * 1.001})
+    assert_caught(v, f"summary.json {key}")
+
+
+def test_wrong_cash_limits_in_summary_caught(tmp_path):
+    c = case("c16_cash_limits")
+    units = expected_units(c)
+    good = check_plan(c, write_run(c, tmp_path / "ok", units)).cash_limits
+    wrong = [dict(good[0], paid=2400.0), good[1]]
+    assert_caught(violations_of(c, tmp_path / "a", units, summary={"cash_limits": wrong}),
+                  "cash_limits[0]", "paid")
+    assert_caught(violations_of(c, tmp_path / "b", units, summary={"cash_limits": good[:1]}),
+                  "cash_limits")
+
+
+def _edit_row(index: int, **cells):
+    def edit(rows):
+        rows = [dict(r) for r in rows]
+        rows[index].update(cells)
+        return rows
+    return edit
+
+
+def test_wrong_cash_csv_caught(tmp_path):
+    c = case("c16_cash_limits")              # rows: 9-07 deposit F1 2499, 10-02 balance F1, ...
+    units = expected_units(c)
+
+    def caught(sub, edit, *words):
+        assert_caught(violations_of(c, tmp_path / sub, units, cash_edit=edit), "cash.csv", *words)
+
+    caught("amount", _edit_row(0, amount=2000.0, cumulative=2000.0), "deposit")
+    caught("cumulative", _edit_row(1, cumulative=1.0), "cumulative")
+    caught("limit", _edit_row(0, limit_until="2026-10-31", limit=30000.0), "limit")
+    caught("blank", _edit_row(6, limit_until="2026-10-31", limit=30000.0), "blank")
+    caught("supplier", _edit_row(0, supplier="F2"), "supplier")
+    caught("kind", _edit_row(2, kind="fees"), "kind")
+    caught("order", lambda rows: [rows[1], rows[0], *rows[2:]], "sorted")
+    caught("dropped", lambda rows: rows[:-1], "duty", "spend")
+    # a duty payment at a bonded warehouse is not the plan's
+    c15 = case("c15_bonded")
+    extra = {"date": "2026-11-01", "kind": "duty", "supplier": "", "warehouse": "BOND1",
+             "mode": "", "amount": 1.0, "cumulative": 15997.48, "limit_until": "", "limit": ""}
+    v = violations_of(c15, tmp_path / "bonded", expected_units(c15),
+                      cash_edit=lambda rows: [*rows, extra])
+    assert_caught(v, "cash.csv", "duty")
+
+
+def test_cash_ledger_binding_limit():
+    from datetime import date
+
+    from checker import CashLimit, Payment
+
+    limits = [CashLimit(date(2026, 10, 31), 100.0), CashLimit(date(2026, 9, 30), 500.0)]
+    pays = [Payment(date(2026, 9, 1), "deposit", "F", "", "", 10.0),
+            Payment(date(2026, 9, 1), "deposit", "F", "", "", 5.0),
+            Payment(date(2026, 11, 2), "duty", "", "W", "", 3.0),
+            Payment(date(2026, 10, 5), "freight", "", "W", "air", 0.0)]
+    rows = cash_ledger(pays, limits)
+    assert [(r["date"], r["amount"], r["cumulative"], r["limit_until"], r["limit"])
+            for r in rows] == [("2026-09-01", 15.0, 15.0, "2026-10-31", 100.0),
+                               ("2026-11-02", 3.0, 18.0, "", "")]

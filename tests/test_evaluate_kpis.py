@@ -56,7 +56,6 @@ def _hand_plan():
     skus = pd.DataFrame({
         "sku": [f"S{i}" for i in range(1, 8)],
         "price": 10.0,
-        "purchase_cost": [4.0, 4, 4, 4, 4, 2, 2],
         "category": ["x", "x", "y", "y", "y", "z", None],
         "name": [f"SKU {i}" for i in range(1, 8)],
     }).set_index("sku")
@@ -73,9 +72,9 @@ def _hand_plan():
                                         "expected_demand", "stockout_probability"])
     pairs = pairs.set_index(["sku", "warehouse"]).astype(float)
     pairs["expected_leftover"] = pairs["available"] - pairs["expected_sales"]
+    pairs["purchase_cost"] = [4.0, 4, 4, 4, 4, 4, 2]
     # As evaluate_plan writes it: leftover at purchase cost.
-    pairs["leftover_cost"] = (pairs["expected_leftover"]
-                              * skus.loc[pairs.index.get_level_values("sku"), "purchase_cost"].to_numpy())
+    pairs["leftover_cost"] = pairs["expected_leftover"] * pairs["purchase_cost"]
     config = SimpleNamespace(promo_start=dt.date(2026, 11, 27), promo_end=dt.date(2026, 12, 1),
                              currency="USD")
     inst = SimpleNamespace(skus=skus, campaign=SimpleNamespace(config=config))

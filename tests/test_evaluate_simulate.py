@@ -58,13 +58,14 @@ def test_seeds_reproduce(tiny):
 def test_scenario_accounting_by_hand():
     """sd = 0: every scenario is the deterministic outcome.
 
-    p = 10, salvage 2, penalty 1, spend 50. Pair 1: demand 8, stock 5 → sells 5, 3 short:
+    p = 10, salvage 2 (sales_coef p − salvage + penalty = 9, stock_coef 2), penalty 1, spend 50. Pair 1: demand 8, stock 5 → sells 5, 3 short:
     8·5 + 2·5 − 3 = 47. Pair 2: demand 3, stock 10 → sells 3, 7 left: 8·3 + 2·10 = 44.
     Profit 47 + 44 − 50 = 41.
     """
-    skus = pd.DataFrame({"sku": ["X"], "sale_value": [10.0], "salvage_value": [2.0],
-                         "stockout_penalty": [1.0]}).set_index("sku")
+    skus = pd.DataFrame({"sku": ["X"]}).set_index("sku")
     pairs = pd.DataFrame({"sku": ["X", "X"], "warehouse": ["W1", "W2"], "mean": [8.0, 3.0],
+                          "sales_coef": [9.0, 9.0], "stock_coef": [2.0, 2.0],
+                          "stockout_penalty": [1.0, 1.0],
                           "sd": [0.0, 0.0], "available": [5, 10], "expected_demand": [8.0, 3.0],
                           "expected_sales": [5.0, 3.0], "expected_leftover": [0.0, 7.0],
                           "stockout_probability": [1.0, 0.0]}).set_index(["sku", "warehouse"])
@@ -84,10 +85,10 @@ def test_scenario_accounting_by_hand():
 
 def test_demand_is_truncated_at_zero():
     """mean 0, sd 10, no stock: D = max(0, N(0, 10)); E[D] = 10·φ(0) ≈ 3.989, P(D > 0) = ½."""
-    skus = pd.DataFrame({"sku": ["X"], "sale_value": [10.0], "salvage_value": [0.0],
-                         "stockout_penalty": [1.0]}).set_index("sku")
+    skus = pd.DataFrame({"sku": ["X"]}).set_index("sku")
     ed = 10 / np.sqrt(2 * np.pi)
     pairs = pd.DataFrame({"sku": ["X"], "warehouse": ["W"], "mean": [0.0], "sd": [10.0],
+                          "sales_coef": [11.0], "stock_coef": [0.0], "stockout_penalty": [1.0],
                           "available": [0], "expected_demand": [ed], "expected_sales": [0.0],
                           "expected_leftover": [0.0], "stockout_probability": [0.5]}
                          ).set_index(["sku", "warehouse"])

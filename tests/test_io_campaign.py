@@ -210,7 +210,8 @@ def test_messy_but_valid_export(folder):
     assert c.skus.loc[0, "case_pack"] == 12 and c.skus.loc[0, "moq"] == 1000
     assert c.skus["case_pack"].dtype == "int64"
     assert c.warehouses.to_dict("records") == [
-        {"warehouse": "FBA1", "market": "US", "capacity_m3": 1000.0, "cutoff": dt.date(2026, 11, 1)}]
+        {"warehouse": "FBA1", "market": "US", "capacity_m3": 1000.0, "cutoff": dt.date(2026, 11, 1),
+         "storage_cost_per_m3_month": 0.0, "bonded": False}]  # SPEC §6 defaults
 
 
 def test_quoted_iso_date_in_toml_is_accepted(folder):

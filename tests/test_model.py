@@ -153,7 +153,8 @@ def test_objective_sale_value(tiny):
     # net value of a sale of BEA-00006: 49.99 × (1 − 0.032) + 0.032 × 2.39 = 48.46680;
     # the objective weighs its sales by p − salvage + penalty = 48.4668 − 2.39 + 6.60
     inst, m = tiny
-    assert inst.skus.at["BEA-00006", "sales_coef"] == pytest.approx(48.4668 - 2.39 + 6.60)
+    coef = inst.pairs.xs("BEA-00006", level="sku")["sales_coef"]
+    assert coef.to_numpy() == pytest.approx(48.4668 - 2.39 + 6.60)
     obj = coefficients(m.objective)
     sales = {k: v for k, v in obj.items() if k.startswith("sales[BEA-00006")}
     assert sales and all(v == pytest.approx(52.6768) for v in sales.values())

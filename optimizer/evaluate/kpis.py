@@ -6,7 +6,8 @@ thumb, any plan) returning DataFrames; nothing is solved or written.
 
 Per (SKU, warehouse) pair of ``evaluation.pairs``, with ``A`` available stock,
 ``ES`` expected sales, ``E[D]`` expected demand (SPEC §2) and the SKU's
-``price`` and ``purchase_cost = unit_cost·(1 + duty_rate)``:
+``price`` and ``purchase_cost = unit_cost·(1 + duty_rate)`` (no duty at a bonded
+warehouse, where it is paid from sales):
 
 ==========================  =====================================================
 expected revenue            ``ES · price``  (gross promo price, before returns)
@@ -75,7 +76,7 @@ def pair_values(inst: Instance, evaluation: PlanEvaluation) -> pd.DataFrame:
              "stockout_probability"]].astype(float).copy()
     sku_of = p.index.get_level_values("sku")
     out["price"] = inst.skus.loc[sku_of, "price"].to_numpy(float)
-    out["purchase_cost"] = inst.skus.loc[sku_of, "purchase_cost"].to_numpy(float)
+    out["purchase_cost"] = p["purchase_cost"].to_numpy(float)
     out["expected_revenue"] = out["expected_sales"] * out["price"]
     out["stock_value"] = out["available"] * out["purchase_cost"]
     out["cogs"] = out["expected_sales"] * out["purchase_cost"]

@@ -2,7 +2,15 @@
 
 Everything here is computed from the chosen units per route and the instance —
 never from the model's approximate sales variables — so the reported expected
-profit is the exact formula of SPEC §2 evaluated on the plan.
+profit is the exact formula of SPEC §2/§6 evaluated on the plan:
+
+    Σ_pairs [ sales_coef·ES(A) + stock_coef·A − penalty·E[D] ] − spend
+
+and its parts (the profit waterfall), each an expectation over the same ES:
+revenue ``Σ price·(1 − r)·ES``, referral fees ``Σ ρ·price·(1 − r)·ES``,
+fulfilment fees ``Σ f·ES``, duty paid on sales at bonded warehouses (deferred duty)
+``Σ b·duty·unit_cost·(1 − r)·ES``, storage ``Σ k·A + Σ h·vol·L·(A − ES)``, salvage
+``Σ salvage·(r·ES + A − ES)`` and the penalty ``Σ penalty·(E[D] − ES)``.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.io.run_folder import SHIPMENT_COLUMNS
+from optimizer.prep.cash import payment_schedule
 from optimizer.prep.expected_sales import expected_sales, stockout_probability
 from optimizer.prep.instance import Instance
 
@@ -29,7 +38,24 @@ class PlanEvaluation:
     spend: float
     purchase_spend: float
     shipment_spend: float
+    payments: pd.DataFrame = field(default_factory=pd.DataFrame)  # cash.csv rows
     summary: dict = field(default_factory=dict)
+
+    def profit_parts(self) -> dict[str, float]:
+        """The expected profit split into its parts (they add up to it), in waterfall order."""
+        p = self.pairs
+        es, a, left = p["expected_sales"], p["available"], p["expected_leftover"]
+        parts = {
+            "revenue": float((p["revenue"] * es).sum()),
+            "referral_fees": -float((p["referral_fee"] * es).sum()),
+            "fulfilment_fees": -float((p["fulfilment_fee"] * es).sum()),
+            "duty_deferred": -float((p["deferred_duty"] * es).sum()),
+            "storage_cost": -float((p["holding_cost"] * a + p["leftover_storage"] * left).sum()),
+            "landed_cost": -self.spend,
+            "salvage": float((p["return_salvage"] * es + p["salvage_value"] * left).sum()),
+            "stockout_penalty": -float((p["stockout_penalty"] * (p["expected_demand"] - es)).sum()),
+        }
+        return parts
 
 
 def evaluate_plan(inst: Instance, route_units: pd.Series | None) -> PlanEvaluation:
@@ -53,17 +79,18 @@ def evaluate_plan(inst: Instance, route_units: pd.Series | None) -> PlanEvaluati
     pairs = _pair_outcomes(inst, units)
     purchase = float(lines["line_cost"].sum())
     shipping = float(shipments["shipment_cost"].sum()) if len(shipments) else 0.0
-    skus = inst.skus
-    sku_of = pairs.index.get_level_values("sku")
-    coef = skus.loc[sku_of, "sales_coef"].to_numpy()
-    salvage = skus.loc[sku_of, "salvage_value"].to_numpy()
-    penalty = skus.loc[sku_of, "stockout_penalty"].to_numpy()
     profit = float(
-        np.sum(coef * pairs["expected_sales"] + salvage * pairs["available"]
-               - penalty * pairs["expected_demand"])
+        np.sum(pairs["sales_coef"] * pairs["expected_sales"] + pairs["stock_coef"] * pairs["available"]
+               - pairs["stockout_penalty"] * pairs["expected_demand"])
         - purchase - shipping
     )
-    return PlanEvaluation(lines, shipments, pairs, profit, purchase + shipping, purchase, shipping)
+    used = shipments.set_index(["warehouse", "mode"])["shipments"] if len(shipments) else pd.Series(dtype=float)
+    per_lane = used.reindex(inst.lanes.index).fillna(0.0).to_numpy(float)
+    payments = payment_schedule(inst.payments, inst.routes, inst.skus, units.to_numpy(float),
+                                inst.lanes, inst.lane_ship_by, per_lane,
+                                inst.campaign.config.cash_limits)
+    return PlanEvaluation(lines, shipments, pairs, profit, purchase + shipping, purchase, shipping,
+                          payments)
 
 
 def _shipments(inst: Instance, lines: pd.DataFrame) -> pd.DataFrame:
@@ -96,9 +123,14 @@ def _pair_outcomes(inst: Instance, units: pd.Series) -> pd.DataFrame:
     a, mu, sd = (out[c].to_numpy(float) for c in ("available", "mean", "sd"))
     out["expected_sales"] = np.atleast_1d(expected_sales(a, mu, sd))
     out["expected_leftover"] = out["available"] - out["expected_sales"]
-    # Cash tied in expected leftover stock, at purchase cost incl. duty.
+    # Cash tied in expected leftover stock, at purchase cost incl. duty paid.
+    out["leftover_cost"] = out["expected_leftover"] * p["purchase_cost"]
+    economics = ["revenue", "referral_fee", "fulfilment_fee", "deferred_duty", "return_salvage",
+                 "leftover_storage", "holding_cost", "purchase_cost", "stockout_penalty",
+                 "sales_coef", "stock_coef"]
+    out[economics] = p[economics]
     sku_of = p.index.get_level_values("sku")
-    out["leftover_cost"] = out["expected_leftover"] * inst.skus.loc[sku_of, "purchase_cost"].to_numpy()
+    out["salvage_value"] = inst.skus.loc[sku_of, "salvage_value"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["fill_rate"] = np.where(p["expected_demand"] > 0,
                                     out["expected_sales"] / p["expected_demand"], np.nan)
@@ -106,6 +138,17 @@ def _pair_outcomes(inst: Instance, units: pd.Series) -> pd.DataFrame:
         p["expected_demand"] > 0, np.atleast_1d(stockout_probability(a, mu, sd)), 0.0)
     keep = (out["expected_demand"] > 0) | (out["available"] > 0)
     return out[keep]
+
+
+def cash_limit_status(inst: Instance, ev: PlanEvaluation) -> list[dict]:
+    """Each cash limit with what the plan pays by its date and the headroom left."""
+    out = []
+    dates = ev.payments["date"] if len(ev.payments) else pd.Series(dtype=object)
+    for limit in inst.campaign.config.cash_limits:
+        paid = float(ev.payments.loc[(dates <= limit.until).to_numpy(bool), "amount"].sum()) if len(dates) else 0.0
+        out.append({"until": limit.until.isoformat(), "limit": float(limit.limit),
+                    "paid": round(paid, 6), "headroom": round(float(limit.limit) - paid, 6)})
+    return out
 
 
 def relative_gap(bound: float | None, profit: float) -> float | None:
@@ -125,6 +168,7 @@ def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float |
     profit = ev.expected_profit
     gap = relative_gap(bound, profit)
     leftover_value = float(pairs["leftover_cost"].sum())
+    parts = ev.profit_parts()
     summary = {
         "campaign": inst.campaign.config.name,
         "currency": inst.campaign.config.currency,
@@ -142,6 +186,13 @@ def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float |
         "expected_demand_units": round(demand, 4),
         "expected_leftover_units": round(float(pairs["expected_leftover"].sum()), 4),
         "expected_leftover_cost": round(leftover_value, 4),
+        "expected_revenue": round(parts["revenue"], 6),
+        "fees": round(-(parts["referral_fees"] + parts["fulfilment_fees"]), 6),
+        "referral_fees": round(-parts["referral_fees"], 6),
+        "fulfilment_fees": round(-parts["fulfilment_fees"], 6),
+        "storage_cost": round(-parts["storage_cost"], 6),
+        "duty_deferred": round(-parts["duty_deferred"], 6),
+        "cash_limits": cash_limit_status(inst, ev),
         "units_ordered": int(ev.lines["units"].sum()) if len(ev.lines) else 0,
         "skus_ordered": int(ev.lines["sku"].nunique()) if len(ev.lines) else 0,
         "build_seconds": round(build_seconds, 4),

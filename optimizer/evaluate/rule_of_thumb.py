@@ -50,8 +50,13 @@ def rule_of_thumb_units(inst: Instance, z: float = SAFETY_Z) -> pd.Series:
     lines["volume_m3"] = [routes.at[r, "volume_m3"] for r in lines["route"]]
     lines["lane"] = [(r[1], r[2]) for r in lines["route"]]
     lines["cost"] = lines["units"] * lines["landed_cost"]
-    per_sku = lines.groupby("sku").agg(units=("units", "sum"), cost=("cost", "sum"))
-    per_sku["margin"] = skus.loc[per_sku.index, "sale_value"] - per_sku["cost"] / per_sku["units"]
+    lines["value"] = lines["units"] * inst.pairs["sale_value"].reindex(
+        list(zip(lines["sku"], lines["warehouse"]))).to_numpy(float)
+    position = {r: i for i, r in enumerate(routes.index)}
+    lines["position"] = [position[r] for r in lines["route"]]
+    per_sku = lines.groupby("sku").agg(units=("units", "sum"), cost=("cost", "sum"),
+                                       value=("value", "sum"))
+    per_sku["margin"] = (per_sku["value"] - per_sku["cost"]) / per_sku["units"]
     order = per_sku.sort_values(["margin", "cost"], ascending=[False, True]).index
 
     size = inst.lanes["shipment_m3"].to_dict()
@@ -65,17 +70,23 @@ def rule_of_thumb_units(inst: Instance, z: float = SAFETY_Z) -> pd.Series:
 
     lane_volume: dict = {}
     spent = 0.0  # goods plus shipments of the SKUs taken so far
+    cash = inst.cash
+    paid = np.zeros(len(cash))  # by each cash limit's date
+    lane_due = {l: cash.lane_coef[:, i] for i, l in enumerate(inst.lanes.index)}
     by_sku = dict(tuple(lines.groupby("sku")))
     for sku in order:
         mine = by_sku[sku]
         added: dict = {}
         for lane, vol in zip(mine["lane"], mine["units"] * mine["volume_m3"]):
             added[lane] = added.get(lane, 0.0) + vol
-        extra_shipping = sum(lane_cost(l, lane_volume.get(l, 0.0) + v) - lane_cost(l, lane_volume.get(l, 0.0))
-                             for l, v in added.items())
-        total = spent + float(mine["cost"].sum()) + extra_shipping
-        if total <= inst.budget + 1e-6:
-            spent = total
+        extra = {l: lane_cost(l, lane_volume.get(l, 0.0) + v) - lane_cost(l, lane_volume.get(l, 0.0))
+                 for l, v in added.items()}
+        total = spent + float(mine["cost"].sum()) + sum(extra.values())
+        cash_after = paid + cash.coef[:, mine["position"].to_numpy()] @ mine["units"].to_numpy(float)
+        for l, fee_added in extra.items():  # a shipment's fee is due on its lane's date
+            cash_after = cash_after + (lane_due[l] > 0) * fee_added
+        if total <= inst.budget + 1e-6 and np.all(cash_after <= cash.limit + 1e-6):
+            spent, paid = total, cash_after
             for l, v in added.items():
                 lane_volume[l] = lane_volume.get(l, 0.0) + v
             for route, u in zip(mine["route"], mine["units"]):

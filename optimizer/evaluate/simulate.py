@@ -103,15 +103,12 @@ def simulate_plan(inst: Instance, evaluation: PlanEvaluation, n: int = DEFAULT_S
         raise ValueError(f"n must be at least 1, got {n}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     pairs = evaluation.pairs
-    sku_of = pairs.index.get_level_values("sku")
-    skus = inst.skus
     mean = pairs["mean"].to_numpy(float)
     sd = pairs["sd"].to_numpy(float)
     avail = pairs["available"].to_numpy(float)
-    salvage = skus.loc[sku_of, "salvage_value"].to_numpy(float)
-    sale_margin = skus.loc[sku_of, "sale_value"].to_numpy(float) - salvage  # p − salvage
-    penalty = skus.loc[sku_of, "stockout_penalty"].to_numpy(float)
-    fixed = float(np.sum(salvage * avail)) - float(evaluation.spend)
+    penalty = pairs["stockout_penalty"].to_numpy(float)
+    sale_margin = pairs["sales_coef"].to_numpy(float) - penalty  # p − v: a sale over a leftover
+    fixed = float(np.sum(pairs["stock_coef"].to_numpy(float) * avail)) - float(evaluation.spend)
 
     m = len(pairs)
     profit = np.empty(n)

@@ -18,7 +18,7 @@ import io
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -64,6 +64,18 @@ class SolverSettings(BaseModel):
     threads: int | None = Field(None, ge=1)
 
 
+class CashLimit(BaseModel):
+    """One ``[[cash_limits]]`` entry: cash this plan pays up to ``until`` is at most ``limit``."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
+
+    until: IsoDate
+    limit: float = Field(ge=0, le=checks.LUMP_MONEY_MAX)
+
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
+
+
 class CampaignConfig(BaseModel):
     """campaign.toml (SPEC §1); a key no table knows is an error (:func:`unknown_key_problems`).
 
@@ -84,6 +96,10 @@ class CampaignConfig(BaseModel):
     stockout_penalty: float = Field(0.0, ge=0, le=checks.UNIT_MONEY_MAX)
     min_fill_rate: float | None = Field(None, ge=0, le=1)
     max_sku_budget_share: float | None = Field(None, gt=0, le=1)
+    # Seller economics (SPEC §6).
+    leftover_months: float = Field(0.0, ge=0, le=120)
+    fx: dict[CurrencyCode, Annotated[float, Field(gt=0, le=1e6)]] = Field(default_factory=dict)
+    cash_limits: list[CashLimit] = Field(default_factory=list)
     solver: SolverSettings = Field(default_factory=SolverSettings)
 
     @pydantic.field_validator("promo_end")
@@ -94,8 +110,27 @@ class CampaignConfig(BaseModel):
             raise ValueError(f"must not be before promo_start ({start}), got {end}")
         return end
 
+    @pydantic.field_validator("cash_limits")
+    @classmethod
+    def _limits_after_planning(cls, limits: list[CashLimit], info: pydantic.ValidationInfo):
+        planning = info.data.get("planning_date")
+        for i, limit in enumerate(limits, start=1):
+            if planning is not None and limit.until < planning:
+                raise ValueError(f"cash_limits[{i}].until {limit.until} is before planning_date "
+                                 f"{planning}: no payment of this plan can fall on it")
+        return limits
 
-# [forecast] and [[past_promos]] are read by optimizer.forecast.history.
+    def rate(self, currency: str) -> float | None:
+        """Campaign currency per unit of ``currency`` (1 for blank or the campaign's own)."""
+        code = currency.strip().upper()
+        if code in ("", self.currency.upper()):
+            return 1.0
+        rates = {k.upper(): v for k, v in self.fx.items()}
+        return rates.get(code)
+
+
+# [forecast] and [[past_promos]] are read by optimizer.forecast.history; [fx] holds
+# currency codes of the user's choosing.
 FORECAST_KEYS = ("promo", "growth", "ad_uplift", "competition")
 PAST_PROMO_KEYS = ("name", "start", "end")
 
@@ -104,7 +139,8 @@ def _known_keys() -> dict[str, set[str]]:
     """Every key campaign.toml may hold, by table ("" = the top level)."""
     return {"": set(CampaignConfig.model_fields) | {"past_promos", "forecast"},
             "solver": set(SolverSettings.model_fields),
-            "forecast": set(FORECAST_KEYS), "past_promos": set(PAST_PROMO_KEYS)}
+            "forecast": set(FORECAST_KEYS), "past_promos": set(PAST_PROMO_KEYS),
+            "cash_limits": set(CashLimit.model_fields)}
 
 
 def unknown_key_problems(raw: dict) -> list[Problem]:
@@ -129,17 +165,19 @@ def unknown_key_problems(raw: dict) -> list[Problem]:
     for table in ("solver", "forecast"):
         if isinstance(raw.get(table), dict):
             problems += check(raw[table], f"{table}.", known[table])
-    promos = raw.get("past_promos")
-    if isinstance(promos, list):
-        for i, item in enumerate(promos, start=1):
-            if isinstance(item, dict):
-                problems += check(item, f"past_promos[{i}].", known["past_promos"])
+    for table in ("past_promos", "cash_limits"):
+        items = raw.get(table)
+        if isinstance(items, list):
+            for i, item in enumerate(items, start=1):
+                if isinstance(item, dict):
+                    problems += check(item, f"{table}[{i}].", known[table])
     return problems
 
 
 def _pydantic_problem(err: dict) -> Problem:
     """One pydantic error as a Problem naming the (dotted) TOML key."""
-    key = ".".join(str(part) for part in err["loc"]) or None
+    key = "".join(f"[{part + 1}]" if isinstance(part, int) else f".{part}"
+                  for part in err["loc"]).lstrip(".") or None
     if err["type"] == "missing":
         message = "required key is missing"
     elif err["type"] == "value_error":
@@ -313,6 +351,19 @@ class Campaign:
     lanes: pd.DataFrame
     demand: pd.DataFrame
     inventory: pd.DataFrame
+    fees: pd.DataFrame = field(default_factory=lambda: _NO_FEES.copy())
+
+    @property
+    def uses_seller_economics(self) -> bool:
+        """Whether any SPEC §6 input is set (fees, currencies, storage, bonded, deposits, cash)."""
+        cfg, s, w = self.config, self.skus, self.warehouses
+        return bool(
+            (s["referral_fee_rate"] > 0).any() or (s["fulfilment_fee"] > 0).any() or len(self.fees)
+            or (s["cost_currency"] != cfg.currency.upper()).any()
+            or (w["storage_cost_per_m3_month"] > 0).any() or w["bonded"].any()
+            or cfg.leftover_months > 0 or (self.suppliers["deposit_share"] < 1).any()
+            or cfg.cash_limits
+        )
 
 
 def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
@@ -345,10 +396,24 @@ def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
             tables[table.file], found = checks.check_table(table, raw)
             problems += found
     problems += checks.check_campaign(tables)
+    if config is not None:
+        problems += _currency_problems(config, tables.get("skus.csv"))
 
     if problems:
         raise InputError(limit_per_column(sorted(problems, key=_reading_order)), root)
     return _assemble(root, config, tables)
+
+
+def _currency_problems(config: CampaignConfig, skus: checks.Checked | None) -> list[Problem]:
+    """skus.csv ``cost_currency`` cells with no rate in campaign.toml ``[fx]``."""
+    if skus is None or "cost_currency" not in skus.frame:
+        return []
+    return [
+        Problem("skus.csv", line, "cost_currency",
+                f"no exchange rate for {code!r}: add `{code.upper()} = <{config.currency} per "
+                f"{code.upper()}>` under [fx] in campaign.toml")
+        for line, code in skus.frame["cost_currency"].items() if config.rate(code) is None
+    ]
 
 
 def _reading_order(problem: Problem) -> tuple[int, int, int]:
@@ -368,6 +433,7 @@ def _assemble(root: Path, config: CampaignConfig, tables: dict[str, checks.Check
     if "stockout_penalty" not in skus:
         skus.insert(skus.columns.get_loc("return_rate") + 1, "stockout_penalty", np.nan)
     skus["stockout_penalty"] = skus["stockout_penalty"].fillna(config.stockout_penalty).astype(float)
+    _seller_economics_defaults(config, skus)
 
     suppliers = frames.get("suppliers.csv")
     if suppliers is None:  # no file: every supplier named in skus.csv, no minimum, no cap
@@ -377,6 +443,12 @@ def _assemble(root: Path, config: CampaignConfig, tables: dict[str, checks.Check
             "min_order_value": np.zeros(len(names)),
             "capacity_units": np.full(len(names), np.nan),
         })
+    suppliers["deposit_share"] = _optional(suppliers, "deposit_share", 1.0)
+    warehouses = frames["warehouses.csv"]
+    warehouses["storage_cost_per_m3_month"] = _optional(warehouses, "storage_cost_per_m3_month", 0.0)
+    warehouses["bonded"] = _optional(warehouses, "bonded", False).astype(bool)
+
+    fees = frames.get("fees.csv", _NO_FEES).copy()
 
     inventory = frames.get("inventory.csv")
     if inventory is None:
@@ -387,10 +459,34 @@ def _assemble(root: Path, config: CampaignConfig, tables: dict[str, checks.Check
         })
 
     return Campaign(root=root, config=config, skus=skus, suppliers=suppliers,
-                    warehouses=frames["warehouses.csv"], lanes=frames["lanes.csv"],
-                    demand=frames.get("demand.csv", _NO_DEMAND).copy(), inventory=inventory)
+                    warehouses=warehouses, lanes=frames["lanes.csv"],
+                    demand=frames.get("demand.csv", _NO_DEMAND).copy(), inventory=inventory,
+                    fees=fees)
 
 
+def _optional(frame: pd.DataFrame, column: str, default):
+    """An optional column with blanks (and absence) read as ``default``."""
+    if column not in frame:
+        return pd.Series(default, index=frame.index)
+    return frame[column].fillna(default).astype(type(default))
+
+
+def _seller_economics_defaults(config: CampaignConfig, skus: pd.DataFrame) -> None:
+    """Fill skus.csv's optional SPEC §6 columns and convert ``unit_cost`` to the campaign
+    currency: ``unit_cost = quoted_unit_cost · fx[cost_currency]``, before anything else
+    reads it. ``quoted_unit_cost`` and ``cost_currency`` stay for purchase orders."""
+    for column in ("referral_fee_rate", "fulfilment_fee"):
+        skus[column] = _optional(skus, column, 0.0)
+    currency = skus["cost_currency"] if "cost_currency" in skus else pd.Series("", index=skus.index)
+    currency = currency.fillna("").astype(str).str.strip().str.upper()
+    skus["cost_currency"] = currency.where(currency != "", config.currency.upper())
+    skus["quoted_unit_cost"] = skus["unit_cost"].astype(float)
+    rates = skus["cost_currency"].map(config.rate).astype(float)
+    skus["unit_cost"] = skus["quoted_unit_cost"] * rates
+
+
+_NO_FEES = pd.DataFrame({"sku": pd.Series([], dtype=str), "warehouse": pd.Series([], dtype=str),
+                        "fulfilment_fee": pd.Series([], dtype=float)})
 _NO_DEMAND = pd.DataFrame({"sku": pd.Series([], dtype=str), "warehouse": pd.Series([], dtype=str),
                            "mean": pd.Series([], dtype=float), "sd": pd.Series([], dtype=float)})
 
@@ -400,15 +496,33 @@ def config_text(config: CampaignConfig, **changes) -> str:
     """campaign.toml text for ``config`` with ``changes`` (key → value) applied.
 
     Used to derive campaign folders (a top-up, a part of a large catalogue) that
-    the ordinary loader then reads and checks like any other.
+    the ordinary loader then reads and checks like any other. ``cash_limits`` is
+    a list of :class:`CashLimit`; ``fx`` a mapping of currency to rate.
     """
     keys = ["name", "currency", "planning_date", "promo_start", "promo_end", "budget",
-            "buffer_days", "stockout_penalty", "min_fill_rate", "max_sku_budget_share"]
+            "buffer_days", "stockout_penalty", "min_fill_rate", "max_sku_budget_share",
+            "leftover_months"]
     values = {k: getattr(config, k) for k in keys} | changes
-    solver = config.solver.model_dump() | changes.pop("solver", {})
-    lines = [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None and k != "solver"]
+    solver = config.solver.model_dump() | values.pop("solver", {})
+    fx = values.pop("fx", config.fx)
+    cash_limits = values.pop("cash_limits", config.cash_limits)
+    lines = [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None]
     lines += ["", "[solver]"] + [f"{k} = {_toml_value(v)}" for k, v in solver.items() if v is not None]
+    if fx:
+        lines += ["", "[fx]"] + [f"{code} = {_toml_value(float(rate))}" for code, rate in fx.items()]
+    for limit in cash_limits:
+        lines += ["", "[[cash_limits]]", f"until = {_toml_value(limit.until)}",
+                  f"limit = {_toml_value(float(limit.limit))}"]
     return "\n".join(lines) + "\n"
+
+
+def skus_csv(skus: pd.DataFrame) -> str:
+    """skus.csv text of (a subset of) a loaded campaign's SKU table: costs as quoted
+    in ``cost_currency``, so the derived folder converts them exactly once."""
+    out = skus.copy()
+    if "quoted_unit_cost" in out:
+        out["unit_cost"] = out.pop("quoted_unit_cost")
+    return frame_csv(out)
 
 
 def _toml_value(v) -> str:

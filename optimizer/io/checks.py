@@ -27,7 +27,7 @@ import pandas as pd
 
 from optimizer.io.errors import Problem
 
-Kind = Literal["str", "float", "int", "date"]
+Kind = Literal["str", "float", "int", "date", "bool"]
 
 
 # ---------------------------------------------------------------- rule tables
@@ -65,7 +65,7 @@ class Col:
     def describe(self) -> str:
         """What a valid cell looks like, e.g. 'a number in [0, 1)' or 'a whole number >= 1'."""
         text = {"str": "a value", "float": "a number", "int": "a whole number",
-                "date": "a date YYYY-MM-DD"}[self.kind]
+                "date": "a date YYYY-MM-DD", "bool": "true or false"}[self.kind]
         lower = f"[{self.ge:g}" if self.ge is not None else f"({self.gt:g}" if self.gt is not None else None
         upper = f"{self.le:g}]" if self.le is not None else f"{self.lt:g})" if self.lt is not None else None
         if lower and upper:
@@ -104,6 +104,10 @@ def _d(name, **kw):
     return Col(name, "date", **kw)
 
 
+def _b(name, **kw):
+    return Col(name, "bool", **kw)
+
+
 # Upper bounds no real campaign reaches: a value beyond one is a unit or typing mistake
 # (a price in cents, a stray exponent), and such magnitudes would also break the
 # solver's numerics (a SKU dropped as worthless, an Infinity in summary.json).
@@ -124,15 +128,22 @@ TABLES: tuple[Table, ...] = (
         _f("duty_rate", ge=0, le=1), _f("salvage_value", ge=0, cap=UNIT_MONEY_MAX), _f("return_rate", ge=0, lt=1),
         _f("stockout_penalty", ge=0, cap=UNIT_MONEY_MAX, optional=True, blank_ok=True),  # blank: campaign default
         _s("category", optional=True, blank_ok=True), _s("name", optional=True, blank_ok=True),
+        # Seller economics (SPEC §6); blank: no referral fee, no fulfilment fee, campaign currency.
+        _f("referral_fee_rate", ge=0, lt=1, optional=True, blank_ok=True),
+        _f("fulfilment_fee", ge=0, cap=UNIT_MONEY_MAX, optional=True, blank_ok=True),
+        _s("cost_currency", optional=True, blank_ok=True),
     ), key=("sku",), min_rows=1),
     Table("suppliers.csv", (
         _s("supplier"),
         _f("min_order_value", ge=0, cap=LUMP_MONEY_MAX),
         _f("capacity_units", ge=0, cap=UNITS_MAX, blank_ok=True),  # blank: unlimited
+        _f("deposit_share", ge=0, le=1, optional=True, blank_ok=True),  # blank: 1, all on order
     ), key=("supplier",), required_file=False),
     Table("warehouses.csv", (
         _s("warehouse"), _s("market"),
         _f("capacity_m3", ge=0, cap=M3_MAX), _d("cutoff"),
+        _f("storage_cost_per_m3_month", ge=0, cap=LUMP_MONEY_MAX, optional=True, blank_ok=True),
+        _b("bonded", optional=True, blank_ok=True),  # blank: duty paid at purchase
     ), key=("warehouse",), min_rows=1),
     Table("lanes.csv", (
         _s("warehouse"), _s("mode"),
@@ -150,6 +161,9 @@ TABLES: tuple[Table, ...] = (
         _s("sku"), _s("warehouse"),
         _i("on_hand", ge=0, cap=UNITS_MAX), _i("in_transit", ge=0, cap=UNITS_MAX),
         _d("in_transit_eta", blank_ok=True),  # required when in_transit > 0: see ROW_RULES
+    ), key=("sku", "warehouse"), required_file=False),
+    Table("fees.csv", (  # per-pair fulfilment fee (SPEC §6), overrides skus.csv's
+        _s("sku"), _s("warehouse"), _f("fulfilment_fee", ge=0, cap=UNIT_MONEY_MAX),
     ), key=("sku", "warehouse"), required_file=False),
 )
 TABLE = {t.file: t for t in TABLES}
@@ -171,6 +185,8 @@ REFERENCES: tuple[Ref, ...] = (
     Ref("demand.csv", "warehouse", "warehouses.csv"),
     Ref("inventory.csv", "sku", "skus.csv"),
     Ref("inventory.csv", "warehouse", "warehouses.csv"),
+    Ref("fees.csv", "sku", "skus.csv"),
+    Ref("fees.csv", "warehouse", "warehouses.csv"),
 )
 
 
@@ -211,6 +227,8 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")  # "1,234.5" from spreadsheet exports
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MAX_INT = 2**53  # whole numbers a float holds exactly; also keeps int64 safe
+_BOOL = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False,
+         "y": True, "n": False}
 
 
 def parse_number(text: str) -> float:
@@ -233,6 +251,10 @@ def parse_cell(col: Col, text: str):
         if not _DATE.fullmatch(text):
             raise ValueError(text)
         return dt.date.fromisoformat(text)
+    if col.kind == "bool":
+        if text.lower() not in _BOOL:
+            raise ValueError(text)
+        return _BOOL[text.lower()]
     value = parse_number(text)
     if col.kind == "int":
         if value != int(value) or abs(value) > _MAX_INT:
@@ -270,7 +292,7 @@ class Checked:
     ok: pd.DataFrame
 
 
-_EMPTY = {"str": "", "float": np.nan, "int": np.nan, "date": None}
+_EMPTY = {"str": "", "float": np.nan, "int": np.nan, "date": None, "bool": False}
 
 
 def _typed_column(col: Col, values: list, lines: pd.Index, all_ok: bool) -> pd.Series:
@@ -278,6 +300,8 @@ def _typed_column(col: Col, values: list, lines: pd.Index, all_ok: bool) -> pd.S
         return pd.Series(values, index=lines, dtype=str)
     if col.kind == "date":
         return pd.Series(values, index=lines, dtype=object)
+    if col.kind == "bool":
+        return pd.Series(values, index=lines, dtype=bool)
     dtype = "int64" if col.kind == "int" and all_ok else "float64"
     return pd.Series(values, index=lines, dtype=dtype)
 

@@ -5,6 +5,7 @@ A plan run (SPEC §3) is one folder::
     plan.csv          one row per (sku, warehouse, mode) with units > 0
     shipments.csv     one row per used lane: shipments, volume, cost, container fill
     sku_summary.csv   one row per (sku, warehouse) with demand or stock
+    cash.csv          the plan's payments by date and kind, running total and cash limit
     summary.json      exact expected profit, spend, KPIs, solver status, bound and gap
     solver_log.txt    the solve's progress lines
     coverage.csv      (report runs) every route, usable or late, for later diffs
@@ -44,12 +45,15 @@ SKU_SUMMARY_FILE = "sku_summary.csv"
 SUMMARY_FILE = "summary.json"
 SOLVER_LOG_FILE = "solver_log.txt"
 COVERAGE_FILE = "coverage.csv"
+CASH_FILE = "cash.csv"
 
 PLAN_COLUMNS = ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost", "line_cost",
                 "order_by", "ship_by", "cutoff"]
 SKU_SUMMARY_COLUMNS = ["sku", "warehouse", "existing", "ordered", "available", "mean", "sd",
                        "expected_sales", "expected_leftover", "fill_rate", "stockout_probability"]
 SHIPMENT_COLUMNS = ["warehouse", "mode", "shipments", "volume_m3", "shipment_cost", "container_fill"]
+CASH_COLUMNS = ["date", "kind", "supplier", "warehouse", "mode", "amount", "cumulative",
+                "limit_until", "limit"]
 
 
 # Columns of plan.csv / sku_summary.csv that a reader relies on, checked like input.
@@ -153,6 +157,9 @@ def write_run(out_dir: str | Path, evaluation, summary: dict, *,
         safe_frame(evaluation.shipments).to_csv(tmp / SHIPMENTS_FILE, index=False)
         safe_frame(evaluation.pairs.reset_index()[SKU_SUMMARY_COLUMNS]).to_csv(
             tmp / SKU_SUMMARY_FILE, index=False)
+        cash = evaluation.payments
+        cash = cash[CASH_COLUMNS] if len(cash) else pd.DataFrame(columns=CASH_COLUMNS)
+        safe_frame(cash.round({"amount": 6, "cumulative": 6})).to_csv(tmp / CASH_FILE, index=False)
         (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=1, default=str) + "\n")
         for name, text in (extra_files or {}).items():
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,9 @@
-"""The Pyomo model of SPEC §2, built one constraint family per module.
+"""The Pyomo model of SPEC §2 and §6, built one constraint family per module.
 
 ``build_model(inst)`` reads as the list of families; each ``add_*`` function's
 docstring states its equation.  Only usable routes get variables (sparse sets
-from :mod:`optimizer.prep.instance`).  The budget is a mutable Param so finance's
-what-ifs re-solve without rebuilding.
+from :mod:`optimizer.prep.instance`).  The budget and the cash limits are mutable
+Params so finance's what-ifs re-solve without rebuilding.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import pyomo.environ as pyo
 
 from optimizer.model.budget import add_budget
+from optimizer.model.cash import add_cash_limits
 from optimizer.model.concentration import add_concentration
 from optimizer.model.demand import add_expected_sales
 from optimizer.model.moq import add_moq
@@ -38,6 +39,7 @@ def build_model(inst: Instance, objective: str = "profit") -> pyo.ConcreteModel:
         add_orders(m, inst)
         add_shipments(m, inst)
         add_budget(m, inst, enforce=(objective == "profit"))
+        add_cash_limits(m, inst)
         add_moq(m, inst)
         add_suppliers(m, inst)
         add_space(m, inst)

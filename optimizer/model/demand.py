@@ -18,6 +18,11 @@ of the plan and HiGHS's dual bound a valid bound on the best exact profit.
 
 Initial chords sit at ``mean + z·sd`` for z in ``INITIAL_Z`` (clipped to the
 reachable stock range) and at the existing stock.
+
+Chords only bound sales from above, which is exact where the objective rewards a
+sale (``sales_coef > 0``).  Where fees make a sale worth less than a leftover
+(``sales_coef ≤ 0``) the economic stock bound keeps the pair at its existing stock
+(:mod:`optimizer.prep.instance`), and ``sales ≥ ES(E)`` pins sales there.
 """
 
 from __future__ import annotations
@@ -47,8 +52,13 @@ def add_expected_sales(m: pyo.ConcreteModel, inst: Instance) -> None:
     sales_cap = expected_sales(max_stock.to_numpy(float), demand_pairs["mean"].to_numpy(float),
                                demand_pairs["sd"].to_numpy(float))
     cap = dict(zip(demand_pairs.index, np.atleast_1d(sales_cap)))
+    floor = np.atleast_1d(expected_sales(demand_pairs["existing"].to_numpy(float),
+                                         demand_pairs["mean"].to_numpy(float),
+                                         demand_pairs["sd"].to_numpy(float)))
+    floor = np.where(demand_pairs["sales_coef"].to_numpy(float) > 0, 0.0, floor)
+    low = dict(zip(demand_pairs.index, floor.tolist()))
     m.sales = pyo.Var(
-        m.DEMAND_PAIRS, within=pyo.NonNegativeReals, bounds=lambda _, *k: (0, cap[k]),
+        m.DEMAND_PAIRS, within=pyo.NonNegativeReals, bounds=lambda _, *k: (low[k], cap[k]),
         doc="expected units sold (outer approximation of ES)",
     )
     m.pair_case_pack = {k: int(c) for k, c in zip(demand_pairs.index, demand_pairs["case_pack"])}

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.io.campaign import Campaign, config_text, frame_csv, load_campaign
+from optimizer.io.campaign import Campaign, config_text, frame_csv, load_campaign, skus_csv
 from optimizer.prep.instance import Overrides
 from optimizer.workflows.planner import PlanRun, plan_campaign
 
@@ -79,10 +79,14 @@ def topup_files(campaign: Campaign, plan_lines: pd.DataFrame, demand: pd.DataFra
 
     text = config_text(cfg, name=f"{cfg.name} top-up {as_of}", planning_date=as_of,
                        budget=float(budget), min_fill_rate=None, max_sku_budget_share=None)
-    return {"campaign.toml": text, "skus.csv": frame_csv(skus), "suppliers.csv": frame_csv(suppliers),
-            "warehouses.csv": frame_csv(warehouses), "lanes.csv": frame_csv(lanes),
-            "demand.csv": frame_csv(demand[["sku", "warehouse", "mean", "sd"]]),
-            "inventory.csv": frame_csv(inventory)}
+    files = {"campaign.toml": text, "skus.csv": skus_csv(skus), "suppliers.csv": frame_csv(suppliers),
+             "warehouses.csv": frame_csv(warehouses), "lanes.csv": frame_csv(lanes),
+             "demand.csv": frame_csv(demand[["sku", "warehouse", "mean", "sd"]]),
+             "inventory.csv": frame_csv(inventory)}
+    fees = campaign.fees[campaign.fees["sku"].isin(set(skus["sku"]))]
+    if len(fees):
+        files["fees.csv"] = frame_csv(fees)
+    return files
 
 
 def solve_topup(files: dict[str, str], time_limit_s: float | None = None,

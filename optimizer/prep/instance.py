@@ -3,17 +3,20 @@
 `build_instance` turns a :class:`~optimizer.io.campaign.Campaign` plus run overrides
 (budget, per-mode delays) into sparse tables the model is built from:
 
-* ``skus``    — per-SKU economics: purchase cost with duty, net value of a sale
-  ``p = price·(1 − r) + r·salvage``, the sales coefficient ``p − salvage + penalty``.
+* ``skus``    — the SKU master, costs in the campaign currency.
 * ``lanes``   — (warehouse, mode) with effective transit days (delays added).
 * ``routes``  — the *usable* (sku, warehouse, mode) triples only: those meeting
   ``planning_date + production_days + transit_days + buffer_days ≤ cutoff``, with
-  the landed unit cost ``c = unit_cost·(1 + duty) + freight`` and a valid upper
-  bound on the units the route can carry in some optimal plan.
+  the landed unit cost ``c = unit_cost·(1 + duty·(1 − bonded)) + freight`` and a
+  valid upper bound on the units the route can carry in some optimal plan.
 * ``pairs``   — (sku, warehouse) with demand, stock or a route: existing stock E,
-  demand moments and the service-level stock ``A_β`` when a fill-rate target is set.
+  demand moments, the service-level stock ``A_β`` when a fill-rate target is set,
+  and the unit economics of :mod:`optimizer.prep.economics` (``sales_coef``,
+  ``stock_coef`` and their parts).
 * ``late_routes`` — the (sku, lane) triples that miss the cutoff, kept for reports
   and infeasibility explanations.
+* ``payments`` and ``cash`` — each route's payments by date and kind, and the cash
+  limits as rows over routes and lanes (:mod:`optimizer.prep.cash`).
 
 Nothing here touches Pyomo: this is the single place where input tables become
 numbers the model and the reports share.
@@ -30,6 +33,8 @@ import pandas as pd
 from scipy.special import ndtri
 
 from optimizer.io.campaign import Campaign
+from optimizer.prep.cash import CashLimits, cash_limits, lane_ship_by, route_payments
+from optimizer.prep.economics import pair_economics
 from optimizer.prep.expected_sales import expected_demand, expected_sales
 
 
@@ -67,6 +72,9 @@ class Instance:
     pairs: pd.DataFrame  # index (sku, warehouse)
     routes: pd.DataFrame  # index (sku, warehouse, mode)
     late_routes: pd.DataFrame  # same columns as routes, usable == False
+    payments: pd.DataFrame  # per-unit payments of each route (route position, kind, date)
+    lane_ship_by: pd.Series  # index (warehouse, mode): the day a lane's shipments are paid
+    cash: CashLimits  # the [[cash_limits]] as rows over routes and lanes
 
     @property
     def planning_date(self) -> dt.date:
@@ -95,10 +103,13 @@ def build_instance(campaign: Campaign, overrides: Overrides | None = None) -> In
     routes = all_routes[all_routes["usable"]].copy()
     late = all_routes[~all_routes["usable"]].copy()
     pairs = _pair_table(campaign, skus, routes, warehouses, fill_rate)
-    _add_economic_stock_limit(pairs, skus, routes)
+    _add_economic_stock_limit(pairs, routes)
     routes["max_units"] = _route_unit_bounds(
         routes, pairs, skus, suppliers, warehouses, lanes, bound_budget, cfg.max_sku_budget_share
     )
+    payments = route_payments(routes, skus, suppliers, warehouses, cfg.buffer_days)
+    ship_by = lane_ship_by(lanes, warehouses, cfg.buffer_days)
+    cash = cash_limits(cfg.cash_limits, payments, len(routes), lanes, ship_by)
     return Instance(
         campaign=campaign,
         overrides=overrides,
@@ -114,6 +125,9 @@ def build_instance(campaign: Campaign, overrides: Overrides | None = None) -> In
         pairs=pairs,
         routes=routes,
         late_routes=late,
+        payments=payments,
+        lane_ship_by=ship_by,
+        cash=cash,
     )
 
 
@@ -124,10 +138,6 @@ def _sku_table(campaign: Campaign) -> pd.DataFrame:
     s = campaign.skus.set_index("sku").copy()
     for column in OPTIONAL_SKU_TEXT:
         s[column] = s[column].fillna("").astype(str) if column in s else ""
-    s["purchase_cost"] = s["unit_cost"] * (1.0 + s["duty_rate"])
-    s["sale_value"] = s["price"] * (1.0 - s["return_rate"]) + s["return_rate"] * s["salvage_value"]
-    # Coefficient of expected sales in the objective: (p − salvage + penalty).
-    s["sales_coef"] = s["sale_value"] - s["salvage_value"] + s["stockout_penalty"]
     return s
 
 
@@ -144,11 +154,13 @@ def _route_table(campaign, skus, warehouses, lanes, buffer_days) -> pd.DataFrame
     """Every (sku, lane) with its landed cost and deadline slack (usable or not)."""
     lane_df = lanes.reset_index()
     sku_df = skus.reset_index()[
-        ["sku", "purchase_cost", "weight_kg", "volume_m3", "production_days", "case_pack"]
+        ["sku", "unit_cost", "duty_rate", "weight_kg", "volume_m3", "production_days", "case_pack"]
     ]
     r = sku_df.merge(lane_df, how="cross")
     chargeable_kg = np.maximum(r["weight_kg"], r["volume_m3"] * r["volumetric_kg_per_m3"])
     r["freight"] = r["cost_per_kg"] * chargeable_kg + r["cost_per_m3"] * r["volume_m3"]
+    bonded = r["warehouse"].map(warehouses["bonded"]).to_numpy(bool)
+    r["purchase_cost"] = r["unit_cost"] * (1.0 + r["duty_rate"] * np.where(bonded, 0.0, 1.0))
     r["landed_cost"] = r["purchase_cost"] + r["freight"]
     cutoff = r["warehouse"].map(warehouses["cutoff"])
     days_available = np.array(
@@ -205,6 +217,7 @@ def _pair_table(campaign, skus, routes, warehouses, fill_rate) -> pd.DataFrame:
     if fill_rate is not None:
         targeted = (p["mean"] > 0).to_numpy()
         p.loc[targeted, "service_stock"] = _service_stock(p[targeted], fill_rate)
+    p = p.join(pair_economics(campaign, skus, p.index))
     return p.sort_index()
 
 
@@ -241,32 +254,34 @@ def _service_stock(pairs: pd.DataFrame, beta: float) -> np.ndarray:
     return np.where(reachable, E + cp * hi, np.inf)
 
 
-def _add_economic_stock_limit(pairs, skus, routes) -> None:
+def _add_economic_stock_limit(pairs, routes) -> None:
     """Stock beyond which one more case is never worth buying at this warehouse.
 
-    With ``m = p − salvage + penalty`` and the cheapest usable landed cost ``c``,
-    one more case at stock A gains ``m·(ES(A+cp) − ES(A)) − (c − salvage)·cp``,
-    which is ≤ 0 once ``P(D > A) ≤ (c − salvage)/m``, i.e. for A beyond the
-    critical quantile ``Q = mean + sd·Φ⁻¹(1 − (c − salvage)/m)``.  Stock above
-    ``max(Q, A_β)`` rounded up to the lattice is held only to satisfy an MOQ or a
-    supplier minimum (see ``_route_unit_bounds``).  ``inf`` when salvage ≥ c.
+    With ``m = sales_coef``, ``v = stock_coef`` (:mod:`optimizer.prep.economics`) and
+    the cheapest usable landed cost ``c``, one more case at stock A gains
+    ``m·(ES(A+cp) − ES(A)) − (c − v)·cp``, which is ≤ 0 once
+    ``P(D > A) ≤ (c − v)/m``, i.e. for A beyond the critical quantile
+    ``Q = mean + sd·Φ⁻¹(1 − (c − v)/m)``.  Stock above ``max(Q, A_β)`` rounded up
+    to the lattice is held only to satisfy an MOQ or a supplier minimum (see
+    ``_route_unit_bounds``).  ``inf`` when ``v ≥ c`` (a unit pays for itself unsold);
+    when ``m ≤ 0`` (fees exceed what a sale adds) a unit is worth buying only if
+    ``v > c``.
     """
     cheapest = routes.groupby(level=["sku", "warehouse"])["landed_cost"].min()
     c = cheapest.reindex(pairs.index).to_numpy(float)
-    skus_of = pairs.index.get_level_values("sku")
-    salvage = skus.loc[skus_of, "salvage_value"].to_numpy(float)
-    m = skus.loc[skus_of, "sales_coef"].to_numpy(float)
+    v = pairs["stock_coef"].to_numpy(float)
+    m = pairs["sales_coef"].to_numpy(float)
     E = pairs["existing"].to_numpy(float)
     cp = pairs["case_pack"].to_numpy(float)
     mu = pairs["mean"].to_numpy(float)
     sd = pairs["sd"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (c - salvage) / m
+        ratio = (c - v) / m
         q = np.where(sd > 0, mu + sd * ndtri(np.clip(1.0 - ratio, 1e-300, 1.0)), mu)
         q = np.where(ratio >= 1.0, 0.0, q)  # never worth a unit
         cases = np.ceil(np.maximum(q - E, 0.0) / cp)
         limit = E + cp * cases
-    limit = np.where((ratio <= 0) | (m <= 0), np.inf, limit)
+    limit = np.where(m > 0, np.where(ratio <= 0, np.inf, limit), np.where(v > c, np.inf, E))
     limit = np.where(np.isnan(c), E, limit)  # no usable route: stock stays E
     service = pairs["service_stock"].to_numpy(float)
     limit = np.where(np.isnan(service), limit, np.maximum(limit, service))

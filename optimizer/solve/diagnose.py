@@ -10,7 +10,8 @@ Checks run from the cheapest to the most expensive:
 4. otherwise the **budget**: the smallest spend meeting every target (the model
    with the budget row dropped and spend minimised);
 5. when limits conflict only together (space, supplier and lane capacity, the SKU
-   share cap and the budget, given MOQs and case packs), an **elastic relaxation**:
+   share cap, the budget and the cash limits, given MOQs and case packs), an
+   **elastic relaxation**:
    the targets' model with every such limit allowed to grow at a price, minimising
    the sum of the relative increases.  Each limit that must grow is named with its
    amount and the SKU × warehouse pairs behind it; the amounts together restore
@@ -26,6 +27,7 @@ import numpy as np
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from optimizer.prep.cash import cash_limits
 from optimizer.prep.instance import Instance, build_instance
 
 
@@ -174,8 +176,9 @@ def elastic_causes(inst: Instance, time_limit_s: float, threads: int | None) -> 
     lifted; each limit is then added back as a row ``use − slack ≤ limit`` with
     ``slack ≥ 0``, and the sum of ``slack / limit`` is minimised (a limit of 0 counts
     its slack in its own unit).  The budget, warehouse space, lane space, supplier
-    capacity and the SKU share cap are relaxed; MOQs, case packs, cutoffs and supplier
-    minimums are the campaign's facts and stay.  None when even that has no plan.
+    capacity, the SKU share cap and each cash limit are relaxed; MOQs, case packs,
+    cutoffs and supplier minimums are the campaign's facts and stay.  None when even
+    that has no plan.
     """
     import dataclasses
 
@@ -189,7 +192,7 @@ def elastic_causes(inst: Instance, time_limit_s: float, threads: int | None) -> 
     share = inst.max_sku_budget_share
     ceiling = _spend_ceiling(inst)
     lifted = dataclasses.replace(
-        c, config=c.config.model_copy(update={"max_sku_budget_share": None}),
+        c, config=c.config.model_copy(update={"max_sku_budget_share": None, "cash_limits": []}),
         warehouses=c.warehouses.assign(capacity_m3=1e12),
         lanes=c.lanes.assign(capacity_m3=float("nan")),
         suppliers=c.suppliers.assign(capacity_units=float("nan")))
@@ -215,13 +218,24 @@ def elastic_causes(inst: Instance, time_limit_s: float, threads: int | None) -> 
             add("supplier", supplier_of[s], sup_cap, k, cp[k], "units")
         if share is not None:
             add("share", s, share * budget, k, landed[k] * cp[k], c.config.currency)
+    cash = cash_limits(c.config.cash_limits, relaxed.payments, len(routes), relaxed.lanes,
+                       relaxed.lane_ship_by)
+    lane_pos = {l: i for i, l in enumerate(relaxed.lanes.index)}
+    lane_terms = {j: [(cash.lane_coef[j, lane_pos[l]], m.shipments[l]) for l in m.FIXED_COST_LANES
+                      if cash.lane_coef[j, lane_pos[l]] > 0] for j in range(len(cash))}
+    for j, limit in enumerate(c.config.cash_limits):
+        for i, k in enumerate(routes.index):
+            if cash.coef[j, i] > 0:
+                add("cash", (j, limit.until), limit.limit, k, cash.coef[j, i] * cp[k], c.config.currency)
     keys = list(groups)
     m.elastic_slack = pyo.Var(range(len(keys) + 1), domain=pyo.NonNegativeReals)
     m.elastic_rows = pyo.ConstraintList()
     weights = []
     for i, key in enumerate(keys):
         limit, terms, _ = groups[key]
-        body = linear([coef for coef, _ in terms] + [-1.0], [cases[r] for _, r in terms] + [m.elastic_slack[i]])
+        extra = lane_terms[key[1][0]] if key[0] == "cash" else []
+        body = linear([coef for coef, _ in terms] + [coef for coef, _ in extra] + [-1.0],
+                      [cases[r] for _, r in terms] + [v for _, v in extra] + [m.elastic_slack[i]])
         m.elastic_rows.add(body <= limit)
         weights.append(1.0 / max(limit, 1e-9) if limit > 0 else 1.0)
     b = len(keys)  # the budget's slack
@@ -250,6 +264,10 @@ def elastic_causes(inst: Instance, time_limit_s: float, threads: int | None) -> 
             what = f"lane space of {where[0]} · {where[1]}: {more:,.2f} {unit} more than capacity_m3 = {limit:,.2f}"
         elif kind == "supplier":
             what = f"supplier capacity of {where}: {more:,.0f} {unit} more than capacity_units = {limit:,.0f}"
+        elif kind == "cash":
+            what = (f"cash limit until {where[1]}: {more:,.2f} {unit} more than {limit:,.2f} "
+                    f"(the smallest cash limit that would do is "
+                    f"{math.ceil((limit + more) * 100) / 100:,.2f})")
         else:
             what = (f"SKU {where}: the share cap max_sku_budget_share = {share:g} allows {limit:,.2f} "
                     f"{unit} of spend, {more:,.2f} short of its target")
@@ -270,6 +288,8 @@ def _pairs_behind(short, kind: str, where, supplier_of: dict, most: int = 5) -> 
         pairs = [p for p in index if p[1] == where[0]]
     elif kind == "supplier":
         pairs = [p for p in index if supplier_of.get(p[0]) == where]
+    elif kind == "cash":
+        pairs = list(index)
     else:
         pairs = [p for p in index if p[0] == where]
     text = ", ".join(f"{s}@{w}" for s, w in pairs[:most])

@@ -134,8 +134,7 @@ class PlanSolver:
         self._restricted_seconds = 0.0  # how long the last restricted MIP ran
         self._route_keys = list(model.ROUTES)
         self._pair_keys = list(model.DEMAND_PAIRS)
-        self._sales_coef = inst.skus["sales_coef"].reindex(
-            [k[0] for k in self._pair_keys]).to_numpy(float)
+        self._sales_coef = inst.pairs["sales_coef"].reindex(self._pair_keys).to_numpy(float)
 
     def model_size(self) -> tuple[int, int]:
         """(columns, rows) as handed to HiGHS, or the Pyomo counts before a solve."""

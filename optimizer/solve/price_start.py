@@ -4,22 +4,24 @@ shared limits (a primal heuristic, numpy only).
 The LP relaxation prices a container by the cubic metre, so route ``r`` costs
 ``c_r = landed_r + vol_r·shipment_cost/shipment_m3`` per unit.  Put prices on the
 rows that couple SKUs — ``λ`` on the budget, ``μ_w`` on warehouse space, ``ν_l`` on
-lane capacity, ``π_f`` on supplier capacity — and the relaxation splits into one
-problem per SKU.  At prices ``(λ, μ, ν, π)`` a unit on route ``r`` costs
+lane capacity, ``π_f`` on supplier capacity, ``κ_j`` on cash limit j — and the
+relaxation splits into one problem per SKU.  At these prices a unit on route ``r``
+costs
 
-    ``k_r = (1 + λ)·c_r + (μ_w + ν_l)·vol_r + π_f``,
+    ``k_r = (1 + λ)·c_r + (μ_w + ν_l)·vol_r + π_f + Σ_j κ_j·pay_jr``
 
-and each (sku, warehouse) pair stocks its cheapest route up to the newsvendor
-level ``A`` with ``coef·P(D > A) + salvage = k_r`` (the marginal value of stock,
-SPEC §2).  Minimums are decided at the same prices, as the MIP would: a SKU whose
+(``pay_jr`` its payments dated by limit j), and each (sku, warehouse) pair stocks
+its cheapest route up to the newsvendor level ``A`` with
+``sales_coef·P(D > A) + stock_coef = k_r`` (the marginal value of stock, SPEC §2/§6).  Minimums are decided at the same prices, as the MIP would: a SKU whose
 stock falls short of its MOQ is raised to it, or dropped when the raised order's
 value ``Σ V(A) − V(E)`` does not pay its priced cost; then the same for a supplier
 short of its minimum order value.
 
 The prices are found by bisection, one family at a time (a few passes of
 coordinate ascent on the dual): ``λ`` until the start costs the budget, then each
-warehouse's, lane's and supplier's own price until it fits its limit (these are
-independent within a family, so all are bisected at once).  The result rounds to
+warehouse's, lane's, supplier's and cash limit's own price until it fits its limit
+(bisected together within a family; the cash limits are nested, which the next
+pass corrects).  The result rounds to
 whole cases (keeping a route's last case once the start orders ``ROUND_UP_FROM``
 of it, rather than flooring) and
 :meth:`optimizer.solve.rounding.RoundingHeuristic.plan` repairs and fills it.
@@ -64,20 +66,25 @@ class PriceStart:
         h = self.h
         lam = 0.0
         wh, lane, sup = np.zeros(len(h.w_cap)), np.zeros(len(h.l_cost)), np.zeros(len(h.f_cap))
+        cash = np.zeros(len(h.cash_limit))
 
         def spend(x):
-            return self.used(self.solve(x[0], wh, lane, sup), self.unit, np.zeros(len(h.cp), int), 1)
+            return self.used(self.solve(x[0], wh, lane, sup, cash), self.unit,
+                             np.zeros(len(h.cp), int), 1)
 
         for _ in range(PASSES):
             lam = self._bisect(spend, np.array([budget]))[0]
-            wh = self._bisect(lambda x: self.used(self.solve(lam, x, lane, sup), h.vol, h.r_wh,
+            wh = self._bisect(lambda x: self.used(self.solve(lam, x, lane, sup, cash), h.vol, h.r_wh,
                                                   len(wh)), h.w_cap)
-            lane = self._bisect(lambda x: self.used(self.solve(lam, wh, x, sup), h.vol, h.r_lane,
-                                                    len(lane)), h.l_cap)
-            sup = self._bisect(lambda x: self.used(self.solve(lam, wh, lane, x), 1.0, self.r_sup,
-                                                   len(sup)), h.f_cap)
+            lane = self._bisect(lambda x: self.used(self.solve(lam, wh, x, sup, cash), h.vol,
+                                                    h.r_lane, len(lane)), h.l_cap)
+            sup = self._bisect(lambda x: self.used(self.solve(lam, wh, lane, x, cash), 1.0,
+                                                   self.r_sup, len(sup)), h.f_cap)
+            if len(cash):
+                cash = self._bisect(lambda x: self.cash_used(self.solve(lam, wh, lane, sup, x)),
+                                    h.cash_limit)
         lam = self._bisect(spend, np.array([budget]))[0]
-        best, amount = self.solve(lam, wh, lane, sup)
+        best, amount = self.solve(lam, wh, lane, sup, cash)
         units = np.zeros(len(h.cp))
         units[best] = amount
         cases = np.floor(units / h.cp + (1.0 - ROUND_UP_FROM))
@@ -88,6 +95,11 @@ class PriceStart:
         """What a start ``(routes, units)`` uses of each limit in ``group``."""
         best, amount = start
         return np.bincount(group[best], amount * np.broadcast_to(per_unit, group.shape)[best], n)
+
+    def cash_used(self, start: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """What a start pays by each cash limit's date (shipments priced per m³ are left out)."""
+        best, amount = start
+        return self.h.cash_case[:, best] / self.h.cp[best] @ amount
 
     @staticmethod
     def _bisect(used, limit: np.ndarray) -> np.ndarray:
@@ -110,15 +122,17 @@ class PriceStart:
         return np.where(over, high, 0.0)
 
     # ------------------------------------------------------- one priced solve
-    def solve(self, lam: float, wh: np.ndarray, lane: np.ndarray, sup: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
+    def solve(self, lam: float, wh: np.ndarray, lane: np.ndarray, sup: np.ndarray,
+              cash: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The priced relaxation's optimum: each pair's cheapest route and its units."""
         h = self.h
         price = (1.0 + lam) * self.unit + (wh[h.r_wh] + lane[h.r_lane]) * h.vol + sup[self.r_sup]
+        if len(cash):
+            price = price + cash @ (h.cash_case / h.cp)
         best = self._cheapest_route(price)
         price = price[best]
         pair = h.r_pair[best]
-        tail = (price - h.p_salvage[pair]) / np.maximum(h.p_coef[pair], 1e-12)
+        tail = (price - h.p_stock[pair]) / np.maximum(h.p_coef[pair], 1e-12)
         level = h.p_mean[pair] + h.p_sd[pair] * ndtri(1.0 - np.clip(tail, 1e-9, 1.0 - 1e-12))
         amount = np.where(tail >= 1.0, 0.0, np.clip(level - h.p_existing[pair], 0.0, self.cap[best]))
         sku = h.r_sku[best]

@@ -21,9 +21,11 @@ numpy over the instance tables (no solver):
    least valuable cases, refill elsewhere) and one more (fill it), and close or
    open each per-use lane; keep a move when the exact profit rises.
 
-The value of stock ``A`` at a pair is ``V(A) = m·ES(A) + salvage·A`` with
-``m = p − salvage + penalty`` (SPEC §2), so the exact profit of a plan is
-``Σ V(A) − Σ c·u − Σ shipment costs`` minus a constant.  Service targets
+The value of stock ``A`` at a pair is ``V(A) = m·ES(A) + v·A`` with
+``m = sales_coef`` and ``v = stock_coef`` (SPEC §2/§6, :mod:`optimizer.prep.economics`),
+so the exact profit of a plan is ``Σ V(A) − Σ c·u − Σ shipment costs`` minus a
+constant.  Cash limits (SPEC §6 rule 8) are budget-like rows: repair sheds cases
+until each holds, and fill adds only what fits under all of them.  Service targets
 (``min_fill_rate``) are not handled here: :meth:`RoundingHeuristic.plan`
 returns ``None`` for such campaigns and the MIP alone finds the plan.
 """
@@ -76,12 +78,11 @@ class RoundingHeuristic:
         self.case_cost = self.cost * self.cp
         self.case_vol = self.vol * self.cp
 
-        sku_of_pair = p.index.get_level_values("sku")
         self.p_existing = p["existing"].to_numpy(float)
         self.p_mean = p["mean"].to_numpy(float)
         self.p_sd = p["sd"].to_numpy(float)
-        self.p_coef = s.loc[sku_of_pair, "sales_coef"].to_numpy(float)
-        self.p_salvage = s.loc[sku_of_pair, "salvage_value"].to_numpy(float)
+        self.p_coef = p["sales_coef"].to_numpy(float)
+        self.p_stock = p["stock_coef"].to_numpy(float)
 
         suppliers = inst.suppliers
         self.s_sup = suppliers.index.get_indexer(s["supplier"])
@@ -98,8 +99,11 @@ class RoundingHeuristic:
         # Shipments paid whether used or not (a move of the local search).
         self.min_shipments = np.zeros(len(self.l_cost))
         self.r_moq_units = self.s_moq[self.r_sku]
-        penalty = s.loc[sku_of_pair, "stockout_penalty"].to_numpy(float)
-        self.constant = -float(penalty @ p["expected_demand"].to_numpy(float))
+        self.constant = -float(p["stockout_penalty"].to_numpy(float) @ p["expected_demand"].to_numpy(float))
+        # Cash limits: payments per case of each route, per shipment of each lane.
+        self.cash_case = inst.cash.coef * self.cp
+        self.cash_lane = inst.cash.lane_coef
+        self.cash_limit = inst.cash.limit.astype(float)
         self._set_budget(float(inst.budget))
 
     def _set_budget(self, budget: float) -> None:
@@ -112,7 +116,7 @@ class RoundingHeuristic:
         if pair_idx is None:
             pair_idx = slice(None)
         es = np.atleast_1d(expected_sales(stock, self.p_mean[pair_idx], self.p_sd[pair_idx]))
-        return self.p_coef[pair_idx] * es + self.p_salvage[pair_idx] * stock
+        return self.p_coef[pair_idx] * es + self.p_stock[pair_idx] * stock
 
     def _state(self, cases: np.ndarray) -> dict:
         units = cases * self.cp
@@ -129,6 +133,7 @@ class RoundingHeuristic:
         st["sup_value"] = np.bincount(self.s_sup, st["sku_units"] * self.s_unit_cost, len(self.f_mov))
         st["shipments"] = self._shipments(st["lane_vol"])
         st["spend"] = st["purchase"] + float(st["shipments"] @ self.l_cost)
+        st["cash"] = self.cash_case @ cases + self.cash_lane @ st["shipments"]
         return st
 
     def _shipments(self, lane_vol: np.ndarray) -> np.ndarray:
@@ -160,6 +165,7 @@ class RoundingHeuristic:
         ordered = st["sku_units"] > 0
         return bool(
             st["spend"] <= self.budget * (1 + 1e-9)
+            and np.all(st["cash"] <= self.cash_limit * (1 + 1e-9) + 1e-9)
             and np.all(st["wh_vol"] <= self.w_cap + 1e-9)
             and np.all(st["lane_vol"] <= self.l_cap + 1e-9)
             and np.all(st["sup_units"] <= self.f_cap + 1e-9)
@@ -275,6 +281,9 @@ class RoundingHeuristic:
                 (self.s_sup[self.r_sku], st["sup_units"] - self.f_cap, self.cp),
                 (self.r_sku, st["sku_cost"] - self.sku_cost_cap, self.case_cost),
                 (np.zeros_like(self.r_sku), np.array([st["spend"] - self.budget]), self.case_cost),
+            ] + [
+                (np.zeros_like(self.r_sku), np.array([paid - limit]), relief)
+                for paid, limit, relief in zip(st["cash"], self.cash_limit, self.cash_case)
             ]
             shed = np.zeros(len(cases), bool)
             dropped = False
@@ -282,9 +291,9 @@ class RoundingHeuristic:
                 bad = over > 1e-9
                 if not bad.any():
                     continue
-                idx = np.flatnonzero(bad[group] & np.isfinite(loss))
+                idx = np.flatnonzero(bad[group] & np.isfinite(loss) & (relief > 0))
                 if len(idx) == 0:  # only whole SKUs at their minimum are left
-                    cases = self._drop_weakest_sku(cases, st, bad[group] & (cases > 0))
+                    cases = self._drop_weakest_sku(cases, st, bad[group] & (cases > 0) & (relief > 0))
                     dropped = True
                     break
                 # Cheapest losses per unit of relief first, until the excess is covered.
@@ -385,6 +394,7 @@ class RoundingHeuristic:
             & (st["sku_cost"][self.r_sku] + cost <= self.sku_cost_cap * (1 + 1e-12))
             & ((sku_units > 0) | new_sku_ok)
             & (cost <= self.budget - st["spend"] + 1e-9)
+            & np.all(step * self.cash_case <= (self.cash_limit - st["cash"])[:, None] + 1e-9, axis=0)
         )
         return np.where(allowed, gain, -np.inf)
 
@@ -400,6 +410,9 @@ class RoundingHeuristic:
             (self.r_lane[pick], vol, lane_room),
             (sup, (step * self.cp)[pick], self.f_cap - st["sup_units"]),
             (self.r_sku[pick], cost, self.sku_cost_cap - st["sku_cost"]),
+        ] + [
+            (np.zeros(len(pick), int), (step * per_case)[pick], np.array([limit - paid]))
+            for per_case, limit, paid in zip(self.cash_case, self.cash_limit, st["cash"])
         ]
         fits = np.ones(len(pick), bool)
         for group, amount, room_left in checks:

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, summarize
-from optimizer.io.campaign import Campaign, config_text, frame_csv, load_campaign
+from optimizer.io.campaign import Campaign, config_text, frame_csv, load_campaign, skus_csv
 from optimizer.prep.instance import Overrides, build_instance
 from optimizer.solve.rounding import RoundingHeuristic
 
@@ -90,9 +90,11 @@ def split_campaign(campaign: Campaign, n_parts: int) -> list[Part]:
         changes = {"name": f"{cfg.name} (part {k + 1} of {n_parts})", "budget": cfg.budget * w}
         if cfg.max_sku_budget_share is not None:
             changes["max_sku_budget_share"] = min(1.0, cfg.max_sku_budget_share / max(w, 1e-12))
+        # Cash limits are shared like the budget: each part gets its cost share.
+        changes["cash_limits"] = [c.model_copy(update={"limit": c.limit * w}) for c in cfg.cash_limits]
         part = {
             "campaign.toml": config_text(cfg, **changes),
-            "skus.csv": frame_csv(skus_k),
+            "skus.csv": skus_csv(skus_k),
             "suppliers.csv": frame_csv(campaign.suppliers[campaign.suppliers["supplier"].isin(suppliers_k)]),
             "warehouses.csv": frame_csv(warehouses),
             "lanes.csv": frame_csv(lanes),
@@ -100,6 +102,8 @@ def split_campaign(campaign: Campaign, n_parts: int) -> list[Part]:
         }
         if len(campaign.inventory):
             part["inventory.csv"] = frame_csv(campaign.inventory[campaign.inventory["sku"].isin(names)])
+        if len(campaign.fees):
+            part["fees.csv"] = frame_csv(campaign.fees[campaign.fees["sku"].isin(names)])
         files.append(Part(part, len(skus_k), len(suppliers_k)))
     return files
 

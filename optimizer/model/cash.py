@@ -1,0 +1,37 @@
+"""Cash limits (SPEC §6 rule 8): for each ``[[cash_limits]]`` entry j,
+
+    Σ_r coef[j,r]·case_pack[r]·cases[r] + Σ_l lane_coef[j,l]·n[l] ≤ cash_limit[j],
+
+the payments of the plan dated on or before ``until_j`` (deposits on the order-by
+date, balances and freight on the ship-by date, duty on arrival, shipments on the
+lane's ship-by date; :mod:`optimizer.prep.cash`).  ``cash_limit`` is a mutable
+Param, like the budget.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizer.model.linear import linear
+from optimizer.prep.instance import Instance
+
+
+def add_cash_limits(m: pyo.ConcreteModel, inst: Instance) -> None:
+    cash = inst.cash
+    limits = range(len(cash))
+    m.CASH_LIMITS = pyo.Set(initialize=list(limits), ordered=True)
+    m.cash_limit = pyo.Param(m.CASH_LIMITS, initialize=dict(enumerate(cash.limit.tolist())),
+                             mutable=True, doc="cash paid up to a date ≤ limit")
+    route_keys = list(inst.routes.index)
+    lane_pos = {l: i for i, l in enumerate(inst.lanes.index)}
+
+    def row(m, j):
+        coef = cash.coef[j]
+        terms = [(coef[i] * m.case_pack[k], m.cases[k]) for i, k in enumerate(route_keys) if coef[i] > 0]
+        terms += [(cash.lane_coef[j, lane_pos[l]], m.shipments[l]) for l in m.FIXED_COST_LANES
+                  if cash.lane_coef[j, lane_pos[l]] > 0]
+        if not terms:
+            return pyo.Constraint.Skip
+        return linear(*zip(*terms)) <= m.cash_limit[j]
+
+    m.cash_row = pyo.Constraint(m.CASH_LIMITS, rule=row, doc="payments dated ≤ until ≤ cash limit")
