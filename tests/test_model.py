@@ -51,7 +51,7 @@ def test_pinned_sizes(tiny):
         "lane_capacity_limit": 1, "container_fill": 0, "lane_use": 28, "budget_limit": 1,
         "moq_lower": 4, "moq_upper": 5, "supplier_min_value": 1, "supplier_link": 4,
         "supplier_capacity_limit": 1, "space_limit": 2, "service_lower": 0, "sku_share_limit": 0,
-        "sales_chord": 68}
+        "sales_chord": 68, "cash_row": 0}
 
 
 def test_orders_only_routes_that_make_the_cutoff(tiny):
