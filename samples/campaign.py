@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from samples.economics import add_seller_economics
+
 __all__ = ["generate_campaign", "cheapest_unit_cost", "CATEGORIES", "WAREHOUSES", "TINY_WAREHOUSES"]
 
 # --------------------------------------------------------------------------------------
@@ -261,6 +263,7 @@ def generate_campaign(
     budget_fraction: float = 0.45,
     *,
     network: str | None = None,
+    economics: bool = False,
 ) -> pathlib.Path:
     """Write a complete campaign folder and return its path.
 
@@ -272,7 +275,9 @@ def generate_campaign(
     cost of covering every forecast mean by its cheapest on-time lane, rounded to
     1,000.  ``network`` is ``"full"`` (8 warehouses in US/UK/DE, 31 lanes) or
     ``"tiny"`` (ONT8 + DTM1, 5 lanes); by default campaigns under 20 SKUs use the
-    tiny network.
+    tiny network.  ``economics=True`` adds the seller economics of SPEC §6
+    (:mod:`samples.economics`: fees, fees.csv, storage, a bonded 3PL, deposits, CNY
+    quotes, a monthly cash plan) and leaves every other number as it was.
     """
     n_skus = int(n_skus)
     if n_skus < 1:
@@ -302,10 +307,16 @@ def generate_campaign(
 
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _write_toml(out / "campaign.toml", name, budget, buffer_days)
-    _write_csv(out / "skus.csv", _format_skus(skus))
-    _write_csv(out / "suppliers.csv", _format_suppliers(suppliers))
-    _write_csv(out / "warehouses.csv", _format_warehouses(warehouses))
+    tables = {"skus.csv": _format_skus(skus), "suppliers.csv": _format_suppliers(suppliers),
+              "warehouses.csv": _format_warehouses(warehouses)}
+    extra = {}
+    if economics:
+        extra = add_seller_economics(seed, tables["skus.csv"], tables["suppliers.csv"],
+                                     tables["warehouses.csv"], budget)
+        _write_csv(out / "fees.csv", extra.pop("fees"))
+    _write_toml(out / "campaign.toml", name, budget, buffer_days, **extra)
+    for file, table in tables.items():
+        _write_csv(out / file, table)
     _write_csv(out / "lanes.csv", _format_lanes(lanes))
     _write_csv(out / "demand.csv", _format_demand(demand))
     _write_csv(out / "inventory.csv", _format_inventory(inventory))
@@ -776,7 +787,9 @@ def _write_csv(path: pathlib.Path, df: pd.DataFrame) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def _write_toml(path: pathlib.Path, name: str, budget: float, buffer_days: int) -> None:
+def _write_toml(path: pathlib.Path, name: str, budget: float, buffer_days: int, *,
+                leftover_months: float | None = None, fx: dict | None = None,
+                cash_limits: list | None = None) -> None:
     lines = [
         f"name = {json.dumps(name, ensure_ascii=False)}",
         f'currency = "{CURRENCY}"',
@@ -786,10 +799,12 @@ def _write_toml(path: pathlib.Path, name: str, budget: float, buffer_days: int) 
         f"budget = {budget:.1f}",
         f"buffer_days = {buffer_days}",
         f"stockout_penalty = {STOCKOUT_PENALTY:.1f}",
-        "",
-        "[solver]",
-        f"mip_gap = {SOLVER['mip_gap']}",
-        f"time_limit_s = {SOLVER['time_limit_s']}",
-        "",
     ]
+    if leftover_months is not None:
+        lines.append(f"leftover_months = {leftover_months}")
+    lines += ["", "[solver]", f"mip_gap = {SOLVER['mip_gap']}", f"time_limit_s = {SOLVER['time_limit_s']}", ""]
+    if fx:
+        lines += ["[fx]"] + [f"{code} = {rate}" for code, rate in fx.items()] + [""]
+    for until, limit in cash_limits or []:
+        lines += ["[[cash_limits]]", f"until = {until.isoformat()}", f"limit = {limit:.1f}", ""]
     path.write_text("\n".join(lines), encoding="utf-8", newline="\n")

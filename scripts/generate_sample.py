@@ -1,10 +1,13 @@
 """Regenerate the bundled campaigns in data/ (deterministic: same code => same bytes).
 
-    .venv/bin/python scripts/generate_sample.py                 # data/sample, data/tiny, data/sample_history
+    .venv/bin/python scripts/generate_sample.py                 # data/sample, sample_v1, tiny, sample_history
     .venv/bin/python scripts/generate_sample.py --history-only  # data/sample_history only (seconds)
     .venv/bin/python scripts/generate_sample.py --root DIR      # the same under DIR
 
-data/sample: 300 SKUs, seed 2026, the full US/UK/DE network (the notebook default).
+data/sample: 300 SKUs, seed 2026, the full US/UK/DE network, with the seller economics
+             of SPEC §6 (fees, storage, a bonded 3PL, deposits, CNY quotes, a monthly
+             cash plan; samples.economics) — the notebook default.
+data/sample_v1: the same campaign without the §6 inputs (SPEC §2 economics only).
 data/tiny:   6 SKUs, seed 1, 2 warehouses and 5 lanes — small enough to read by eye.
              data/sample also gets actuals.csv and forecast_audit.csv (samples.actuals,
              seed 11): three weeks of run-up sales to 2026-10-10, the monitor's sample.
@@ -30,7 +33,8 @@ from samples.history import generate_history
 
 # folder name -> generate_campaign keyword arguments
 CAMPAIGNS = {
-    "sample": dict(n_skus=300, seed=2026, name="Black Friday 2026 (sample)"),
+    "sample": dict(n_skus=300, seed=2026, name="Black Friday 2026 (sample)", economics=True),
+    "sample_v1": dict(n_skus=300, seed=2026, name="Black Friday 2026 (sample, SPEC §2 economics)"),
     "tiny": dict(n_skus=6, seed=1, name="Tiny demo", network="tiny"),
 }
 # data/sample's run-up sales (the monitor's sample): samples.actuals arguments

@@ -23,7 +23,15 @@ from optimizer.io.campaign import load_campaign
 from optimizer.io.run_folder import new_run_dir
 from optimizer.prep.instance import Overrides, build_instance
 
-from conftest import OWN_CAMPAIGNS, REPO, case_folders, conformance_cases, load_expected, run_cli
+from conftest import (
+    OWN_CAMPAIGNS,
+    REPO,
+    SHARED_CONFORMANCE_V2,
+    case_folders,
+    conformance_cases,
+    load_expected,
+    run_cli,
+)
 
 TINY = REPO / "data" / "tiny"
 KPI_NAMES = ["Expected profit", "Spend", "Budget used", "Expected fill rate",
@@ -71,11 +79,13 @@ def test_report_html_has_kpis_tables_and_offline_charts(cli_report):
     for heading in ("Purchase orders", "Shipping plan", "Allocation by warehouse and mode",
                     "Timeline", "SKUs no lane can bring in time", "Against the rule of thumb",
                     "Profit risk", "ABC classes and stock health", "Chance of a loss",
-                    "share of expected revenue"):
+                    "share of expected revenue", "Profit and cash", "Supplier payments"):
         assert heading in page, heading
+    assert "Cash limits" not in page  # data/tiny has no [[cash_limits]]
     assert page.count('class="dataframe report-table"') >= 8
     assert "BEA-00006" in page and "order_by" in page and "ship_by" in page
-    assert page.count("Plotly.newPlot(") == 4  # incl. the simulated-profit histogram
+    # profit waterfall, cash curve, allocation ×2, timeline, simulated-profit histogram
+    assert page.count("Plotly.newPlot(") == 6
     assert page.count("window.Plotly = Plotly") == 1  # plotly.js inlined exactly once
     assert "cdn.plot.ly/plotly" not in page and "require.min.js" not in page
     assert "from optimizer import report" not in page  # code hidden
@@ -88,7 +98,7 @@ def test_report_workbook_and_history(cli_report):
     wb = openpyxl.load_workbook(run_dir / "purchase_orders.xlsx")
     plan = pd.read_csv(run_dir / "plan.csv")
     suppliers = set(pd.read_csv(TINY / "skus.csv").set_index("sku").loc[plan["sku"], "supplier"])
-    assert set(wb.sheetnames) == suppliers | {"Shipping plan"}
+    assert set(wb.sheetnames) == suppliers | {"Payment schedule", "Shipping plan"}
     ws = wb[sorted(suppliers)[0]]
     header = [c.value for c in ws[1]]
     assert {"sku", "units", "order_by", "po_value"} <= set(header)
@@ -342,3 +352,142 @@ def test_an_interrupted_report_leaves_nothing(tmp_path, monkeypatch):
         run_report(load_campaign(TINY), reports_root=reports)
     left = [p for p in reports.rglob("*") if p.name != "history.sqlite"]
     assert all(p.is_dir() and not any(p.iterdir()) for p in left), left  # at most the empty campaign folder
+
+
+# ---------------------------------------------------------------- profit and cash (SPEC §6)
+
+ECONOMICS_CASES = ["c13_marketplace_fees", "c15_bonded", "c16_cash_limits", "c17_fx"]
+
+
+@pytest.fixture(scope="module", params=ECONOMICS_CASES)
+def economics_run(request):
+    """A planned SPEC §6 conformance-v2 campaign (fees, bonded, deposits + cash limits, fx)."""
+    from optimizer.workflows.planner import plan_campaign
+
+    case = SHARED_CONFORMANCE_V2 / request.param
+    if not case.is_dir():
+        pytest.skip(f"no conformance-v2 case at {case} (clone ../shared beside the repo)")
+    return plan_campaign(case, Overrides(time_limit_s=20), progress=lambda msg: None)
+
+
+def _purchase_value_by_supplier(inst, ev) -> pd.Series:
+    l = ev.lines.merge(inst.skus[["supplier", "unit_cost"]], left_on="sku", right_index=True)
+    return (l["units"] * l["unit_cost"]).groupby(l["supplier"]).sum()
+
+
+def test_profit_waterfall_adds_up_to_expected_profit(economics_run):
+    inst, ev = economics_run.instance, economics_run.evaluation
+    w = report.profit_waterfall_figure(ev, inst.campaign.config.currency).data[0]
+    measures, values, labels = list(w.measure), list(w.y), list(w.x)
+    assert measures[-1] == "total" and set(measures[:-1]) == {"relative"}
+    assert labels[0] == "Revenue" and labels[-1] == "Expected profit"
+    assert sum(values[:-1]) == pytest.approx(ev.expected_profit, rel=1e-9)
+    assert values[-1] == pytest.approx(ev.expected_profit, rel=1e-9)
+    assert values[labels.index("Landed cost")] == pytest.approx(-ev.spend)
+    shown = {report.figures.PROFIT_PART_LABELS[k] for k, v in ev.profit_parts().items() if abs(v) >= 0.005}
+    assert set(labels[:-1]) == shown | {"Revenue"}  # zero parts left out
+    case = inst.campaign.config.name
+    assert ("Referral fees" in labels) == (case == "c13_marketplace_fees")
+    assert ("Duty on sales (bonded)" in labels) == (case == "c15_bonded")
+
+
+def test_cash_curve_ends_at_spend_under_each_limit(economics_run):
+    inst, ev = economics_run.instance, economics_run.evaluation
+    cfg = inst.campaign.config
+    fig = report.cash_curve_figure(ev, cfg.cash_limits, cfg.currency, start=inst.planning_date)
+    traces = {t.name: t for t in fig.data}
+    paid = traces["cash paid"]
+    assert paid.line.shape == "hv"
+    y = list(paid.y)
+    assert y[0] == 0 and y[-1] == pytest.approx(ev.spend)
+    assert all(b >= a - 1e-9 for a, b in zip(y, y[1:]))
+    assert ("cash limit" in traces) == bool(cfg.cash_limits)
+    if cfg.cash_limits:  # c16: a marker per limit at its date and amount, the curve below it
+        marks = traces["cash limit"]
+        assert list(marks.y) == [c.limit for c in cfg.cash_limits]
+        assert "limit until 2026-09-30: 2,500 USD" in marks.text
+        x = pd.to_datetime(pd.Series(paid.x))
+        for c in cfg.cash_limits:
+            by_then = [v for d, v in zip(x, y) if d <= pd.Timestamp(c.until)]
+            assert by_then[-1] <= c.limit + 1e-6
+
+
+def test_payment_schedule_pays_each_supplier_its_purchase_value(economics_run):
+    inst, ev = economics_run.instance, economics_run.evaluation
+    cur = inst.campaign.config.currency
+    sp = report.supplier_payments(inst, ev)
+    value = _purchase_value_by_supplier(inst, ev)
+    assert sp.groupby("supplier")["amount"].sum().to_dict() == pytest.approx(value.to_dict())
+    # the deposit and balance rows of cash.csv, to the cent
+    cash = ev.payments[ev.payments["kind"].isin(["deposit", "balance"])]
+    assert sp.groupby(["supplier", "kind"])["amount"].sum().to_dict() == pytest.approx(
+        cash.groupby(["supplier", "kind"])["amount"].sum().to_dict())
+    lines = ev.lines.set_index("sku")
+    for r in sp.itertuples():
+        assert r.due in set(lines["order_by" if r.kind == "deposit" else "ship_by"])
+        rate = inst.campaign.config.rate(r.currency)
+        assert r.quoted_amount * rate == pytest.approx(r.amount)
+    if inst.campaign.config.name == "c16_cash_limits":  # 30 % deposits
+        dep = sp[sp["kind"] == "deposit"].groupby("supplier")["amount"].sum()
+        assert dep.to_dict() == pytest.approx((0.3 * value).to_dict())
+    shown = report.payment_schedule(inst, ev)
+    assert len(shown) == len(sp) and shown["amount"].str.endswith(f" {cur}").all()
+    foreign = "in the supplier's currency" in shown
+    assert foreign == (inst.campaign.config.name == "c17_fx")
+    if foreign:
+        assert set(shown["in the supplier's currency"]) - {""} and all(
+            t.endswith(" CNY") for t in shown["in the supplier's currency"] if t)
+
+
+def test_cash_limit_table_matches_summary(economics_run):
+    inst, ev, summary = economics_run.instance, economics_run.evaluation, economics_run.summary
+    t = report.cash_limit_table(inst, ev)
+    limits = summary.get("cash_limits") or []
+    assert list(t["paid until"]) == [c["until"] for c in limits]
+    assert list(t["paid"]) == [f"{c['paid']:,.2f} USD" for c in limits]
+    assert list(t["headroom"]) == [f"{c['headroom']:,.2f} USD" for c in limits]
+    assert t.empty == (inst.campaign.config.name != "c16_cash_limits")
+
+
+def test_workbook_payment_schedule_sheet(economics_run, tmp_path):
+    inst, ev = economics_run.instance, economics_run.evaluation
+    cur = inst.campaign.config.currency
+    path = report.write_purchase_orders(inst, ev, tmp_path)
+    wb = openpyxl.load_workbook(path)
+    suppliers = set(report.purchase_orders(inst, ev)["supplier"])
+    assert set(wb.sheetnames) == suppliers | {"Payment schedule", "Shipping plan"}
+    ws = wb["Payment schedule"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = list(rows[0])
+    assert header[:6] == ["supplier", "kind", "share", "due", "amount", "currency"]
+    sheet = pd.DataFrame(rows[1:], columns=header)
+    own = f"amount in {cur}" if f"amount in {cur}" in header else "amount"
+    assert (own == "amount") == (inst.campaign.config.name != "c17_fx")
+    assert sheet.groupby("supplier")[own].sum().to_dict() == pytest.approx(
+        _purchase_value_by_supplier(inst, ev).to_dict())
+    assert set(sheet["kind"]) <= {"deposit", "balance"}
+    for cells in ws.iter_rows(min_row=2):
+        cell = dict(zip(header, cells))
+        assert cell["amount"].number_format == f'#,##0.00 "{cell["currency"].value}"'
+        assert cell["due"].is_date
+
+
+def test_workbook_payment_schedule_keeps_formula_text_as_text(tmp_path):
+    """A supplier id that a spreadsheet would run as a formula is a text cell in the
+    Payment schedule sheet too."""
+    from optimizer.workflows.planner import plan_campaign
+
+    case = SHARED_CONFORMANCE_V2 / "c16_cash_limits"
+    if not case.is_dir():
+        pytest.skip(f"no conformance-v2 case at {case}")
+    folder = tmp_path / "campaign"
+    shutil.copytree(case, folder)
+    for name in ("skus.csv", "suppliers.csv"):
+        (folder / name).write_text((folder / name).read_text().replace("F1,", "=1+1,"))
+    run = plan_campaign(folder, Overrides(time_limit_s=20), progress=lambda msg: None)
+    out = tmp_path / "out"
+    out.mkdir()
+    path = report.write_purchase_orders(run.instance, run.evaluation, out)
+    ws = openpyxl.load_workbook(path)["Payment schedule"]
+    cells = [c for c in ws["A"][1:] if c.value == "=1+1"]
+    assert cells and all(c.data_type == "s" for c in cells)

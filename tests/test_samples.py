@@ -71,11 +71,11 @@ def test_returns_path_and_writes_all_files(sample_300):
 
 
 def test_bundled_data_matches_script(tmp_path):
-    """data/sample and data/tiny are exactly what scripts/generate_sample.py writes."""
+    """data/sample, data/sample_v1 and data/tiny are exactly what scripts/generate_sample.py writes."""
     paths = _load_script().generate_all(tmp_path)
-    assert [p.name for p in paths] == ["sample", "tiny"]
+    assert [p.name for p in paths] == ["sample", "sample_v1", "tiny"]
     for p in paths:
-        for name in FILES:
+        for name in FILES + (("fees.csv",) if p.name == "sample" else ()):
             committed = REPO / "data" / p.name / name
             assert committed.is_file(), f"missing {committed}: run scripts/generate_sample.py"
             assert committed.read_bytes() == (p / name).read_bytes(), f"{committed} is stale"
@@ -167,7 +167,7 @@ def test_spec_rules(tmp_path, n_skus, seed):
     assert len(c["skus"]) == n_skus
 
 
-@pytest.mark.parametrize("folder", ["sample", "tiny"])
+@pytest.mark.parametrize("folder", ["sample", "sample_v1", "tiny"])
 def test_bundled_folders_follow_spec(folder):
     _check_spec_rules(_read(REPO / "data" / folder))
 
@@ -300,3 +300,31 @@ def test_row_counts_scale(tmp_path, camp_300):
     assert ((cap_big / cap_small).between(5, 40)).all()
     assert big["campaign"]["budget"] > 8 * camp_300["campaign"]["budget"]
     assert big["skus"]["sku"].is_unique
+
+
+# ---------------------------------------------------------------------- seller economics
+def test_seller_economics_leave_the_rest_unchanged(tmp_path):
+    """economics=True adds the SPEC §6 inputs and changes no other number: the same
+    demand, lanes, inventory and (USD-quoted) costs as the plain campaign."""
+    from optimizer.io.campaign import load_campaign
+    plain = generate_campaign(tmp_path / "plain", n_skus=60, seed=5)
+    rich = generate_campaign(tmp_path / "rich", n_skus=60, seed=5, economics=True)
+    for name in ("demand.csv", "lanes.csv", "inventory.csv"):
+        assert (plain / name).read_bytes() == (rich / name).read_bytes(), name
+    a, b = load_campaign(plain), load_campaign(rich)
+    assert b.uses_seller_economics and not a.uses_seller_economics
+    usd = (b.skus["cost_currency"] == "USD").to_numpy()
+    assert 0 < usd.sum() < len(usd)  # some suppliers quote in CNY
+    assert (b.skus["unit_cost"][usd] == a.skus["unit_cost"][usd]).all()
+    # a CNY quote converts back to the USD cost within the rounding of 2 decimals of CNY
+    assert np.allclose(b.skus["unit_cost"][~usd], a.skus["unit_cost"][~usd], atol=0.005 * 0.14 + 1e-9)
+    assert b.warehouses.set_index("warehouse").at["US-3PL-NJ", "bonded"]
+    assert set(b.fees["warehouse"]) == {"US-3PL-NJ"}
+    assert [c.until.isoformat() for c in b.config.cash_limits] == ["2026-08-31", "2026-09-30", "2026-10-31"]
+    assert b.config.leftover_months == 2 and b.config.fx == {"CNY": 0.14}
+
+
+def test_fba_fee_tiers():
+    from samples.economics import fba_fee
+    assert fba_fee(np.array([0.2, 0.25, 0.3, 0.9, 1.5, 2.0, 4.5])).tolist() == [
+        3.22, 3.22, 3.86, 4.75, 5.95, 5.95, 6.95]

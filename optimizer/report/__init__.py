@@ -1,7 +1,8 @@
 """What users see: report tables, figures and HTML, the notebook runner, the purchase-order workbook.
 
 The notebooks use this package as one namespace (``from optimizer import report``):
-tables (:mod:`~optimizer.report.tables`), figures (:mod:`~optimizer.report.figures`),
+tables (:mod:`~optimizer.report.tables`), figures (:mod:`~optimizer.report.figures`:
+profit waterfall and cash curve, allocation, timeline, risk, frontier),
 display helpers (:mod:`~optimizer.report.html`), the planning step of the campaign
 notebook (:func:`~optimizer.report.notebook_runner.plan_into`) and the rule-of-thumb
 baseline (:mod:`optimizer.evaluate.rule_of_thumb`).
@@ -12,8 +13,10 @@ from optimizer.report.explorer_panel import show_explorer, what_if_kpis
 from optimizer.report.figures import (
     allocation_by_mode_figure,
     allocation_by_warehouse_figure,
+    cash_curve_figure,
     frontier_figures,
     pace_figure,
+    profit_waterfall_figure,
     simulated_profit_figure,
     timeline_figure,
 )
@@ -23,6 +26,7 @@ from optimizer.report.notebook_runner import PACKAGE_ROOT, plan_into
 from optimizer.report.tables import (
     abc_table,
     allocation,
+    cash_limit_table,
     changes_since,
     compare_with_rule_of_thumb,
     forecast_audit,
@@ -31,6 +35,7 @@ from optimizer.report.tables import (
     forecast_summary,
     headline_kpis,
     kpi_table,
+    payment_schedule,
     purchase_orders,
     rule_breaches,
     run_facts,
@@ -38,6 +43,7 @@ from optimizer.report.tables import (
     shipping_plan,
     simulate,
     simulation_summary,
+    supplier_payments,
     supplier_summary,
     timeline,
     unreachable,
@@ -46,10 +52,10 @@ from optimizer.report.workbook import write_purchase_orders
 
 __all__ = [
     "PACKAGE_ROOT", "SAFETY_Z", "show_explorer", "what_if_kpis", "write_purchase_orders", "abc_table", "allocation", "allocation_by_mode_figure", "allocation_by_warehouse_figure",
-    "changes_since", "compare_with_rule_of_thumb", "figure_html", "flag_table", "forecast_audit",
+    "cash_curve_figure", "cash_limit_table", "changes_since", "compare_with_rule_of_thumb", "figure_html", "flag_table", "forecast_audit",
     "forecast_audit_table", "forecast_note", "forecast_summary", "frontier_figures", "headline_kpis",
-    "kpi_table", "monitor_facts", "pace_figure", "plan_into", "purchase_orders", "rule_breaches",
+    "kpi_table", "monitor_facts", "pace_figure", "payment_schedule", "plan_into", "profit_waterfall_figure", "purchase_orders", "rule_breaches",
     "rule_of_thumb", "rule_of_thumb_units", "run_facts", "run_files", "shipping_plan", "show_changes",
     "show_figure", "show_html", "show_table", "simulate", "simulated_profit_figure", "simulation_summary",
-    "supplier_summary", "table_html", "timeline", "timeline_figure", "title_html", "unreachable",
+    "supplier_payments", "supplier_summary", "table_html", "timeline", "timeline_figure", "title_html", "unreachable",
 ]

@@ -1,9 +1,12 @@
-"""Plotly figures of the report and the notebooks (allocation, timeline, risk, frontier, pace)."""
+"""Plotly figures of the report and the notebooks (profit and cash, allocation, timeline, risk,
+frontier, pace)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 
 from optimizer.evaluate.plan import PlanEvaluation
@@ -56,6 +59,119 @@ def timeline_figure(inst: Instance, ev: PlanEvaluation):
         fig.add_vline(x=pd.Timestamp(cutoff).timestamp() * 1000, line_dash="dash", line_color="red")
     return fig.update_yaxes(autorange="reversed", type="category")
 
+
+
+# The parts of PlanEvaluation.profit_parts() as the waterfall names them.
+PROFIT_PART_LABELS = {
+    "revenue": "Revenue",
+    "referral_fees": "Referral fees",
+    "fulfilment_fees": "Fulfilment fees",
+    "duty_deferred": "Duty on sales (bonded)",
+    "storage_cost": "Storage",
+    "landed_cost": "Landed cost",
+    "salvage": "Salvage",
+    "stockout_penalty": "Stock-out penalty",
+}
+
+
+def profit_waterfall_figure(ev: PlanEvaluation, currency: str = ""):
+    """Waterfall from expected revenue through each deduction to the expected profit
+    (SPEC §6); parts that are zero are left out, revenue is always shown."""
+    import plotly.graph_objects as go
+
+    parts = {k: v for k, v in ev.profit_parts().items() if k == "revenue" or abs(v) >= 0.005}
+    unit = f" {currency}" if currency else ""
+    detail = {"landed_cost": (f"<br>purchase incl. duty and freight {ev.purchase_spend:,.2f}{unit}"
+                              f"<br>shipments {ev.shipment_spend:,.2f}{unit}")}
+    labels = [PROFIT_PART_LABELS.get(k, k) for k in parts] + ["Expected profit"]
+    values = list(parts.values()) + [ev.expected_profit]
+    hover = [f"{_signed(v, ',.2f')}{unit}{detail.get(k, '')}" for k, v in parts.items()]
+    hover.append(f"{_signed(ev.expected_profit, ',.2f', plus=False)}{unit}")
+    fig = go.Figure(go.Waterfall(
+        x=labels, y=values, measure=["relative"] * len(parts) + ["total"],
+        text=[_signed(v, ",.0f") for v in parts.values()] + [_signed(ev.expected_profit, ",.0f", plus=False)],
+        textposition="outside", customdata=hover,
+        hovertemplate="%{x}<br>%{customdata}<extra></extra>",
+        increasing={"marker": {"color": "#2e8b57"}}, decreasing={"marker": {"color": "#c0392b"}},
+        totals={"marker": {"color": "#2c5d8a"}}, connector={"line": {"color": "#999", "width": 1}}))
+    running = np.cumsum(values[:-1]).tolist() + [ev.expected_profit]
+    low, high = min(0.0, *running), max(0.0, *running)
+    pad = 0.12 * ((high - low) or 1.0)  # room for the labels outside the bars
+    return fig.update_layout(
+        title=f"Expected profit: from revenue to profit ({currency})".replace(" ()", ""),
+        yaxis={"title": f"expected {currency}".strip(), "tickformat": ",.0f",
+               "range": [low - (pad if low < 0 else 0.0), high + pad]},
+        xaxis_type="category", showlegend=False, height=420,
+        margin={"t": 60, "b": 40, "l": 70, "r": 20})
+
+
+def _signed(x: float, fmt: str, plus: bool = True) -> str:
+    """``x`` formatted with a typographic minus (and a plus unless ``plus`` is False)."""
+    return f"{x:{'+' if plus else ''}{fmt}}".replace("-", "\u2212")
+
+
+def cash_curve_figure(ev: PlanEvaluation, cash_limits=(), currency: str = "", *, start=None):
+    """Cash paid out by the plan up to each date (a step per payment day, SPEC §6 rule 8)
+    against the ``[[cash_limits]]``: each limit a red marker at its date and amount,
+    and the red step the tightest limit in force on every day before it.
+
+    ``start`` (e.g. the planning date) starts the curve at zero on that day.
+    """
+    import plotly.graph_objects as go
+
+    unit = f" {currency}" if currency else ""
+    pay = ev.payments
+    fig = go.Figure()
+    if len(pay):
+        day = pay.groupby("date", sort=True)["amount"].sum()
+        cum = day.cumsum()
+        what = pay.assign(who=[" · ".join(x for x in (r.supplier, r.warehouse, r.mode) if x)
+                               for r in pay.itertuples()])
+        lines = ["<br>".join(f"{k} {w}: {a:,.2f}" for k, w, a in zip(d["kind"], d["who"], d["amount"]))
+                 for _, d in what.groupby("date", sort=True)]
+        first = min(day.index[0], start) if start is not None else day.index[0]
+        last = max([day.index[-1]] + [c.until for c in cash_limits])
+        last += dt.timedelta(days=max(2, round(0.04 * (last - first).days)))  # show the final level
+        x = [first] + list(day.index) + [last]
+        y = [0.0] + list(cum) + [float(cum.iloc[-1])]
+        hover = (["nothing paid yet"] + [f"paid this day {d:,.2f}{unit}<br>{t}" for d, t in zip(day, lines)]
+                 + ["no further payments"])
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(x), y=y, mode="lines+markers", line_shape="hv", name="cash paid",
+            line={"color": "#2c5d8a", "width": 2.5}, marker={"size": 6}, customdata=hover,
+            hovertemplate=f"%{{x|%Y-%m-%d}}<br>paid so far %{{y:,.2f}}{unit}<br>%{{customdata}}<extra></extra>"))
+    limits = sorted(cash_limits, key=lambda c: c.until)
+    if limits:
+        origin = min([limits[0].until] + ([start] if start is not None else [])
+                     + ([pay["date"].min()] if len(pay) else []))
+        sx, sy, left = [], [], origin
+        for c in limits:  # the tightest limit on or after each day: what caps the curve there
+            cap = min(float(d.limit) for d in limits if d.until >= c.until)
+            sx += [left, c.until]
+            sy += [cap, cap]
+            left = c.until
+        fig.add_trace(go.Scatter(x=pd.to_datetime(sx), y=sy, mode="lines", name="cash limit in force",
+                                 line={"color": "#c0392b", "width": 1.5, "dash": "dot"},
+                                 hoverinfo="skip"))
+        paid = [float(pay.loc[(pay["date"] <= c.until).to_numpy(bool), "amount"].sum()) if len(pay) else 0.0
+                for c in limits]
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime([c.until for c in limits]), y=[float(c.limit) for c in limits],
+            mode="markers+text", name="cash limit",
+            marker={"color": "#c0392b", "size": 11, "symbol": "triangle-down"},
+            text=[f"limit until {c.until}: {float(c.limit):,.0f}{unit}" for c in limits],
+            textposition="top left", textfont={"color": "#c0392b"},
+            customdata=[f"paid by then {p:,.2f}{unit}<br>headroom {float(c.limit) - p:,.2f}{unit}"
+                        for c, p in zip(limits, paid)],
+            hovertemplate="%{text}<br>%{customdata}<extra></extra>"))
+    top = max([float(ev.spend)] + [float(c.limit) for c in limits]) or 1.0
+    return fig.update_layout(
+        title="Cash paid out by date" + (" against the cash limits" if limits else ""),
+        xaxis={"title": "date", "tickformat": "%Y-%m-%d"},
+        yaxis={"title": f"cumulative paid ({currency})".replace(" ()", ""), "tickformat": ",.0f",
+               "range": [0, top * 1.15]},
+        height=400, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        margin={"t": 70, "b": 40, "l": 70, "r": 20})
 
 
 def simulated_profit_figure(sim, currency: str = ""):
@@ -129,10 +245,13 @@ def pace_figure(pace: pd.DataFrame, flags: pd.DataFrame, max_pairs: int = 12):
 
 
 __all__ = [
+    "PROFIT_PART_LABELS",
     "allocation_by_mode_figure",
     "allocation_by_warehouse_figure",
+    "cash_curve_figure",
     "frontier_figures",
     "pace_figure",
+    "profit_waterfall_figure",
     "simulated_profit_figure",
     "timeline_figure",
 ]

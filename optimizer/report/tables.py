@@ -114,6 +114,79 @@ def supplier_summary(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
     return g.reset_index()[cols]
 
 
+# ---------------------------------------------------------------- payments and cash (SPEC §6)
+
+PAYMENT_KINDS = ("deposit", "balance")
+
+
+def supplier_payments(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """What each supplier is paid and when (SPEC §6): the deposit ``deposit_share ·
+    unit_cost · units`` on the line's order-by date, the balance on its ship-by date.
+
+    One row per supplier, kind, due date and quoted currency: ``amount`` in the campaign
+    currency (these add up to the plan's purchase value and to the deposit and balance
+    rows of cash.csv) and ``quoted_amount`` in ``currency``, the currency the supplier
+    quotes the SKUs in (``amount`` / fx rate).
+    """
+    cols = ["supplier", "kind", "share", "due", "amount", "currency", "quoted_amount"]
+    if ev.lines.empty:
+        return pd.DataFrame(columns=cols)
+    l = ev.lines[["sku", "units", "order_by", "ship_by"]].merge(
+        inst.skus[["supplier", "unit_cost", "quoted_unit_cost", "cost_currency"]],
+        left_on="sku", right_index=True)
+    deposit = l["supplier"].map(inst.suppliers["deposit_share"]).fillna(1.0).astype(float)
+    value = l["units"] * l["unit_cost"]
+    quoted = l["units"] * l["quoted_unit_cost"]
+    parts = [pd.DataFrame({"supplier": l["supplier"], "kind": kind, "share": share, "due": l[due],
+                           "amount": share * value, "currency": l["cost_currency"],
+                           "quoted_amount": share * quoted})
+             for kind, due, share in (("deposit", "order_by", deposit),
+                                      ("balance", "ship_by", 1.0 - deposit))]
+    p = pd.concat(parts, ignore_index=True)
+    p = p[p["amount"] > 0]
+    g = p.groupby(["supplier", "kind", "share", "due", "currency"], as_index=False, sort=False)[
+        ["amount", "quoted_amount"]].sum()
+    g["kind_order"] = g["kind"].map({k: i for i, k in enumerate(PAYMENT_KINDS)})
+    g = g.sort_values(["supplier", "due", "kind_order", "currency"]).reset_index(drop=True)
+    return g[cols]
+
+
+def payment_schedule(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """:func:`supplier_payments` as shown in the report: per supplier, each deposit and
+    balance with its due date, in the campaign currency and — for SKUs a supplier
+    quotes in another currency — also in that currency."""
+    cur = inst.campaign.config.currency
+    p = supplier_payments(inst, ev)
+    foreign = p["currency"] != cur.upper()
+    out = pd.DataFrame({
+        "supplier": p["supplier"],
+        "payment": p["kind"],
+        "share of order": [_pct(x) for x in p["share"]],
+        "due": p["due"],
+        "amount": [_money(x, cur) for x in p["amount"]],
+    })
+    if foreign.any():
+        out["in the supplier's currency"] = [_money(q, c) if f else ""
+                                             for q, c, f in zip(p["quoted_amount"], p["currency"], foreign)]
+    return out
+
+
+def cash_limit_table(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """Each ``[[cash_limits]]`` row: what the plan pays up to and including its date
+    against the limit, and the headroom left."""
+    from optimizer.evaluate.plan import cash_limit_status
+
+    cur = inst.campaign.config.currency
+    rows = cash_limit_status(inst, ev)
+    return pd.DataFrame({
+        "paid until": [r["until"] for r in rows],
+        "limit": [_money(r["limit"], cur) for r in rows],
+        "paid": [_money(r["paid"], cur) for r in rows],
+        "headroom": [_money(r["headroom"], cur) for r in rows],
+        "limit used": [_pct(_ratio(r["paid"], r["limit"])) for r in rows],
+    }, columns=["paid until", "limit", "paid", "headroom", "limit used"])
+
+
 # ---------------------------------------------------------------- shipping
 
 
@@ -401,6 +474,7 @@ def run_files(run_dir) -> pd.DataFrame:
 __all__ = [
     "abc_table",
     "allocation",
+    "cash_limit_table",
     "changes_since",
     "compare_with_rule_of_thumb",
     "forecast_audit",
@@ -409,6 +483,7 @@ __all__ = [
     "forecast_summary",
     "headline_kpis",
     "kpi_table",
+    "payment_schedule",
     "purchase_orders",
     "rule_breaches",
     "run_facts",
@@ -416,6 +491,7 @@ __all__ = [
     "shipping_plan",
     "simulate",
     "simulation_summary",
+    "supplier_payments",
     "supplier_summary",
     "timeline",
     "unreachable",

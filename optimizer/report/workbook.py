@@ -1,4 +1,8 @@
-"""The purchase-order workbook: one sheet per supplier plus "Shipping plan".
+"""The purchase-order workbook: one sheet per supplier, "Payment schedule" and "Shipping plan".
+
+"Payment schedule" lists every deposit and balance (SPEC §6) by supplier and due date,
+in the currency the supplier quotes and, when any supplier quotes in another currency,
+also in the campaign currency; money cells carry a number format with their currency.
 
 Sheet names are sanitised to Excel's rules (≤ 31 characters, no ``[]:*?/\\``,
 unique regardless of case). SKU and supplier names come from suppliers' exports:
@@ -19,19 +23,20 @@ from optimizer.prep.instance import Instance
 
 WORKBOOK_NAME = "purchase_orders.xlsx"
 SHIPPING_SHEET = "Shipping plan"
+PAYMENT_SHEET = "Payment schedule"
 
 
 def write_purchase_orders(inst: Instance, ev: PlanEvaluation, out_dir: str | Path,
                           name: str = WORKBOOK_NAME) -> Path:
     """Write ``out_dir/name`` (never over an existing file) and return its path."""
-    from optimizer.report.tables import purchase_orders, shipping_plan
+    from optimizer.report.tables import purchase_orders, shipping_plan, supplier_payments
 
     path = Path(out_dir) / name
     if path.exists():
         raise FileExistsError(f"{path} already exists; a run never overwrites another")
     po = purchase_orders(inst, ev)
     suppliers = list(dict.fromkeys(po["supplier"]))
-    names = sheet_names(suppliers, reserved=("History", SHIPPING_SHEET))
+    names = sheet_names(suppliers, reserved=("History", SHIPPING_SHEET, PAYMENT_SHEET))
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
     try:
         with pd.ExcelWriter(tmp, engine="openpyxl", date_format="YYYY-MM-DD",
@@ -42,6 +47,7 @@ def write_purchase_orders(inst: Instance, ev: PlanEvaluation, out_dir: str | Pat
             for supplier, sheet in zip(suppliers, names):
                 rows = po[po["supplier"] == supplier].drop(columns="supplier")
                 _write(xl, sheet, rows)
+            _write_payments(xl, supplier_payments(inst, ev), inst.campaign.config.currency)
             _write(xl, SHIPPING_SHEET, shipping_plan(inst, ev))
         os.replace(tmp, path)
     except BaseException:
@@ -61,3 +67,33 @@ def _write(xl: pd.ExcelWriter, sheet: str, df: pd.DataFrame) -> None:
         width = max(len(str(c.value)) if c.value is not None else 0 for c in col)
         ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 50)
     ws.freeze_panes = "A2"
+
+
+def _write_payments(xl: pd.ExcelWriter, payments: pd.DataFrame, currency: str) -> None:
+    """One row per supplier × payment: supplier, kind, share, due, amount, currency
+    (the supplier's), and the amount in the campaign currency when any supplier quotes
+    in another one."""
+    own = currency.upper()
+    rows = pd.DataFrame({"supplier": payments["supplier"], "kind": payments["kind"],
+                         "share": payments["share"].astype(float), "due": payments["due"],
+                         "amount": payments["quoted_amount"].astype(float),
+                         "currency": payments["currency"]})
+    in_own = f"amount in {currency}"
+    foreign = bool((payments["currency"] != own).any())
+    if foreign:
+        rows[in_own] = payments["amount"].astype(float)
+    _write(xl, PAYMENT_SHEET, rows)
+    ws = xl.sheets[PAYMENT_SHEET]
+    header = [c.value for c in ws[1]]
+    col = {name: header.index(name) for name in header}
+    for cells, code in zip(ws.iter_rows(min_row=2), rows["currency"]):
+        cells[col["share"]].number_format = "0%"
+        cells[col["amount"]].number_format = _money_format(code)
+        if foreign:
+            cells[col[in_own]].number_format = _money_format(currency)
+
+
+def _money_format(code: str) -> str:
+    """An Excel number format showing the currency after the amount: ``#,##0.00 "USD"``."""
+    literal = "".join(ch for ch in str(code) if ch not in '"\\')
+    return f'#,##0.00 "{literal}"'
