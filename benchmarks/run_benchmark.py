@@ -3,6 +3,7 @@
     python benchmarks/run_benchmark.py                      # 300, 1000, 5000 SKUs, 3 runs each
     python benchmarks/run_benchmark.py --sizes 300 --repeats 5
     python benchmarks/run_benchmark.py --sizes --partitioned 50000:10   # on a Dask LocalCluster
+    python benchmarks/run_benchmark.py --sizes 5000 --economics both    # SPEC §6 off, then on
 
 For each size it generates a campaign like the bundled sample (seeded,
 :func:`samples.campaign.generate_campaign`), then per run, through the same
@@ -14,6 +15,11 @@ solve time.  It prints per-run figures and the medians: build seconds, the
 hand-off to HiGHS (inside the solve), their share of the run (build + solve), solve
 seconds, when the solve had its first plan (and that plan's gap to the final
 bound), exact expected profit, the bound, the gap, and the re-solve's seconds and gap.
+
+``--economics on`` gives the campaigns the seller economics of SPEC §6 (fees, storage,
+a bonded 3PL, deposits, CNY quotes and three monthly cash limits,
+:mod:`samples.economics`); ``both`` runs each size without and then with them (rows
+marked ``§6``), the same catalogue and demand either way.
 
 ``--partitioned SKUS:PARTS`` plans a generated campaign as PARTS supplier groups
 on a Dask LocalCluster (:mod:`optimizer.workflows.partition`) and prints the wall time, the
@@ -93,28 +99,33 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, help="HiGHS threads (default: HiGHS's own choice)")
     ap.add_argument("--resolve-share", type=float, default=0.3,
                     help="the re-solve's time limit as a share of the cold run's build + solve time")
+    ap.add_argument("--economics", choices=("off", "on", "both"), default="off",
+                    help="SPEC §6 seller economics in the generated campaigns")
     args = ap.parse_args(argv)
+    variants = {"off": (False,), "on": (True,), "both": (False, True)}[args.economics]
 
-    header = (f"{'skus':>6} {'run':>4} {'build s':>8} {'hand-off':>8} {'share':>6} {'solve s':>8} {'1st plan s':>10} {'1st gap':>8} "
+    header = (f"{'skus':>6} {'run':>6} {'build s':>8} {'hand-off':>8} {'share':>6} {'solve s':>8} {'1st plan s':>10} {'1st gap':>8} "
               f"{'profit':>14} {'bound':>14} {'gap':>8} {'re-solve s':>10} {'re gap':>8}  status")
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.sizes:
-            folder = generate_campaign(Path(tmp) / f"bench_{n}", n_skus=n, seed=7)
+        for n, economics in ((n, e) for n in args.sizes for e in variants):
+            folder = generate_campaign(Path(tmp) / f"bench_{n}_{economics}", n_skus=n, seed=7,
+                                       economics=economics)
             campaign = load_campaign(folder)
             limit = args.time_limit or TIME_LIMITS.get(n, 120.0)
+            tag = "§6 " if economics else ""
             rows = []
             for r in range(args.repeats):
                 row = one_run(campaign, limit, args.gap, args.threads, args.resolve_share)
                 rows.append(row)
-                print(_fmt(n, str(r + 1), row), flush=True)
+                print(_fmt(n, f"{tag}{r + 1}", row), flush=True)
             med = {k: statistics.median(x[k] for x in rows) for k in
                    ("build_s", "handoff_s", "build_share", "solve_s", "first_s", "first_gap", "profit", "gap", "resolve_s",
                     "resolve_gap")}
             med["bound"] = statistics.median(x["bound"] for x in rows if x["bound"] is not None) \
                 if any(x["bound"] is not None for x in rows) else None
             med["status"] = "/".join(sorted({x["status"] for x in rows}))
-            print(_fmt(n, "med", med), f"(time limit {limit:g}s)", flush=True)
+            print(_fmt(n, f"{tag}med", med), f"(time limit {limit:g}s)", flush=True)
         for spec in args.partitioned:
             n, parts = (int(x) for x in spec.split(":"))
             partitioned_run(Path(tmp) / f"bench_{n}", n, parts, args.part_time_limit, args.gap)
@@ -141,7 +152,7 @@ def partitioned_run(folder: Path, n: int, parts: int, time_limit: float, gap: fl
 
 def _fmt(n, run, row) -> str:
     bound = "-" if row["bound"] is None else f"{row['bound']:14,.0f}"
-    return (f"{n:>6} {run:>4} {row['build_s']:8.2f} {row['handoff_s']:8.2f} "
+    return (f"{n:>6} {run:>6} {row['build_s']:8.2f} {row['handoff_s']:8.2f} "
             f"{row['build_share']:6.1%} {row['solve_s']:8.2f} {row['first_s']:10.2f} "
             f"{row['first_gap']:8.3%} {row['profit']:14,.0f} {bound:>14} {row['gap']:8.3%} "
             f"{row['resolve_s']:10.2f} {row['resolve_gap']:8.3%}  {row['status']}")
