@@ -550,3 +550,65 @@ def test_absurd_magnitudes_are_bad_input(folder, file, line, column, value):
 def test_absurd_budget_is_bad_input(folder):
     write(folder, "campaign.toml", VALID["campaign.toml"].replace("budget = 1000000.0", "budget = 1e300"))
     the_problem(problems_of(folder), "campaign.toml", None, "budget")
+
+
+# ---------------------------------------------------------------- seller economics (SPEC §6)
+
+
+def add_column(root: Path, file: str, column: str, values: list[str]) -> None:
+    frame = pd.read_csv(root / file, dtype=str, keep_default_na=False)
+    frame[column] = values
+    frame.to_csv(root / file, index=False)
+
+
+@pytest.mark.parametrize("file, column, values, line, fragment", [
+    ("skus.csv", "referral_fee_rate", ["0.15", "1", "0.08"], 3, "in [0, 1)"),
+    ("skus.csv", "referral_fee_rate", ["15%", "", ""], 2, "as a fraction"),
+    ("skus.csv", "fulfilment_fee", ["-1", "", ""], 2, ">= 0"),
+    ("skus.csv", "cost_currency", ["CNY", "", "USD"], 2, "no exchange rate for 'CNY'"),
+    ("suppliers.csv", "deposit_share", ["0.3", "1.5"], 3, "in [0, 1]"),
+    ("warehouses.csv", "bonded", ["maybe"], 2, "true or false"),
+    ("warehouses.csv", "storage_cost_per_m3_month", ["-40"], 2, ">= 0"),
+])
+def test_bad_seller_economics_cell_names_file_line_and_column(folder, file, column, values, line, fragment):
+    add_column(folder, file, column, values)
+    problem = the_problem(problems_of(folder), file, line, column)
+    assert fragment in problem.message
+
+
+def test_fees_csv_must_name_known_pairs(folder):
+    write(folder, "fees.csv", "sku,warehouse,fulfilment_fee\nA,FBA1,2.4\nZ,FBA1,1.0\nB,FBA9,1.0\nA,FBA1,3\n")
+    problems = problems_of(folder)
+    assert where(problems) == {("fees.csv", 3, "sku"), ("fees.csv", 4, "warehouse"),
+                               ("fees.csv", 5, "sku, warehouse")}
+
+
+@pytest.mark.parametrize("toml, key, fragment", [
+    ("[[cash_limits]]\nuntil = 2026-08-31\nlimit = 1000.0\n", "cash_limits", "before planning_date"),
+    ("[[cash_limits]]\nuntil = 2026-10-31\nlimit = -1.0\n", "cash_limits[1].limit", "greater than or equal to 0"),
+    ("[[cash_limits]]\nuntil = 2026-10-31\n", "cash_limits[1].limit", "required key is missing"),
+    ("[[cash_limits]]\nuntill = 2026-10-31\nlimit = 5.0\n", "cash_limits[1].untill", "did you mean 'until'?"),
+    ("leftover_months = -1\n", "leftover_months", "greater than or equal to 0"),
+    ("[fx]\nCNY = 0\n", "fx.CNY", "greater than 0"),
+])
+def test_bad_seller_economics_in_campaign_toml_names_the_key(folder, toml, key, fragment):
+    text = (folder / "campaign.toml").read_text()
+    write(folder, "campaign.toml", toml + text if toml.startswith("leftover") else text + toml)
+    problem = the_problem(problems_of(folder), "campaign.toml", None, key)
+    assert fragment in problem.message
+
+
+def test_seller_economics_are_read_with_defaults_and_costs_converted(folder):
+    add_column(folder, "skus.csv", "cost_currency", ["cny", "", "USD"])
+    add_column(folder, "warehouses.csv", "bonded", ["True"])
+    write(folder, "campaign.toml", (folder / "campaign.toml").read_text()
+          + "\n[fx]\nCNY = 0.14\n\n[[cash_limits]]\nuntil = 2026-10-31\nlimit = 5000.0\n")
+    c = load_campaign(folder)
+    assert c.uses_seller_economics
+    assert c.skus["cost_currency"].tolist() == ["CNY", "USD", "USD"]
+    assert c.skus["unit_cost"].tolist() == pytest.approx([1.4, 6, 4])
+    assert c.skus["quoted_unit_cost"].tolist() == [10, 6, 4]
+    assert c.skus["referral_fee_rate"].tolist() == [0, 0, 0]
+    assert c.suppliers["deposit_share"].tolist() == [1, 1]
+    assert c.warehouses["bonded"].tolist() == [True]
+    assert [(x.until, x.limit) for x in c.config.cash_limits] == [(dt.date(2026, 10, 31), 5000.0)]
