@@ -161,33 +161,46 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
 
 def write_campaign(directory: Path, config: dict, skus: list[dict], warehouses: list[dict],
                    lanes: list[dict], demand: list[dict], suppliers: list[dict] | None = None,
-                   inventory: list[dict] | None = None) -> Path:
-    """Write a campaign folder (SPEC §1). Rows are dicts; None / missing cells are empty.
+                   inventory: list[dict] | None = None, fees: list[dict] | None = None) -> Path:
+    """Write a campaign folder (SPEC §1, §6). Rows are dicts; None / missing cells are empty.
 
-    Optional SKU columns (e.g. stockout_penalty) are written when any row has them.
+    Optional columns (e.g. stockout_penalty, referral_fee_rate, bonded, deposit_share)
+    are written when any row has them; a config value that is a dict is a TOML table,
+    a list of dicts an array of tables (``[[cash_limits]]``).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     toml = "\n".join(f"{k} = {_toml_value(v)}" for k, v in config.items()
-                     if v is not None and not isinstance(v, dict))
+                     if v is not None and not isinstance(v, (dict, list)))
     for table, body in config.items():
         if isinstance(body, dict):
             toml += f"\n\n[{table}]\n" + "\n".join(f"{k} = {_toml_value(v)}"
                                                    for k, v in body.items())
+        elif isinstance(body, list):
+            for entry in body:
+                toml += f"\n\n[[{table}]]\n" + "\n".join(f"{k} = {_toml_value(v)}"
+                                                         for k, v in entry.items())
     (directory / "campaign.toml").write_text(toml + "\n", encoding="utf-8")
-    extra = [c for c in ("stockout_penalty", "category", "name")
-             if any(c in r for r in skus)]
-    _write_csv(directory / "skus.csv", SKU_COLUMNS + extra, skus)
-    _write_csv(directory / "warehouses.csv", ["warehouse", "market", "capacity_m3", "cutoff"],
-               warehouses)
+
+    def columns(base: list[str], optional: tuple[str, ...], rows: list[dict]) -> list[str]:
+        return base + [c for c in optional if any(c in r for r in rows)]
+
+    _write_csv(directory / "skus.csv", columns(SKU_COLUMNS, (
+        "stockout_penalty", "category", "name", "referral_fee_rate", "fulfilment_fee",
+        "cost_currency"), skus), skus)
+    _write_csv(directory / "warehouses.csv", columns(
+        ["warehouse", "market", "capacity_m3", "cutoff"], ("storage_cost_per_m3_month", "bonded"),
+        warehouses), warehouses)
     _write_csv(directory / "lanes.csv", LANE_COLUMNS, lanes)
     _write_csv(directory / "demand.csv", ["sku", "warehouse", "mean", "sd"], demand)
     if suppliers is not None:
-        _write_csv(directory / "suppliers.csv",
-                   ["supplier", "min_order_value", "capacity_units"], suppliers)
+        _write_csv(directory / "suppliers.csv", columns(
+            ["supplier", "min_order_value", "capacity_units"], ("deposit_share",), suppliers), suppliers)
     if inventory is not None:
         _write_csv(directory / "inventory.csv",
                    ["sku", "warehouse", "on_hand", "in_transit", "in_transit_eta"], inventory)
+    if fees is not None:
+        _write_csv(directory / "fees.csv", ["sku", "warehouse", "fulfilment_fee"], fees)
     return directory
 
 

@@ -10,6 +10,11 @@ run through the independent checker, and the optimum must be monotone:
 (b) 1.5× the budget never lowers the optimum;
 (c) all cutoffs 10 days later never lower it.
 
+:func:`with_seller_economics` adds SPEC §6 to such a campaign — referral and fulfilment
+fees (sometimes per pair in fees.csv), storage and leftover months, a bonded warehouse,
+deposits, a CNY-quoted SKU and one or two cash limits that often bind — and (a) and
+(d) hold there: (d) 1.5× every cash limit never lowers the optimum.
+
 Each solve is within the 0.1 % MIP gap, so (b) and (c) allow 0.2 % of |profit|.
 """
 
@@ -147,6 +152,45 @@ def campaigns(draw) -> dict:
                 suppliers=supplier_rows, inventory=inventory or None)
 
 
+@st.composite
+def with_seller_economics(draw) -> dict:
+    """A campaign of :func:`campaigns` with SPEC §6 inputs on top."""
+    spec = draw(campaigns())
+    skus = []
+    for sku in spec["skus"]:
+        sku = dict(sku, referral_fee_rate=draw(st.sampled_from([0.0, 0.08, 0.15])),
+                   fulfilment_fee=draw(st.sampled_from([0.0, 1.5, 4.0])))
+        if draw(st.integers(0, 3)) == 3:  # quoted in CNY: the same cost in USD
+            sku.update(unit_cost=round(sku["unit_cost"] / 0.14, 2), cost_currency="CNY")
+        skus.append(sku)
+    whs = [dict(w, storage_cost_per_m3_month=draw(st.sampled_from([0.0, 40.0, 85.0, 400.0])),
+                bonded=draw(st.sampled_from(["false", "true", "false"])))
+           for w in spec["warehouses"]]
+    fees = [dict(sku=d["sku"], warehouse=d["warehouse"], fulfilment_fee=draw(money(0.5, 3)))
+            for d in spec["demand"] if draw(st.integers(0, 3)) == 3] or None
+    suppliers = spec["suppliers"] or [dict(supplier=f, min_order_value=0, capacity_units=None)
+                                      for f in sorted({s["supplier"] for s in skus})]
+    suppliers = [dict(f, deposit_share=draw(st.sampled_from([1.0, 0.3, 0.5]))) for f in suppliers]
+    # Limits dated among the payments (before the last cutoff) and sized against the
+    # cost of the mean demand, so that they often bind.
+    cost = {sku["sku"]: sku["unit_cost"] for sku in spec["skus"]}
+    need = sum(d["mean"] * cost[d["sku"]] for d in spec["demand"])
+    last_cutoff = max(date.fromisoformat(w["cutoff"]) for w in spec["warehouses"])
+    days = sorted(draw(st.sets(st.integers(5, 60), min_size=1, max_size=2)))
+    limits = [dict(until=max(PLANNING_DATE, last_cutoff - timedelta(days=d)),
+                   limit=round(max(1.0, need) * draw(st.sampled_from([0.05, 0.2, 0.5, 1.0])), 2))
+              for d in days]
+    limits = [c for i, c in enumerate(limits) if c["until"] not in {x["until"] for x in limits[:i]}]
+    config = dict(spec["config"], leftover_months=draw(st.sampled_from([0, 1, 3])),
+                  fx={"CNY": 0.14}, cash_limits=limits)
+    return dict(spec, config=config, skus=skus, warehouses=whs, suppliers=suppliers, fees=fees)
+
+
+def scaled_cash_limits(spec: dict, factor: float) -> dict:
+    limits = [dict(c, limit=c["limit"] * factor) for c in spec["config"]["cash_limits"]]
+    return dict(spec, config=dict(spec["config"], cash_limits=limits))
+
+
 def later_cutoffs(spec: dict, days: int) -> dict:
     whs = [dict(w, cutoff=(date.fromisoformat(w["cutoff"]) + timedelta(days=days)).isoformat())
            for w in spec["warehouses"]]
@@ -239,3 +283,19 @@ def test_later_cutoff_never_lowers_the_optimum(spec):
         base = solve(spec, work, "base")
         later = solve(later_cutoffs(spec, 10), work, "cutoff+10")
         assert_not_lower(later, base, "cutoffs 10 days later")
+
+
+@SETTINGS
+@given(spec=with_seller_economics())
+def test_every_plan_with_seller_economics_passes_the_checker(spec):
+    with Workdir() as work:
+        solve(spec, work, "base")
+
+
+@SETTINGS
+@given(spec=with_seller_economics())
+def test_more_cash_never_lowers_the_optimum(spec):
+    with Workdir() as work:
+        base = solve(spec, work, "base")
+        more = solve(scaled_cash_limits(spec, 1.5), work, "cash_x1.5")
+        assert_not_lower(more, base, "1.5 x every cash limit")
