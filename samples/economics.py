@@ -15,7 +15,7 @@ The values follow what a cross-border seller on Amazon pays in Q4 2026:
   before shipping; a fifth want 50 %, a tenth want everything up front.  A third of
   the suppliers quote in CNY (``[fx] CNY = 0.14``).
 * **Cash plan**: finance caps what the plan pays by the end of August, September and
-  October at 15 %, 60 % and 95 % of the budget.
+  October at 15 %, 55 % and 100 % of the budget (top-ups in October use what the plan leaves).
 
 Everything is drawn from ``numpy.random.default_rng([seed, 6])``, so switching these
 inputs on leaves every other table of the campaign byte for byte as it was.
@@ -37,7 +37,7 @@ THREE_PL_SHARE, THREE_PL_MIN = 0.55, 1.80
 STORAGE_PER_M3_MONTH = {"US": 84.75, "UK": 60.0, "DE": 55.0}
 THREE_PL_STORAGE = 18.0
 LEFTOVER_MONTHS = 2
-CASH_PLAN = ((dt.date(2026, 8, 31), 0.15), (dt.date(2026, 9, 30), 0.60), (dt.date(2026, 10, 31), 0.95))
+CASH_PLAN = ((dt.date(2026, 8, 31), 0.15), (dt.date(2026, 9, 30), 0.55), (dt.date(2026, 10, 31), 1.00))
 
 
 def fba_fee(weight_kg: np.ndarray) -> np.ndarray:

@@ -100,7 +100,10 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
         demand = ahead[["sku", "warehouse"]].assign(
             mean=ahead["remaining_demand_at_pace"].round(4), sd=ahead["remaining_sd_at_pace"].round(4))
         stock = ahead.set_index(["sku", "warehouse"])["stock_left"]
-        files = topup_files(campaign, run.lines, demand, stock, actuals.as_of, remaining, modes)
+        cash_paid = {dt.date.fromisoformat(c["until"]): float(c["paid"])
+                     for c in run.summary.get("cash_limits", [])}
+        files = topup_files(campaign, run.lines, demand, stock, actuals.as_of, remaining, modes,
+                            cash_paid=cash_paid)
         say(f"top-up: {len(ahead)} pairs running ahead, budget {remaining:,.2f}, modes {', '.join(modes)}")
         topup = solve_topup(files, time_limit_s, progress=say)
         _note_topup(flags, topup, modes, actuals.as_of)

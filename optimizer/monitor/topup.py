@@ -42,12 +42,15 @@ FAST_MODES = ("air", "courier")
 
 def topup_files(campaign: Campaign, plan_lines: pd.DataFrame, demand: pd.DataFrame,
                 stock_left: pd.Series, as_of: dt.date, budget: float,
-                modes=FAST_MODES) -> dict[str, str]:
+                modes=FAST_MODES, cash_paid: dict | None = None) -> dict[str, str]:
     """The top-up campaign folder as ``{file name: text}``.
 
     ``plan_lines``: the monitored plan.csv (sku, warehouse, mode, units);
     ``demand``: sku, warehouse, mean, sd of the pairs to top up; ``stock_left``:
-    units of promo stock left per (sku, warehouse) of those pairs.
+    units of promo stock left per (sku, warehouse) of those pairs.  ``cash_paid``
+    maps a cash limit's ``until`` date to what the monitored plan pays by then: the
+    top-up keeps the limits dated on or after ``as_of``, each less that amount (the
+    two plans share the finance team's cash plan).
     """
     cfg = campaign.config
     skus = campaign.skus[campaign.skus["sku"].isin(set(demand["sku"]))].copy()
@@ -77,8 +80,12 @@ def topup_files(campaign: Campaign, plan_lines: pd.DataFrame, demand: pd.DataFra
         "on_hand": np.floor(stock.fillna(0).clip(lower=0).to_numpy()).astype("int64"),
         "in_transit": 0, "in_transit_eta": ""})
 
+    paid = cash_paid or {}
+    cash_limits = [c.model_copy(update={"limit": max(0.0, c.limit - paid.get(c.until, 0.0))})
+                   for c in cfg.cash_limits if c.until >= as_of]
     text = config_text(cfg, name=f"{cfg.name} top-up {as_of}", planning_date=as_of,
-                       budget=float(budget), min_fill_rate=None, max_sku_budget_share=None)
+                       budget=float(budget), min_fill_rate=None, max_sku_budget_share=None,
+                       cash_limits=cash_limits)
     files = {"campaign.toml": text, "skus.csv": skus_csv(skus), "suppliers.csv": frame_csv(suppliers),
              "warehouses.csv": frame_csv(warehouses), "lanes.csv": frame_csv(lanes),
              "demand.csv": frame_csv(demand[["sku", "warehouse", "mean", "sd"]]),
