@@ -430,13 +430,21 @@ def test_payment_schedule_pays_each_supplier_its_purchase_value(economics_run):
     if inst.campaign.config.name == "c16_cash_limits":  # 30 % deposits
         dep = sp[sp["kind"] == "deposit"].groupby("supplier")["amount"].sum()
         assert dep.to_dict() == pytest.approx((0.3 * value).to_dict())
-    shown = report.payment_schedule(inst, ev)
-    assert len(shown) == len(sp) and shown["amount"].str.endswith(f" {cur}").all()
-    foreign = "in the supplier's currency" in shown
-    assert foreign == (inst.campaign.config.name == "c17_fx")
-    if foreign:
-        assert set(shown["in the supplier's currency"]) - {""} and all(
-            t.endswith(" CNY") for t in shown["in the supplier's currency"] if t)
+    shown = report.payment_schedule(inst, ev).set_index("supplier")
+    assert list(shown.index) == sorted(value.index)  # one row per supplier
+    assert list(shown["total"]) == [f"{value[f]:,.2f} {cur}" for f in shown.index]
+    case = inst.campaign.config.name
+    if case == "c16_cash_limits":  # one line per supplier: one deposit and one balance date
+        assert set(shown["deposit share"]) == {"30.0%"}
+        by_supplier = ev.lines.merge(inst.skus[["supplier"]], left_on="sku", right_index=True)
+        for f, g in by_supplier.groupby("supplier"):
+            assert shown.at[f, "deposit due"] == str(g["order_by"].iloc[0])
+            assert shown.at[f, "balance due"] == str(g["ship_by"].iloc[0])
+    foreign = "deposit as quoted" in shown
+    assert foreign == (case == "c17_fx")
+    if foreign:  # c17: SKU A quoted in CNY, SKU B in USD, both from F1
+        assert "CNY" in shown.at["F1", "deposit as quoted"]
+        assert shown.at["F1", "balance"] == "" and shown.at["F1", "balance due"] == ""
 
 
 def test_cash_limit_table_matches_summary(economics_run):

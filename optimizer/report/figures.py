@@ -138,7 +138,8 @@ def cash_curve_figure(ev: PlanEvaluation, cash_limits=(), currency: str = "", *,
                  + ["no further payments"])
         fig.add_trace(go.Scatter(
             x=pd.to_datetime(x), y=y, mode="lines+markers", line_shape="hv", name="cash paid",
-            line={"color": "#2c5d8a", "width": 2.5}, marker={"size": 6}, customdata=hover,
+            line={"color": "#2c5d8a", "width": 2.5}, customdata=hover,
+            marker={"size": [0] + [7] * len(day) + [0]},  # a marker per payment day only
             hovertemplate=f"%{{x|%Y-%m-%d}}<br>paid so far %{{y:,.2f}}{unit}<br>%{{customdata}}<extra></extra>"))
     limits = sorted(cash_limits, key=lambda c: c.until)
     if limits:

@@ -152,23 +152,41 @@ def supplier_payments(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
 
 
 def payment_schedule(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
-    """:func:`supplier_payments` as shown in the report: per supplier, each deposit and
-    balance with its due date, in the campaign currency and — for SKUs a supplier
-    quotes in another currency — also in that currency."""
+    """Per supplier, as shown in the report: its deposit share, the deposits (due on the
+    lines' order-by dates) and the balances (due on their ship-by dates) — totals in the
+    campaign currency, the due dates — and the total; for a supplier quoting in another
+    currency, the deposits and balances also as quoted. Payment by payment they are
+    :func:`supplier_payments` (the workbook's "Payment schedule" sheet)."""
     cur = inst.campaign.config.currency
     p = supplier_payments(inst, ev)
-    foreign = p["currency"] != cur.upper()
-    out = pd.DataFrame({
-        "supplier": p["supplier"],
-        "payment": p["kind"],
-        "share of order": [_pct(x) for x in p["share"]],
-        "due": p["due"],
-        "amount": [_money(x, cur) for x in p["amount"]],
-    })
-    if foreign.any():
-        out["in the supplier's currency"] = [_money(q, c) if f else ""
-                                             for q, c, f in zip(p["quoted_amount"], p["currency"], foreign)]
-    return out
+    foreign = bool((p["currency"] != cur.upper()).any())
+    cols = ["supplier", "deposit share"]
+    for kind in PAYMENT_KINDS:
+        cols += [kind] + ([f"{kind} as quoted"] if foreign else []) + [f"{kind} due"]
+    cols.append("total")
+    share = inst.suppliers["deposit_share"]
+    rows = []
+    for supplier, g in p.groupby("supplier", sort=True):
+        row = {"supplier": supplier, "deposit share": _pct(float(share.get(supplier, 1.0)))}
+        for kind in PAYMENT_KINDS:
+            k = g[g["kind"] == kind]
+            row[kind] = _money(k["amount"].sum(), cur) if len(k) else ""
+            row[f"{kind} due"] = _due_dates(k["due"])
+            if foreign:  # blank for a supplier quoting only in the campaign currency
+                quoted = k.groupby("currency", sort=True)["quoted_amount"].sum()
+                row[f"{kind} as quoted"] = ("" if set(g["currency"]) == {cur.upper()} else
+                                            " + ".join(_money(v, c) for c, v in quoted.items()))
+        row["total"] = _money(g["amount"].sum(), cur)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _due_dates(dates: pd.Series) -> str:
+    """One or two due dates as written; more as their span and count."""
+    days = sorted(set(dates))
+    if len(days) <= 2:
+        return ", ".join(str(d) for d in days)
+    return f"{days[0]} – {days[-1]} ({len(days)} dates)"
 
 
 def cash_limit_table(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:

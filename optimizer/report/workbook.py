@@ -76,21 +76,29 @@ def _write_payments(xl: pd.ExcelWriter, payments: pd.DataFrame, currency: str) -
     own = currency.upper()
     rows = pd.DataFrame({"supplier": payments["supplier"], "kind": payments["kind"],
                          "share": payments["share"].astype(float), "due": payments["due"],
-                         "amount": payments["quoted_amount"].astype(float),
+                         "amount": payments["quoted_amount"].astype(float).round(2),  # to the cent
                          "currency": payments["currency"]})
     in_own = f"amount in {currency}"
     foreign = bool((payments["currency"] != own).any())
     if foreign:
-        rows[in_own] = payments["amount"].astype(float)
+        rows[in_own] = payments["amount"].astype(float).round(2)
     _write(xl, PAYMENT_SHEET, rows)
     ws = xl.sheets[PAYMENT_SHEET]
     header = [c.value for c in ws[1]]
     col = {name: header.index(name) for name in header}
-    for cells, code in zip(ws.iter_rows(min_row=2), rows["currency"]):
+    money = {"amount": list(rows["currency"])}
+    if foreign:
+        money[in_own] = [currency] * len(rows)
+    for name, codes in money.items():
+        shown = [len(f"{v:,.2f} {c}") for v, c in zip(rows[name], codes)]
+        letter = ws.cell(row=1, column=col[name] + 1).column_letter
+        ws.column_dimensions[letter].width = min(max([10, len(name)] + shown) + 2, 50)
+        for cells, code in zip(ws.iter_rows(min_row=2), codes):
+            cells[col[name]].number_format = _money_format(code)
+    for cells in ws.iter_rows(min_row=2):
         cells[col["share"]].number_format = "0%"
-        cells[col["amount"]].number_format = _money_format(code)
-        if foreign:
-            cells[col[in_own]].number_format = _money_format(currency)
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # printed one page wide
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
 
 def _money_format(code: str) -> str:
