@@ -67,6 +67,38 @@ def test_partitioned_plan_passes_the_checker(campaign_60, tmp_path):
     assert summary["expected_profit"] >= summary["merged_profit_before_polish"] - 1e-6
 
 
+@pytest.fixture(scope="module")
+def campaign_60_economics(tmp_path_factory):
+    folder = generate_campaign(tmp_path_factory.mktemp("c60e") / "campaign", n_skus=60, seed=3,
+                               economics=True)
+    return load_campaign(folder)
+
+
+def test_split_shares_out_cash_limits_and_keeps_seller_economics(campaign_60_economics):
+    c = campaign_60_economics
+    parts = split_campaign(c, 3)
+    limits = [tomllib.loads(p.files["campaign.toml"])["cash_limits"] for p in parts]
+    for j, limit in enumerate(c.config.cash_limits):
+        assert sum(part[j]["limit"] for part in limits) == pytest.approx(limit.limit, rel=1e-9)
+    skus = pd.concat([_read(p, "skus.csv") for p in parts]).set_index("sku")
+    # costs are written as quoted, so the part converts them exactly once
+    quoted = c.skus.set_index("sku")["quoted_unit_cost"]
+    assert (skus["unit_cost"] == quoted.reindex(skus.index)).all()
+    part_campaign = tomllib.loads(parts[0].files["campaign.toml"])
+    assert part_campaign["fx"] == {"CNY": 0.14} and part_campaign["leftover_months"] == 2
+    fees = pd.concat([_read(p, "fees.csv") for p in parts if "fees.csv" in p.files])
+    assert len(fees) == len(c.fees)
+
+
+@pytest.mark.slow
+def test_partitioned_plan_with_seller_economics_passes_the_checker(campaign_60_economics, tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli(["plan", str(campaign_60_economics.root), "--parts", "2", "--time-limit", "5",
+                    "--out", str(out)])
+    assert proc.returncode == 0, proc.stderr
+    check_plan(campaign_60_economics.root, out).assert_valid()
+
+
 @pytest.mark.distributed
 def test_dask_partitioned_plan_equals_single_process(repo):
     tiny = load_campaign(repo / "data" / "tiny")

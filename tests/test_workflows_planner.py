@@ -185,3 +185,48 @@ def test_the_price_start_orders_the_critical_fractile(name, tmp_path):
     inst = build_instance(load_campaign(write_newsvendor(tmp_path / name, p)))
     units = PriceStart(RoundingHeuristic(inst)).units(inst.budget)
     assert abs(p["on_hand"] + units.sum() - newsvendor_optimum(p)) <= 1
+
+
+# ---------------------------------------------------------------- cash limits in what-ifs
+
+CASH_CAMPAIGN = dict(
+    config=dict(name="cash", currency="USD", planning_date=date(2026, 9, 1),
+                promo_start=date(2026, 11, 27), promo_end=date(2026, 12, 1), budget=10_000.0,
+                buffer_days=0, stockout_penalty=0.0,
+                cash_limits=[dict(until=date(2026, 9, 30), limit=2_500.0)]),
+    skus=[dict(sku="A", supplier="F1", unit_cost=10.0, price=32.0, weight_kg=0.5, volume_m3=0.002,
+               case_pack=1, moq=0, production_days=25, duty_rate=0.1, salvage_value=3.0, return_rate=0.0),
+          dict(sku="B", supplier="F2", unit_cost=12.0, price=36.0, weight_kg=0.5, volume_m3=0.002,
+               case_pack=1, moq=0, production_days=10, duty_rate=0.0, salvage_value=4.0, return_rate=0.0)],
+    warehouses=[dict(warehouse="FBA1", market="US", capacity_m3=1000.0, cutoff="2026-11-01")],
+    lanes=[dict(warehouse="FBA1", mode="sea", transit_days=30, cost_per_kg=0.0, cost_per_m3=90.0,
+                volumetric_kg_per_m3=0, shipment_cost=0.0, shipment_m3=None, capacity_m3=None),
+           dict(warehouse="FBA1", mode="air", transit_days=8, cost_per_kg=4.5, cost_per_m3=0.0,
+                volumetric_kg_per_m3=167, shipment_cost=0.0, shipment_m3=None, capacity_m3=None)],
+    demand=[dict(sku="A", warehouse="FBA1", mean=900, sd=250),
+            dict(sku="B", warehouse="FBA1", mean=700, sd=200)],
+    suppliers=[dict(supplier="F1", min_order_value=0, capacity_units=None, deposit_share=0.3),
+               dict(supplier="F2", min_order_value=0, capacity_units=None, deposit_share=0.3)],
+)
+
+
+def test_budget_what_ifs_keep_the_cash_limits(tmp_path):
+    """A September cash limit caps A's deposits (ordered in September by either lane) at
+    every budget of a persistent re-solve; more budget helps only B."""
+    from optimizer.io.campaign import load_campaign
+    from optimizer.prep.instance import Overrides
+    from optimizer.workflows.planner import Planner
+
+    campaign = load_campaign(write_campaign(tmp_path / "cash", **CASH_CAMPAIGN))
+    planner = Planner(campaign, Overrides(time_limit_s=20), max_budget=40_000, progress=lambda _: None)
+    profits = []
+    for budget in (10_000, 40_000):
+        run = planner.solve(budget)
+        payments = run.evaluation.payments
+        september = payments.loc[payments["date"] <= date(2026, 9, 30), "amount"].sum()
+        assert september <= 2_500 + 1e-6
+        units_a = run.evaluation.lines.loc[run.evaluation.lines["sku"] == "A", "units"].sum()
+        assert units_a <= 2_500 / 3.0  # a 3.00 deposit per unit of A, all in September
+        assert payments["amount"].sum() == pytest.approx(run.evaluation.spend)
+        profits.append(run.expected_profit)
+    assert profits[1] >= profits[0]
