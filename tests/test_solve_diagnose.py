@@ -1,8 +1,8 @@
 """Infeasible service targets (SPEC §2 rule 6): exit code 3 and a message naming the cause.
 
 One small campaign per cause: no lane makes the cutoff, warehouse space, supplier
-capacity, and the budget (with the smallest budget that would do — checked by
-re-planning with exactly that budget).
+capacity, the budget and a cash limit (each with the smallest amount that would do —
+checked by re-planning with exactly that amount).
 """
 
 from __future__ import annotations
@@ -112,3 +112,21 @@ def test_several_simultaneous_causes_are_each_named_with_amount_and_pairs(tmp_pa
     assert re.search(r"SKU C: the share cap max_sku_budget_share = 0.3 allows 3,000.00 USD of spend, "
                      r"1,500.00 short of its target \(pairs: C@W2\)", output), output
     assert "budget:" not in output
+
+
+def test_cash_limit_names_the_limit_and_the_smallest_that_would_do(tmp_path):
+    """Everything is ordered by 2026-09-22 (order-by = cutoff − 30 − 10 days), so a cash
+    limit on 2026-09-30 caps the whole purchase: the message names it and the smallest
+    limit that meets the targets — and planning with that limit succeeds."""
+    folder = campaign(tmp_path)
+    text = (folder / "campaign.toml").read_text()
+    (folder / "campaign.toml").write_text(text + "\n[[cash_limits]]\nuntil = 2026-09-30\nlimit = 2000.0\n")
+    code, output, _ = plan(tmp_path, folder)
+    assert code == 3, output
+    found = re.search(r"cash limit until 2026-09-30: ([\d,.]+) USD more than 2,000.00 "
+                      r"\(the smallest cash limit that would do is ([\d,.]+)\)", output)
+    assert found, output
+    smallest = float(found[2].replace(",", ""))
+    (folder / "campaign.toml").write_text(text + f"\n[[cash_limits]]\nuntil = 2026-09-30\nlimit = {smallest}\n")
+    code, output, _ = plan(tmp_path, folder, budget=1e6)
+    assert code == 0, output
