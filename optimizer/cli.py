@@ -178,6 +178,9 @@ def cmd_validate(args) -> int:
     c = load_campaign(args.campaign)
     print(f"{args.campaign}: valid — {len(c.skus)} SKUs, {len(c.warehouses)} warehouses, "
           f"{len(c.lanes)} lanes, {len(c.demand)} demand rows")
+    facts = c.seller_economics_facts()
+    if facts:
+        print("seller economics: " + "; ".join(facts))
     return EXIT_OK
 
 

@@ -218,3 +218,12 @@ def test_mutated_campaign_folders_exit_0_2_or_3_never_a_traceback(tmp_path_facto
     assert "Traceback" not in err
     if code != 0:
         assert not (root / "run").exists() or not any((root / "run").iterdir())
+
+
+def test_validate_lists_the_seller_economics_in_use(repo):
+    code, out, _ = _main(["validate", str(repo / "data" / "sample")])
+    assert code == 0
+    assert "seller economics: referral fees on 300 SKUs" in out
+    assert "bonded: US-3PL-NJ" in out and "3 cash limits (2026-08-31: 113,000" in out
+    code, out, _ = _main(["validate", str(repo / "data" / "sample_v1")])
+    assert code == 0 and "seller economics" not in out

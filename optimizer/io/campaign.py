@@ -365,6 +365,27 @@ class Campaign:
             or cfg.cash_limits
         )
 
+    def seller_economics_facts(self) -> list[str]:
+        """The SPEC §6 inputs in use, one short phrase each (for ``validate``)."""
+        cfg, s, w, f = self.config, self.skus, self.warehouses, self.suppliers
+        own = cfg.currency.upper()
+        facts = [
+            (s["referral_fee_rate"] > 0).sum() and f"referral fees on {(s['referral_fee_rate'] > 0).sum()} SKUs",
+            (s["fulfilment_fee"] > 0).sum() and f"fulfilment fees on {(s['fulfilment_fee'] > 0).sum()} SKUs",
+            len(self.fees) and f"{len(self.fees)} per-warehouse fees (fees.csv)",
+            (s["cost_currency"] != own).sum() and "costs quoted in " + ", ".join(
+                f"{code} ({n} SKUs)" for code, n in s.loc[s["cost_currency"] != own, "cost_currency"]
+                .value_counts().sort_index().items()),
+            (w["storage_cost_per_m3_month"] > 0).sum()
+            and f"storage at {(w['storage_cost_per_m3_month'] > 0).sum()} warehouses",
+            cfg.leftover_months > 0 and f"leftovers stay {cfg.leftover_months:g} months",
+            w["bonded"].sum() and "bonded: " + ", ".join(w.loc[w["bonded"], "warehouse"]),
+            (f["deposit_share"] < 1).sum() and f"deposits with {(f['deposit_share'] < 1).sum()} suppliers",
+            cfg.cash_limits and f"{len(cfg.cash_limits)} cash limits ("
+            + ", ".join(f"{c.until}: {c.limit:,.0f}" for c in cfg.cash_limits) + ")",
+        ]
+        return [fact for fact in facts if fact]
+
 
 def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
     """Load and validate a campaign folder; raise InputError listing every problem.
