@@ -3,7 +3,9 @@
 Re-derives every rule of SPEC §2 and the seller economics of SPEC §6 (fees,
 storage, bonded warehouses, fx, deposits and cash limits) from the raw campaign
 tables and the files a `plan` run wrote, and evaluates the exact expected
-profit by numerical integration.  It deliberately imports nothing from `optimizer`: it reads the
+profit by numerical integration (SPEC §7's demand distributions: the normal's
+and the lognormal's survival function integrated by quadrature, the Poisson's
+and the negative binomial's summed term by term).  It deliberately imports nothing from `optimizer`: it reads the
 CSVs with pandas and recomputes landed costs, deadlines, shipments and
 expected sales on its own, so a bug shared by the engine's model and its
 results code cannot hide itself.
@@ -28,10 +30,12 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from scipy import integrate
-from scipy.stats import norm
+from scipy.stats import lognorm, nbinom, norm, poisson
 
 MONEY_RTOL = 1e-6
 VOLUME_RTOL = 1e-9
@@ -69,8 +73,39 @@ DAYS_PER_MONTH = 30.0
 
 
 # --------------------------------------------------------------------------
-# Demand: D = max(0, N(mean, sd)); sd = 0 means D = mean exactly.
+# Demand (SPEC §2, §7).  normal: D = max(0, N(mean, sd)); sd = 0 means D = mean
+# exactly.  lognormal: mean and sd are D's own (sd = 0: D = mean).  poisson:
+# mean λ, sd ignored.  negative_binomial: variance sd² > mean, else poisson.
 # --------------------------------------------------------------------------
+
+NORMAL = "normal"
+DISTRIBUTIONS = (NORMAL, "lognormal", "negative_binomial", "poisson")
+COUNT_DISTRIBUTIONS = ("negative_binomial", "poisson")
+
+
+class Demand(NamedTuple):
+    """One demand.csv row: D's parameters and its law (normalised; may be unknown)."""
+
+    mean: float
+    sd: float
+    distribution: str = NORMAL
+
+
+def parse_distribution(value) -> str:
+    """demand.csv `distribution`: case-insensitive, stripped; blank / absent = normal.
+
+    An unknown name is returned as it is (lower case) for check_plan to report.
+    """
+    text = "" if value is None else str(value).strip().lower()
+    return text or NORMAL
+
+
+def _law(distribution) -> str:
+    dist = parse_distribution(distribution)
+    if dist not in DISTRIBUTIONS:
+        raise ValueError(f"unknown demand distribution {distribution!r} "
+                         f"(SPEC §7: one of {', '.join(DISTRIBUTIONS)}; blank = normal)")
+    return dist
 
 def _tail_integral(mean: float, sd: float, lo: float, hi: float) -> float:
     """∫_lo^hi P(N(mean, sd) > x) dx for 0 <= lo <= hi, by adaptive quadrature."""
@@ -91,17 +126,97 @@ def _tail_integral(mean: float, sd: float, lo: float, hi: float) -> float:
     return total
 
 
-def expected_sales(mean: float, sd: float, available: float) -> float:
-    """E[min(max(D, 0), A)] = ∫_0^A P(D > x) dx (for x >= 0, P(max(D,0) > x) = P(D > x))."""
+def _lognormal_params(mean: float, sd: float) -> tuple[float, float]:
+    """(μ, σ) of ln D for a lognormal D with E[D] = mean, sd(D) = sd:
+    σ² = ln(1 + sd²/mean²), μ = ln(mean) − σ²/2."""
+    sigma2 = math.log1p((sd / mean) ** 2)
+    return math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)
+
+
+def _lognormal_sales(mean: float, sd: float, a: float) -> float:
+    """∫_0^A P(D > x) dx for the lognormal, by adaptive quadrature of scipy's lognorm.sf.
+
+    Below x0 = e^(μ − 12σ) the survival function is 1 to double precision, so that
+    piece is integrated as it is; above, in t = ln x (dx = e^t dt), where the
+    integrand P(D > e^t)·e^t is smooth and Gaussian-like, split at μ + kσ and
+    stopped at μ + 40σ, beyond which P(D > x) underflows to 0.
+    """
+    mu, sigma = _lognormal_params(mean, sd)
+    law = lognorm(s=sigma, scale=math.exp(mu))
+    x0 = math.exp(mu - 12.0 * sigma)
+    low = min(a, x0)
+    total, _err = integrate.quad(law.sf, 0.0, low, epsabs=1e-13, epsrel=1e-12, limit=200)
+    if a <= x0:
+        return total
+    lo, top = math.log(x0), min(math.log(a), mu + 40.0 * sigma)
+    if top <= lo:
+        return total
+    breaks = sorted({lo, top, *(b for b in (mu + k * sigma for k in (-8, -4, -2, 0, 2, 4, 8))
+                                if lo < b < top),
+                     *((mu + sigma * sigma,) if lo < mu + sigma * sigma < top else ())})
+    for t0, t1 in zip(breaks[:-1], breaks[1:]):
+        val, _err = integrate.quad(lambda t: law.sf(math.exp(t)) * math.exp(t), t0, t1,
+                                   epsabs=1e-13, epsrel=1e-12, limit=200)
+        total += val
+    return total
+
+
+def _count_law(mean: float, sd: float, distribution: str):
+    """scipy law of an integer demand: nbinom(n = mean²/(sd² − mean), p = mean/sd²) when
+    negative_binomial with sd² > mean, else poisson(mean)."""
+    if distribution == "negative_binomial" and sd * sd > mean:
+        return nbinom(mean * mean / (sd * sd - mean), mean / (sd * sd))
+    return poisson(mean)
+
+
+def _count_sales(law, a: float) -> float:
+    """ES(A) = Σ_{k=0}^{⌊A⌋−1} P(D > k) + (A − ⌊A⌋)·P(D > ⌊A⌋): the sum term by term,
+    in chunks until k reaches ⌊A⌋ or P(D > k) underflows to 0 (every later term is 0);
+    for integer D, E[min(D, A)] is linear in A between consecutive integers."""
+    whole = math.floor(a)
+    frac = a - whole
+    terms: list[float] = []
+    lo, size = 0, 1024
+    while lo < whole:
+        hi = min(whole, lo + size)
+        sf = law.sf(np.arange(lo, hi, dtype=float))
+        terms.extend(sf.tolist())
+        if sf[-1] == 0.0:
+            return math.fsum(terms)
+        lo, size = hi, size * 2
+    if frac > 0:
+        terms.append(frac * float(law.sf(whole)))
+    return math.fsum(terms)
+
+
+def expected_sales(mean: float, sd: float, available: float,
+                   distribution: str = NORMAL) -> float:
+    """ES(A) = E[min(D, A)] for D of the given SPEC §7 law (normal: D truncated at 0).
+
+    normal and lognormal: ∫_0^A P(D > x) dx by quadrature (for x >= 0,
+    P(max(D, 0) > x) = P(D > x)); poisson and negative_binomial: Σ_{k<A} P(D > k).
+    Raises ValueError for an unknown distribution.
+    """
+    dist = _law(distribution)
+    mean, sd = float(mean), float(sd)
     a = max(float(available), 0.0)
-    if sd <= 0:
-        return min(max(float(mean), 0.0), a)
-    return _tail_integral(float(mean), float(sd), 0.0, a)
+    if dist in COUNT_DISTRIBUTIONS:
+        if mean <= 0:
+            return 0.0
+        if math.isinf(a):
+            return mean
+        return _count_sales(_count_law(mean, sd, dist), a)
+    if sd <= 0 or (dist == "lognormal" and mean <= 0):
+        return min(max(mean, 0.0), a)
+    if dist == "lognormal":
+        return mean if math.isinf(a) else _lognormal_sales(mean, sd, a)
+    return _tail_integral(mean, sd, 0.0, a)
 
 
-def expected_demand(mean: float, sd: float) -> float:
-    """E[max(D, 0)] = ∫_0^∞ P(D > x) dx."""
-    if sd <= 0:
+def expected_demand(mean: float, sd: float, distribution: str = NORMAL) -> float:
+    """E[D]: ∫_0^∞ P(D > x) dx for the truncated normal, `mean` for the other laws."""
+    dist = _law(distribution)
+    if dist != NORMAL or sd <= 0:
         return max(float(mean), 0.0)
     return _tail_integral(float(mean), float(sd), 0.0, math.inf)
 
@@ -196,7 +311,7 @@ class Campaign:
     suppliers: dict[str, dict]
     warehouses: dict[str, dict]
     lanes: dict[tuple[str, str], dict]
-    demand: dict[tuple[str, str], tuple[float, float]]
+    demand: dict[tuple[str, str], Demand]            # (mean, sd, distribution)
     existing: dict[tuple[str, str], float]
     # -- SPEC §6 (all optional; defaults = §2) ---------------------------------
     promo_end: date | None = None
@@ -369,9 +484,11 @@ def load_campaign(campaign_dir: str | Path) -> Campaign:
             "capacity_m3": _num(row.get("capacity_m3", ""), math.inf),
         }
 
-    demand: dict[tuple[str, str], tuple[float, float]] = {}
+    demand: dict[tuple[str, str], Demand] = {}
     for row in _read_csv(d / "demand.csv").to_dict("records"):
-        demand[(row["sku"], row["warehouse"])] = (_num(row["mean"]), _num(row["sd"], 0.0))
+        demand[(row["sku"], row["warehouse"])] = Demand(
+            _num(row["mean"]), _num(row["sd"], 0.0),
+            parse_distribution(row.get("distribution", "")))   # SPEC §7
 
     existing: dict[tuple[str, str], float] = {}
     if (d / "inventory.csv").exists():
@@ -419,6 +536,7 @@ class PairResult:
     sd: float
     expected_sales: float
     expected_demand: float
+    distribution: str = NORMAL
 
     @property
     def expected_leftover(self) -> float:
@@ -711,16 +829,26 @@ def check_plan(campaign_dir: str | Path, run_dir: str | Path,
     ordered: dict[tuple[str, str], int] = {}
     for (s, w, _m), u in units.items():
         ordered[(s, w)] = ordered.get((s, w), 0) + u
+    # SPEC §7: an unknown law is reported once; its pair's ES and E[D] (and so the
+    # profit and every figure built on them) are NaN and not compared further.
+    for (s, w), dem in sorted(camp.demand.items()):
+        if dem.distribution not in DISTRIBUTIONS:
+            bad(f"demand.csv ({s}, {w}): distribution {dem.distribution!r} is not one of "
+                f"{', '.join(DISTRIBUTIONS)} (SPEC §7; blank = normal): its expected "
+                "sales and the expected profit cannot be evaluated")
     profit = -spend
     for key in sorted(pair_keys):
         s, w = key
-        mean, sd = camp.demand.get(key, (0.0, 0.0))
+        mean, sd, dist = camp.demand.get(key, Demand(0.0, 0.0))
         e = camp.existing.get(key, 0.0)
         o = ordered.get(key, 0)
         a = e + o
-        es = expected_sales(mean, sd, a)
-        ed = expected_demand(mean, sd)
-        rep.pairs[key] = PairResult(e, o, a, mean, sd, es, ed)
+        if dist in DISTRIBUTIONS:
+            es = expected_sales(mean, sd, a, distribution=dist)
+            ed = expected_demand(mean, sd, distribution=dist)
+        else:
+            es = ed = math.nan
+        rep.pairs[key] = PairResult(e, o, a, mean, sd, es, ed, dist)
         if s not in camp.skus:
             continue
         profit += _pair_profit(camp, s, w, a, es, ed)
@@ -732,6 +860,8 @@ def check_plan(campaign_dir: str | Path, run_dir: str | Path,
     beta = camp.min_fill_rate
     if beta is not None:
         for key, pr in rep.pairs.items():
+            if math.isnan(pr.expected_sales):
+                continue                       # unknown distribution, reported above
             if pr.mean > 0 and not _le(beta * pr.expected_demand, pr.expected_sales, 1e-6):
                 bad(f"min_fill_rate: {key} expected sales {pr.expected_sales:.6f} < "
                     f"{beta:g} x E[D] = {beta * pr.expected_demand:.6f} "
@@ -839,6 +969,8 @@ def _check_sku_summary(run: Path, rep: CheckReport, bad) -> None:
         if pr.expected_demand > 0:
             checks.append(("fill_rate", pr.expected_sales / pr.expected_demand))
         for col, want in checks:
+            if math.isnan(want):
+                continue                       # unknown distribution, reported above
             got = _num(row[col])
             atol = RATIO_ATOL if col == "fill_rate" else UNITS_ATOL
             if not _close(got, want, KPI_RTOL, atol):
@@ -862,8 +994,9 @@ def _check_summary(run: Path, camp: Campaign, rep: CheckReport, bad) -> None:
     def num(k):
         return _num(summary.get(k))
 
-    if "expected_profit" in summary and not _close(num("expected_profit"), rep.exact_profit,
-                                                   PROFIT_RTOL, PROFIT_ATOL):
+    if ("expected_profit" in summary and not math.isnan(rep.exact_profit)
+            and not _close(num("expected_profit"), rep.exact_profit,
+                           PROFIT_RTOL, PROFIT_ATOL)):
         bad(f"summary.json expected_profit {summary['expected_profit']} != exact "
             f"expected profit {rep.exact_profit:.6f}")
     if "spend" in summary and not _close(num("spend"), rep.spend, MONEY_RTOL, UNITS_ATOL):
@@ -872,14 +1005,14 @@ def _check_summary(run: Path, camp: Campaign, rep: CheckReport, bad) -> None:
         bad(f"summary.json budget {summary['budget']} != {rep.budget:g}")
     total_es = sum(p.expected_sales for p in rep.pairs.values())
     total_ed = sum(p.expected_demand for p in rep.pairs.values())
-    if "expected_fill_rate" in summary and total_ed > 0:
+    if "expected_fill_rate" in summary and total_ed > 0 and not math.isnan(total_es):
         want = total_es / total_ed
         if not _close(num("expected_fill_rate"), want, KPI_RTOL, RATIO_ATOL):
             bad(f"summary.json expected_fill_rate {summary['expected_fill_rate']} != "
                 f"Σ ES / Σ E[D] = {want:.9f}")
     if "expected_leftover_units" in summary:
         want = sum(p.expected_leftover for p in rep.pairs.values())
-        if not _close(num("expected_leftover_units"), want, KPI_RTOL, UNITS_ATOL):
+        if not math.isnan(want) and not _close(num("expected_leftover_units"), want, KPI_RTOL, UNITS_ATOL):
             bad(f"summary.json expected_leftover_units {summary['expected_leftover_units']}"
                 f" != Σ (A − ES) = {want:.6f}")
     _check_summary_economics(summary, camp, rep, bad)
@@ -896,7 +1029,8 @@ def _check_summary_economics(summary: dict, camp: Campaign, rep: CheckReport, ba
     if missing and camp.uses_economics():
         bad(f"summary.json lacks SPEC §6 keys {missing}")
     for key, (value, formula) in want.items():
-        if key in summary and not _close(_num(summary[key]), value, ECON_RTOL, ECON_ATOL):
+        if (key in summary and not math.isnan(value)
+                and not _close(_num(summary[key]), value, ECON_RTOL, ECON_ATOL)):
             bad(f"summary.json {key} {summary[key]} != {formula} = {value:.6f}")
     if "cash_limits" not in summary:
         return

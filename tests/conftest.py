@@ -35,7 +35,7 @@ OWN_CAMPAIGNS = TESTS / "campaigns"
 V2_SECTION = {"c13": "§6", "c14": "§6", "c15": "§6", "c16": "§6", "c17": "§6", "c18": "§7", "c19": "§7"}
 SECTION_NAME = {"§6": "seller economics", "§7": "demand distributions"}
 # Sections the engine implements: their v2 cases run with the others.
-IMPLEMENTED_SPEC_SECTIONS: frozenset[str] = frozenset({"§6"})
+IMPLEMENTED_SPEC_SECTIONS: frozenset[str] = frozenset({"§6", "§7"})
 
 LAYERS = ("slow", "notebook", "browser", "distributed", "conformance")
 
@@ -192,7 +192,8 @@ def write_campaign(directory: Path, config: dict, skus: list[dict], warehouses: 
         ["warehouse", "market", "capacity_m3", "cutoff"], ("storage_cost_per_m3_month", "bonded"),
         warehouses), warehouses)
     _write_csv(directory / "lanes.csv", LANE_COLUMNS, lanes)
-    _write_csv(directory / "demand.csv", ["sku", "warehouse", "mean", "sd"], demand)
+    _write_csv(directory / "demand.csv", columns(["sku", "warehouse", "mean", "sd"], ("distribution",), demand),
+               demand)
     if suppliers is not None:
         _write_csv(directory / "suppliers.csv", columns(
             ["supplier", "min_order_value", "capacity_units"], ("deposit_share",), suppliers), suppliers)

@@ -2,9 +2,9 @@
 
 Hand-written run folders for the conformance campaigns: the plan of expected.json
 must pass and be worth expected_profit (this pins the checker's numerical
-expected-sales integral to the known optima, and the §6 cases c13–c17 its seller
-economics), and a plan breaking any rule of SPEC §2 or §6 must be caught with a
-message naming that rule.
+expected-sales integral to the known optima, the §6 cases c13–c17 its seller
+economics and the §7 cases c18–c19 its demand distributions), and a plan
+breaking any rule of SPEC §2 or §6 must be caught with a message naming that rule.
 """
 
 from __future__ import annotations
@@ -14,17 +14,20 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
-from scipy.stats import norm
+from scipy.stats import nbinom, norm, poisson
 
 from checker import (
     CASH_COLUMNS,
+    DISTRIBUTIONS,
     cash_ledger,
     check_plan,
     expected_demand,
     expected_sales,
     load_campaign,
     min_shipments,
+    parse_distribution,
 )
 from conftest import (
     OWN_CAMPAIGNS,
@@ -41,6 +44,9 @@ FEASIBLE_CASES = [c for c in case_folders(OWN_CAMPAIGNS) + conformance_cases()
 # The conformance-v2 cases pinning SPEC §6 (c13–c17), whatever the engine implements.
 ECONOMICS_CASES = [c for c in case_folders(SHARED_CONFORMANCE_V2)
                    if V2_SECTION.get(c.name[:3]) == "§6"]
+# The conformance-v2 cases pinning SPEC §7 (c18, c19), whatever the engine implements.
+DISTRIBUTION_CASES = [c for c in case_folders(SHARED_CONFORMANCE_V2)
+                      if V2_SECTION.get(c.name[:3]) == "§7"]
 
 
 def case(name: str) -> Path:
@@ -646,3 +652,165 @@ def test_cash_ledger_binding_limit():
     assert [(r["date"], r["amount"], r["cumulative"], r["limit_until"], r["limit"])
             for r in rows] == [("2026-09-01", 15.0, 15.0, "2026-10-31", 100.0),
                                ("2026-11-02", 3.0, 18.0, "", "")]
+
+
+# ---------------------------------------------------------------- SPEC §7: demand distributions
+
+def lognormal_closed_form(mean: float, sd: float, a: float) -> float:
+    """E[min(D, A)] for a lognormal D of that mean and sd — the closed form, here only,
+    as a cross-check of the checker's quadrature: m·Φ((ln A − μ − σ²)/σ) + A·(1 − Φ((ln A − μ)/σ))."""
+    s2 = math.log1p((sd / mean) ** 2)
+    mu, s = math.log(mean) - s2 / 2, math.sqrt(s2)
+    return (mean * norm.cdf((math.log(a) - mu - s2) / s)
+            + a * norm.sf((math.log(a) - mu) / s))
+
+
+def count_sales_by_pmf(law, a: float) -> float:
+    """Σ_k min(k, A)·pmf(k), k up to where the pmf is negligible (a different sum than
+    the checker's Σ_{k<A} P(D > k))."""
+    # beyond mean + 60 sd (+ 200) the pmf is below 1e-30 for these laws
+    k = np.arange(0, int(law.mean() + 60 * law.std()) + 200, dtype=float)
+    return math.fsum((np.minimum(k, a) * law.pmf(k)).tolist())
+
+
+@pytest.mark.parametrize("mean,sd,a", [
+    (400, 600, 596), (400, 600, 1), (400, 600, 100_000), (400, 600, 0.25),
+    (100, 30, 100), (100, 30, 37.5), (50, 200, 3000), (10, 1, 9), (5, 40, 1e7),
+])
+def test_lognormal_expected_sales_matches_closed_form(mean, sd, a):
+    got = expected_sales(mean, sd, a, distribution="lognormal")
+    assert got == pytest.approx(lognormal_closed_form(mean, sd, a), rel=1e-9, abs=1e-12)
+    assert expected_demand(mean, sd, distribution="lognormal") == mean
+
+
+def test_lognormal_edges():
+    assert expected_sales(400, 600, 0, distribution="lognormal") == 0
+    assert expected_sales(400, 0, 300, distribution="lognormal") == 300     # D = mean
+    assert expected_sales(400, 0, 500, distribution="lognormal") == 400
+    assert expected_sales(100, 30, 1e6, distribution="lognormal") == pytest.approx(100, rel=1e-9)
+    # same mean and sd, heavier right tail: fewer sales than the normal at the mean
+    assert (expected_sales(400, 600, 400, distribution="lognormal")
+            != pytest.approx(expected_sales(400, 600, 400)))
+
+
+@pytest.mark.parametrize("lam,a", [
+    (3, 0), (3, 1), (3, 4), (3, 3.5), (0.5, 2), (1.2, 0.3), (50, 45), (50, 80), (400, 420),
+])
+def test_poisson_expected_sales_matches_pmf_sum(lam, a):
+    want = count_sales_by_pmf(poisson(lam), a)
+    assert expected_sales(lam, 0, a, distribution="poisson") == pytest.approx(want, rel=1e-12,
+                                                                              abs=1e-12)
+    # sd is ignored
+    assert expected_sales(lam, 99, a, distribution="poisson") == pytest.approx(want, rel=1e-12,
+                                                                               abs=1e-12)
+    assert expected_demand(lam, 99, distribution="poisson") == lam
+
+
+@pytest.mark.parametrize("mean,sd,a", [
+    (1.2, 2.0, 1), (1.2, 2.0, 0), (1.2, 2.0, 7.5), (20, 15, 18), (20, 15, 17.25), (20, 15, 400),
+    (300, 40, 310),
+])
+def test_negative_binomial_expected_sales_matches_pmf_sum(mean, sd, a):
+    law = nbinom(mean ** 2 / (sd ** 2 - mean), mean / sd ** 2)
+    assert law.mean() == pytest.approx(mean) and law.std() == pytest.approx(sd)
+    got = expected_sales(mean, sd, a, distribution="negative_binomial")
+    assert got == pytest.approx(count_sales_by_pmf(law, a), rel=1e-12, abs=1e-12)
+    assert expected_demand(mean, sd, distribution="negative_binomial") == mean
+
+
+@pytest.mark.parametrize("mean,sd", [(3, 1.5), (4, 2), (3, 0), (3, 1.7320508)])
+def test_negative_binomial_without_overdispersion_is_poisson(mean, sd):
+    for a in (0, 1, 2, 3, 4, 5.5, 8, 30):
+        assert (expected_sales(mean, sd, a, distribution="negative_binomial")
+                == expected_sales(mean, sd, a, distribution="poisson"))
+
+
+def test_integer_demand_sales_sum_the_survival_function():
+    # SPEC §7: ES(A) = Σ_{k=0}^{A−1} P(D > k), so ES(A + 1) − ES(A) = P(D > A)
+    for a in range(6):
+        step = (expected_sales(3, 0, a + 1, distribution="poisson")
+                - expected_sales(3, 0, a, distribution="poisson"))
+        assert step == pytest.approx(poisson(3).sf(a), rel=1e-12)
+
+
+def test_distribution_names_and_default():
+    assert parse_distribution(" LogNormal ") == "lognormal"
+    assert parse_distribution("") == parse_distribution(None) == "normal"
+    assert parse_distribution("Negative_Binomial") in DISTRIBUTIONS
+    assert expected_sales(500, 120, 597) == expected_sales(500, 120, 597, distribution="NORMAL ")
+    assert expected_demand(20, 18, distribution="") == expected_demand(20, 18)
+    with pytest.raises(ValueError, match="weibull"):
+        expected_sales(10, 2, 5, distribution="weibull")
+
+
+def test_distribution_column_is_read(tmp_path):
+    cdir = copy_case("c18_lognormal", tmp_path)
+    edit_csv_cell(cdir / "demand.csv", 0, "distribution", " LogNormal ")
+    edit_csv_cell(cdir / "demand.csv", 1, "distribution", "")
+    camp = load_campaign(cdir)
+    assert camp.demand[("VIRAL", "FBA1")] == (400.0, 600.0, "lognormal")
+    assert camp.demand[("STEADY", "FBA1")].distribution == "normal"
+    # without the column every pair is normal (SPEC §2)
+    lines = (cdir / "demand.csv").read_text().splitlines()
+    (cdir / "demand.csv").write_text("\n".join(ln.rsplit(",", 1)[0] for ln in lines) + "\n")
+    assert {d.distribution for d in load_campaign(cdir).demand.values()} == {"normal"}
+
+
+@pytest.mark.parametrize("case_dir", DISTRIBUTION_CASES or [
+    pytest.param(None, marks=pytest.mark.skip(
+        reason=f"no SPEC §7 conformance cases at {SHARED_CONFORMANCE_V2}"))],
+    ids=lambda p: getattr(p, "name", "none"))
+def test_distribution_plan_passes_and_is_worth_expected_profit(case_dir, tmp_path):
+    exp = load_expected(case_dir)
+    run = write_run(case_dir, tmp_path / "run", expected_units(case_dir),
+                    summary={"expected_profit": exp["expected_profit"], "spend": exp["spend"]})
+    rep = check_plan(case_dir, run)
+    rep.assert_valid()      # summary.json's profit/spend = expected.json's
+    # expected.json rounds to 4 decimals: the exact profit agrees far inside tolerance_rel.
+    assert rep.exact_profit == pytest.approx(exp["expected_profit"], rel=1e-6)
+    assert rep.spend == pytest.approx(exp["spend"], rel=1e-9)
+    assert {p.distribution for p in rep.pairs.values()} == {
+        parse_distribution(d.distribution) for d in load_campaign(case_dir).demand.values()}
+
+
+def test_distribution_changes_the_profit(tmp_path):
+    c = case("c18_lognormal")
+    units = expected_units(c)
+    lognormal = check_plan(c, write_run(c, tmp_path / "a", units)).exact_profit
+    cdir = copy_case("c18_lognormal", tmp_path)
+    edit_csv_cell(cdir / "demand.csv", 0, "distribution", "normal")
+    normal = check_plan(cdir, write_run(cdir, tmp_path / "b", units))
+    # VIRAL: (30 − 1)·(ES_lognormal − ES_normal) at its 596 units
+    diff = 29 * (expected_sales(400, 600, 596, "lognormal") - expected_sales(400, 600, 596))
+    assert lognormal - normal.exact_profit == pytest.approx(diff, rel=1e-9)
+    # the plan written for the lognormal is wrong for the normal campaign and vice versa
+    assert_caught(check_plan(cdir, tmp_path / "a").violations,
+                  "expected_profit", "expected_sales", "fill_rate", "expected_fill_rate")
+
+
+def test_fill_rate_uses_the_distribution(tmp_path):
+    cdir = copy_case("c19_count_demand", tmp_path)
+    with open(cdir / "campaign.toml", "a") as fh:
+        fh.write("min_fill_rate = 0.9\n")
+    # SLOW: 4 units of Poisson(3) fill 89.4 %; RARE and LUMPY get plenty (> 99 %)
+    units = {("SLOW", "FBA1", "air"): 4, ("RARE", "FBA1", "air"): 20,
+             ("LUMPY", "FBA1", "air"): 120}
+    fill = count_sales_by_pmf(poisson(3.0), 4) / 3.0
+    assert 0.88 < fill < 0.9
+    v = violations_of(cdir, tmp_path / "a", units)
+    assert_caught(v, "min_fill_rate", "SLOW", f"{fill:.6f}")
+    assert len(v) == 1, v
+    # 5 units fill ES(5)/3 = (ES(4) + P(D > 4))/3 = 95.5 %
+    ok = violations_of(cdir, tmp_path / "b", units | {("SLOW", "FBA1", "air"): 5})
+    assert not ok, ok
+
+
+def test_unknown_distribution_is_reported(tmp_path):
+    cdir = copy_case("c18_lognormal", tmp_path)
+    edit_csv_cell(cdir / "demand.csv", 0, "distribution", "Weibull")
+    rep = check_plan(cdir, write_run(cdir, tmp_path / "run", expected_units(cdir)))
+    assert_caught(rep.violations, "demand.csv", "VIRAL", "distribution", "'weibull'",
+                  "lognormal", "negative_binomial", "poisson")
+    assert len(rep.violations) == 1, rep.violations      # one clear message, no noise
+    assert math.isnan(rep.exact_profit)
+    assert rep.pairs[("STEADY", "FBA1")].expected_sales > 0

@@ -612,3 +612,15 @@ def test_seller_economics_are_read_with_defaults_and_costs_converted(folder):
     assert c.suppliers["deposit_share"].tolist() == [1, 1]
     assert c.warehouses["bonded"].tolist() == [True]
     assert [(x.until, x.limit) for x in c.config.cash_limits] == [(dt.date(2026, 10, 31), 5000.0)]
+
+
+# ---------------------------------------------------------------- demand shapes (SPEC §7)
+
+
+def test_demand_distribution_is_read_and_checked(folder):
+    add_column(folder, "demand.csv", "distribution", ["LogNormal", "", "poisson"])
+    c = load_campaign(folder)
+    assert c.demand["distribution"].tolist() == ["lognormal", "normal", "poisson"]
+    add_column(folder, "demand.csv", "distribution", ["weibull", "normal", "negative_binomial"])
+    problem = the_problem(problems_of(folder), "demand.csv", 2, "distribution")
+    assert "must be one of normal, lognormal, negative_binomial, poisson" in problem.message

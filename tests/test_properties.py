@@ -14,6 +14,8 @@ run through the independent checker, and the optimum must be monotone:
 fees (sometimes per pair in fees.csv), storage and leftover months, a bonded warehouse,
 deposits, a CNY-quoted SKU and one or two cash limits that often bind — and (a) and
 (d) hold there: (d) 1.5× every cash limit never lowers the optimum.
+:func:`with_demand_shapes` gives each demand row one of the shapes of SPEC §7
+(normal, lognormal, negative binomial, Poisson), and (a) and (b) hold there too.
 
 Each solve is within the 0.1 % MIP gap, so (b) and (c) allow 0.2 % of |profit|.
 """
@@ -186,6 +188,15 @@ def with_seller_economics(draw) -> dict:
     return dict(spec, config=config, skus=skus, warehouses=whs, suppliers=suppliers, fees=fees)
 
 
+@st.composite
+def with_demand_shapes(draw) -> dict:
+    """A campaign of :func:`campaigns` whose demand rows have SPEC §7 shapes."""
+    spec = draw(campaigns())
+    demand = [dict(d, distribution=draw(st.sampled_from(
+        ["normal", "lognormal", "negative_binomial", "poisson", ""]))) for d in spec["demand"]]
+    return dict(spec, demand=demand)
+
+
 def scaled_cash_limits(spec: dict, factor: float) -> dict:
     limits = [dict(c, limit=c["limit"] * factor) for c in spec["config"]["cash_limits"]]
     return dict(spec, config=dict(spec["config"], cash_limits=limits))
@@ -299,3 +310,19 @@ def test_more_cash_never_lowers_the_optimum(spec):
         base = solve(spec, work, "base")
         more = solve(scaled_cash_limits(spec, 1.5), work, "cash_x1.5")
         assert_not_lower(more, base, "1.5 x every cash limit")
+
+
+@SETTINGS
+@given(spec=with_demand_shapes())
+def test_every_plan_with_demand_shapes_passes_the_checker(spec):
+    with Workdir() as work:
+        solve(spec, work, "base")
+
+
+@SETTINGS
+@given(spec=with_demand_shapes())
+def test_more_budget_never_lowers_the_optimum_with_demand_shapes(spec):
+    with Workdir() as work:
+        base = solve(spec, work, "base")
+        more = solve(spec, work, "budget_x1.5", budget=spec["config"]["budget"] * 1.5)
+        assert_not_lower(more, base, "1.5 x the budget")

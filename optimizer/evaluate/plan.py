@@ -121,7 +121,10 @@ def _pair_outcomes(inst: Instance, units: pd.Series) -> pd.DataFrame:
     out["sd"] = p["sd"]
     out["expected_demand"] = p["expected_demand"]
     a, mu, sd = (out[c].to_numpy(float) for c in ("available", "mean", "sd"))
-    out["expected_sales"] = np.atleast_1d(expected_sales(a, mu, sd))
+    dist = p["dist"].to_numpy()
+    out["distribution"] = p["distribution"]
+    out["dist"] = p["dist"]
+    out["expected_sales"] = np.atleast_1d(expected_sales(a, mu, sd, dist))
     out["expected_leftover"] = out["available"] - out["expected_sales"]
     # Cash tied in expected leftover stock, at purchase cost incl. duty paid.
     out["leftover_cost"] = out["expected_leftover"] * p["purchase_cost"]
@@ -135,7 +138,7 @@ def _pair_outcomes(inst: Instance, units: pd.Series) -> pd.DataFrame:
         out["fill_rate"] = np.where(p["expected_demand"] > 0,
                                     out["expected_sales"] / p["expected_demand"], np.nan)
     out["stockout_probability"] = np.where(
-        p["expected_demand"] > 0, np.atleast_1d(stockout_probability(a, mu, sd)), 0.0)
+        p["expected_demand"] > 0, np.atleast_1d(stockout_probability(a, mu, sd, dist)), 0.0)
     keep = (out["expected_demand"] > 0) | (out["available"] > 0)
     return out[keep]
 

@@ -2,21 +2,23 @@
 
 The exact expected profit (:func:`optimizer.evaluate.plan.evaluate_plan`) is one number;
 this module shows its spread. Each scenario draws, independently for every
-(SKU, warehouse) pair of ``evaluation.pairs``,
+(SKU, warehouse) pair of ``evaluation.pairs``, a standard normal ``z`` and the demand
 
-    D = max(0, N(mean, sd))          (sd = 0: D = mean)
+    D = max(0, mean + sd·z)          (normal; sd = 0: D = mean)
+    D = F⁻¹(Φ(z))                    (lognormal, negative binomial, Poisson: SPEC §7)
 
-and, with ``A`` the pair's available stock, ``p = price·(1 − r) + r·salvage`` the
-net value of a sale, ``salvage`` and ``penalty`` the SKU's salvage value and
-stock-out penalty, and ``spend`` the plan's purchase + shipment cost, computes
+— the pair's own distribution, as the plan was priced with — and, with ``A`` the
+pair's available stock, ``p`` and ``v`` the values of a unit sold and of a leftover,
+``k`` the holding cost, ``penalty`` the stock-out penalty (:mod:`optimizer.prep.economics`)
+and ``spend`` the plan's purchase + shipment cost, computes
 
     sales  = min(D, A)
     short  = D − sales                (units of demand not served)
     left   = A − sales                (units left over)
-    profit = Σ_pairs [ (p − salvage)·sales + salvage·A − penalty·short ] − spend
+    profit = Σ_pairs [ (p − v)·sales + (v − k)·A − penalty·short ] − spend
 
-whose expectation is exactly SPEC §2's expected profit
-``Σ [(p − salvage + penalty)·ES(A) + salvage·A − penalty·E[D]] − spend``
+whose expectation is exactly SPEC §2/§6's expected profit
+``Σ [(p − v + penalty)·ES(A) + (v − k)·A − penalty·E[D]] − spend``
 (because ``E[short] = E[D] − ES(A)``). Pairs outside ``evaluation.pairs`` have
 neither demand nor stock and add nothing.
 
@@ -31,8 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from optimizer.evaluate.plan import PlanEvaluation
+from optimizer.prep.expected_sales import NORMAL, quantile
 from optimizer.prep.instance import Instance
 
 DEFAULT_SCENARIOS = 1_000
@@ -105,6 +109,8 @@ def simulate_plan(inst: Instance, evaluation: PlanEvaluation, n: int = DEFAULT_S
     pairs = evaluation.pairs
     mean = pairs["mean"].to_numpy(float)
     sd = pairs["sd"].to_numpy(float)
+    dist = pairs["dist"].to_numpy() if "dist" in pairs else np.zeros(len(pairs), dtype=np.int8)
+    shaped = np.flatnonzero(dist != NORMAL)
     avail = pairs["available"].to_numpy(float)
     penalty = pairs["stockout_penalty"].to_numpy(float)
     sale_margin = pairs["sales_coef"].to_numpy(float) - penalty  # p − v: a sale over a leftover
@@ -120,6 +126,10 @@ def simulate_plan(inst: Instance, evaluation: PlanEvaluation, n: int = DEFAULT_S
         k = min(block, n - start)
         z = rng.standard_normal((k, m))
         demand = np.maximum(0.0, mean + sd * z)
+        if len(shaped):
+            cols = (slice(None), shaped)
+            level = np.clip(ndtr(z[cols]), 1e-15, 1.0 - 1e-15)  # a finite quantile
+            demand[cols] = quantile(level, mean[shaped], sd[shaped], dist[shaped])
         sales = np.minimum(demand, avail)
         short = demand - sales
         rows = slice(start, start + k)

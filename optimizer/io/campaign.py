@@ -479,10 +479,13 @@ def _assemble(root: Path, config: CampaignConfig, tables: dict[str, checks.Check
             "in_transit_eta": pd.Series([], dtype=object),
         })
 
+    demand = frames.get("demand.csv", _NO_DEMAND).copy()
+    shape = demand["distribution"] if "distribution" in demand else pd.Series("", index=demand.index)
+    shape = shape.fillna("").astype(str).str.strip().str.lower()
+    demand["distribution"] = shape.where(shape != "", "normal")  # SPEC §7: blank = normal
     return Campaign(root=root, config=config, skus=skus, suppliers=suppliers,
-                    warehouses=warehouses, lanes=frames["lanes.csv"],
-                    demand=frames.get("demand.csv", _NO_DEMAND).copy(), inventory=inventory,
-                    fees=fees)
+                    warehouses=warehouses, lanes=frames["lanes.csv"], demand=demand,
+                    inventory=inventory, fees=fees)
 
 
 def _optional(frame: pd.DataFrame, column: str, default):

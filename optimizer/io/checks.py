@@ -156,6 +156,7 @@ TABLES: tuple[Table, ...] = (
     ), key=("warehouse", "mode")),
     Table("demand.csv", (
         _s("sku"), _s("warehouse"), _f("mean", ge=0, cap=UNITS_MAX), _f("sd", ge=0, cap=UNITS_MAX),
+        _s("distribution", optional=True, blank_ok=True),  # SPEC §7; blank: normal
     ), key=("sku", "warehouse")),
     Table("inventory.csv", (
         _s("sku"), _s("warehouse"),
@@ -205,7 +206,16 @@ class RowRule:
     message: Callable[[pd.Series], str]
 
 
+# SPEC §7: the shapes demand.csv's ``distribution`` may name (blank = normal).
+DISTRIBUTION_NAMES = ("normal", "lognormal", "negative_binomial", "poisson")
+
 ROW_RULES: tuple[RowRule, ...] = (
+    RowRule(
+        "demand.csv", "distribution", ("distribution",),
+        lambda t: ~t["distribution"].str.strip().str.lower().isin(DISTRIBUTION_NAMES + ("",)),
+        lambda r: (f"must be one of {', '.join(DISTRIBUTION_NAMES)} (or empty for normal), "
+                   f"got {r['distribution']!r}"),
+    ),
     RowRule(
         "skus.csv", "salvage_value", ("salvage_value", "price"),
         lambda t: t["salvage_value"] > t["price"],

@@ -50,7 +50,8 @@ CASH_FILE = "cash.csv"
 PLAN_COLUMNS = ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost", "line_cost",
                 "order_by", "ship_by", "cutoff"]
 SKU_SUMMARY_COLUMNS = ["sku", "warehouse", "existing", "ordered", "available", "mean", "sd",
-                       "expected_sales", "expected_leftover", "fill_rate", "stockout_probability"]
+                       "expected_sales", "expected_leftover", "fill_rate", "stockout_probability",
+                       "distribution"]
 SHIPMENT_COLUMNS = ["warehouse", "mode", "shipments", "volume_m3", "shipment_cost", "container_fill"]
 CASH_COLUMNS = ["date", "kind", "supplier", "warehouse", "mode", "amount", "cumulative",
                 "limit_until", "limit"]

@@ -17,7 +17,8 @@ over-estimate is negligible, which makes the model objective the exact profit
 of the plan and HiGHS's dual bound a valid bound on the best exact profit.
 
 Initial chords sit at ``mean + z·sd`` for z in ``INITIAL_Z`` (clipped to the
-reachable stock range) and at the existing stock.
+reachable stock range) and at the existing stock; for the other demand shapes of
+SPEC §7 at the quantiles ``F⁻¹(Φ(z))`` (a lognormal's mass sits below its mean).
 
 Chords only bound sales from above, which is exact where the objective rewards a
 sale (``sales_coef > 0``).  Where fees make a sale worth less than a leftover
@@ -29,9 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
+from scipy.special import ndtr
 
 from optimizer.model.linear import combine
-from optimizer.prep.expected_sales import expected_sales
+from optimizer.prep.expected_sales import NORMAL, expected_sales, quantile
 from optimizer.prep.instance import Instance
 
 INITIAL_Z = np.arange(-3.0, 3.01, 0.5)
@@ -49,12 +51,10 @@ def add_expected_sales(m: pyo.ConcreteModel, inst: Instance) -> None:
         k: (int(e), int(hi)) for k, e, hi in zip(demand_pairs.index, demand_pairs["existing"], max_stock)
     }
     m.DEMAND_PAIRS = pyo.Set(initialize=list(demand_pairs.index), dimen=2, ordered=True)
-    sales_cap = expected_sales(max_stock.to_numpy(float), demand_pairs["mean"].to_numpy(float),
-                               demand_pairs["sd"].to_numpy(float))
+    shape = [demand_pairs[c].to_numpy() for c in ("mean", "sd", "dist")]
+    sales_cap = expected_sales(max_stock.to_numpy(float), *shape)
     cap = dict(zip(demand_pairs.index, np.atleast_1d(sales_cap)))
-    floor = np.atleast_1d(expected_sales(demand_pairs["existing"].to_numpy(float),
-                                         demand_pairs["mean"].to_numpy(float),
-                                         demand_pairs["sd"].to_numpy(float)))
+    floor = np.atleast_1d(expected_sales(demand_pairs["existing"].to_numpy(float), *shape))
     floor = np.where(demand_pairs["sales_coef"].to_numpy(float) > 0, 0.0, floor)
     low = dict(zip(demand_pairs.index, floor.tolist()))
     m.sales = pyo.Var(
@@ -62,21 +62,29 @@ def add_expected_sales(m: pyo.ConcreteModel, inst: Instance) -> None:
         doc="expected units sold (outer approximation of ES)",
     )
     m.pair_case_pack = {k: int(c) for k, c in zip(demand_pairs.index, demand_pairs["case_pack"])}
-    m.moments = {k: (float(mu), float(sd)) for k, mu, sd in zip(demand_pairs.index, demand_pairs["mean"], demand_pairs["sd"])}
+    m.moments = {k: (float(mu), float(sd), int(d), float(spread)) for k, mu, sd, d, spread in zip(
+        demand_pairs.index, demand_pairs["mean"], demand_pairs["sd"], demand_pairs["dist"],
+        demand_pairs["spread"])}
     m.sales_chord = pyo.Constraint(pyo.Any, doc="sales ≤ chord of ES on the stock lattice")
     add_sales_chords(m, initial_chord_points(m, inst))
 
 
 def initial_chord_points(m, inst: Instance) -> dict:
-    """Lattice points at ``mean + z·sd`` (z in INITIAL_Z) and at existing stock."""
+    """Lattice points at ``mean + z·sd`` (z in INITIAL_Z; quantiles ``F⁻¹(Φ(z))`` for
+    the non-normal shapes) and at existing stock."""
     points = {}
     for k in m.DEMAND_PAIRS:
         lo, hi = m.stock_range[k]
         if hi <= lo:
             continue  # stock cannot change: the sales bound is already exact
-        mu, sd = m.moments[k]
+        mu, sd, dist, spread = m.moments[k]
         cp = m.pair_case_pack[k]
-        targets = mu + INITIAL_Z * sd if sd > 0 else np.array([mu])
+        if spread <= 0:
+            targets = np.array([mu])
+        elif dist == NORMAL:
+            targets = mu + INITIAL_Z * sd
+        else:
+            targets = np.unique(np.atleast_1d(quantile(ndtr(INITIAL_Z), mu, sd, dist)))
         pts = {lo}
         for t in targets:
             a = lo + cp * np.floor((t - lo) / cp)
@@ -109,8 +117,8 @@ def add_sales_chords(m, points: dict) -> int:
     a = np.array(starts, float)
     lo = np.array([m.stock_range[k][0] for k in keys], float)
     cp = np.array([m.pair_case_pack[k] for k in keys], float)
-    mu, sd = (np.array(v, float) for v in zip(*(m.moments[k] for k in keys)))
-    es_lo, es_a, es_b = (np.atleast_1d(expected_sales(x, mu, sd)) for x in (lo, a, a + cp))
+    mu, sd, dist, _ = (np.array(v) for v in zip(*(m.moments[k] for k in keys)))
+    es_lo, es_a, es_b = (np.atleast_1d(expected_sales(x, mu, sd, dist)) for x in (lo, a, a + cp))
     slope = (es_b - es_a) / cp
     added = 0
     flagged = m.FLAGGED_SKUS

@@ -30,12 +30,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from optimizer.io.campaign import Campaign
 from optimizer.prep.cash import CashLimits, cash_limits, lane_ship_by, route_payments
 from optimizer.prep.economics import pair_economics
-from optimizer.prep.expected_sales import expected_demand, expected_sales
+from optimizer.prep.expected_sales import (
+    DISTRIBUTIONS,
+    NORMAL,
+    distribution_codes,
+    expected_demand,
+    expected_sales,
+    quantile,
+    spread,
+)
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,7 @@ def _route_table(campaign, skus, warehouses, lanes, buffer_days) -> pd.DataFrame
 
 def _pair_table(campaign, skus, routes, warehouses, fill_rate) -> pd.DataFrame:
     """(sku, warehouse) pairs with demand, counted stock, or a usable route."""
-    demand = campaign.demand.set_index(["sku", "warehouse"])[["mean", "sd"]]
+    demand = campaign.demand.set_index(["sku", "warehouse"])[["mean", "sd", "distribution"]]
     inv = campaign.inventory.copy()
     if len(inv):
         cutoff = inv["warehouse"].map(warehouses["cutoff"])
@@ -206,9 +213,13 @@ def _pair_table(campaign, skus, routes, warehouses, fill_rate) -> pd.DataFrame:
     p = pd.DataFrame(index=index)
     p["mean"] = demand["mean"].reindex(index).fillna(0.0)
     p["sd"] = demand["sd"].reindex(index).fillna(0.0)
+    p["distribution"] = demand["distribution"].reindex(index).fillna("normal")
+    p["dist"] = distribution_codes(p["distribution"], p["mean"], p["sd"])
+    p["distribution"] = [DISTRIBUTIONS[c] for c in p["dist"]]  # negative binomial with sd² ≤ mean: poisson
+    p["spread"] = spread(p["mean"], p["sd"], p["dist"].to_numpy())
     p["existing"] = stock["existing"].reindex(index).fillna(0).astype("int64")
     p["late_in_transit"] = stock["late_in_transit"].reindex(index).fillna(0).astype("int64")
-    p["expected_demand"] = expected_demand(p["mean"].to_numpy(), p["sd"].to_numpy())
+    p["expected_demand"] = expected_demand(p["mean"].to_numpy(), p["sd"].to_numpy(), p["dist"].to_numpy())
     p["has_demand"] = p["expected_demand"] > 0
     p["has_route"] = index.isin(route_pairs)
     skus_of = index.get_level_values("sku")
@@ -231,13 +242,15 @@ def _service_stock(pairs: pd.DataFrame, beta: float) -> np.ndarray:
     cp = pairs["case_pack"].to_numpy(float)
     mu = pairs["mean"].to_numpy(float)
     sd = pairs["sd"].to_numpy(float)
+    dist = pairs["dist"].to_numpy()
     target = beta * pairs["expected_demand"].to_numpy(float)
     tol = 1e-12 * np.maximum(1.0, target)
 
     def meets(k):
-        return expected_sales(E + cp * k, mu, sd) >= target - tol
+        return expected_sales(E + cp * k, mu, sd, dist) >= target - tol
 
-    hi = np.ceil(np.maximum(mu + 12 * sd - E, 0) / cp) + 1
+    far = np.where(dist == NORMAL, mu + 12 * sd, np.maximum(mu + 12 * sd, quantile(1 - 1e-12, mu, sd, dist)))
+    hi = np.ceil(np.maximum(far - E, 0) / cp) + 1
     reachable = meets(hi)
     lo = np.zeros_like(hi)  # invariant: meets(hi); lo fails unless lo == 0 meets
     done = meets(lo)
@@ -248,9 +261,9 @@ def _service_stock(pairs: pd.DataFrame, beta: float) -> np.ndarray:
         hi = np.where(ok & ~done, mid, hi)
         lo = np.where(~ok & ~done, mid, lo)
         done = done | (hi - lo <= 1)
-    # ES(A) < E[D] for every finite A when sd > 0: β = 1 is never met (floating
+    # ES(A) < E[D] for every finite A when D is random: β = 1 is never met (floating
     # point would otherwise accept a stock ~12 sd above the mean).
-    reachable &= (beta < 1.0) | (sd == 0)
+    reachable &= (beta < 1.0) | (pairs["spread"].to_numpy(float) == 0)
     return np.where(reachable, E + cp * hi, np.inf)
 
 
@@ -261,7 +274,7 @@ def _add_economic_stock_limit(pairs, routes) -> None:
     the cheapest usable landed cost ``c``, one more case at stock A gains
     ``m·(ES(A+cp) − ES(A)) − (c − v)·cp``, which is ≤ 0 once
     ``P(D > A) ≤ (c − v)/m``, i.e. for A beyond the critical quantile
-    ``Q = mean + sd·Φ⁻¹(1 − (c − v)/m)``.  Stock above ``max(Q, A_β)`` rounded up
+    ``Q = F⁻¹(1 − (c − v)/m)`` of the pair's demand distribution.  Stock above ``max(Q, A_β)`` rounded up
     to the lattice is held only to satisfy an MOQ or a supplier minimum (see
     ``_route_unit_bounds``).  ``inf`` when ``v ≥ c`` (a unit pays for itself unsold);
     when ``m ≤ 0`` (fees exceed what a sale adds) a unit is worth buying only if
@@ -275,9 +288,11 @@ def _add_economic_stock_limit(pairs, routes) -> None:
     cp = pairs["case_pack"].to_numpy(float)
     mu = pairs["mean"].to_numpy(float)
     sd = pairs["sd"].to_numpy(float)
+    dist = pairs["dist"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (c - v) / m
-        q = np.where(sd > 0, mu + sd * ndtri(np.clip(1.0 - ratio, 1e-300, 1.0)), mu)
+        level = np.clip(np.nan_to_num(1.0 - ratio, nan=0.5), 1e-300, 1.0 - 1e-16)
+        q = np.where(pairs["spread"].to_numpy(float) > 0, quantile(level, mu, sd, dist), mu)
         q = np.where(ratio >= 1.0, 0.0, q)  # never worth a unit
         cases = np.ceil(np.maximum(q - E, 0.0) / cp)
         limit = E + cp * cases

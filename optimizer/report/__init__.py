@@ -29,6 +29,7 @@ from optimizer.report.tables import (
     cash_limit_table,
     changes_since,
     compare_with_rule_of_thumb,
+    demand_shapes,
     forecast_audit,
     forecast_audit_table,
     forecast_note,
@@ -52,7 +53,7 @@ from optimizer.report.workbook import write_purchase_orders
 
 __all__ = [
     "PACKAGE_ROOT", "SAFETY_Z", "show_explorer", "what_if_kpis", "write_purchase_orders", "abc_table", "allocation", "allocation_by_mode_figure", "allocation_by_warehouse_figure",
-    "cash_curve_figure", "cash_limit_table", "changes_since", "compare_with_rule_of_thumb", "figure_html", "flag_table", "forecast_audit",
+    "cash_curve_figure", "cash_limit_table", "changes_since", "compare_with_rule_of_thumb", "demand_shapes", "figure_html", "flag_table", "forecast_audit",
     "forecast_audit_table", "forecast_note", "forecast_summary", "frontier_figures", "headline_kpis",
     "kpi_table", "monitor_facts", "pace_figure", "payment_schedule", "plan_into", "profit_waterfall_figure", "purchase_orders", "rule_breaches",
     "rule_of_thumb", "rule_of_thumb_units", "run_facts", "run_files", "shipping_plan", "show_changes",

@@ -266,6 +266,45 @@ def unreachable(inst: Instance) -> pd.DataFrame:
     return out[cols].sort_values(["days_short", "sku"]).reset_index(drop=True)
 
 
+DEMAND_SHAPE_COLUMNS = ["sku", "name", "warehouse", "distribution", "mean", "sd", "critical_fractile",
+                        "newsvendor_stock", "newsvendor_stock_if_normal", "available", "fill_rate"]
+
+
+def demand_shapes(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """Pairs whose demand is not normal (SPEC §7), and what the shape changes.
+
+    Per pair, with ``m = sales_coef``, ``v = stock_coef`` and ``c`` the cheapest on-time
+    landed cost, the critical fractile ``1 − (c − v)/m`` and the newsvendor stock
+    ``F⁻¹(fractile)`` under the pair's distribution next to the stock a normal demand with
+    the same mean and sd would call for, and the stock the plan holds (limits, MOQs and
+    case packs move it off the newsvendor level).  Largest mean first.
+    """
+    from optimizer.prep.expected_sales import NORMAL, quantile
+
+    p = inst.pairs
+    shaped = p[(p["dist"] != NORMAL) & p["has_demand"]]
+    if shaped.empty:
+        return pd.DataFrame(columns=DEMAND_SHAPE_COLUMNS)
+    cheapest = inst.routes.groupby(level=["sku", "warehouse"])["landed_cost"].min().reindex(shaped.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fractile = 1.0 - (cheapest - shaped["stock_coef"]) / shaped["sales_coef"]
+    fractile = fractile.where(shaped["sales_coef"] > 0).clip(0.0, 1.0)
+    level = fractile.fillna(0.5).clip(1e-9, 1 - 1e-9).to_numpy(float)
+    mean, sd, dist = (shaped[c].to_numpy() for c in ("mean", "sd", "dist"))
+    out = shaped[["distribution", "mean", "sd"]].copy()
+    out["critical_fractile"] = fractile.round(4)
+    usable = fractile.notna() & (fractile > 0)
+    out["newsvendor_stock"] = np.where(usable, np.ceil(np.atleast_1d(quantile(level, mean, sd, dist))), np.nan)
+    out["newsvendor_stock_if_normal"] = np.where(
+        usable, np.ceil(np.maximum(np.atleast_1d(quantile(level, mean, sd, NORMAL)), 0.0)), np.nan)
+    outcome = ev.pairs.reindex(shaped.index)
+    out["available"] = outcome["available"].fillna(shaped["existing"]).astype("int64")
+    out["fill_rate"] = outcome["fill_rate"].round(4)
+    out = out.reset_index()
+    out["name"] = out["sku"].map(inst.skus["name"])
+    return out[DEMAND_SHAPE_COLUMNS].sort_values(["mean", "sku"], ascending=[False, True]).reset_index(drop=True)
+
+
 # ---------------------------------------------------------------- rule of thumb
 
 

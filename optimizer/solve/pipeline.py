@@ -269,7 +269,8 @@ class PlanSolver:
         by_pair = units.groupby(level=["sku", "warehouse"]).sum()
         pairs = self.inst.pairs.loc[self._pair_keys]
         stock = pairs["existing"].to_numpy(float) + by_pair.reindex(pairs.index).fillna(0).to_numpy()
-        exact = np.atleast_1d(expected_sales(stock, pairs["mean"].to_numpy(float), pairs["sd"].to_numpy(float)))
+        exact = np.atleast_1d(expected_sales(stock, pairs["mean"].to_numpy(float), pairs["sd"].to_numpy(float),
+                                             pairs["dist"].to_numpy()))
         return stock, exact
 
     def _add_chords_at(self, stock: np.ndarray, over: np.ndarray) -> int:

@@ -35,8 +35,8 @@ does, most of them below their MOQ.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtri
 
+from optimizer.prep.expected_sales import quantile
 from optimizer.solve.rounding import RoundingHeuristic
 
 PASSES = 2  # rounds of coordinate ascent over the price families
@@ -133,7 +133,8 @@ class PriceStart:
         price = price[best]
         pair = h.r_pair[best]
         tail = (price - h.p_stock[pair]) / np.maximum(h.p_coef[pair], 1e-12)
-        level = h.p_mean[pair] + h.p_sd[pair] * ndtri(1.0 - np.clip(tail, 1e-9, 1.0 - 1e-12))
+        level = quantile(1.0 - np.clip(tail, 1e-9, 1.0 - 1e-12), h.p_mean[pair], h.p_sd[pair],
+                         h.p_dist[pair])
         amount = np.where(tail >= 1.0, 0.0, np.clip(level - h.p_existing[pair], 0.0, self.cap[best]))
         sku = h.r_sku[best]
         amount = self._minimums(best, amount, price, sku, h.s_moq, 1.0)
