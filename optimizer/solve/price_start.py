@@ -19,9 +19,10 @@ short of its minimum order value.
 
 The prices are found by bisection, one family at a time (a few passes of
 coordinate ascent on the dual): ``λ`` until the start costs the budget, then each
-warehouse's, lane's, supplier's and cash limit's own price until it fits its limit
-(bisected together within a family; the cash limits are nested, which the next
-pass corrects).  The result rounds to
+warehouse's, lane's and supplier's own price until it fits its limit (bisected together
+within a family), and the cash limits' prices one at a time, earliest first (each
+limit's payments include the earlier ones'); after the last budget price the cash
+prices are set again while a cash limit is broken.  The result rounds to
 whole cases (keeping a route's last case once the start orders ``ROUND_UP_FROM``
 of it, rather than flooring) and
 :meth:`optimizer.solve.rounding.RoundingHeuristic.plan` repairs and fills it.
@@ -42,6 +43,7 @@ from optimizer.solve.rounding import RoundingHeuristic
 PASSES = 2  # rounds of coordinate ascent over the price families
 BISECTIONS = 20  # halvings of each price's bracket
 ROUND_UP_FROM = 0.7  # a route's last case is kept when the start orders this share of it
+CASH_ROUNDS = 3  # re-pricings of the cash limits after the last budget price
 
 
 class PriceStart:
@@ -80,10 +82,14 @@ class PriceStart:
                                                     h.r_lane, len(lane)), h.l_cap)
             sup = self._bisect(lambda x: self.used(self.solve(lam, wh, lane, x, cash), 1.0,
                                                    self.r_sup, len(sup)), h.f_cap)
-            if len(cash):
-                cash = self._bisect(lambda x: self.cash_used(self.solve(lam, wh, lane, sup, x)),
-                                    h.cash_limit)
+            cash = self._cash_prices(lam, wh, lane, sup, cash)
         lam = self._bisect(spend, np.array([budget]))[0]
+        for _ in range(CASH_ROUNDS if len(cash) else 0):
+            # A lower budget price buys more, which may break a cash limit again.
+            if np.all(self.cash_used(self.solve(lam, wh, lane, sup, cash)) <= h.cash_limit + 1e-6):
+                break
+            cash = self._cash_prices(lam, wh, lane, sup, cash)
+            lam = self._bisect(spend, np.array([budget]))[0]
         best, amount = self.solve(lam, wh, lane, sup, cash)
         units = np.zeros(len(h.cp))
         units[best] = amount
@@ -95,6 +101,19 @@ class PriceStart:
         """What a start ``(routes, units)`` uses of each limit in ``group``."""
         best, amount = start
         return np.bincount(group[best], amount * np.broadcast_to(per_unit, group.shape)[best], n)
+
+    def _cash_prices(self, lam, wh, lane, sup, cash: np.ndarray) -> np.ndarray:
+        """Each cash limit's price, earliest limit first, the others held: a limit's
+        payments include every earlier one's, so a later price is set on what the
+        earlier prices leave."""
+        cash = cash.copy()
+        for j in self.h.cash_until_order:
+            def used(x, j=j):
+                trial = cash.copy()
+                trial[j] = x[0]
+                return self.cash_used(self.solve(lam, wh, lane, sup, trial))[j:j + 1]
+            cash[j] = self._bisect(used, self.h.cash_limit[j:j + 1])[0]
+        return cash
 
     def cash_used(self, start: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """What a start pays by each cash limit's date (shipments priced per m³ are left out)."""
