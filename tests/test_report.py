@@ -6,6 +6,7 @@ tiny campaign once in process.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import shutil
@@ -83,7 +84,13 @@ def test_report_html_has_kpis_tables_and_offline_charts(cli_report):
         assert heading in page, heading
     assert "Cash limits" not in page  # data/tiny has no [[cash_limits]]
     assert page.count('class="dataframe report-table"') >= 8
-    assert "BEA-00006" in page and "order_by" in page and "ship_by" in page
+    assert "BEA-00006" in page and "order by" in page and "ship by" in page
+    # the decision first: summary cards, then the action list, the appendix collapsed last
+    first = {k: page.index(k) for k in ('class="cards"', 'id="What-to-order,-and-by-when"',
+                                        'id="Profit-and-cash"', 'id="Details"', 'id="Appendix"')}
+    assert list(first) == sorted(first, key=first.get), first
+    assert 'class="cards"' in page and "Against the rule of thumb" in page and "within 7 days" in page
+    assert page.count("<details>") == 6
     # profit waterfall, cash curve, allocation ×2, timeline, simulated-profit histogram
     assert page.count("Plotly.newPlot(") == 6
     assert page.count("window.Plotly = Plotly") == 1  # plotly.js inlined exactly once
@@ -98,10 +105,9 @@ def test_report_workbook_and_history(cli_report):
     wb = openpyxl.load_workbook(run_dir / "purchase_orders.xlsx")
     plan = pd.read_csv(run_dir / "plan.csv")
     suppliers = set(pd.read_csv(TINY / "skus.csv").set_index("sku").loc[plan["sku"], "supplier"])
-    assert set(wb.sheetnames) == suppliers | {"Payment schedule", "Shipping plan"}
-    ws = wb[sorted(suppliers)[0]]
-    header = [c.value for c in ws[1]]
-    assert {"sku", "units", "order_by", "po_value"} <= set(header)
+    assert set(wb.sheetnames) == suppliers | {"Summary", "Payment schedule", "Shipping plan"}
+    po = _read_po_sheet(wb[sorted(suppliers)[0]])
+    assert {"SKU", "Units", "Unit price", "Line total", "Order by", "Ship by"} <= set(po["titles"])
     with sqlite3.connect(root / "history.sqlite") as con:
         rows = con.execute("SELECT campaign, run_id, parameters, input_sha256, status, "
                            "expected_profit, spend, build_seconds, solve_seconds, run_dir "
@@ -209,6 +215,51 @@ def test_figures_are_plotly(tiny_run):
     for fig in (report.allocation_by_warehouse_figure(ev), report.allocation_by_mode_figure(ev),
                 report.timeline_figure(inst, ev)):
         assert fig.data and "<div" in fig.to_html(full_html=False, include_plotlyjs=False)
+
+
+def test_action_list_windows_add_up_to_the_purchase_orders(tiny_run):
+    """Orders by order-by date, one row per supplier and date, in windows from the planning
+    date; their units and values are the plan's, window by window in date order."""
+    inst, ev = tiny_run.instance, tiny_run.evaluation
+    due = report.orders_due(inst, ev)
+    po = report.purchase_orders(inst, ev)
+    assert due["units"].sum() == po["units"].sum()
+    assert due["value"].sum() == pytest.approx(po["po_value"].sum())
+    assert list(due["order_by"]) == sorted(due["order_by"])
+    days = [(d - inst.planning_date).days for d in due["order_by"]]
+    for label, n in zip(due["window"], days):
+        assert label == ("within 7 days" if n <= 7 else "8–14 days" if n <= 14 else
+                         "15–30 days" if n <= 30 else "after 30 days")
+    page = report.action_list_html(inst, ev, rows_per_window=1)
+    assert "Total:" in page and f"{int(due['units'].sum()):,}" in page
+    if (due.groupby("window").size() > 1).any():
+        assert "more orders in this window" in page
+
+
+def test_summary_cards_state_profit_risk_rule_of_thumb_and_cause(tiny_run):
+    from optimizer.report.decision import change_cause
+    inst, ev, summary = tiny_run.instance, tiny_run.evaluation, tiny_run.summary
+    rot = report.rule_of_thumb(inst)
+    sim = report.simulate(inst, ev, n=200, seed=1)
+    page = report.summary_cards(inst, ev, summary, rule_of_thumb=rot, sim=sim, previous_summary=None)
+    gain = ev.expected_profit - rot.expected_profit
+    assert f"{abs(gain):,.0f} USD" in page and "P10" in page and "first run" in page
+    before = dict(summary, budget=20_000.0, overrides={"delays": {"air": 0}})
+    after = dict(summary, budget=29_000.0, overrides={"delays": {"air": 3}})
+    assert change_cause(before, after) == "budget 20,000 → 29,000; lead-time delays air +0 → +3 days"
+    assert "same budget and lead times" in change_cause(summary, summary)
+
+
+def test_tables_in_the_house_style():
+    from optimizer.report.html import present, table_html
+    df = pd.DataFrame({"sku": ["=cmd", "B"], "units": [13758, 2], "fill_rate": [0.5432, 1.0],
+                       "line_cost": [1234.5, 2.0]})
+    shown = present(df, "USD")
+    assert list(shown.columns) == ["sku", "units", "fill rate", "line cost (USD)"]
+    assert shown.iloc[0].tolist() == ["=cmd", "13,758", "54.3%", "1,234.50"]
+    page = table_html(pd.concat([df] * 30, ignore_index=True), currency="USD", top=5, csv="plan.csv")
+    assert page.count('<tr style="display:none">') == 60 - 5 and 'href="plan.csv"' in page
+    assert 'type="search"' in page and "60 rows; the first 5 shown" in page
 
 
 def test_rule_of_thumb_plan_fits_budget_packs_and_moq(tiny_run):
@@ -322,8 +373,11 @@ def test_report_tables_on_every_known_optimum_campaign(case_dir):
               report.supplier_summary(inst, ev), report.shipping_plan(inst, ev), report.allocation(ev),
               report.timeline(inst, ev), report.unreachable(inst), report.abc_table(inst, ev),
               report.compare_with_rule_of_thumb(inst, ev, rot), report.rule_breaches(inst, rot)]
+    tables += [report.orders_due(inst, ev), report.demand_shapes(inst, ev)]
     assert all(isinstance(t, pd.DataFrame) for t in tables)
     assert len(tables[2]) == len(ev.lines)  # one purchase-order line per plan line
+    assert report.summary_cards(inst, ev, run.summary, rule_of_thumb=rot).count('class="card-title"') == 6
+    assert "<table" in report.action_list_html(inst, ev) or ev.lines.empty
     for figure in (report.allocation_by_warehouse_figure(ev), report.allocation_by_mode_figure(ev),
                    report.timeline_figure(inst, ev)):
         assert figure.to_dict()["data"] is not None
@@ -463,7 +517,7 @@ def test_workbook_payment_schedule_sheet(economics_run, tmp_path):
     path = report.write_purchase_orders(inst, ev, tmp_path)
     wb = openpyxl.load_workbook(path)
     suppliers = set(report.purchase_orders(inst, ev)["supplier"])
-    assert set(wb.sheetnames) == suppliers | {"Payment schedule", "Shipping plan"}
+    assert set(wb.sheetnames) == suppliers | {"Summary", "Payment schedule", "Shipping plan"}
     ws = wb["Payment schedule"]
     rows = list(ws.iter_rows(values_only=True))
     header = list(rows[0])
@@ -499,3 +553,247 @@ def test_workbook_payment_schedule_keeps_formula_text_as_text(tmp_path):
     ws = openpyxl.load_workbook(path)["Payment schedule"]
     cells = [c for c in ws["A"][1:] if c.value == "=1+1"]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+# ---------------------------------------------------------------- purchase orders a supplier accepts
+
+PO_HEADER_FIELDS = ("PO number", "PO date", "Supplier", "Supplier id", "Buyer", "Currency",
+                    "Payment terms", "Ship to")
+
+
+def _read_po_sheet(ws) -> dict:
+    """A supplier's PO sheet read back: ``header`` (label → value cell), ``ship_to``
+    (the texts of the Ship to rows), ``head_row``,
+    ``lines`` (a dict of cells per line, by column title), ``totals`` and ``payments``
+    (label and cells by column title) and ``payment_totals``."""
+    rows = list(ws.iter_rows())
+    first = [r[0].value for r in rows]
+    head = first.index("SKU")
+    header = {r[0].value: r[1] for r in rows[2:head] if r[0].value}
+    start = first.index("Ship to")
+    ship_to = [r[1].value for r in rows[start:head] if r[1].value]
+    titles = [c.value for c in rows[head]]
+    col = {t: i for i, t in enumerate(titles) if t}
+    out = {"header": header, "ship_to": ship_to, "head_row": head + 1, "titles": titles, "lines": [], "totals": [],
+           "payments": [], "payment_totals": []}
+    i = head + 1
+    while not str(first[i]).startswith("Total"):
+        out["lines"].append({t: rows[i][j] for t, j in col.items()})
+        i += 1
+    while first[i] and str(first[i]).startswith("Total"):
+        out["totals"].append({t: rows[i][j] for t, j in col.items()})
+        i += 1
+    pay = first.index("Payment schedule", i) + 1
+    pay_col = {c.value: j for j, c in enumerate(rows[pay]) if c.value}
+    i = pay + 1
+    while not str(first[i]).startswith("Total"):
+        out["payments"].append({t: rows[i][j] for t, j in pay_col.items()})
+        i += 1
+    while first[i] and str(first[i]).startswith("Total"):
+        out["payment_totals"].append({t: rows[i][j] for t, j in pay_col.items()})
+        i += 1
+    return out
+
+
+def _check_po_workbook(inst, ev, path) -> dict:
+    """Every PO sheet against the plan (SPEC §3 lines, §6 money); returns the sheets read."""
+    from optimizer.report.workbook import po_numbers
+
+    wb = openpyxl.load_workbook(path)
+    po = report.purchase_orders(inst, ev)
+    suppliers = list(dict.fromkeys(po["supplier"]))
+    assert wb.sheetnames[0] == "Summary"
+    assert wb.sheetnames[-2:] == ["Payment schedule", "Shipping plan"]
+    sheets = dict(zip(suppliers, wb.sheetnames[1:-2]))
+    assert len(sheets) == len(wb.sheetnames) - 3  # one sheet per supplier
+    payments = report.supplier_payments(inst, ev)
+    numbers = dict(zip(suppliers, po_numbers(inst.campaign.config.name, suppliers, inst.planning_date)))
+    read = {}
+    for supplier, sheet in sheets.items():
+        ws = wb[sheet]
+        s = read[supplier] = _read_po_sheet(ws)
+        h = s["header"]
+        assert set(PO_HEADER_FIELDS) <= set(h), sheet
+        assert h["Supplier id"].value == supplier and h["Supplier id"].data_type == "s"
+        assert h["PO number"].value == numbers[supplier]
+        assert h["PO number"].value.endswith(inst.planning_date.strftime("-%Y%m%d"))
+        assert h["PO date"].is_date and h["PO date"].value.date() == inst.planning_date
+        assert h["Buyer"].value == inst.campaign.config.name
+        share = float(inst.suppliers["deposit_share"].get(supplier, 1.0))
+        if 0 < share < 1:
+            assert h["Payment terms"].value == (f"{round(100 * share, 2):g} % deposit on order, "
+                                                "balance before shipment")
+        mine = ev.lines.merge(inst.skus[["supplier"]], left_on="sku", right_index=True)
+        mine = mine[mine["supplier"] == supplier]
+        shown = " ".join(s["ship_to"])
+        assert all(w in shown for w in set(mine["warehouse"]))
+        # lines: one per plan line, sorted by order-by then ship-by, totals = units × quoted price
+        lines = s["lines"]
+        assert len(lines) == len(mine)
+        assert sum(line["Units"].value for line in lines) == mine["units"].sum()
+        keys = [(line["Order by"].value, line["Ship by"].value) for line in lines]
+        assert keys == sorted(keys)
+        currencies = set()
+        for line in lines:
+            sku = inst.skus.loc[line["SKU"].value]
+            code = sku["cost_currency"]
+            currencies.add(code)
+            assert line["Unit price"].value == pytest.approx(sku["quoted_unit_cost"])
+            assert line["Line total"].value == pytest.approx(
+                line["Units"].value * line["Unit price"].value, abs=0.005)
+            assert line["Units per case"].value == sku["case_pack"]
+            assert line["Cases"].value * line["Units per case"].value == line["Units"].value
+            assert line["Line total"].number_format == f'#,##0.00 "{code}"'
+            assert code in line["Unit price"].number_format
+            assert line["Order by"].is_date and line["Ship by"].is_date
+            assert line["Order by"].value <= line["Ship by"].value
+        mixed = len(currencies) > 1
+        assert ("Currency" in s["titles"]) == mixed
+        assert set(h["Currency"].value.replace(" and ", " ").split()) >= currencies
+        # totals: per currency when the supplier quotes in two, then units and cases overall
+        value = {}
+        for line in lines:
+            code = line["Line total"].number_format.split('"')[1]
+            value[code] = value.get(code, 0.0) + line["Line total"].value
+        overall = s["totals"][-1]
+        assert overall["Units"].value == sum(line["Units"].value for line in lines)
+        assert overall["Cases"].value == sum(line["Cases"].value for line in lines)
+        money_totals = {t["Line total"].number_format.split('"')[1]: t["Line total"].value
+                        for t in s["totals"] if t["Line total"].value is not None}
+        assert money_totals == pytest.approx(value, abs=1e-6)
+        assert len(s["totals"]) == (len(currencies) + 1 if mixed else 1)
+        # payments: supplier_payments in the quoted currency, adding up to the PO value
+        theirs = payments[payments["supplier"] == supplier]
+        assert len(s["payments"]) == len(theirs)
+        paid = {}
+        for p in s["payments"]:
+            code = p["Amount"].number_format.split('"')[1]
+            paid[code] = paid.get(code, 0.0) + p["Amount"].value
+            assert p["Due"].is_date
+        assert paid == pytest.approx(value, abs=1e-6)  # to the cent, rounding included
+        assert {t["Amount"].number_format.split('"')[1]: t["Amount"].value
+                for t in s["payment_totals"]} == pytest.approx(value, abs=1e-6)
+        assert theirs.groupby("currency")["quoted_amount"].sum().to_dict() == pytest.approx(value, abs=0.01)
+        due = sorted(d.date() for d in (p["Due"].value for p in s["payments"]))
+        assert due == sorted(theirs["due"])
+        # laid out for screen and print
+        assert ws.freeze_panes == f"A{s['head_row'] + 1}"
+        assert ws.page_setup.orientation == "landscape"
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.column_dimensions["B"].width >= 8
+    return {"workbook": wb, "sheets": sheets, "read": read}
+
+
+def _read_summary(ws) -> pd.DataFrame:
+    rows = list(ws.iter_rows())
+    head = [r[0].value for r in rows].index("Supplier")
+    titles = [c.value for c in rows[head]]
+    body = rows[head + 1:]
+    return pd.DataFrame([[c.value for c in r] for r in body], columns=titles), body, titles
+
+
+def test_workbook_purchase_order_per_supplier(economics_run, tmp_path):
+    inst, ev = economics_run.instance, economics_run.evaluation
+    path = report.write_purchase_orders(inst, ev, tmp_path)
+    got = _check_po_workbook(inst, ev, path)
+    summary, cells, titles = _read_summary(got["workbook"]["Summary"])
+    total, summary = summary.iloc[-1], summary.iloc[:-1]
+    assert total["Supplier"] == "Total"
+    numbers = {f: got["read"][f]["header"]["PO number"].value for f in got["sheets"]}
+    assert set(summary["PO number"]) == set(numbers.values())  # every PO, none twice over
+    assert summary.groupby("Supplier")["Units"].sum().to_dict() == \
+        report.purchase_orders(inst, ev).groupby("supplier")["units"].sum().to_dict()
+    assert total["Units"] == ev.lines["units"].sum() and total["Lines"] == len(ev.lines)
+    first = list(summary["First order-by"])
+    assert first == sorted(first)
+    for row in cells[:-1]:  # each PO number links to its sheet
+        link = row[titles.index("PO number")].hyperlink
+        assert link is not None and got["sheets"][row[0].value] in link.location
+    cur = inst.campaign.config.currency
+    own = f"Value in {cur}" if f"Value in {cur}" in titles else "Value"
+    assert (own == "Value") == (inst.campaign.config.name != "c17_fx")
+    assert total[own] == pytest.approx(_purchase_value_by_supplier(inst, ev).sum(), abs=0.01)
+    if inst.campaign.config.name == "c17_fx":  # F1 quotes SKU A in CNY, B in USD: one PO, two currencies
+        assert list(summary["Currency"]) == ["CNY", "USD"] and summary["PO number"].nunique() == 1
+        assert "Currency" in got["read"]["F1"]["titles"]
+
+
+def _hostile_campaign(folder: Path) -> Path:
+    """c17_fx (F1 quoting SKU A in CNY, B in USD) with formula-like supplier, SKU and
+    supplier names, a warehouse address, a 30 % deposit and a case pack of 6."""
+    import csv
+
+    shutil.copytree(SHARED_CONFORMANCE_V2 / "c17_fx", folder)
+    skus = pd.read_csv(folder / "skus.csv", dtype=str, keep_default_na=False)
+    skus["supplier"] = "=1+1"
+    skus["name"] = ['=HYPERLINK("http://x","click")', "@SUM(1)"]
+    skus.loc[skus["sku"] == "A", "case_pack"] = "6"
+    skus.to_csv(folder / "skus.csv", index=False, quoting=csv.QUOTE_MINIMAL)
+    pd.DataFrame({"supplier": ["=1+1"], "min_order_value": ["0"], "capacity_units": [""],
+                  "deposit_share": ["0.3"], "name": ["-Evil Co, Ltd"]}).to_csv(
+        folder / "suppliers.csv", index=False)
+    wh = pd.read_csv(folder / "warehouses.csv", dtype=str, keep_default_na=False)
+    wh["address"] = "+1 Dock Road, Reno NV"
+    wh.to_csv(folder / "warehouses.csv", index=False)
+    return folder
+
+
+def test_purchase_order_keeps_formula_like_names_as_text(tmp_path):
+    """Supplier ids, supplier and SKU names and addresses that a spreadsheet would run as
+    formulas are text cells, shown as written, on the PO and Summary sheets."""
+    from optimizer.workflows.planner import plan_campaign
+
+    if not (SHARED_CONFORMANCE_V2 / "c17_fx").is_dir():
+        pytest.skip(f"no conformance-v2 case at {SHARED_CONFORMANCE_V2}")
+    run = plan_campaign(_hostile_campaign(tmp_path / "campaign"), Overrides(time_limit_s=10),
+                        progress=lambda msg: None)
+    inst, ev = run.instance, run.evaluation
+    out = tmp_path / "out"
+    out.mkdir()
+    path = report.write_purchase_orders(inst, ev, out)
+    got = _check_po_workbook(inst, ev, path)
+    wb = got["workbook"]
+    assert set(got["sheets"]) == {"=1+1"}
+    s = got["read"]["=1+1"]
+    h = s["header"]
+    assert h["Supplier"].value == "-Evil Co, Ltd" and h["Supplier id"].value == "=1+1"
+    assert h["Ship to"].value == "FBA1: +1 Dock Road, Reno NV"
+    assert h["PO number"].value == "c17-fx-1-1-20260901"
+    assert h["Payment terms"].value == "30 % deposit on order, balance before shipment"
+    assert {line["Name"].value for line in s["lines"]} == {'=HYPERLINK("http://x","click")', "@SUM(1)"}
+    a = next(line for line in s["lines"] if line["SKU"].value == "A")
+    assert a["Units per case"].value == 6 and a["Units"].value % 6 == 0
+    labels = [p["Payment"].value for p in s["payments"]]
+    assert labels.count("Deposit 30 %") == 2 and labels.count("Balance 70 %") == 2  # CNY and USD
+    hostile = {"=1+1", "-Evil Co, Ltd", '=HYPERLINK("http://x","click")', "@SUM(1)"}
+    seen = set()
+    for ws in (wb["=1+1"], wb["Summary"]):
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+                    assert cell.data_type == "s", (ws.title, cell.coordinate, cell.value)
+                    seen.add(cell.value)
+    assert seen == hostile
+
+
+def test_purchase_order_numbers_and_terms():
+    from optimizer.report.workbook import payment_terms, po_numbers
+
+    day = dt.date(2026, 8, 20)
+    assert po_numbers("Black Friday 2026", ["SUP01", "=1+1", "F-1", "F 1", ""], day) == [
+        "black-friday-2026-SUP01-20260820", "black-friday-2026-1-1-20260820",
+        "black-friday-2026-F-1-20260820", "black-friday-2026-F-1-20260820-2",
+        "black-friday-2026-supplier-20260820"]
+    assert payment_terms(0.3) == "30 % deposit on order, balance before shipment"
+    assert payment_terms(0.125) == "12.5 % deposit on order, balance before shipment"
+    assert payment_terms(1.0) == "payment in full on order"
+    assert payment_terms(0.0) == "payment in full before shipment"
+
+
+def test_purchase_order_workbook_of_an_empty_plan(tiny_run, tmp_path):
+    from optimizer.evaluate.plan import evaluate_plan
+
+    inst = tiny_run.instance
+    wb = openpyxl.load_workbook(report.write_purchase_orders(inst, evaluate_plan(inst, None), tmp_path))
+    assert wb.sheetnames == ["Summary", "Payment schedule", "Shipping plan"]
+    assert "the plan orders nothing" in [r[0] for r in wb["Summary"].iter_rows(values_only=True)]

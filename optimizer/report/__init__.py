@@ -9,6 +9,7 @@ baseline (:mod:`optimizer.evaluate.rule_of_thumb`).
 """
 
 from optimizer.evaluate.rule_of_thumb import SAFETY_Z, rule_of_thumb, rule_of_thumb_units
+from optimizer.report.decision import action_list_html, orders_due, previous_summary, summary_cards
 from optimizer.report.explorer_panel import show_explorer, what_if_kpis
 from optimizer.report.figures import (
     allocation_by_mode_figure,
@@ -20,7 +21,18 @@ from optimizer.report.figures import (
     simulated_profit_figure,
     timeline_figure,
 )
-from optimizer.report.html import figure_html, show_changes, show_figure, show_html, show_table, table_html, title_html
+from optimizer.report.html import (
+    TOP_ROWS,
+    appendix_html,
+    changes_html,
+    figure_html,
+    show_changes,
+    show_figure,
+    show_html,
+    show_table,
+    table_html,
+    title_html,
+)
 from optimizer.report.monitoring import flag_table, monitor_facts
 from optimizer.report.notebook_runner import PACKAGE_ROOT, plan_into
 from optimizer.report.tables import (
@@ -52,6 +64,8 @@ from optimizer.report.tables import (
 from optimizer.report.workbook import write_purchase_orders
 
 __all__ = [
+    "TOP_ROWS", "action_list_html", "appendix_html", "changes_html", "orders_due", "previous_summary",
+    "summary_cards",
     "PACKAGE_ROOT", "SAFETY_Z", "show_explorer", "what_if_kpis", "write_purchase_orders", "abc_table", "allocation", "allocation_by_mode_figure", "allocation_by_warehouse_figure",
     "cash_curve_figure", "cash_limit_table", "changes_since", "compare_with_rule_of_thumb", "demand_shapes", "figure_html", "flag_table", "forecast_audit",
     "forecast_audit_table", "forecast_note", "forecast_summary", "frontier_figures", "headline_kpis",

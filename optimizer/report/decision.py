@@ -1,0 +1,206 @@
+"""The top of the report: the decision in a few numbers, then what to order by when.
+
+* :func:`summary_cards` — expected profit (with its P10–P90), spend against the budget
+  and the tightest cash limit, the fill rate, the gain over the spreadsheet rule of
+  thumb, the change since the last run with its cause, and the solver's honesty
+  (status, gap to a proven bound).
+* :func:`orders_due` / :func:`action_list_html` — the purchase orders by order-by date,
+  one row per supplier and date, in windows of 7, 14 and 30 days from the planning
+  date (the day orders are placed), with ship-by, units and value, and totals.
+
+Numbers are formatted once here, money always with its currency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import pandas as pd
+
+from optimizer.evaluate.plan import PlanEvaluation, cash_limit_status
+from optimizer.io.run_folder import NotARunFolder, read_summary
+from optimizer.prep.instance import Instance
+
+WINDOWS = (7, 14, 30)  # days from the planning date: the action list's windows
+ROWS_PER_WINDOW = 6  # orders the action list shows per window; the rest are counted
+
+
+def _money(x: float, currency: str, signed: bool = False) -> str:
+    sign = "+" if signed and x > 0 else ("−" if x < 0 else "")
+    return f"{sign}{abs(x):,.0f} {currency}" if abs(x) >= 1000 else f"{sign}{abs(x):,.2f} {currency}"
+
+
+def _pct(x: float, signed: bool = False) -> str:
+    sign = "+" if signed and x > 0 else ("−" if x < 0 else "")
+    return f"{sign}{abs(x):.1%}"
+
+
+def _card(title: str, value: str, detail: str = "", tone: str = "") -> str:
+    return (f'<div class="card {tone}"><div class="card-title">{html.escape(title)}</div>'
+            f'<div class="card-value">{html.escape(value)}</div>'
+            f'<div class="card-detail">{html.escape(detail)}</div></div>')
+
+
+CARD_STYLE = """<style>
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;margin:8px 0 18px}
+.card{border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;background:#f8fafc}
+.card-title{font-size:13px;color:#57606a;text-transform:uppercase;letter-spacing:.03em}
+.card-value{font-size:22px;font-weight:600;margin:4px 0;color:#1f2328;white-space:nowrap}
+.card-detail{font-size:13px;color:#57606a}
+.card.good .card-value{color:#1a7f37}.card.bad .card-value{color:#cf222e}
+</style>"""
+
+
+def summary_cards(inst: Instance, ev: PlanEvaluation, summary: dict, *,
+                  rule_of_thumb: PlanEvaluation | None = None, sim=None,
+                  previous_summary: dict | None = None) -> str:
+    """The decision in six cards (HTML; every text escaped)."""
+    cur = inst.campaign.config.currency
+    cards = []
+    profit = ev.expected_profit
+    risk = ""
+    if sim is not None:
+        st = sim.stats()
+        risk = f"P10 {_money(st.at['profit', 'p10'], cur)} · P90 {_money(st.at['profit', 'p90'], cur)}"
+    cards.append(_card("Expected profit", _money(profit, cur), risk))
+
+    used = ev.spend / inst.budget if inst.budget else float("nan")
+    detail = f"of budget {_money(inst.budget, cur)} ({_pct(used)})"
+    limits = cash_limit_status(inst, ev)
+    if limits:
+        tight = min(limits, key=lambda c: c["headroom"])
+        detail += f"; tightest cash limit {tight['until']}: {_money(tight['headroom'], cur)} left"
+    cards.append(_card("Spend", _money(ev.spend, cur), detail))
+
+    p = ev.pairs
+    demand, sales = float(p["expected_demand"].sum()), float(p["expected_sales"].sum())
+    fill = sales / demand if demand > 0 else float("nan")
+    cards.append(_card("Expected fill rate", _pct(fill) if demand > 0 else "–",
+                       f"{sales:,.0f} of {demand:,.0f} units of expected demand"))
+
+    if rule_of_thumb is not None:
+        gain = profit - rule_of_thumb.expected_profit
+        rel = gain / abs(rule_of_thumb.expected_profit) if rule_of_thumb.expected_profit else float("nan")
+        cards.append(_card("Against the rule of thumb", _money(gain, cur, signed=True),
+                           f"{_pct(rel, signed=True)} on its {_money(rule_of_thumb.expected_profit, cur)}"
+                           if rule_of_thumb.expected_profit else "", "good" if gain > 0 else "bad"))
+
+    if previous_summary is None:
+        cards.append(_card("Against the last run", "first run", "no earlier run of this campaign"))
+    else:
+        change = profit - float(previous_summary.get("expected_profit", 0.0))
+        cards.append(_card("Against the last run", _money(change, cur, signed=True),
+                           change_cause(previous_summary, summary)))
+
+    gap, bound = summary.get("mip_gap"), summary.get("best_bound")
+    honesty = (f"gap {gap:.3%} to the bound {_money(bound, cur)}" if gap is not None and bound is not None
+               else "no bound proven")
+    cards.append(_card("Solver", str(summary.get("status", "")), honesty,
+                       "" if summary.get("status") == "optimal" else "bad"))
+    return CARD_STYLE + '<div class="cards">' + "".join(cards) + "</div>"
+
+
+def previous_summary(run_dir) -> dict | None:
+    """summary.json of the run compared with (None: no earlier run, or not a run folder)."""
+    if run_dir is None:
+        return None
+    try:
+        return read_summary(run_dir)
+    except (NotARunFolder, OSError, ValueError):
+        return None
+
+
+def change_cause(before: dict, after: dict) -> str:
+    """What differs between two runs' settings (budget, lead-time delays)."""
+    causes = []
+    if before.get("budget") != after.get("budget"):
+        causes.append(f"budget {before.get('budget'):,.0f} → {after.get('budget'):,.0f}")
+    da = (before.get("overrides") or {}).get("delays") or {}
+    db = (after.get("overrides") or {}).get("delays") or {}
+    if da != db:
+        modes = sorted(set(da) | set(db))
+        causes.append("lead-time delays " + ", ".join(
+            f"{m} {int(da.get(m, 0)):+d} → {int(db.get(m, 0)):+d} days" for m in modes
+            if da.get(m, 0) != db.get(m, 0)))
+    return "; ".join(causes) or "same budget and lead times: the campaign files or the solve differ"
+
+
+# ---------------------------------------------------------------- the action list
+
+
+def orders_due(inst: Instance, ev: PlanEvaluation, windows=WINDOWS) -> pd.DataFrame:
+    """Purchase orders by order-by date: one row per (order-by date, supplier), with the
+    window it falls in (days from the planning date), the earliest ship-by date of its
+    lines, lines, units and value at unit cost (campaign currency)."""
+    cols = ["window", "order_by", "supplier", "supplier_name", "ship_by", "lines", "units", "value"]
+    if ev.lines.empty:
+        return pd.DataFrame(columns=cols)
+    lines = ev.lines.merge(inst.skus[["supplier", "unit_cost"]], left_on="sku", right_index=True)
+    lines["value"] = lines["units"] * lines["unit_cost"]
+    g = lines.groupby(["order_by", "supplier"], as_index=False).agg(
+        ship_by=("ship_by", "min"), lines=("sku", "size"), units=("units", "sum"), value=("value", "sum"))
+    names = inst.suppliers["name"] if "name" in inst.suppliers else pd.Series(dtype=str)
+    g["supplier_name"] = g["supplier"].map(names).fillna("")
+    g["window"] = [window_label(inst.planning_date, d, windows) for d in g["order_by"]]
+    return g.sort_values(["order_by", "supplier"]).reset_index(drop=True)[cols]
+
+
+def window_label(start: dt.date, day: dt.date, windows=WINDOWS) -> str:
+    """'within 7 days', '8–14 days', '15–30 days' or 'later' (days after ``start``)."""
+    days = (day - start).days
+    lower = 0
+    for w in windows:
+        if days <= w:
+            return f"within {w} days" if lower == 0 else f"{lower + 1}–{w} days"
+        lower = w
+    return f"after {windows[-1]} days"
+
+
+def action_list_html(inst: Instance, ev: PlanEvaluation, windows=WINDOWS,
+                     rows_per_window: int = ROWS_PER_WINDOW) -> str:
+    """The action list: per window its total, then its first ``rows_per_window`` orders
+    (supplier, order-by, ship-by, units, value), earliest first, and a count of the rest;
+    orders due after the last window are only counted."""
+    cur = inst.campaign.config.currency
+    due = orders_due(inst, ev, windows)
+    if due.empty:
+        return "<p><em>The plan orders nothing.</em></p>"
+    start = inst.planning_date
+    parts = [f"<p>Days counted from the planning date, {start}, the day orders are placed. "
+             f"Value at unit cost; the full order lines are in <code>plan.csv</code> and "
+             f"<code>purchase_orders.xlsx</code>.</p>"]
+    rows = []
+    for window, g in due.groupby("window", sort=False):
+        rows.append(f'<tr class="window"><th colspan="4">{html.escape(window)}: {g["supplier"].nunique()} '
+                    f'suppliers, {len(g)} orders</th><th>{int(g["units"].sum()):,}</th>'
+                    f'<th>{_money(float(g["value"].sum()), cur)}</th></tr>')
+        listed = g.head(0) if window.startswith("after") else g.head(rows_per_window)
+        for r in listed.itertuples(index=False):
+            who = html.escape(r.supplier) + (f" — {html.escape(r.supplier_name)}" if r.supplier_name else "")
+            rows.append(f"<tr><td>{r.order_by}</td><td>{who}</td><td>{r.ship_by}</td>"
+                        f"<td>{r.lines:,}</td><td>{int(r.units):,}</td><td>{_money(r.value, cur)}</td></tr>")
+        rest = g.iloc[len(listed):]
+        if len(rest):
+            more = "more " if len(listed) else ""
+            rows.append(f'<tr class="more"><td colspan="4">… {len(rest)} {more}orders in this window, '
+                        f'{rest["order_by"].min()} – {rest["order_by"].max()} (every one in '
+                        f'purchase_orders.xlsx)</td><td>{int(rest["units"].sum()):,}</td>'
+                        f'<td>{_money(float(rest["value"].sum()), cur)}</td></tr>')
+    rows.append(f'<tr class="window"><th colspan="4">Total: {due["supplier"].nunique()} suppliers, '
+                f'{len(due)} orders</th><th>{int(due["units"].sum()):,}</th>'
+                f'<th>{_money(float(due["value"].sum()), cur)}</th></tr>')
+    head = ("<tr><th>order by</th><th>supplier</th><th>ship by</th><th>lines</th><th>units</th>"
+            f"<th>value ({html.escape(cur)})</th></tr>")
+    style = ("<style>.actions td,.actions th{padding:3px 10px;text-align:right}"
+             ".actions td:nth-child(2),.actions thead th:nth-child(2){text-align:left}"
+             ".actions tr.more td{color:#57606a;font-style:italic}.actions tr.more td:first-child{text-align:left}"
+             ".actions tr.window th{background:#eef2f7;"
+             "text-align:left}.actions tr.window th:nth-last-child(-n+2){text-align:right}</style>")
+    parts.append(style + f'<table class="actions report-table"><thead>{head}</thead><tbody>'
+                 + "".join(rows) + "</tbody></table>")
+    return "".join(parts)
+
+
+__all__ = ["WINDOWS", "action_list_html", "change_cause", "orders_due", "previous_summary", "summary_cards",
+           "window_label"]
