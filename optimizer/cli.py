@@ -1,9 +1,12 @@
-"""Plan stock for a promotion from a campaign folder: validate, plan, report, sweep, forecast, monitor.
+"""The command line: ``python -m optimizer COMMAND CAMPAIGN_DIR [options]``.
 
-``python -m optimizer --help`` lists the commands and ``python -m optimizer COMMAND
---help`` their options; the argparse parser below is the one description of them.
-Every command loads and checks its inputs before any work, and maps what went
-wrong to the exit code (:data:`EPILOG`).
+``python -m optimizer --help`` says what the tool does and lists the commands;
+``python -m optimizer COMMAND --help`` gives a command's description, options with
+their defaults, examples and exit codes.  The argparse parser below is the one
+description of them (README.md's "Command line" section follows it).  Every command
+loads and checks its inputs before any work, shows its progress on stderr
+(:mod:`optimizer.progress`) and maps what went wrong to an exit code
+(:data:`EXIT_CODES`).
 """
 
 from __future__ import annotations
@@ -12,22 +15,71 @@ import argparse
 import sys
 from pathlib import Path
 
+from optimizer.progress import Progress
+
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_SERVICE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # Ctrl-C before there was a plan to keep (128 + SIGINT)
-EPILOG = """exit codes: 0 success; 2 invalid input (the message names the file, the row and the
-column); 3 the min_fill_rate target cannot be met (the message says why); 1 anything else.
-Ctrl-C stops a solve and writes the best plan found so far (status "interrupted");
-before there is one it writes nothing and exits 130.
+
+DESCRIPTION = """\
+Plan stock for a big e-commerce promotion. From a campaign folder (campaign.toml,
+skus.csv, warehouses.csv, lanes.csv, demand.csv, ...) it decides how many units of
+each SKU to order, for which warehouse and by which transport mode, so that the
+expected promo profit is largest within the budget, the cash limits, the space and
+the cutoffs; then it writes purchase orders and a report, sweeps budgets and
+lead-time delays, forecasts promo demand and watches sales against the plan."""
+
+# What each exit code means: (commands that solve, the others).
+_EXIT_MEANING = {
+    EXIT_OK: ("success",) * 2,
+    EXIT_INPUT: ("invalid input: each problem names the file, the row and the column; nothing is written",) * 2,
+    EXIT_SERVICE: ("the min_fill_rate service target cannot be met (the message says why)", None),
+    EXIT_ERROR: ("anything else (e.g. the solver found no plan worth presenting)", "anything else"),
+    EXIT_INTERRUPTED: ("interrupted (Ctrl-C) before there was a plan to keep; nothing is written",
+                       "interrupted (Ctrl-C)"),
+}
+
+
+def exit_codes(solving: bool = True) -> str:
+    """The "exit codes:" block of a help text: a command that solves can also exit 3."""
+    meanings = ((code, text[0 if solving else 1]) for code, text in _EXIT_MEANING.items())
+    return "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in meanings if text)
+
+
+EXIT_CODES = exit_codes()
+PROGRESS_NOTE = ("progress: stage lines on stderr (elapsed time, best plan and bound), at most a few "
+                 "seconds apart;\na live status bar when stderr is a terminal.")
+EPILOG = f"""\
+Run `python -m optimizer COMMAND --help` for a command's options, defaults and examples.
 
 examples:
   python -m optimizer validate data/sample
   python -m optimizer plan data/sample --budget 800000 --delay sea_fcl=10
   python -m optimizer report data/sample
-  python -m optimizer frontier data/sample --steps 6 --time-limit 20"""
+  python -m optimizer frontier data/sample --steps 6 --time-limit 20
+
+{EXIT_CODES}
+Ctrl-C during a solve keeps the best plan found so far (status "interrupted", exit 0)."""
 
 
 class UsageError(Exception):
     """A bad command-line value: reported like bad input (exit 2)."""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs as written (examples line up); each option's default
+    shown, unless its help already says what it is or there is none to show."""
+
+    def _format_action(self, action):
+        if isinstance(action, argparse._SubParsersAction):  # the commands, without a "COMMAND" line above
+            return "".join(self._format_action(a) for a in action._get_subactions())
+        return super()._format_action(action)
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if (not action.option_strings or "default" in text or action.default is argparse.SUPPRESS
+                or action.default in (None, False)):
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 def parse_delays(items: list[str] | None) -> dict[str, int]:
@@ -44,72 +96,139 @@ def parse_delays(items: list[str] | None) -> dict[str, int]:
     return delays
 
 
+def _command(sub, name: str, summary: str, description: str, examples: list[str],
+             solving: bool = True, notes: str = "", progress: bool = True) -> argparse.ArgumentParser:
+    """A subcommand whose help has a description, examples, the exit codes (and progress)."""
+    epilog = "examples:\n" + "\n".join(f"  python -m optimizer {name} {e}".rstrip() for e in examples)
+    if progress:
+        epilog += "\n\n" + PROGRESS_NOTE
+    epilog += "\n\n" + exit_codes(solving) + (f"\n{notes}" if notes else "")
+    return sub.add_parser(name, help=summary, description=description, epilog=epilog,
+                          formatter_class=HelpFormatter)
+
+
+CAMPAIGN_HELP = "campaign folder: campaign.toml, skus.csv, warehouses.csv, lanes.csv, demand.csv, ..."
+TIME_LIMIT_DEFAULT = "[solver] time_limit_s of campaign.toml, else 120"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m optimizer", description=__doc__.split("\n\n")[0],
-                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="python -m optimizer", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=HelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
 
-    v = sub.add_parser("validate", help="check a campaign folder and report every problem")
-    v.add_argument("campaign", type=Path)
+    v = _command(sub, "validate", "check a campaign folder and list every problem",
+                 "Check a campaign folder against every input rule and list each problem with its\n"
+                 "file, row and column, all at once. Nothing is solved or written.",
+                 ["data/sample"], solving=False, progress=False)
+    v.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
 
-    pl = sub.add_parser("plan", help="optimise the campaign and write a run folder")
-    pl.add_argument("campaign", type=Path)
-    pl.add_argument("--out", type=Path, help="new (or empty) run folder; default runs/<campaign>/<time>")
+    pl = _command(sub, "plan", "optimise the campaign and write a run folder (plan.csv, summary.json, ...)",
+                  "Optimise the campaign: the order quantity of each SKU for each warehouse and mode\n"
+                  "with the largest expected profit within the budget and the other limits. Writes a\n"
+                  "run folder (plan.csv, shipments.csv, sku_summary.csv, summary.json, solver log) and\n"
+                  "prints one line: status, expected profit, spend, fill rate and the gap to the bound.",
+                  ["data/sample", "data/sample --budget 800000 --delay sea_fcl=10 --out runs/what-if",
+                   "data/sample --time-limit 60 --verbose",
+                   "data/sample --parts 4 --scheduler local --workers 2"],
+                  notes='Ctrl-C during the solve writes the best plan found so far (status "interrupted", '
+                        'exit 0).')
+    pl.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
+    pl.add_argument("--out", type=Path, metavar="RUN_DIR",
+                    help="new (or empty) run folder (default: runs/<campaign>/<UTC time>)")
     _add_what_if_options(pl)
     pl.add_argument("--verbose", action="store_true", help="show the HiGHS log")
     pl.add_argument("--parts", type=int, metavar="N",
-                    help="large catalogues: plan N supplier groups separately and merge them "
-                         "(no proven bound for the whole; see README)")
-    _add_scheduler_options(pl, "plan the --parts in parallel, one task each (default: one after "
-                               "the other in this process)")
+                    help="large catalogues: plan N supplier groups separately and merge them; no proven "
+                         "bound for the whole (default: plan the campaign as one)")
+    _add_scheduler_options(pl, "plan the --parts in parallel, one task each (default: one after the "
+                               "other in this process)")
 
-    r = sub.add_parser("report", help="run the campaign notebook and render the HTML report")
-    r.add_argument("campaign", type=Path)
+    r = _command(sub, "report", "plan, then render the HTML report and the purchase-order workbook",
+                 "Plan the campaign in notebooks/campaign_plan.ipynb and render a self-contained HTML\n"
+                 "report (KPIs, profit and cash, risk, purchase orders, shipping plan, changes since\n"
+                 "the last run) into a new folder reports/<campaign>/<run-id>/, with the executed\n"
+                 "notebook, the plan files and purchase_orders.xlsx. Every run, good or failed, is\n"
+                 "recorded in reports/history.sqlite. Prints the status line and the path of\n"
+                 "report.html.",
+                 ["data/sample", "data/sample --budget 800000 --delay sea_fcl=10",
+                  "data/sample --time-limit 60 --reports-dir /shared/reports"])
+    r.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
     _add_what_if_options(r)
-    r.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
-                   help="root of reports/<campaign>/<run-id>/ and history.sqlite (default: reports)")
+    r.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
+                   help="the report goes to a new folder DIR/<campaign>/<run id>/; the run index is DIR/history.sqlite")
     r.add_argument("--notebook", type=Path, help=argparse.SUPPRESS)  # tests: another notebook
 
-    f = sub.add_parser("frontier", help="expected profit against budget, from one persistent model")
-    f.add_argument("campaign", type=Path)
+    f = _command(sub, "frontier", "expected profit against budget, from one persistent model",
+                 "Solve the campaign at several budgets and write frontier.csv (profit, spend, fill\n"
+                 "rate, bound, gap and the marginal profit of one more unit of budget per point) to a\n"
+                 "new reports/<campaign>/<run-id>/. One model is built for the largest budget and\n"
+                 "re-solved at each, warm-started from the last plan.",
+                 ["data/sample --steps 6 --time-limit 20", "data/sample --budgets 400000 600000 800000",
+                  "data/sample --steps 8 --scheduler local --workers 2"])
+    f.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
     which = f.add_mutually_exclusive_group(required=True)
     which.add_argument("--budgets", type=float, nargs="+", metavar="X", help="budgets to solve")
     which.add_argument("--steps", type=int, metavar="N",
-                       help="N budgets from 20 %% to 150 %% of the campaign budget")
+                       help="N budgets evenly from 20 %% to 150 %% of the campaign budget")
     f.add_argument("--delay", action="append", metavar="MODE=DAYS",
-                   help="extra transit days for every lane of MODE (repeatable; negative = faster)")
-    f.add_argument("--time-limit", type=float, dest="time_limit",
-                   help="solver time limit per budget, seconds")
-    f.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
-                   help="frontier.csv goes to a new reports/<campaign>/<run-id>/ (default: reports)")
-    _add_scheduler_options(f, "solve the budgets in parallel, one task each (default: one persistent "
-                              "model in this process)")
+                   help="extra transit days for every lane of MODE, at every budget (repeatable; "
+                        "negative = faster; default: none)")
+    f.add_argument("--time-limit", type=float, dest="time_limit", metavar="SECONDS",
+                   help=f"solver time limit per budget (default: {TIME_LIMIT_DEFAULT})")
+    f.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
+                   help="frontier.csv goes to a new folder DIR/<campaign>/<run id>/")
+    _add_scheduler_options(f, "solve the budgets in parallel, one cold solve each (default: one "
+                              "persistent model in this process)")
     f.set_defaults(budget=None)
 
-    sc = sub.add_parser("scenarios", help="re-plan every combination of lead-time delays and budgets")
-    sc.add_argument("campaigns", type=Path, nargs="+", metavar="CAMPAIGN_DIR")
+    sc = _command(sub, "scenarios", "re-plan every combination of lead-time delays and budgets",
+                  "Re-plan every combination of per-mode delays x budgets x campaign folders, one\n"
+                  "independent solve each, and write scenarios.csv with what each delay costs against\n"
+                  "no delay to a new reports/<campaign or batch>/<run-id>/.",
+                  ["data/sample --delay sea_fcl=0,7,14 --delay air=0,3",
+                   "data/sample --delay sea_fcl=0,10 --budgets 600000 800000 --time-limit 30",
+                   "data/sample data/sample_v1 --delay sea_fcl=0,7 --scheduler local"])
+    sc.add_argument("campaigns", type=Path, nargs="+", metavar="CAMPAIGN_DIR", help="one or more campaign folders")
     sc.add_argument("--delay", action="append", metavar="MODE=D[,D ...]",
                     help="delays to try for MODE, e.g. sea_fcl=0,7,14 (repeatable; every combination "
-                         "of the modes' values is one scenario)")
+                         "of the modes' values is one scenario; default: no delay only)")
     sc.add_argument("--budgets", type=float, nargs="+", metavar="X",
                     help="budgets to try (default: each campaign's own)")
-    sc.add_argument("--time-limit", type=float, dest="time_limit", help="solver time limit per scenario, seconds")
-    sc.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
-                    help="scenarios.csv goes to a new reports/<campaign or batch>/<run-id>/ (default: reports)")
-    _add_scheduler_options(sc, "solve the scenarios in parallel (default: one after the other here)")
+    sc.add_argument("--time-limit", type=float, dest="time_limit", metavar="SECONDS",
+                    help=f"solver time limit per scenario (default: {TIME_LIMIT_DEFAULT})")
+    sc.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
+                    help="scenarios.csv goes to a new folder DIR/<campaign or batch>/<run id>/")
+    _add_scheduler_options(sc, "solve the scenarios in parallel (default: one after the other in "
+                               "this process)")
 
-    fc = sub.add_parser("forecast", help="promo demand forecast from sales_history.csv")
-    fc.add_argument("campaign", type=Path)
-    fc.add_argument("--out", type=Path, help="demand file to write (default: demand.csv if the "
-                    "folder has none, else demand_forecast.csv); forecast_audit.csv goes beside it")
+    fc = _command(sub, "forecast", "promo demand forecast from sales_history.csv",
+                  "Forecast promo demand (mean and sd per SKU x warehouse) from the campaign's\n"
+                  "sales_history.csv and past promos: baseline, promo lift, calibrated sd. Writes the\n"
+                  "demand file and forecast_audit.csv beside it (how each number was made); never\n"
+                  "overwrites demand.csv.",
+                  ["data/sample_history", "data/sample_history --out /tmp/demand_forecast.csv"],
+                  solving=False)
+    fc.add_argument("campaign", type=Path, help=CAMPAIGN_HELP + " and sales_history.csv")
+    fc.add_argument("--out", type=Path, metavar="FILE",
+                    help="demand file to write (default: demand.csv if the folder has none, else "
+                         "demand_forecast.csv); forecast_audit.csv goes beside it")
 
-    bt = sub.add_parser("backtest", help="forecast the most recent past promo and score it")
-    bt.add_argument("campaign", type=Path)
+    bt = _command(sub, "backtest", "forecast the most recent past promo and score it",
+                  "Forecast the most recent past promo from the data before it, as the forecast would\n"
+                  "have been made then, and score it (WAPE, bias, interval coverage) against what sold\n"
+                  "and against last year's same promo.",
+                  ["data/sample_history", "data/sample_history --promo 'Prime Day' --lead-days 60"],
+                  solving=False, progress=False)
+    bt.add_argument("campaign", type=Path, help=CAMPAIGN_HELP + " and sales_history.csv")
     bt.add_argument("--promo", help="past promo name to backtest (default: the campaign's own)")
-    bt.add_argument("--lead-days", type=int, dest="lead_days",
+    bt.add_argument("--lead-days", type=int, dest="lead_days", metavar="N",
                     help="days between the data cutoff and the promo (default: promo_start - planning_date)")
 
-    d = sub.add_parser("diff", help="what changed between two run folders (plan, cost, cutoffs)")
+    d = _command(sub, "diff", "what changed between two run folders (plan, cost, cutoffs)",
+                 "Compare two run folders: totals, lines that switched mode or warehouse, quantity\n"
+                 "changes, pairs that newly miss their cutoff.",
+                 ["runs/tiny-demo/20261101T090000Z runs/tiny-demo/20261108T090000Z"],
+                 solving=False, progress=False)
     d.add_argument("run_a", type=Path, help="the earlier run folder")
     d.add_argument("run_b", type=Path, help="the new run folder")
     _add_monitor_parser(sub)
@@ -118,18 +237,27 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_what_if_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--budget", type=float, help="override the campaign budget")
+    p.add_argument("--budget", type=float, metavar="X",
+                   help="override the campaign budget (default: budget of campaign.toml)")
     p.add_argument("--delay", action="append", metavar="MODE=DAYS",
-                   help="extra transit days for every lane of MODE (repeatable; negative = faster)")
-    p.add_argument("--time-limit", type=float, dest="time_limit", help="solver time limit, seconds")
+                   help="extra transit days for every lane of MODE (repeatable; negative = faster; "
+                        "default: none)")
+    p.add_argument("--time-limit", type=float, dest="time_limit", metavar="SECONDS",
+                   help=f"solver time limit; it counts the solve, not the build (default: {TIME_LIMIT_DEFAULT})")
+
+
+DASK_GROUP = "advanced: run batches on Dask"
 
 
 def _add_scheduler_options(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--scheduler", metavar="local|ADDRESS",
-                   help=f"Dask: 'local' starts a LocalCluster, or a scheduler address such as "
-                        f"tcp://host:8786; {what}")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes of a local cluster (default: one per core)")
+    g = p.add_argument_group(DASK_GROUP, "'local' needs nothing more; a real cluster's workers need this "
+                                         "package and\nthe campaign folders at the same paths "
+                                         "(docs/batches-on-dask.md).")
+    g.add_argument("--scheduler", metavar="local|ADDRESS",
+                   help=f"'local' starts a Dask LocalCluster, or a scheduler address such as "
+                        f"tcp://host:8786: {what}")
+    g.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes of a --scheduler local cluster (default: one per core)")
 
 
 def parse_delay_lists(items: list[str] | None) -> dict[str, list[int]]:
@@ -185,21 +313,28 @@ def cmd_validate(args) -> int:
 
 
 def cmd_plan(args) -> int:
-    from optimizer.io.campaign import load_campaign
-    from optimizer.io.run_folder import default_run_dir, refuse_nonempty
-    from optimizer.workflows.planner import plan_campaign
+    # The HiGHS log (--verbose) goes to the terminal too: plain lines, no bar to redraw over it.
+    with Progress("plan", live=False if args.verbose else None) as progress:
+        progress.status("loading and checking the campaign")
+        from optimizer.io.campaign import load_campaign
+        from optimizer.io.run_folder import default_run_dir, refuse_nonempty
+        from optimizer.workflows.planner import plan_campaign
 
-    campaign = load_campaign(args.campaign)
-    overrides = _overrides(args, campaign)
-    out = args.out or default_run_dir(campaign.config.name)
-    _require_writable(out, "--out", campaign)
-    refuse_nonempty(out)
-    if args.parts:
-        return _plan_partitioned(args, campaign, overrides, out)
-    run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose)
-    for note in empty_plan_notes(run):
-        print(f"note: {note}", file=sys.stderr)
-    print(plan_line(run.summary, run.out_dir))
+        campaign = load_campaign(args.campaign)
+        overrides = _overrides(args, campaign)
+        out = args.out or default_run_dir(campaign.config.name)
+        _require_writable(out, "--out", campaign)
+        refuse_nonempty(out)
+        if args.parts:
+            line = _plan_partitioned(args, campaign, overrides, out, progress)
+        else:
+            progress.status("planning")
+            run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose, progress=progress)
+            line = plan_line(run.summary, run.out_dir)
+    if not args.parts:
+        for note in empty_plan_notes(run):
+            print(f"note: {note}", file=sys.stderr)
+    print(line)
     return EXIT_OK
 
 
@@ -236,46 +371,54 @@ def _require_writable(folder: Path, option: str, campaign) -> None:
         raise InputError(problems, campaign.root)
 
 
-def _plan_partitioned(args, campaign, overrides, out: Path) -> int:
+def _plan_partitioned(args, campaign, overrides, out: Path, progress) -> str:
+    """Plan ``--parts`` supplier groups, write the run folder; the line to print."""
     from contextlib import nullcontext
 
     from optimizer.io.run_folder import write_run
     from optimizer.workflows.partition import plan_partitioned
 
     if args.parts < 1:
-        print("error: --parts must be at least 1", file=sys.stderr)
-        return EXIT_INPUT
+        raise UsageError("--parts must be at least 1")
     _check_workers(args)
     if args.scheduler is None:
         context = nullcontext(None)
     else:
         from optimizer.workflows.distributed import dask_client, describe_client
+
+        progress.status("starting the Dask cluster")
         context = dask_client(args.scheduler, args.workers)
     with context as client:
         if client is not None:
-            _say(describe_client(client))
-        ev, summary, parts = plan_partitioned(campaign, args.parts, overrides, client, progress=_say)
+            progress(describe_client(client))
+        progress.status(f"planning {args.parts} parts")
+        ev, summary, parts = plan_partitioned(campaign, args.parts, overrides, client, progress=progress)
     summary["scheduler"] = args.scheduler or "single-process"
     write_run(out, ev, summary, extra_files={"parts.csv": parts.to_csv(index=False)})
-    print(f"partitioned ({summary['parts']} parts): expected profit {summary['expected_profit']:,.2f} "
-          f"{summary['currency']}, spend {summary['spend']:,.2f} of {summary['budget']:,.2f}, "
-          f"no proven bound for the whole → {out}")
-    return EXIT_OK
+    return (f"partitioned ({summary['parts']} parts): expected profit {summary['expected_profit']:,.2f} "
+            f"{summary['currency']}, spend {summary['spend']:,.2f} of {summary['budget']:,.2f}, "
+            f"no proven bound for the whole → {out}")
 
 
 def cmd_report(args) -> int:
-    from optimizer.io.campaign import load_campaign
-    from optimizer.report.notebook_runner import NOTEBOOK, ReportFailed, run_report
+    with Progress("report") as progress:
+        progress.status("loading and checking the campaign")
+        from optimizer.io.campaign import load_campaign
+        from optimizer.report.notebook_runner import NOTEBOOK, ReportFailed, run_report
 
-    campaign = load_campaign(args.campaign)  # bad input: exit 2 before any notebook runs
-    overrides = _overrides(args, campaign)
-    _require_writable(args.reports_dir, "--reports-dir", campaign)
-    try:
-        result = run_report(campaign, overrides, reports_root=args.reports_dir,
-                            notebook=args.notebook or NOTEBOOK)
-    except ReportFailed as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_SERVICE if e.ename == "ServiceInfeasible" else EXIT_ERROR
+        campaign = load_campaign(args.campaign)  # bad input: exit 2 before any notebook runs
+        overrides = _overrides(args, campaign)
+        _require_writable(args.reports_dir, "--reports-dir", campaign)
+        try:
+            result = run_report(campaign, overrides, reports_root=args.reports_dir,
+                                notebook=args.notebook or NOTEBOOK, progress=progress)
+        except ReportFailed as e:
+            failed = e
+        else:
+            failed = None
+    if failed is not None:
+        print(f"error: {failed}", file=sys.stderr)
+        return EXIT_SERVICE if failed.ename == "ServiceInfeasible" else EXIT_ERROR
     s = result.summary
     if s:
         print(f"{s.get('status')}: expected profit {s.get('expected_profit', 0):,.2f} "
@@ -285,44 +428,48 @@ def cmd_report(args) -> int:
 
 
 def cmd_frontier(args) -> int:
-    import pandas as pd
+    with Progress("frontier") as progress:
+        progress.status("loading and checking the campaign")
+        import pandas as pd
 
-    from optimizer.io.campaign import load_campaign
-    from optimizer.io.run_folder import new_run_dir, write_meta
-    from optimizer.io.run_index import HISTORY_NAME, input_checksum, record_run
-    from optimizer.workflows.frontier import budget_frontier, budget_steps, record_frontier, write_frontier
+        from optimizer.io.campaign import load_campaign
+        from optimizer.io.run_folder import new_run_dir, write_meta
+        from optimizer.io.run_index import HISTORY_NAME, input_checksum, record_run
+        from optimizer.workflows.frontier import budget_frontier, budget_steps, record_frontier, write_frontier
 
-    campaign = load_campaign(args.campaign)
-    overrides = _overrides(args, campaign)
-    _require_writable(args.reports_dir, "--reports-dir", campaign)
-    if args.steps is not None and args.steps < 1:
-        raise UsageError("--steps must be ≥ 1")
-    if args.budgets is not None and min(args.budgets) <= 0:
-        raise UsageError("--budgets must all be > 0")
-    _check_workers(args)
-    budgets = args.budgets or budget_steps(campaign.config.budget, args.steps)
-    run_dir = new_run_dir(campaign.config.name, args.reports_dir)
-    meta = {"campaign": campaign.config.name, "campaign_dir": str(Path(campaign.root).resolve()),
-            "budgets": sorted(set(budgets)), "delays": dict(overrides.delays),
-            "time_limit_s": args.time_limit, "scheduler": args.scheduler or "single-process"}
-    history = {"db_path": Path(args.reports_dir) / HISTORY_NAME, "campaign": campaign.config.name,
-               "input_sha256": input_checksum(campaign.root)}
-    try:
-        if args.scheduler is None:
-            table = budget_frontier(campaign, budgets, overrides, time_limit_s=args.time_limit,
-                                    progress=_say)
-        else:
-            from optimizer.workflows.distributed import dask_client, dask_frontier, describe_client
+        campaign = load_campaign(args.campaign)
+        overrides = _overrides(args, campaign)
+        _require_writable(args.reports_dir, "--reports-dir", campaign)
+        if args.steps is not None and args.steps < 1:
+            raise UsageError("--steps must be ≥ 1")
+        if args.budgets is not None and min(args.budgets) <= 0:
+            raise UsageError("--budgets must all be > 0")
+        _check_workers(args)
+        budgets = args.budgets or budget_steps(campaign.config.budget, args.steps)
+        run_dir = new_run_dir(campaign.config.name, args.reports_dir)
+        meta = {"campaign": campaign.config.name, "campaign_dir": str(Path(campaign.root).resolve()),
+                "budgets": sorted(set(budgets)), "delays": dict(overrides.delays),
+                "time_limit_s": args.time_limit, "scheduler": args.scheduler or "single-process"}
+        history = {"db_path": Path(args.reports_dir) / HISTORY_NAME, "campaign": campaign.config.name,
+                   "input_sha256": input_checksum(campaign.root)}
+        try:
+            if args.scheduler is None:
+                table = budget_frontier(campaign, budgets, overrides, time_limit_s=args.time_limit,
+                                        progress=progress)
+            else:
+                from optimizer.workflows.distributed import dask_client, dask_frontier, describe_client
 
-            with dask_client(args.scheduler, args.workers) as client:
-                _say(describe_client(client))
-                table = dask_frontier(campaign.root, budgets, client, overrides,
-                                      time_limit_s=args.time_limit, progress=_say)
-    except Exception as e:  # a failed run is indexed too, then reported as before
-        write_meta(run_dir, "frontier", {**meta, "error": f"{type(e).__name__}: {e}"})
-        record_run(**history, run_id=run_dir.name, run_dir=run_dir, status="failed",
-                   parameters={**meta, "command": "frontier"}, message=f"{type(e).__name__}: {e}"[:2000])
-        raise
+                progress.status("starting the Dask cluster", total=len(meta["budgets"]))
+                with dask_client(args.scheduler, args.workers) as client:
+                    progress(describe_client(client))
+                    progress.status("solving the budgets, one task each")
+                    table = dask_frontier(campaign.root, budgets, client, overrides,
+                                          time_limit_s=args.time_limit, progress=progress.step)
+        except Exception as e:  # a failed run is indexed too, then reported as before
+            write_meta(run_dir, "frontier", {**meta, "error": f"{type(e).__name__}: {e}"})
+            record_run(**history, run_id=run_dir.name, run_dir=run_dir, status="failed",
+                       parameters={**meta, "command": "frontier"}, message=f"{type(e).__name__}: {e}"[:2000])
+            raise
     out = write_frontier(table, run_dir, meta=meta)
     record_frontier(table=table, run_dir=run_dir, parameters=meta, **history)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
@@ -332,33 +479,36 @@ def cmd_frontier(args) -> int:
 
 
 def cmd_scenarios(args) -> int:
-    import pandas as pd
+    with Progress("scenarios") as progress:
+        progress.status("loading and checking the campaigns")
+        import pandas as pd
 
-    from optimizer.io.campaign import load_campaign
-    from optimizer.io.run_folder import new_run_dir
-    from optimizer.io.run_index import HISTORY_NAME
-    from optimizer.prep.instance import Overrides
-    from optimizer.workflows.scenarios import record_scenarios, run_scenarios, write_scenarios
+        from optimizer.io.campaign import load_campaign
+        from optimizer.io.run_folder import new_run_dir
+        from optimizer.io.run_index import HISTORY_NAME
+        from optimizer.prep.instance import Overrides
+        from optimizer.workflows.scenarios import record_scenarios, run_scenarios, write_scenarios
 
-    campaigns = [load_campaign(c) for c in args.campaigns]  # bad input: exit 2 before solving
-    delays = parse_delay_lists(args.delay)
-    for c in campaigns:
-        _check_modes(delays, c)
-    if args.budgets is not None and min(args.budgets) <= 0:
-        raise UsageError("--budgets must all be > 0")
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise UsageError("--time-limit must be > 0")
-    _check_workers(args)
-    _require_writable(args.reports_dir, "--reports-dir", campaigns[0])
-    overrides = Overrides(time_limit_s=args.time_limit)
-    if args.scheduler is None:
-        table = run_scenarios(campaigns, delays, args.budgets, overrides, progress=_say)
-    else:
-        from optimizer.workflows.distributed import dask_client, describe_client
+        campaigns = [load_campaign(c) for c in args.campaigns]  # bad input: exit 2 before solving
+        delays = parse_delay_lists(args.delay)
+        for c in campaigns:
+            _check_modes(delays, c)
+        if args.budgets is not None and min(args.budgets) <= 0:
+            raise UsageError("--budgets must all be > 0")
+        if args.time_limit is not None and not args.time_limit > 0:
+            raise UsageError("--time-limit must be > 0")
+        _check_workers(args)
+        _require_writable(args.reports_dir, "--reports-dir", campaigns[0])
+        overrides = Overrides(time_limit_s=args.time_limit)
+        if args.scheduler is None:
+            table = run_scenarios(campaigns, delays, args.budgets, overrides, progress=progress)
+        else:
+            from optimizer.workflows.distributed import dask_client, describe_client
 
-        with dask_client(args.scheduler, args.workers) as client:
-            _say(describe_client(client))
-            table = run_scenarios(campaigns, delays, args.budgets, overrides, client, progress=_say)
+            progress.status("starting the Dask cluster")
+            with dask_client(args.scheduler, args.workers) as client:
+                progress(describe_client(client))
+                table = run_scenarios(campaigns, delays, args.budgets, overrides, client, progress=progress)
     name = campaigns[0].config.name if len(campaigns) == 1 else "batch"
     run_dir = new_run_dir(name, args.reports_dir)
     meta = {"campaign_dirs": [str(Path(c.root).resolve()) for c in campaigns], "delays": delays,
@@ -374,10 +524,6 @@ def cmd_scenarios(args) -> int:
     print(out)
     failed = table[table["status"] == "failed"]
     return _batch_exit(list(zip(failed["error_type"], failed["error"])))
-
-
-def _say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def _check_workers(args) -> None:
@@ -412,13 +558,17 @@ def cmd_diff(args) -> int:
 
 
 def cmd_forecast(args) -> int:
-    from optimizer.forecast.forecaster import forecast_campaign, write_forecast
-    from optimizer.forecast.history import load_history
-    from optimizer.io.campaign import load_campaign
+    with Progress("forecast") as progress:
+        progress.status("loading and checking the campaign")
+        from optimizer.forecast.forecaster import forecast_campaign, write_forecast
+        from optimizer.forecast.history import load_history
+        from optimizer.io.campaign import load_campaign
 
-    campaign = load_campaign(args.campaign, require_demand=False)   # forecast writes demand.csv
-    hist = load_history(campaign)
-    fc = forecast_campaign(campaign, hist)
+        campaign = load_campaign(args.campaign, require_demand=False)   # forecast writes demand.csv
+        progress.status("reading and checking the sales history")
+        hist = load_history(campaign)
+        progress(f"sales history: {len(hist.sales):,} rows, {len(hist.promos)} past promos")
+        fc = forecast_campaign(campaign, hist, progress=progress)
     for note in fc.notes:
         print(f"note: {note}", file=sys.stderr)
     demand_path, audit_path = write_forecast(fc, args.campaign, args.out)
@@ -459,27 +609,35 @@ def cmd_backtest(args) -> int:
 
 
 def _add_monitor_parser(sub) -> None:
-    m = sub.add_parser("monitor", help="actual sales against the plan: stop-loss / top-up flags "
-                       "and a top-up re-plan on fast lanes")
-    m.add_argument("campaign", type=Path)
-    m.add_argument("--run", type=Path, required=True, help="the plan run folder being monitored")
-    m.add_argument("--actuals", type=Path, required=True,
+    m = _command(sub, "monitor", "actual sales against the plan: stop-loss / top-up flags and a top-up "
+                 "re-plan on fast lanes",
+                 "Compare the actual daily sales so far with the pace a plan run expected, flag each\n"
+                 "SKU x warehouse (stop loss, running ahead, behind for a week, on plan) and re-plan a\n"
+                 "top-up order for the pairs running ahead on the fast lanes. Writes flags.csv, the\n"
+                 "daily pace, monitor.json and the top-up plan to a new folder.",
+                 ["data/sample --run runs/bf2026/20260820T090000Z --actuals data/sample/actuals.csv",
+                  "data/sample --run RUN_DIR --actuals actuals.csv --as-of 2026-10-14 --budget 50000 "
+                  "--modes air"])
+    m.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
+    m.add_argument("--run", type=Path, required=True, metavar="RUN_DIR",
+                   help="the plan run folder being monitored (what plan or report wrote)")
+    m.add_argument("--actuals", type=Path, required=True, metavar="FILE",
                    help="daily sales to date: date, sku, warehouse, units")
-    m.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the last date in --actuals)")
-    m.add_argument("--budget", type=float,
+    m.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD",
+                   help="the day the sales run to (default: the last date in --actuals)")
+    m.add_argument("--budget", type=float, metavar="X",
                    help="top-up budget (default: the monitored plan's budget minus its spend)")
     m.add_argument("--modes", nargs="+", metavar="MODE",
                    help="transport modes a top-up may use (default: those of air and courier "
                         "the campaign has)")
-    m.add_argument("--time-limit", type=float, dest="time_limit", help="top-up solver time limit, seconds")
-    m.add_argument("--out", type=Path, help="new (or empty) folder; default runs/<campaign>/<time>-monitor")
+    m.add_argument("--time-limit", type=float, dest="time_limit", metavar="SECONDS",
+                   help=f"top-up solver time limit (default: {TIME_LIMIT_DEFAULT})")
+    m.add_argument("--out", type=Path, metavar="OUT_DIR",
+                   help="new (or empty) folder (default: runs/<campaign>/<UTC time>-monitor)")
 
 
 def cmd_monitor(args) -> int:
     import datetime as dt
-
-    from optimizer.io.campaign import load_campaign
-    from optimizer.monitor import default_monitor_dir, monitor_campaign
 
     as_of = None
     if args.as_of is not None:
@@ -489,11 +647,16 @@ def cmd_monitor(args) -> int:
             raise UsageError(f"--as-of {args.as_of!r}: expected a date YYYY-MM-DD") from None
     if args.time_limit is not None and not args.time_limit > 0:
         raise UsageError("--time-limit must be > 0")
-    campaign = load_campaign(args.campaign)
-    out = args.out or default_monitor_dir(campaign.config.name)
-    result = monitor_campaign(campaign, args.run, args.actuals, as_of=as_of, budget=args.budget,
-                              modes=tuple(args.modes) if args.modes else None,
-                              time_limit_s=args.time_limit, out_dir=out)
+    with Progress("monitor") as progress:
+        progress.status("loading and checking the campaign")
+        from optimizer.io.campaign import load_campaign
+        from optimizer.monitor import default_monitor_dir, monitor_campaign
+
+        campaign = load_campaign(args.campaign)
+        out = args.out or default_monitor_dir(campaign.config.name)
+        result = monitor_campaign(campaign, args.run, args.actuals, as_of=as_of, budget=args.budget,
+                                  modes=tuple(args.modes) if args.modes else None,
+                                  time_limit_s=args.time_limit, out_dir=out, progress=progress)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     counts = result.info["status_counts"]
@@ -535,12 +698,16 @@ def cmd_index(args) -> int:
 
 
 def _add_index_parser(sub) -> None:
-    i = sub.add_parser("index", help="the run index (reports/history.sqlite): its last rows, or --rebuild")
-    i.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir",
-                   help="folder holding history.sqlite and the run folders (default: reports)")
+    i = _command(sub, "index", "the run index (reports/history.sqlite): its last rows, or --rebuild",
+                 "Show the last rows of the run index, reports/history.sqlite, which every report,\n"
+                 "frontier and scenarios run adds to; or recreate it from the run folders.",
+                 ["", "--last 50 --reports-dir /shared/reports", "--rebuild"],
+                 solving=False, progress=False)
+    i.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
+                   help="folder holding history.sqlite and the run folders")
     i.add_argument("--rebuild", action="store_true",
                    help="recreate the index from the run folders (an existing file is kept beside it)")
-    i.add_argument("--last", type=int, default=20, help="rows to show (default: 20)")
+    i.add_argument("--last", type=int, default=20, metavar="N", help="rows to show")
 
 
 COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report,
@@ -558,29 +725,40 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    from optimizer.io.errors import InputError
-    from optimizer.solve.diagnose import ServiceInfeasible
-    from optimizer.workflows.planner import SolveFailed
-
     try:
         args = _parser().parse_args(argv)
     except SystemExit as e:  # argparse already printed the usage message
         return EXIT_INPUT if e.code else EXIT_OK
     try:
         return COMMANDS[args.command](args)
-    except (InputError, UsageError) as e:
+    except Exception as e:  # noqa: BLE001 — an expected failure becomes its message and exit code
+        code = _failure(e)
+        if code is None:  # a bug: its traceback is the report
+            raise
+        return code
+
+
+def _failure(e: Exception) -> int | None:
+    """Print an expected failure's message and return its exit code; None for anything else.
+
+    The engine's exception classes are looked up, not imported: an exception of a
+    class whose module was never imported cannot be one, and importing the engine here
+    (after a failed import of it, say) would only raise again.  This also keeps
+    ``--help`` and the first progress line from waiting for Pyomo.
+    """
+    def kind(module: str, name: str):
+        return getattr(sys.modules.get(module), name, None) or ()
+
+    if isinstance(e, (UsageError, kind("optimizer.io.errors", "InputError"))):
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT
-
-    except ServiceInfeasible as e:
+    if isinstance(e, kind("optimizer.solve.diagnose", "ServiceInfeasible")):
         print(f"infeasible: {e}", file=sys.stderr)
         return EXIT_SERVICE
-    except SolveFailed as e:
+    if isinstance(e, (FileExistsError, kind("optimizer.workflows.planner", "SolveFailed"))):
         print(f"error: {e}", file=sys.stderr)
         return EXIT_ERROR
-    except FileExistsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_ERROR
+    return None
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -97,7 +98,7 @@ def test_ctrl_c_keeps_the_best_plan_found(tmp_path):
     seen = []
     for line in proc.stderr:  # progress lines: interrupt once the first plans are in
         seen.append(line)
-        if line.startswith("rounded LP plan"):
+        if "rounded LP plan" in line:
             proc.send_signal(signal.SIGINT)
             break
     stdout, rest = proc.communicate(timeout=120)
@@ -117,7 +118,11 @@ def test_ctrl_c_before_any_plan_writes_nothing(tmp_path):
     time.sleep(1.5)  # inside main, loading the campaign and importing the engine: no plan yet
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err
+    # main() returns 130, yet about 1 run in 25 the process then ends by SIGINT (-2 here;
+    # a shell shows 130 for both) after printing the message: seen with the code before the
+    # progress lines too, when the signal lands while the engine's C extensions are imported.
+    assert proc.returncode in (130, -signal.SIGINT) and "Traceback" not in err, err
+    assert "interrupted: no plan to keep yet; nothing was written" in err
     assert not out.exists()
 
 
@@ -227,3 +232,213 @@ def test_validate_lists_the_seller_economics_in_use(repo):
     assert "bonded: US-3PL-NJ" in out and "3 cash limits (2026-08-31: 113,000" in out
     code, out, _ = _main(["validate", str(repo / "data" / "sample_v1")])
     assert code == 0 and "seller economics" not in out
+
+
+# ---------------------------------------------------------------- help texts
+
+COMMANDS = ["validate", "plan", "report", "frontier", "scenarios", "forecast", "backtest", "diff",
+            "monitor", "index"]
+SOLVING = {"plan", "report", "frontier", "scenarios", "monitor"}
+ON_DASK = {"plan", "frontier", "scenarios"}
+
+
+def _help(*args) -> str:
+    code, out, err = _main([*args, "--help"])
+    assert code == 0 and not err, err
+    return out
+
+
+def test_help_says_what_the_tool_does_and_lists_every_command():
+    text = _help()
+    description = text.split("\n\n")[1]
+    assert description.startswith("Plan stock for a big e-commerce promotion") and "SPEC" not in text
+    commands = text[text.index("commands:"):].splitlines()
+    for name in COMMANDS:  # one line each: the name, then what it does
+        assert any(line.split()[:1] == [name] and len(line.split()) > 2 for line in commands), name
+    assert "COMMAND --help" in text and "examples:\n  python -m optimizer validate" in text
+    assert "exit codes:" in text and "130" in text
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_help_has_description_examples_and_exit_codes(command):
+    text = _help(command)
+    assert text.split("\n\n")[1].strip()[0].isupper()  # a description under the usage
+    assert f"examples:\n  python -m optimizer {command}" in text
+    codes = text[text.index("exit codes:"):]
+    for code, meaning in (("0", "success"), ("2", "invalid input"), ("1", "anything else"),
+                          ("130", "interrupted")):
+        assert f"\n  {code:<4} {meaning}" in codes, (code, codes)
+    assert ("\n  3    the min_fill_rate" in codes) == (command in SOLVING)
+    flat = " ".join(text.split())
+    assert ("names the file, the row and the column" in flat) and "SPEC §4" not in flat
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_dask_options_are_an_advanced_group(command):
+    text = _help(command)
+    heading = "advanced: run batches on Dask:"
+    if command not in ON_DASK:
+        assert "--scheduler" not in text and heading not in text
+        return
+    options, advanced = text.split(heading)
+    options = options[options.index("\noptions:"):]
+    assert "--scheduler" not in options and "--workers" not in options
+    advanced = advanced[:advanced.index("examples:")]
+    assert "--scheduler local|ADDRESS" in advanced and "--workers N" in advanced
+
+
+def test_help_shows_the_defaults():
+    flat = {c: " ".join(_help(c).split()) for c in ("plan", "report", "frontier", "scenarios", "index", "monitor")}
+    assert "(default: reports)" in flat["report"] and "(default: reports)" in flat["frontier"]
+    assert "(default: 20)" in flat["index"]
+    for c in ("plan", "report", "frontier", "scenarios", "monitor"):
+        assert "(default: [solver] time_limit_s of campaign.toml, else 120)" in flat[c], c
+    assert "(default: budget of campaign.toml)" in flat["plan"]
+    assert "(default: runs/<campaign>/<UTC time>)" in flat["plan"]
+    assert "(default: one per core)" in flat["scenarios"]
+    assert "(default: None)" not in " ".join(flat.values())
+
+
+# ---------------------------------------------------------------- progress lines
+
+def test_progress_lines_carry_elapsed_time_best_plan_and_bound():
+    from optimizer.progress import Progress
+
+    buf = io.StringIO()
+    with Progress("plan", stream=buf, live=False) as say:
+        say("price start plan 95,213.06, 0.0s")
+        say("LP round 1: relaxation 96,328.63, sales over-estimate 740.43, 0.0s")
+        say("MIP round 1: plan 95,300.00 (exact 95,250.10), bound 95,280.00, kOptimal, 1.0s")
+        say("MIP round 2: plan 95,300.00 (exact 95,240.10), bound inf, kOptimal, 1.2s")
+    lines = buf.getvalue().splitlines()
+    assert re.match(r"plan +\d+\.\ds  price start plan 95,213.06, 0.0s  \[best 95,213.06\]$", lines[0])
+    assert lines[1].endswith("[best 95,213.06, bound 96,328.63]")
+    assert lines[2].endswith("[best 95,250.10, bound 95,280.00]")  # the MIP's exact profit, not its model value
+    assert lines[3].endswith("[best 95,250.10, bound 95,280.00]")  # best and bound only improve
+
+
+def test_progress_heartbeat_says_what_runs_and_a_point_starts_afresh():
+    from optimizer.progress import Progress
+
+    buf = io.StringIO()
+    with Progress("frontier", stream=buf, every=0.3, live=False, total=2) as progress:
+        progress.status("point 1/2: budget 10,000.00")
+        progress("shipment bound 42,000.00 (7 nodes, 0 cuts, proven), 0.1s")
+        time.sleep(0.8)
+        progress.step("point 1/2: budget 10,000.00: profit 41,990.00, gap 0.024% (optimal, 0.1s)")
+        time.sleep(0.5)
+    lines = buf.getvalue().splitlines()
+    beats = [line for line in lines if "point 1/2: budget 10,000.00; last stage: shipment bound" in line]
+    assert len(beats) >= 2 and all(line.endswith("[bound 42,000.00]") for line in beats), lines
+    assert lines[-1].split("s  ", 1)[1] == "1 of 2 done, working on the next", lines  # no stale bound
+
+
+def test_progress_on_a_terminal_is_a_live_bar():
+    from optimizer.progress import Progress
+
+    buf = io.StringIO()
+    with Progress("scenarios", stream=buf, live=True, total=3) as progress:
+        progress.status("scenario 1/3: Tiny demo: no delay @ 29,000.00")
+        progress.step("scenario 1/3 Tiny demo: no delay @ 29,000.00: profit 95,222.68, gap 0.031% (optimal, 0.1s)")
+        time.sleep(0.7)
+    out = buf.getvalue()
+    assert "\r" in out and "1/3" in out  # tqdm redraws its bar in place
+    assert "scenario 1/3 Tiny demo: no delay @ 29,000.00: profit 95,222.68" in out
+
+
+def test_progress_follows_the_lines_another_process_appends(tmp_path):
+    from optimizer.progress import file_progress, follow
+
+    heard, path = [], tmp_path / "solve.log"
+    write = file_progress(path)
+    with follow(path, heard.append):
+        write("built model for 'x': 3 usable routes")
+        time.sleep(0.6)
+        assert heard == ["built model for 'x': 3 usable routes"]
+        write("rounded LP plan 10.00,\n0.1s")  # one message is one line
+    assert heard[-1] == "rounded LP plan 10.00, 0.1s"
+    assert file_progress(None)("no file: nothing happens") is None
+
+
+def test_report_cells_are_named_by_their_section():
+    import nbformat
+
+    from optimizer.report.notebook_runner import cell_labels
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("from optimizer import report\n\nrun = report.plan_into(campaign_dir, run_dir)"),
+        nbformat.v4.new_markdown_cell("## Headline KPIs\nExpected values."),
+        nbformat.v4.new_code_cell("report.show_table(kpis)"),
+        nbformat.v4.new_code_cell(""),
+    ])
+    assert cell_labels(nb) == {0: "parameters", 1: "report.plan_into(…)", 3: "Headline KPIs"}
+
+
+def test_the_report_kernel_talks_over_private_unix_sockets():
+    from optimizer.report.notebook_runner import VenvKernelManager
+
+    km = VenvKernelManager()
+    if sys.platform == "win32":
+        assert km.transport == "tcp"
+        return
+    assert km.transport == "ipc" and len(km.ip) < 90 and km.ip.endswith("/k")
+    shutil.rmtree(km._ipc_dir)
+
+
+def test_plan_frontier_and_scenarios_print_progress_lines(tmp_path):
+    code, _, err = _main(["plan", str(M01), "--out", str(tmp_path / "run")])
+    assert code == 0 and re.search(r"^plan +\d+\.\ds  built model for", err, re.M), err
+    assert re.search(r"^plan .*LP round 1: .*\[best [\d,.]+, bound [\d,.]+\]$", err, re.M), err
+
+    code, _, err = _main(["frontier", str(M01), "--budgets", "1000", "2000", "--reports-dir", str(tmp_path / "r")])
+    assert code == 0, err
+    points = re.findall(r"^frontier +\d+\.\ds  (point \d/2: budget [\d,.]+: profit [\d,.]+, gap [\d.]+%) "
+                        r"\(optimal, [\d.]+s\)$", err, re.M)
+    assert [p.split(":")[0] for p in points] == ["point 1/2", "point 2/2"], err
+
+    code, _, err = _main(["scenarios", str(M01), "--delay", "sea=0,3", "--reports-dir", str(tmp_path / "r")])
+    assert code == 0, err
+    done = re.findall(r"^scenarios +\d+\.\ds  scenario (\d)/2 .*: profit [\d,.]+, gap [\d.]+% ", err, re.M)
+    assert done == ["1", "2"], err
+
+
+def _stderr_with_arrival_times(args: list[str], timeout: float = 120) -> tuple[int, list[tuple[float, str]], float]:
+    """Run the command line; each stderr line with the seconds since start it arrived at, and the run's length."""
+    began = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer", *args], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    lines = [(time.monotonic() - began, line.rstrip("\n")) for line in proc.stderr]
+    code = proc.wait(timeout=timeout)
+    return code, lines, time.monotonic() - began
+
+
+@pytest.mark.notebook
+def test_report_prints_progress_at_most_5_s_apart_and_no_kernel_warning(tmp_path):
+    """The real command and kernel on data/tiny, with a notebook of the report's parameters
+    cell, its plan and a section that takes 6 s: the solve's lines come out of the kernel,
+    and heartbeats name the cell while it runs."""
+    import nbformat
+
+    nb = nbformat.read(REPO / "notebooks" / "campaign_plan.ipynb", as_version=4)
+    nb.cells = [nb.cells[0],
+                nbformat.v4.new_code_cell("from optimizer.report.notebook_runner import plan_into\n\n"
+                                          "run = plan_into(campaign_dir, run_dir, time_limit_s=time_limit_s)"),
+                nbformat.v4.new_markdown_cell("## Profit risk\nA slow section."),
+                nbformat.v4.new_code_cell("import time\ntime.sleep(6)")]
+    notebook = tmp_path / "slow.ipynb"
+    nbformat.write(nb, notebook)
+    code, lines, seconds = _stderr_with_arrival_times(
+        ["report", str(REPO / "data" / "tiny"), "--time-limit", "20", "--reports-dir", str(tmp_path / "r"),
+         "--notebook", str(notebook)])
+    text = "\n".join(line for _, line in lines)
+    assert code == 0, text
+    assert "Kernel is running over TCP" not in text and "IPKernelApp" not in text and "Warning" not in text
+    assert all(line.startswith("report ") for _, line in lines), text
+    assert re.search(r"^report .*shipment bound .*\[best [\d,.]+, bound [\d,.]+\]$", text, re.M), text
+    beats = [line for _, line in lines if "cell 4/4 (Profit risk)" in line]
+    assert len(beats) >= 1, text
+    times = [t for t, _ in lines] + [seconds]
+    assert times[0] < 6.0, text  # interpreter start-up, then at most one heartbeat interval
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert max(gaps) <= 5.0, (gaps, text)

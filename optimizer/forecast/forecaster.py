@@ -499,9 +499,17 @@ def _calibrate(series: pd.DataFrame, cal: SdCalibration) -> None:
     series["sd"] = np.maximum(series["sd"] * cal.scale, np.sqrt(series["mean"]))
 
 
-def forecast_campaign(campaign: Campaign, hist: History) -> Forecast:
+def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forecast:
+    """The promo demand forecast of ``campaign`` from its sales history.
+
+    ``progress`` (a callable of one message) hears each stage as it ends; a
+    :class:`~optimizer.progress.Progress` also shows the stage that runs.
+    """
     import time
 
+    from optimizer.progress import set_status
+
+    say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     cfg = campaign.config
     end = pd.Timestamp(cfg.planning_date)
@@ -510,11 +518,17 @@ def forecast_campaign(campaign: Campaign, hist: History) -> Forecast:
     notes = list(hist.notes)
     if hist.promo_kind and not any(p.kind == hist.promo_kind for p in hist.promos):
         notes.append(f"no past occurrence of '{hist.promo_kind}': lift from all past promos")
+    set_status(progress, f"baseline and promo lift of {campaign.skus['sku'].nunique()} SKUs from sales "
+                         f"up to {(end - pd.Timedelta(days=1)).date()}")
     series = _core(hist.sales, hist.promos, hist.promo_kind, campaign.skus, end,
                    pd.Timestamp(cfg.promo_start), pd.Timestamp(cfg.promo_end), hist)
+    say(f"baseline and promo lift: {len(series)} series in {time.perf_counter() - t0:.1f}s")
+    set_status(progress, "calibrating the sd on past promos forecast out of sample")
     cal = _sd_calibration(hist.sales, hist.promos, campaign.skus, end,
                           (cfg.promo_start - cfg.planning_date).days)
     _calibrate(series, cal)
+    say(f"sd calibration: {cal.source}")
+    set_status(progress, "splitting market series over warehouses, applying overrides")
     notes.append(f"sd calibration: {cal.source}")
 
     # series -> (sku, warehouse): market-level series split over the market's warehouses

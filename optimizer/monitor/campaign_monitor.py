@@ -35,6 +35,7 @@ from optimizer.io.safe_text import safe_frame
 from optimizer.monitor.actuals import AUDIT_FILE, load_monitor_inputs
 from optimizer.monitor.pace import Thresholds, daily_pace, flag_pairs
 from optimizer.monitor.topup import FAST_MODES, solve_topup, topup_files
+from optimizer.progress import set_status
 from optimizer.workflows.planner import PlanRun
 
 
@@ -81,13 +82,17 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
     if out is not None:
         refuse_nonempty(out)
 
+    set_status(progress, "reading the plan and the actuals")
     run, actuals, rates = load_monitor_inputs(campaign, run_dir, actuals_path, as_of)
+    say(f"read the plan ({len(run.lines)} lines) and actuals {actuals.first_date} .. {actuals.as_of}")
     notes = list(actuals.notes)
     if rates is None and actuals.first_date < campaign.config.promo_start:
         notes.append(f"no {AUDIT_FILE} in the campaign folder: run-up days have no plan pace "
                      "(run `python -m optimizer forecast` to get baseline rates)")
     pace = daily_pace(campaign, run, actuals, rates)
     flags = flag_pairs(campaign, run, actuals, pace, rates, thresholds)
+    counts = flags["status"].value_counts()
+    say(f"pace of {len(flags)} pairs: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
 
     remaining = budget if budget is not None else run.budget - run.spend
     ahead = flags[(flags["status"] == "running_ahead") & (flags["remaining_demand_at_pace"] > 0)]
@@ -105,6 +110,7 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
         files = topup_files(campaign, run.lines, demand, stock, actuals.as_of, remaining, modes,
                             cash_paid=cash_paid)
         say(f"top-up: {len(ahead)} pairs running ahead, budget {remaining:,.2f}, modes {', '.join(modes)}")
+        set_status(progress, "solving the top-up")
         topup = solve_topup(files, time_limit_s, progress=say)
         _note_topup(flags, topup, modes, actuals.as_of)
 

@@ -24,13 +24,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
+import tempfile
+import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import CaselessStrEnum, default
 
 from optimizer.evaluate.diff import coverage_table
 from optimizer.io.campaign import Campaign
@@ -46,6 +51,7 @@ from optimizer.io.run_folder import (
 )
 from optimizer.io.run_index import HISTORY_NAME, input_checksum, previous_run, record_run
 from optimizer.prep.instance import Overrides
+from optimizer.progress import PROGRESS_FILE_ENV, file_progress, follow, set_status
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding optimizer/
 NOTEBOOK = PACKAGE_ROOT / "notebooks" / "campaign_plan.ipynb"
@@ -71,7 +77,37 @@ class ReportRun:
 
 
 class VenvKernelManager(AsyncKernelManager):
-    """A kernel manager that always starts ``sys.executable -m ipykernel_launcher``."""
+    """A kernel manager that always starts ``sys.executable -m ipykernel_launcher``,
+    over IPC sockets in a private temporary folder (removed at shutdown)."""
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="tcp" if sys.platform == "win32" else "ipc",
+                                config=True)
+    extra_env: dict[str, str] = {}  # more environment for the kernel (a run's subclass sets it)
+    cell_running = None  # a run's subclass: a callable saying whether a cell is executing
+    _ipc_dir: str | None = None
+
+    @default("ip")
+    def _private_ipc_path(self) -> str:
+        if self.transport != "ipc":
+            return super()._ip_default()
+        # A short path of our own: a socket path has a length limit (about 100 bytes),
+        # and the default (beside the connection file, or the working folder) may be long.
+        self._ipc_dir = tempfile.mkdtemp(prefix="promo-kernel-")
+        return os.path.join(self._ipc_dir, "k")
+
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts the kernel before every shutdown, to stop a running
+        # cell; with none running (``cell_running`` says, when known) the SIGINT only lands
+        # in whatever the idle kernel is handling and it logs "KeyboardInterrupt caught in
+        # kernel" to the terminal.
+        if self.shutting_down and self.cell_running is not None and not self.cell_running():
+            return
+        await super()._async_interrupt_kernel()
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._ipc_dir is not None:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -80,15 +116,20 @@ class VenvKernelManager(AsyncKernelManager):
             self._kernel_spec = KernelSpec(
                 argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                 display_name="Python 3 (promo optimizer)", language="python",
-                env={"PYTHONPATH": os.pathsep.join(p for p in (str(PACKAGE_ROOT), path) if p)},
+                env={"PYTHONPATH": os.pathsep.join(p for p in (str(PACKAGE_ROOT), path) if p),
+                     **self.extra_env},
             )
         return self._kernel_spec
 
 
 def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
                reports_root: str | Path = "reports", notebook: str | Path = NOTEBOOK,
-               start_timeout: float = 120) -> ReportRun:
+               start_timeout: float = 120, progress=None) -> ReportRun:
     """Execute ``notebook`` for a validated ``campaign`` and render its HTML report.
+
+    ``progress``: a :class:`~optimizer.progress.Progress` (or any callable of one
+    message) hears the solve's stage lines from the kernel; a ``Progress`` also
+    shows the cell being executed.
 
     Raises :class:`ReportFailed` (after recording the failure in the history) when
     the notebook raises; the error notebook is kept in the run folder.  The run is
@@ -100,16 +141,18 @@ def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
     final = default_run_dir(campaign.config.name, reports_root)
     run_dir = staging_for(final)
     try:
-        return _run_in(run_dir, final, campaign, overrides, reports_root, notebook, start_timeout)
+        return _run_in(run_dir, final, campaign, overrides, reports_root, notebook, start_timeout,
+                       progress)
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)  # published runs are gone from here already
         raise
 
 
 def _run_in(run_dir: Path, final: Path, campaign: Campaign, overrides: Overrides, reports_root: Path,
-            notebook, start_timeout: float) -> ReportRun:
+            notebook, start_timeout: float, progress) -> ReportRun:
     """Execute and render the report in ``run_dir``, then publish it as ``final``."""
     import papermill as pm
+    from nbformat.validator import MissingIDFieldWarning
 
     executed = run_dir / EXECUTED_NAME
     # The report shows what changed since the last good run of this campaign.
@@ -130,12 +173,25 @@ def _run_in(run_dir: Path, final: Path, campaign: Campaign, overrides: Overrides
     pm_log = logging.getLogger("papermill")
     level = pm_log.level
     pm_log.setLevel(logging.ERROR)
+    set_status(progress, "starting the notebook kernel")
     try:
-        pm.execute_notebook(
-            str(notebook), str(executed), parameters=parameters, kernel_name="python3",
-            language="python", cwd=str(run_dir), progress_bar=False, log_output=False,
-            start_timeout=start_timeout, kernel_manager_class=VenvKernelManager,
-        )
+        with ExitStack() as stack, warnings.catch_warnings():
+            # The notebooks are stored without cell ids; nbformat adds them and warns
+            # each time one is read, which tells the analyst nothing.
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            hooks, running = _cell_hooks(progress)
+            extra_env = {}
+            if progress is not None:
+                lines = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="promo-progress-")))
+                extra_env[PROGRESS_FILE_ENV] = str(lines / "solve.log")
+                stack.enter_context(follow(extra_env[PROGRESS_FILE_ENV], progress))
+            kernel = type("ReportKernelManager", (VenvKernelManager,),
+                          {"extra_env": extra_env, "cell_running": staticmethod(running)})
+            pm.execute_notebook(
+                str(notebook), str(executed), parameters=parameters, kernel_name="python3",
+                language="python", cwd=str(run_dir), progress_bar=False, log_output=False,
+                start_timeout=start_timeout, kernel_manager_class=kernel, **hooks,
+            )
     except Exception as e:  # papermill's execution error, a dead kernel, a timeout
         ename = getattr(e, "ename", type(e).__name__)
         evalue = getattr(e, "evalue", str(e))
@@ -148,7 +204,10 @@ def _run_in(run_dir: Path, final: Path, campaign: Campaign, overrides: Overrides
     finally:
         pm_log.setLevel(level)
 
-    render_html(executed, run_dir / HTML_NAME, title=f"{campaign.config.name} — campaign plan")
+    set_status(progress, f"rendering {HTML_NAME}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingIDFieldWarning)
+        render_html(executed, run_dir / HTML_NAME, title=f"{campaign.config.name} — campaign plan")
     try:
         summary = read_summary(run_dir)
     except (NotARunFolder, OSError, ValueError):
@@ -158,6 +217,55 @@ def _run_in(run_dir: Path, final: Path, campaign: Campaign, overrides: Overrides
                expected_profit=summary.get("expected_profit"), spend=summary.get("spend"),
                build_seconds=summary.get("build_seconds"), solve_seconds=summary.get("solve_seconds"))
     return ReportRun(run_dir, run_dir / EXECUTED_NAME, run_dir / HTML_NAME, summary)
+
+
+def _cell_hooks(progress):
+    """nbclient hooks telling ``progress`` which code cell runs (``cell 3/17 (Profit risk)``),
+    and a callable saying whether one is running now."""
+    labels: dict[int, str] = {}
+    running = [False]
+
+    def on_notebook_start(notebook, **_):
+        labels.clear()
+        labels.update(cell_labels(notebook))
+        set_status(progress, "kernel started", done=0, total=len(labels))
+
+    def on_cell_execute(cell, cell_index, **_):
+        running[0] = True
+        if cell_index in labels:
+            k = list(labels).index(cell_index)
+            set_status(progress, f"cell {k + 1}/{len(labels)} ({labels[cell_index]})", done=k)
+
+    def on_cell_executed(**_):
+        running[0] = False
+
+    hooks = {"on_notebook_start": on_notebook_start, "on_cell_execute": on_cell_execute,
+             "on_cell_executed": on_cell_executed}
+    return hooks, lambda: running[0]
+
+
+def cell_labels(notebook) -> dict[int, str]:
+    """Each code cell's index → what it is about: the heading of its section, or (before
+    the first heading) its first comment, or the function its first statement calls."""
+    labels, heading = {}, None
+    for i, cell in enumerate(notebook.cells):
+        lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
+        if cell.cell_type == "markdown":
+            heading = next((line.lstrip("#").strip() for line in lines if line.startswith("#")), heading)
+        elif cell.cell_type == "code" and lines:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if "parameters" in tags or "injected-parameters" in tags:
+                labels[i] = "parameters"
+            elif heading is not None:
+                labels[i] = heading
+            else:
+                comment = next((line for line in lines if line.startswith("#")), None)
+                statement = next((line for line in lines if not line.startswith(("#", "import ", "from "))),
+                                 lines[0])
+                call = re.match(r"(?:[\w, ]+=\s*)?([\w.]+)\(", statement)  # run = report.plan_into(...)
+                text = comment.lstrip("#").strip() if comment else f"{call[1]}(…)" if call else statement
+                labels[i] = text if len(text) <= 48 else text[:47] + "…"
+    return labels
 
 
 def render_html(notebook: str | Path, out: str | Path, *, title: str) -> Path:
@@ -208,7 +316,8 @@ def plan_into(campaign_dir, run_dir, *, budget: float | None = None,
     run_dir.mkdir(parents=True, exist_ok=True)
     staging = run_dir / ".plan"
     overrides = Overrides(budget=budget, delays=dict(delays or {}), time_limit_s=time_limit_s)
-    run = plan_campaign(campaign, overrides, out_dir=staging, progress=lambda msg: None)
+    # The stage lines go to the report command when it asked for them, never into the notebook.
+    run = plan_campaign(campaign, overrides, out_dir=staging, progress=file_progress())
     move_run_into(staging, run_dir)
     write_coverage(coverage_table(run.instance), run_dir)  # lets a later run's diff name newly late pairs
     run.out_dir = run_dir

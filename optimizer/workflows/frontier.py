@@ -30,6 +30,7 @@ from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.io.run_folder import write_table_run
 from optimizer.io.run_index import record_runs
 from optimizer.prep.instance import Overrides
+from optimizer.progress import point_done, set_status
 from optimizer.workflows.planner import Planner, PlanResult
 
 COLUMNS = ["budget", "expected_profit", "spend", "expected_fill_rate", "expected_leftover_units",
@@ -63,6 +64,15 @@ def frontier_row(result: PlanResult) -> dict:
     return row
 
 
+def point_line(name: str, result: PlanResult) -> str:
+    """One finished point for the progress lines: budget, profit, gap, status and solve seconds."""
+    if not result.has_plan:
+        return f"{name}: budget {result.budget:,.2f}: no plan ({result.status}, {result.seconds:.1f}s)"
+    gap = "no bound proven" if result.gap is None else f"gap {result.gap:.3%}"
+    return (f"{name}: budget {result.budget:,.2f}: profit {result.expected_profit:,.2f}, {gap} "
+            f"({result.status}, {result.seconds:.1f}s)")
+
+
 def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
                     overrides: Overrides | None = None, time_limit_s: float | None = None,
                     progress=None) -> pd.DataFrame:
@@ -73,6 +83,8 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
     target cannot be met has status ``infeasible`` and empty KPIs.  Other
     overrides (delays, gap) apply to every point; ``overrides.budget`` is ignored
     (the sweep sets it).  ``table.attrs["build_seconds"]`` is the one build.
+    ``progress`` hears the solve's stage lines and one line per point (a
+    :class:`~optimizer.progress.Progress` also counts the points).
     """
     if not isinstance(campaign, Campaign):
         campaign = load_campaign(campaign)
@@ -80,14 +92,15 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
     if not budgets or budgets[0] <= 0:
         raise ValueError("budgets must be a non-empty list of positive numbers")
     quiet = progress or (lambda msg: None)
+    n = len(budgets)
+    set_status(progress, f"building the model for the largest budget, {budgets[-1]:,.2f}", done=0, total=n)
     planner = Planner(campaign, overrides, max_budget=budgets[-1], progress=quiet)
     rows = []
-    for b in budgets:
+    for k, b in enumerate(budgets, 1):
+        set_status(progress, f"point {k}/{n}: budget {b:,.2f}", done=k - 1)
         result = planner.solve(b, time_limit_s=time_limit_s)
         rows.append(frontier_row(result))
-        if result.has_plan:
-            quiet(f"budget {b:,.2f}: profit {result.expected_profit:,.2f} "
-                  f"({result.status}, {result.seconds:.1f}s)")
+        point_done(progress, point_line(f"point {k}/{n}", result))
     table = frontier_table(rows)
     table.attrs["build_seconds"] = planner.build_seconds
     return table

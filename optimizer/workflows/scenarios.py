@@ -20,6 +20,7 @@ has status ``failed`` and its error; the others are kept.
 from __future__ import annotations
 
 import itertools
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ import pandas as pd
 from optimizer.io.campaign import Campaign
 from optimizer.io.run_folder import write_table_run
 from optimizer.prep.instance import Overrides
+from optimizer.progress import point_done, set_status
 from optimizer.workflows.distributed import RESULT_COLUMNS, SolveTask, run_batch
 
 
@@ -48,6 +50,8 @@ def run_scenarios(campaigns: list[Campaign], delays: dict[str, list[int]],
 
     ``overrides`` (time limit, gap, service target) applies to every scenario;
     ``client`` is a ``dask.distributed`` Client, or None to solve here in turn.
+    ``progress`` hears one line per finished scenario (a :class:`~optimizer.progress.Progress`
+    also counts them and says which one runs).
     """
     from optimizer.io.run_index import input_checksum
 
@@ -65,7 +69,17 @@ def run_scenarios(campaigns: list[Campaign], delays: dict[str, list[int]],
                 meta.append({"campaign": c.config.name, "campaign_dir": str(Path(c.root).resolve()),
                              "scenario": scenario_label(d),
                              **{f"delay_{m}": days for m, days in d.items()}})
-    batch = run_batch(tasks, client, progress)
+    n = len(tasks)
+    set_status(progress, f"{n} scenario{'s' if n != 1 else ''}", done=0, total=n)
+    if client is None:  # one at a time, so that each scenario's line can give its gap
+        parts = []
+        for k, task in enumerate(tasks, 1):
+            set_status(progress, f"scenario {k}/{n}: {task.label}", done=k - 1)
+            parts.append(run_batch([task]))
+            point_done(progress, scenario_line(f"scenario {k}/{n}", task.label, parts[-1].iloc[0]))
+        batch = pd.concat(parts, ignore_index=True)
+    else:
+        batch = run_batch(tasks, client, None if progress is None else partial(point_done, progress))
     table = pd.concat([pd.DataFrame(meta), batch[RESULT_COLUMNS]], axis=1)
     table["profit_vs_no_delay"] = _versus_no_delay(table)
     delay_cols = [c for c in table.columns if c.startswith("delay_")]
@@ -73,6 +87,17 @@ def run_scenarios(campaigns: list[Campaign], delays: dict[str, list[int]],
     last = ["error_type", "error"]
     middle = [c for c in RESULT_COLUMNS if c not in last] + ["profit_vs_no_delay"]
     return table[first + middle + last]
+
+
+def scenario_line(name: str, label: str, row) -> str:
+    """One finished scenario for the progress lines: budget, profit, gap, status and solve seconds."""
+    if row["status"] == "failed":
+        return f"{name} {label}: failed — {row['error_type']}: {str(row['error']).splitlines()[0]}"
+    if pd.isna(row["expected_profit"]):
+        return f"{name} {label}: no plan ({row['status']}, {row['solve_seconds']:.1f}s)"
+    gap = "no bound proven" if pd.isna(row["gap"]) else f"gap {row['gap']:.3%}"
+    return (f"{name} {label}: profit {row['expected_profit']:,.2f}, {gap} "
+            f"({row['status']}, {row['solve_seconds']:.1f}s)")
 
 
 def _versus_no_delay(table: pd.DataFrame) -> pd.Series:
@@ -115,4 +140,5 @@ def record_scenarios(db_path: str | Path, table: pd.DataFrame, *, run_dir: str |
     return record_runs(db_path, rows)
 
 
-__all__ = ["delay_grid", "record_scenarios", "run_scenarios", "scenario_label", "write_scenarios"]
+__all__ = ["delay_grid", "record_scenarios", "run_scenarios", "scenario_label", "scenario_line",
+           "write_scenarios"]
