@@ -41,6 +41,7 @@ _EXPORTS = {
     "ServiceInfeasible": "optimizer.solve.diagnose",
     "budget_frontier": "optimizer.workflows.frontier",
     "budget_steps": "optimizer.workflows.frontier",
+    "read_frontier": "optimizer.workflows.frontier",
     "run_scenarios": "optimizer.workflows.scenarios",
     "Explorer": "optimizer.workflows.explorer",
     "evaluate_plan": "optimizer.evaluate.plan",

@@ -162,7 +162,10 @@ def _parser() -> argparse.ArgumentParser:
                  "Solve the campaign at several budgets and write frontier.csv (profit, spend, fill\n"
                  "rate, bound, gap and the marginal profit of one more unit of budget per point) to a\n"
                  "new reports/<campaign>/<run-id>/. One model is built for the largest budget and\n"
-                 "re-solved at each, warm-started from the last plan.",
+                 "re-solved at each, warm-started from the last plan. With --steps the sweep goes on\n"
+                 "past 150 %% while one more unit of budget still earns more than campaign.toml's\n"
+                 "[frontier] hurdle (default 0), up to max_budget_share x the budget (default 3), and\n"
+                 "names the recommended budget: past it, money earns no more than the hurdle.",
                  ["data/sample --steps 6 --time-limit 20", "data/sample --budgets 400000 600000 800000",
                   "data/sample --steps 8 --scheduler local --workers 2"])
     f.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
@@ -455,7 +458,7 @@ def cmd_frontier(args) -> int:
         try:
             if args.scheduler is None:
                 table = budget_frontier(campaign, budgets, overrides, time_limit_s=args.time_limit,
-                                        progress=progress)
+                                        progress=progress, extend=args.steps is not None)
             else:
                 from optimizer.workflows.distributed import dask_client, dask_frontier, describe_client
 
@@ -470,10 +473,18 @@ def cmd_frontier(args) -> int:
             record_run(**history, run_id=run_dir.name, run_dir=run_dir, status="failed",
                        parameters={**meta, "command": "frontier"}, message=f"{type(e).__name__}: {e}"[:2000])
             raise
+    from optimizer.workflows.frontier import recommended_budget
+
+    hurdle = campaign.config.frontier.hurdle
+    recommended = recommended_budget(table, hurdle)
+    meta.update(budgets=[float(b) for b in table["budget"]], hurdle=hurdle, recommended_budget=recommended)
     out = write_frontier(table, run_dir, meta=meta)
     record_frontier(table=table, run_dir=run_dir, parameters=meta, **history)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
+    if recommended is not None:
+        print(f"recommended budget: {recommended:,.2f} {campaign.config.currency} (past it one more unit "
+              f"earns no more than the hurdle {hurdle:g}; campaign budget {campaign.config.budget:,.2f})")
     print(out)
     return _batch_exit(list(table.attrs.get("errors", {}).values()))
 

@@ -798,3 +798,14 @@ def test_purchase_order_workbook_of_an_empty_plan(tiny_run, tmp_path):
     wb = openpyxl.load_workbook(report.write_purchase_orders(inst, evaluate_plan(inst, None), tmp_path))
     assert wb.sheetnames == ["Summary", "Payment schedule", "Shipping plan"]
     assert "the plan orders nothing" in [r[0] for r in wb["Summary"].iter_rows(values_only=True)]
+
+
+@pytest.mark.notebook
+def test_report_shows_the_latest_frontier_of_the_same_campaign_files(tmp_path):
+    root = tmp_path / "reports"
+    assert main(["frontier", str(TINY), "--steps", "4", "--time-limit", "5", "--reports-dir", str(root)]) == 0
+    assert main(["report", str(TINY), "--time-limit", "10", "--reports-dir", str(root)]) == 0
+    (page,) = root.glob("tiny-demo/*/report.html")
+    text = page.read_text(encoding="utf-8")
+    assert "Recommended budget:" in text and "At the campaign budget of" in text
+    assert text.index('id="Budget-frontier"') < text.index('id="Profit-and-cash"')

@@ -88,3 +88,31 @@ def test_frontier_command_rejects_bad_budgets(tmp_path):
         assert main(["frontier", str(TINY), "--steps", "0", "--reports-dir", str(tmp_path)]) == 2
     assert "--steps" in err.getvalue()
     assert not any(tmp_path.iterdir())
+
+
+def test_recommended_budget_is_where_money_stops_earning_the_hurdle():
+    from optimizer.workflows.frontier import frontier_table, recommended_budget
+    rows = [{"budget": b, "expected_profit": p, "status": "optimal"}
+            for b, p in ((100, 10.0), (200, 150.0), (300, 200.0), (400, 205.0), (500, 205.0))]
+    t = frontier_table(rows)  # marginals: 1.4, 0.5, 0.05, 0
+    assert recommended_budget(t, 0.0) == 400
+    assert recommended_budget(t, 0.1) == 300
+    assert recommended_budget(t, 2.0) == 100
+
+
+def test_sweep_extends_while_money_still_earns_and_names_the_recommended_budget(tmp_path):
+    """data/tiny at 20-150 % of its budget still earns at 150 %: the command goes on, one
+    step at a time, until one more unit earns nothing, and says where that is."""
+    from optimizer.workflows.frontier import read_frontier
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["frontier", str(REPO / "data" / "tiny"), "--steps", "5", "--time-limit", "5",
+                     "--reports-dir", str(tmp_path)])
+    assert code == 0
+    (run_dir,) = (tmp_path / "tiny-demo").iterdir()
+    t = read_frontier(run_dir)
+    campaign = load_campaign(REPO / "data" / "tiny")
+    assert t["budget"].max() > 1.5 * campaign.config.budget  # extended past the sweep
+    assert t["budget"].max() <= campaign.config.frontier.max_budget_share * campaign.config.budget
+    assert not t["marginal_profit_per_budget"].iloc[-1] > 0  # stopped where money stopped earning
+    assert t.attrs["recommended_budget"] in set(t["budget"]) and "recommended budget:" in out.getvalue()

@@ -76,6 +76,20 @@ class CashLimit(BaseModel):
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
 
 
+class FrontierSettings(BaseModel):
+    """The optional ``[frontier]`` table: when finance's budget sweep stops.
+
+    The sweep goes on past its last budget while one more unit of currency still
+    earns more than ``hurdle`` of expected profit, up to ``max_budget_share`` times
+    the campaign budget.
+    """
+
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
+
+    hurdle: float = Field(0.0, ge=0, le=100)
+    max_budget_share: float = Field(3.0, gt=0, le=100)
+
+
 class CampaignConfig(BaseModel):
     """campaign.toml (SPEC §1); a key no table knows is an error (:func:`unknown_key_problems`).
 
@@ -101,6 +115,7 @@ class CampaignConfig(BaseModel):
     fx: dict[CurrencyCode, Annotated[float, Field(gt=0, le=1e6)]] = Field(default_factory=dict)
     cash_limits: list[CashLimit] = Field(default_factory=list)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    frontier: FrontierSettings = Field(default_factory=FrontierSettings)
 
     @pydantic.field_validator("promo_end")
     @classmethod
@@ -138,7 +153,7 @@ PAST_PROMO_KEYS = ("name", "start", "end")
 def _known_keys() -> dict[str, set[str]]:
     """Every key campaign.toml may hold, by table ("" = the top level)."""
     return {"": set(CampaignConfig.model_fields) | {"past_promos", "forecast"},
-            "solver": set(SolverSettings.model_fields),
+            "solver": set(SolverSettings.model_fields), "frontier": set(FrontierSettings.model_fields),
             "forecast": set(FORECAST_KEYS), "past_promos": set(PAST_PROMO_KEYS),
             "cash_limits": set(CashLimit.model_fields)}
 
@@ -162,7 +177,7 @@ def unknown_key_problems(raw: dict) -> list[Problem]:
         return out
 
     problems = check(raw, "", known[""])
-    for table in ("solver", "forecast"):
+    for table in ("solver", "forecast", "frontier"):
         if isinstance(raw.get(table), dict):
             problems += check(raw[table], f"{table}.", known[table])
     for table in ("past_promos", "cash_limits"):

@@ -191,6 +191,33 @@ def previous_run(db_path: str | Path, campaign: str, before_run_id: str | None =
     return None
 
 
+def latest_frontier(db_path: str | Path, campaign: str, input_sha256: str | None = None) -> Path | None:
+    """Folder of the latest ``frontier`` run of ``campaign`` whose frontier.csv is still on disk
+    (with ``input_sha256``: only one made from the same campaign files); None if there is none."""
+    if not Path(db_path).is_file():
+        return None
+    try:
+        con = connect(db_path)
+        try:
+            rows = con.execute("SELECT run_dir, parameters, input_sha256 FROM runs WHERE campaign = ? "
+                               "ORDER BY id DESC", (campaign,)).fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        _warn_unusable(db_path, e, "no budget frontier to show")
+        return None
+    for run_dir, parameters, checksum in rows:
+        try:
+            command = json.loads(parameters).get("command")
+        except (ValueError, AttributeError):
+            continue
+        if command != "frontier" or (input_sha256 is not None and checksum != input_sha256):
+            continue
+        if (Path(run_dir) / "frontier.csv").is_file():
+            return Path(run_dir)
+    return None
+
+
 def _warn_unusable(db_path: str | Path, error: Exception, consequence: str) -> None:
     root = Path(db_path).parent
     print(f"warning: the run index {db_path} cannot be used ({error}): {consequence}; rebuild it from "

@@ -111,6 +111,30 @@ def previous_summary(run_dir) -> dict | None:
         return None
 
 
+def frontier_note(campaign, frontier: pd.DataFrame) -> str:
+    """What the frontier says, in words: the recommended budget, and what one more unit
+    of currency earns at the campaign budget (between the two points around it)."""
+    cur, budget = campaign.config.currency, float(campaign.config.budget)
+    hurdle = float(frontier.attrs.get("hurdle", 0.0) or 0.0)
+    recommended = frontier.attrs.get("recommended_budget")
+    t = frontier.dropna(subset=["expected_profit"]).sort_values("budget").reset_index(drop=True)
+    parts = []
+    if recommended is not None:
+        parts.append(f"<strong>Recommended budget: {_money(float(recommended), cur)}</strong> — past it one "
+                     f"more unit of budget earns no more than the hurdle of {hurdle:g} "
+                     f"(campaign.toml [frontier] hurdle).")
+    above = t[t["budget"] >= budget]
+    if len(above) and len(t) > 1 and above.index[0] > 0:
+        i = above.index[0]
+        a, b = t.loc[i - 1], t.loc[i]
+        parts.append(f"At the campaign budget of {_money(budget, cur)}, one more unit earns "
+                     f"{float(b['marginal_profit_per_budget']):,.2f} of expected profit "
+                     f"(between the points at {_money(float(a['budget']), cur)} and {_money(float(b['budget']), cur)}).")
+    if frontier.attrs.get("run_dir"):
+        parts.append(f"From <code>{html.escape(str(frontier.attrs['run_dir']))}/frontier.csv</code>.")
+    return "<p>" + " ".join(parts) + "</p>"
+
+
 def change_cause(before: dict, after: dict) -> str:
     """What differs between two runs' settings (budget, lead-time delays)."""
     causes = []
@@ -202,5 +226,5 @@ def action_list_html(inst: Instance, ev: PlanEvaluation, windows=WINDOWS,
     return "".join(parts)
 
 
-__all__ = ["WINDOWS", "action_list_html", "change_cause", "orders_due", "previous_summary", "summary_cards",
+__all__ = ["WINDOWS", "action_list_html", "change_cause", "frontier_note", "orders_due", "previous_summary", "summary_cards",
            "window_label"]

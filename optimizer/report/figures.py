@@ -193,8 +193,11 @@ def simulated_profit_figure(sim, currency: str = ""):
     return fig
 
 
-def frontier_figures(table: pd.DataFrame, currency: str = ""):
-    """Plotly figures: profit, fill rate and leftover against budget; marginal profit per unit budget."""
+def frontier_figures(table: pd.DataFrame, currency: str = "", *, campaign_budget: float | None = None,
+                     recommended: float | None = None, hurdle: float | None = None):
+    """Plotly figures: profit, fill rate and leftover against budget; marginal profit per
+    unit budget.  The campaign budget (grey) and the recommended budget (green) are marked,
+    the hurdle drawn on the marginal chart."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -214,6 +217,19 @@ def frontier_figures(table: pd.DataFrame, currency: str = ""):
     marginal.update_layout(title="Marginal expected profit per extra unit of budget",
                            xaxis_title=f"budget ({currency})", yaxis_title="Δ profit / Δ budget",
                            height=340, margin={"t": 50, "b": 40})
+    marks = [(campaign_budget, "campaign budget", "#6e7781"), (recommended, "recommended", "#1a7f37")]
+    for value, label, colour in marks:
+        if value is None:
+            continue
+        kpis.add_vline(x=value, line_dash="dash", line_color=colour, row=1, col=1,
+                       annotation_text=label, annotation_font_color=colour)
+        for col in (2, 3):
+            kpis.add_vline(x=value, line_dash="dash", line_color=colour, row=1, col=col)
+        marginal.add_vline(x=value, line_dash="dash", line_color=colour, annotation_text=label,
+                           annotation_font_color=colour)
+    if hurdle is not None:
+        marginal.add_hline(y=hurdle, line_dash="dot", line_color="#cf222e",
+                           annotation_text=f"hurdle {hurdle:g}", annotation_font_color="#cf222e")
     return kpis, marginal
 
 

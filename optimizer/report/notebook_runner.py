@@ -49,7 +49,7 @@ from optimizer.io.run_folder import (
     staging_for,
     write_coverage,
 )
-from optimizer.io.run_index import HISTORY_NAME, input_checksum, previous_run, record_run
+from optimizer.io.run_index import HISTORY_NAME, input_checksum, latest_frontier, previous_run, record_run
 from optimizer.prep.instance import Overrides
 from optimizer.progress import PROGRESS_FILE_ENV, file_progress, follow, set_status
 
@@ -165,11 +165,15 @@ def _run_in(run_dir: Path, final: Path, campaign: Campaign, overrides: Overrides
         "run_dir": str(run_dir),
         "previous_run_dir": None if previous is None else str(previous),
     }
+    checksum = input_checksum(campaign.root)
+    # The latest budget frontier of these very campaign files (`python -m optimizer frontier`).
+    frontier = latest_frontier(reports_root / HISTORY_NAME, campaign.config.name, checksum)
+    parameters["frontier_dir"] = None if frontier is None else str(frontier)
     history = dict(db_path=reports_root / HISTORY_NAME, campaign=campaign.config.name,
                    run_id=final.name, parameters=parameters,
-                   input_sha256=input_checksum(campaign.root), run_dir=final)
-    # papermill cannot parse `float | None` annotations of the parameters cell and
-    # warns about every parameter; the names are ours, so its warnings are noise.
+                   input_sha256=checksum, run_dir=final)
+    # papermill warns about parameters it cannot match to the parameters cell's lines;
+    # the names are ours, so its warnings are noise.
     pm_log = logging.getLogger("papermill")
     level = pm_log.level
     pm_log.setLevel(logging.ERROR)

@@ -17,6 +17,13 @@ The table has one row per budget::
 
 ``marginal_profit_per_budget`` is (profit − previous profit) / (budget − previous
 budget): what one more unit of currency is worth between two points (NaN at the first).
+
+With ``extend=True`` the sweep goes on past its last budget, in steps of its last
+spacing, while that marginal profit is above the campaign's ``[frontier] hurdle``
+(default 0: while money still earns anything) and the budget stays within
+``max_budget_share`` × the campaign budget (default 3); the extension is one more
+model, built for that cap.  :func:`recommended_budget` is the budget past which an
+extra unit of currency earns no more than the hurdle.
 """
 
 from __future__ import annotations
@@ -75,7 +82,7 @@ def point_line(name: str, result: PlanResult) -> str:
 
 def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
                     overrides: Overrides | None = None, time_limit_s: float | None = None,
-                    progress=None) -> pd.DataFrame:
+                    progress=None, extend: bool = False) -> pd.DataFrame:
     """Expected profit and KPIs at each budget (ascending), from one persistent model.
 
     ``time_limit_s`` bounds each point's solve (default: the overrides', then the
@@ -101,9 +108,57 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
         result = planner.solve(b, time_limit_s=time_limit_s)
         rows.append(frontier_row(result))
         point_done(progress, point_line(f"point {k}/{n}", result))
+    build = planner.build_seconds
+    if extend and len(rows) >= 2:
+        extra, seconds = _extension(campaign, overrides, sorted(budgets), rows, time_limit_s, progress)
+        rows += extra
+        build += seconds
     table = frontier_table(rows)
-    table.attrs["build_seconds"] = planner.build_seconds
+    table.attrs["build_seconds"] = build
+    table.attrs["hurdle"] = campaign.config.frontier.hurdle
+    table.attrs["recommended_budget"] = recommended_budget(table, campaign.config.frontier.hurdle)
     return table
+
+
+def _extension(campaign: Campaign, overrides, budgets: list[float], rows: list[dict],
+               time_limit_s, progress) -> tuple[list[dict], float]:
+    """Points past the sweep while the marginal profit beats the hurdle (module docstring)."""
+    settings = campaign.config.frontier
+    cap = settings.max_budget_share * campaign.config.budget
+    step = budgets[-1] - budgets[-2]
+    last = frontier_table(rows)
+    marginal = last["marginal_profit_per_budget"].iloc[-1]
+    if not (step > 0 and np.isfinite(marginal) and marginal > settings.hurdle and budgets[-1] + step <= cap):
+        return [], 0.0
+    set_status(progress, f"extending the sweep while an extra unit earns more than {settings.hurdle:g}: "
+                         f"building the model for {cap:,.2f}")
+    planner = Planner(campaign, overrides, max_budget=cap, progress=progress or (lambda msg: None))
+    extra, b = [], budgets[-1]
+    while marginal > settings.hurdle and b + step <= cap * (1 + 1e-9):
+        b = round(b + step, 2)
+        set_status(progress, f"extension: budget {b:,.2f}")
+        result = planner.solve(b, time_limit_s=time_limit_s)
+        extra.append(frontier_row(result))
+        point_done(progress, point_line("extension", result))
+        marginal = frontier_table(rows + extra)["marginal_profit_per_budget"].iloc[-1]
+        if not np.isfinite(marginal):
+            break
+    return extra, planner.build_seconds
+
+
+def recommended_budget(table: pd.DataFrame, hurdle: float = 0.0) -> float | None:
+    """The budget past which one more unit of currency earns no more than ``hurdle``:
+    the last point of the rising part of the frontier whose step from the previous
+    point still earned more than the hurdle (the first point if none did)."""
+    t = table.dropna(subset=["expected_profit"]).reset_index(drop=True)
+    if t.empty:
+        return None
+    best = float(t["budget"].iloc[0])
+    for budget, marginal in zip(t["budget"].iloc[1:], t["marginal_profit_per_budget"].iloc[1:]):
+        if not marginal > hurdle:
+            break
+        best = float(budget)
+    return best
 
 
 def frontier_table(rows: list[dict]) -> pd.DataFrame:
@@ -117,6 +172,23 @@ def frontier_table(rows: list[dict]) -> pd.DataFrame:
     table[COLUMNS[:7] + ["solve_seconds"]] = table[COLUMNS[:7] + ["solve_seconds"]].astype(float)
     table["marginal_profit_per_budget"] = (table["expected_profit"].diff()
                                            / table["budget"].diff())
+    return table
+
+
+def read_frontier(run_dir: str | Path) -> pd.DataFrame:
+    """A frontier run folder's ``frontier.csv``, with its ``frontier.json`` (the campaign,
+    hurdle and recommended budget the run found) in ``table.attrs``."""
+    import json
+
+    run_dir = Path(run_dir)
+    table = pd.read_csv(run_dir / "frontier.csv")
+    meta_file = run_dir / "frontier.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+    table.attrs.update(meta)
+    table.attrs.setdefault("hurdle", 0.0)
+    if table.attrs.get("recommended_budget") is None:
+        table.attrs["recommended_budget"] = recommended_budget(table, table.attrs["hurdle"])
+    table.attrs["run_dir"] = str(run_dir)
     return table
 
 
@@ -151,6 +223,8 @@ def record_frontier(db_path: str | Path, table: pd.DataFrame, *, campaign: str, 
 
 
 __all__ = [
+    "read_frontier",
+    "recommended_budget",
     "COLUMNS",
     "budget_frontier",
     "budget_steps",
