@@ -67,8 +67,20 @@ def new_highs(threads: int | None = None, *, interruptible: bool = False) -> hig
     h.setOptionValue("output_flag", False)
     if threads:
         h.setOptionValue("threads", int(threads))
+    if interruptible:
+        # HiGHS keeps the interrupt flag a callback set: once a run is cancelled, every
+        # later run of this instance stops at its first check (kInterrupt), which would
+        # leave a persistent model (the explorer's) unusable.  Subscribed before highspy's
+        # own handler, this says "go on" at every check; highspy's then says "stop" while
+        # a cancel is pending.
+        for event in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+            event += _go_on
     h.HandleUserInterrupt = interruptible
     return h
+
+
+def _go_on(event) -> None:
+    event.interrupt(False)
 
 
 def run_interruptible(h: highspy.Highs) -> None:
