@@ -46,7 +46,7 @@ CARD_STYLE = """<style>
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;margin:8px 0 18px}
 .card{border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;background:#f8fafc}
 .card-title{font-size:13px;color:#57606a;text-transform:uppercase;letter-spacing:.03em}
-.card-value{font-size:22px;font-weight:600;margin:4px 0;color:#1f2328;white-space:nowrap}
+.card-value{font-size:21px;font-weight:600;margin:4px 0;color:#1f2328}
 .card-detail{font-size:13px;color:#57606a}
 .card.good .card-value{color:#1a7f37}.card.bad .card-value{color:#cf222e}
 </style>"""
