@@ -163,6 +163,22 @@ def read_history(db_path: str | Path, campaign: str | None = None):
         con.close()
 
 
+def _rows(db_path: str | Path, sql: str, args: tuple, consequence: str) -> list[tuple]:
+    """The rows of a read-only query; none (after a warning saying ``consequence``) when the
+    index is missing or unusable."""
+    if not Path(db_path).is_file():
+        return []
+    try:
+        con = connect(db_path)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        _warn_unusable(db_path, e, consequence)
+        return []
+
+
 def previous_run(db_path: str | Path, campaign: str, before_run_id: str | None = None) -> Path | None:
     """Folder of the latest earlier successful run of ``campaign`` (None if there is none).
 
@@ -170,19 +186,8 @@ def previous_run(db_path: str | Path, campaign: str, before_run_id: str | None =
     still on disk; ``before_run_id`` excludes that run and later ones (run ids are
     UTC timestamps, so they sort in time).
     """
-    if not Path(db_path).is_file():
-        return None
-    try:
-        con = connect(db_path)
-        try:
-            rows = con.execute(
-                "SELECT run_id, run_dir FROM runs WHERE campaign = ? AND status IN ('optimal', 'time_limit') "
-                "ORDER BY id DESC", (campaign,)).fetchall()
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as e:
-        _warn_unusable(db_path, e, "no earlier run to compare with")
-        return None
+    rows = _rows(db_path, "SELECT run_id, run_dir FROM runs WHERE campaign = ? AND status IN "
+                 "('optimal', 'time_limit') ORDER BY id DESC", (campaign,), "no earlier run to compare with")
     for run_id, run_dir in rows:
         if before_run_id is not None and run_id >= before_run_id:
             continue
@@ -194,18 +199,8 @@ def previous_run(db_path: str | Path, campaign: str, before_run_id: str | None =
 def latest_frontier(db_path: str | Path, campaign: str, input_sha256: str | None = None) -> Path | None:
     """Folder of the latest ``frontier`` run of ``campaign`` whose frontier.csv is still on disk
     (with ``input_sha256``: only one made from the same campaign files); None if there is none."""
-    if not Path(db_path).is_file():
-        return None
-    try:
-        con = connect(db_path)
-        try:
-            rows = con.execute("SELECT run_dir, parameters, input_sha256 FROM runs WHERE campaign = ? "
-                               "ORDER BY id DESC", (campaign,)).fetchall()
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as e:
-        _warn_unusable(db_path, e, "no budget frontier to show")
-        return None
+    rows = _rows(db_path, "SELECT run_dir, parameters, input_sha256 FROM runs WHERE campaign = ? "
+                 "ORDER BY id DESC", (campaign,), "no budget frontier to show")
     for run_dir, parameters, checksum in rows:
         try:
             command = json.loads(parameters).get("command")

@@ -43,10 +43,6 @@ class CashLimits:
     def __len__(self) -> int:
         return len(self.until)
 
-    def paid(self, route_units: np.ndarray, shipments: np.ndarray) -> np.ndarray:
-        """Cash paid by each limit's date for a plan (units per route, shipments per lane)."""
-        return self.coef @ np.asarray(route_units, float) + self.lane_coef @ np.asarray(shipments, float)
-
 
 def route_payments(routes: pd.DataFrame, skus: pd.DataFrame, suppliers: pd.DataFrame,
                    warehouses: pd.DataFrame, buffer_days: int) -> pd.DataFrame:

@@ -61,6 +61,8 @@ class PriceStart:
         self.starts = np.r_[0, np.flatnonzero(grouped[1:] != grouped[:-1]) + 1]
         self.sizes = np.diff(np.r_[self.starts, len(self.order)])
         self.grouped_pairs = grouped
+        # Cash limits, earliest first (their payments nest: each includes the earlier ones').
+        self.cash_order = np.argsort(np.array(h.inst.cash.until, dtype="datetime64[D]"))
 
     # ---------------------------------------------------------------- pricing
     def units(self, budget: float) -> np.ndarray:
@@ -107,7 +109,7 @@ class PriceStart:
         payments include every earlier one's, so a later price is set on what the
         earlier prices leave."""
         cash = cash.copy()
-        for j in self.h.cash_until_order:
+        for j in self.cash_order:
             def used(x, j=j):
                 trial = cash.copy()
                 trial[j] = x[0]

@@ -105,7 +105,6 @@ class RoundingHeuristic:
         self.cash_case = inst.cash.coef * self.cp
         self.cash_lane = inst.cash.lane_coef
         self.cash_limit = inst.cash.limit.astype(float)
-        self.cash_until_order = np.argsort(np.array(inst.cash.until, dtype="datetime64[D]"))
         self._set_budget(float(inst.budget))
 
     def _set_budget(self, budget: float) -> None:
