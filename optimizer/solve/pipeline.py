@@ -22,6 +22,8 @@ on: the best plan, counts, the shipment search) and reading its knobs from
    most promising shipment counts (its best leaf, or if stopped early the best
    of a dive from its top open node and the rounded plan's counts).  The search
    is kept for the solve and resumed later with the chords added since.
+   3b. The LP with those counts fixed (and the flags the LP barely uses closed),
+   rounded: a plan whose containers are already paid for, in seconds.
 4. **Restricted start** — the MIP with those shipment counts fixed and the
    flags the LP barely uses closed (:mod:`optimizer.solve.restricted`), solved to a
    gap a hundred times smaller than ``mip_gap``: seconds.
@@ -193,6 +195,9 @@ class PlanSolver:
             self._rounding_start(run)
             self._previous_counts_start(run)
             self._shipment_bound(run, self.settings.shipment_bound_share)
+            if not self._proven(out):
+                self._rounded_at_counts(run, run.best_counts, "rounded LP at the shipment bound's counts",
+                                        closed=run.closures)
             if not self._proven(out) and self._restricted_pays(run):
                 self._restricted_start(run)
         skip_mip = (bool(out.lp_rounds) and not self._proven(out)
@@ -367,24 +372,29 @@ class PlanSolver:
             run.start_columns = self._columns_of_plan(units, heuristic.shipments(units))
 
     def _previous_counts_start(self, run: SolveRun) -> None:
-        """Stage 2b, what-ifs only: the LP with the last solve's shipment counts fixed, rounded.
+        """Stage 2b, what-ifs only: the LP with the last solve's shipment counts fixed, rounded."""
+        self._rounded_at_counts(run, self._previous_counts, "rounded LP at the last plan's shipments")
 
-        Its containers are already paid for, so rounding loses little.  Reads the
-        counts kept by the previous solve; writes the plan when best.
+    def _rounded_at_counts(self, run: SolveRun, counts: dict | None, what: str, closed=()) -> None:
+        """The LP with the shipment counts ``counts`` fixed (and the variables ``closed``
+        shut), rounded (stages 2b and 3b).
+
+        Its containers are already paid for, so rounding loses little: on campaigns
+        where cash limits make the restricted MIP slow this is the best plan in the time
+        (benchmarks/README.md).  Writes the plan when best.
         """
-        counts = self._previous_counts
         heuristic = self._heuristic()
         if not counts or not heuristic.enabled or self._remaining(run) <= 0:
             return
         shipments = self.model.shipments
-        with Fixed([shipments[lane] for lane in counts], counts.values()):
+        with Closed(closed), Fixed([shipments[lane] for lane in counts], counts.values()):
             res = self._run(relaxation=True, time_limit=self._remaining(run))
         if not res.optimal:
             return
         self.link.load_solution()
         units = heuristic.plan(self._route_units(), budget=pyo.value(self.model.budget),
                                time_limit_s=self.settings.rounding_share * self._remaining(run))
-        self._offer_plan(run, units, "rounded LP at the last plan's shipments")
+        self._offer_plan(run, units, what)
 
     def _remember_counts(self, out: SolveOutcome) -> None:
         """Keep the plan's shipment counts for the next what-if."""
