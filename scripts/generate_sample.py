@@ -56,7 +56,7 @@ def generate_history_sample(root: pathlib.Path | str = REPO / "data") -> pathlib
     if folder.exists():
         shutil.rmtree(folder)
     generate_campaign(folder, **CAMPAIGNS["sample"])
-    return generate_history(folder, seed=7)
+    return generate_history(folder, seed=7).folder
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ PROMOS_TOML = "\n".join(f'[[past_promos]]\nname = "{n}"\nstart = {s}\nend = {e}\
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     folder = generate_campaign(tmp_path_factory.mktemp("c") / "small", 8, seed=3)
-    return generate_history(folder, seed=5)
+    return generate_history(folder, seed=5).folder
 
 
 def _flat_history(folder, rate=10.0, lift=3.0, stockout_from=None, flag="stockout", seed=0,
@@ -80,9 +80,33 @@ def test_censored_stockout_days_are_not_zero_demand(tmp_path, flag):
     assert rate.between(8.5, 11.5).all(), rate.tolist()    # ~10/day, not dragged to 0
     assert fc.audit["lift"].between(2.6, 3.4).all()
     assert (fc.audit["censored_days"] >= 25).all()
-    # the same zeros without a flag are real zero-sales days: nothing is censored
+    assert (fc.audit["inferred_stockout_days"] == 0).all()   # flags are never second-guessed
+
+
+def test_unflagged_zero_run_is_inferred_as_a_stockout(tmp_path):
+    """An export with no stockout / on_hand column: four weeks of zeros at ~10 a day are
+    improbable, so they are censored like flagged days and counted in the audit."""
+    folder = _tiny(tmp_path, promo="Black Friday")
     _flat_history(folder, stockout_from="2026-07-25", flag=None)
-    assert (_run(folder).audit["censored_days"] == 0).all()
+    fc = _run(folder)
+    assert fc.audit["baseline_rate"].between(8.5, 11.5).all(), fc.audit["baseline_rate"].tolist()
+    assert (fc.audit["inferred_stockout_days"] >= 25).all()
+    assert (fc.audit["censored_days"] == fc.audit["inferred_stockout_days"]).all()
+    assert any("inferred" in n and "stockout" in n for n in fc.notes)
+
+
+def test_a_flag_column_wins_over_zero_runs(tmp_path):
+    """The same zeros in an export that has a stockout column, unflagged: the seller says
+    they were in stock, so they are real zero-sales days."""
+    folder = _tiny(tmp_path, promo="Black Friday")
+    _flat_history(folder, stockout_from="2026-07-25", flag="stockout")
+    sales = pd.read_csv(folder / "sales_history.csv")
+    sales["stockout"] = 0
+    sales.to_csv(folder / "sales_history.csv", index=False)
+    fc = _run(folder)
+    assert (fc.audit["censored_days"] == 0).all() and (fc.audit["inferred_stockout_days"] == 0).all()
+    assert fc.audit["baseline_rate"].mean() < 9.3        # the zeros count as demand
+    assert not any("inferred as stockouts" in n for n in fc.notes)
 
 
 def test_new_sku_takes_category_lift(tmp_path):
@@ -91,12 +115,39 @@ def test_new_sku_takes_category_lift(tmp_path):
     new = c.demand["sku"].iloc[0]
     _flat_history(folder, skus=set(c.demand["sku"]) - {new}, seed=1)
     old = pd.read_csv(folder / "sales_history.csv")
-    _flat_history(folder, skus={new}, start="2026-05-01", seed=2)   # 16 weeks, no past promo
+    _flat_history(folder, skus={new}, start="2026-07-20", seed=2)   # 4 weeks, no past promo at all
     pd.concat([old, pd.read_csv(folder / "sales_history.csv")]).to_csv(folder / "sales_history.csv", index=False)
     a = _run(folder).audit.set_index("sku").loc[[new]]
     assert (a["n_past_promos"] == 0).all()
     assert np.allclose(a["lift"], a["lift_category"])
     assert a["lift_source"].str.contains("category lift").all()
+    assert (a["distribution"] == "lognormal").all() or (a["mean"] < 30).all()
+
+
+def test_new_sku_reads_its_lift_off_other_promos(tmp_path):
+    """Every SKU responds to every promo by its own factor; a SKU launched before Prime
+    Day 2026 that doubled its category there gets a Black Friday lift well above the
+    category's, and a lift error no smaller than its category's SKUs with past Black Fridays."""
+    folder = generate_campaign(tmp_path / "x", 24, seed=4)
+    with open(folder / "campaign.toml", "a") as fh:
+        fh.write('\n[forecast]\npromo = "Black Friday"\n\n' + PROMOS_TOML)
+    c = load_campaign(folder)
+    skus = sorted(c.demand["sku"].unique())
+    new = skus[0]
+    rng = np.random.default_rng(9)
+    frames = []
+    for i, sku in enumerate(skus):
+        lift = 6.0 if sku == new else 3.0 * float(np.exp(rng.normal(0, 0.3)))
+        _flat_history(folder, skus={sku}, lift=lift, seed=i, start="2026-04-01" if sku == new else "2024-05-01")
+        frames.append(pd.read_csv(folder / "sales_history.csv"))
+    pd.concat(frames).to_csv(folder / "sales_history.csv", index=False)
+    a = _run(folder).audit
+    row = a[a["sku"] == new]
+    assert (row["n_past_promos"] == 0).all()
+    assert (row["lift"] > 1.4 * row["lift_category"]).all(), row[["lift", "lift_category"]]
+    assert row["lift_source"].str.contains("other promos").all()
+    seen = a[(a["n_past_promos"] > 0) & (a["category"] == row["category"].iloc[0])]
+    assert row["cv_l2"].min() >= seen["cv_l2"].max() > 0   # never narrower than its category's
 
 
 def test_sku_without_any_history_keeps_demand_row(tmp_path):
@@ -166,6 +217,24 @@ def test_backtest_cli(small):
     assert r.returncode == 0, r.stderr
     assert "Black Friday 2025" in r.stdout and "seasonal_naive" in r.stdout
     assert "same_promo_last_year" in r.stdout
+    assert "new SKUs (no past occurrence of the promo)" in r.stdout
+    for line in ("chosen per pair", "normal everywhere"):      # coverage and P10/P50/P90 pinball
+        row = next(x for x in r.stdout.splitlines() if x.startswith(line)).split()
+        assert row[-4].endswith("%") and all(0 <= float(v) < 1 for v in row[-3:])
+
+
+def test_forecast_writes_each_pairs_shape_and_why(small, tmp_path):
+    out = tmp_path / "d" / "demand.csv"
+    r = run_cli(["forecast", str(small), "--out", str(out)], timeout=120)
+    assert r.returncode == 0, r.stderr
+    demand = pd.read_csv(out, keep_default_na=False)
+    assert list(demand.columns) == ["sku", "warehouse", "mean", "sd", "distribution"]
+    assert set(demand["distribution"]) <= {"normal", "lognormal", "negative_binomial"}
+    audit = pd.read_csv(out.parent / "forecast_audit.csv", keep_default_na=False)
+    assert (audit["distribution_reason"] != "").all()
+    forecast = audit[(audit["method"] != "no history: demand.csv kept") & (audit["override"].astype(str) == "False")]
+    assert len(forecast) and (forecast.loc[forecast["mean"].astype(float) < 30, "distribution"]
+                              == "negative_binomial").all()
 
 
 # ------------------------------------------------------------------ sd calibration

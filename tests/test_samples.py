@@ -328,3 +328,51 @@ def test_fba_fee_tiers():
     from samples.economics import fba_fee
     assert fba_fee(np.array([0.2, 0.25, 0.3, 0.9, 1.5, 2.0, 4.5])).tolist() == [
         3.22, 3.22, 3.86, 4.75, 5.95, 5.95, 6.95]
+
+
+# ------------------------------------------------------------------ sales-history exports
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """The no_flag and viral exports of one 30-SKU campaign."""
+    from samples.history import generate_history
+
+    out = {}
+    for export in ("no_flag", "viral"):
+        folder = generate_campaign(tmp_path_factory.mktemp(export) / "c", 30, seed=5)
+        out[export] = (folder, generate_history(folder, seed=5, export=export).table)
+    return out
+
+
+@pytest.mark.slow
+def test_no_flag_export_looks_like_a_seller_central_export(exports):
+    folder, truth = exports["no_flag"]
+    sales = pd.read_csv(folder / "sales_history.csv")
+    assert "stockout" not in sales and "on_hand" not in sales
+    assert sales["date"].min() == "2023-08-20" and sales["date"].max() == "2026-08-19"
+    demand = pd.read_csv(folder / "demand.csv")
+    with_history = demand[demand["sku"].isin(set(sales["sku"]))]
+    merged = truth.merge(with_history, on=["sku", "warehouse"])
+    assert len(merged) == len(with_history) == len(truth)
+    assert np.allclose(merged["expected"], merged["mean"])        # the truth is demand.csv's mean
+    # every series: 0-2 spells of 3-10 zero days; a sixth of the SKUs launched within the year
+    assert truth["stockout_days"].between(0, 20).all() and truth["stockout_days"].gt(0).mean() > 0.4
+    first = sales.groupby("sku")["date"].min()
+    assert (first > "2025-08-19").sum() == round(30 / 6)
+    assert truth.groupby("sku")["new"].first().sum() == round(30 / 6)
+    toml = (folder / "campaign.toml").read_text()
+    assert 'name = "Black Friday 2023"' in toml and "Prime Day 2023" not in toml
+
+
+@pytest.mark.slow
+def test_viral_export_has_spikes_the_no_flag_one_has_not(exports):
+    def spiky_skus(folder):   # SKUs with a non-promo week above 4 x their median week
+        s = pd.read_csv(folder / "sales_history.csv", parse_dates=["date"])
+        s = s[s["promo"] == 0]
+        weekly = s.groupby(["sku", pd.Grouper(key="date", freq="W")])["units"].sum()
+        g = weekly.groupby(level="sku")
+        return int((g.max() > 4 * g.median().clip(lower=5)).sum())
+    assert spiky_skus(exports["viral"][0]) >= 5 > spiky_skus(exports["no_flag"][0])
+    # the same catalogue and seed: the truths' expected demand is the same
+    assert np.allclose(exports["viral"][1]["expected"], exports["no_flag"][1]["expected"])

@@ -55,7 +55,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.forecast.history import FACTOR_NAMES, History, PastPromo
+from optimizer.forecast.censoring import infer_stockouts
+from optimizer.forecast.history import FACTOR_NAMES, SALES_FILE as SALES_FILE_NAME, History, PastPromo
+from optimizer.forecast.scoring import distribution_scores, point_scores, quantiles
 from optimizer.io.campaign import Campaign
 
 PRE_DAYS = 28          # pre-promo baseline window (days)
@@ -67,12 +69,20 @@ Z80 = 1.2816           # standard normal 90 % quantile: mean ± Z80·sd is an 80
 CAL_ORIGINS = 2        # earlier promos re-forecast to calibrate the sd
 CAL_MIN_DAYS = 300     # history before a calibration origin (the yearly index needs it)
 CAL_SHRINK_PAIRS = 30  # log-scale shrinkage of the sd scale toward 1: n / (n + 30)
+CAL_SCALES = (0.3, 5.0)  # the sd scales the calibration searches
 MODELS = ("ets_level", "ets_damped_trend", "recent_mean", "seasonal_naive")
+SPIKE_RATIO = 3.0      # a week above 3 × the median of the weeks before it is a spike
+SPIKE_WEEKS = 8
+SPIKE_MIN_UNITS = 20   # ... and sold at least this many units
+COUNT_MEAN = 30.0      # promo demand below this mean is a count: negative binomial
+SKEW_CV = 0.5          # relative sd from which the promo's uncertainty is skewed: lognormal
+SPIKY_CATEGORY = 0.2   # a category where this share of SKUs had a spike week is spiky
+OUTLIER_LOG = math.log(2.5)  # an occurrence's lift 2.5× off the SKU's others is not its response
 
 
 @dataclass
 class Forecast:
-    demand: pd.DataFrame   # sku, warehouse, mean, sd
+    demand: pd.DataFrame   # sku, warehouse, mean, sd, distribution
     audit: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -87,11 +97,16 @@ class Panel:
     start: pd.Timestamp
     y: np.ndarray           # (n, T) units; NaN = censored / before first sale row
     promo: np.ndarray       # (n, T) bool
-    censored: np.ndarray    # (n, T) bool
+    censored: np.ndarray    # (n, T) bool: flagged, or inferred
+    inferred: np.ndarray    # (n, T) bool: censored by an improbable zero run (no flags)
 
 
 def _panel(sales: pd.DataFrame, end: pd.Timestamp, promos: list[PastPromo],
            categories: pd.Series) -> Panel:
+    """Daily units per series up to ``end``.  When the export has no stockout flags
+    (``sales.attrs["flagged"]`` false, set by :func:`~optimizer.forecast.history.read_sales`),
+    improbable zero runs are censored too (:func:`infer_stockouts`)."""
+    infer = not sales.attrs.get("flagged", True)
     s = sales[sales["date"] < end]
     keys = s[["sku", "location", "level"]].drop_duplicates().reset_index(drop=True)
     keys["category"] = categories.reindex(keys["sku"]).fillna("").to_numpy()
@@ -116,7 +131,10 @@ def _panel(sales: pd.DataFrame, end: pd.Timestamp, promos: list[PastPromo],
         b = min(T, (pd.Timestamp(p.end) - start).days + 1)
         if a < b:
             promo[:, a:b] = True
-    return Panel(keys, start, y, promo, cens)
+    inferred = infer_stockouts(y, promo) if infer else np.zeros((n, T), bool)
+    y[inferred] = np.nan
+    cens |= inferred
+    return Panel(keys, start, y, promo, cens, inferred)
 
 
 # ------------------------------------------------------------------ seasonality
@@ -224,6 +242,17 @@ def _fill(z: np.ndarray) -> np.ndarray:
     return df.interpolate(limit_area="inside").ffill().where(df.bfill().notna() | df.ffill().notna()).to_numpy().T
 
 
+def _spike_weeks(z: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Per series, the weeks whose deseasonalised rate is above SPIKE_RATIO × the median
+    of the SPIKE_WEEKS weeks before it (and sold at least SPIKE_MIN_UNITS): viral bursts,
+    not a season or a promo (promo days are not in these rates)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        before = pd.DataFrame(z.T).rolling(SPIKE_WEEKS, min_periods=4).median().shift(1).to_numpy().T
+    spikes = (z > SPIKE_RATIO * before) & (units >= SPIKE_MIN_UNITS)
+    return np.sum(spikes, axis=1)
+
+
 def _baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
     rate, mids, _ = _weekly(panel)
     cats = panel.keys["category"].to_numpy()
@@ -301,8 +330,10 @@ def _baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
     pooled = max(0.0, total_num / total_den) if total_den > 0 else 0.25
     cvb = {c: (max(0.0, cvb_num[c] / cvb_den[c]) if cvb_den[c] > 0 else pooled) for c in cvb_num}
     out["cv_b2"] = [cvb[c] for c in cats]
+    out["spike_weeks"] = _spike_weeks(z_raw, rate)
     out["history_days"] = np.sum(~np.isnan(panel.y), axis=1)
     out["censored_days"] = panel.censored.sum(axis=1)
+    out["inferred_stockout_days"] = panel.inferred.sum(axis=1)
     del span
     return out
 
@@ -337,8 +368,60 @@ def _occurrence_table(panel: Panel, promos: list[PastPromo]) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def _outlier_occurrences(occ: pd.DataFrame) -> np.ndarray:
+    """Occurrences whose log lift is more than OUTLIER_LOG from the median of the same
+    SKU's other occurrences of the same promo (with at least two others): a viral
+    burst or an unflagged stockout inside the promo window, not the SKU's response."""
+    log = np.log(np.maximum(occ["act"].to_numpy(float), 0.5) / occ["pre"].to_numpy(float))
+    out = np.zeros(len(occ), bool)
+    for _, idx in occ.reset_index(drop=True).groupby(["sku", "kind"]).indices.items():
+        if len(idx) < 3:
+            continue
+        for j in idx:
+            others = log[idx[idx != j]]
+            out[j] = abs(log[j] - np.median(others)) > OUTLIER_LOG
+    return out
+
+
+def _relative_log_lifts(occ: pd.DataFrame) -> pd.DataFrame:
+    """Per occurrence: log lift minus its event's category log lift (how much more the
+    SKU responds than its category did to that same event)."""
+    occ = occ[occ["act"] >= 0].copy()
+    occ["log"] = np.log(np.maximum(occ["act"], 0.5) / occ["pre"])
+    g = occ.groupby(["kind", "category"])
+    occ["rel"] = occ["log"] - np.log(g["act"].transform("sum") / g["pre"].transform("sum"))
+    return occ
+
+
+def _cross_event(occ: pd.DataFrame, kind: str | None) -> tuple[pd.Series, float, float, float]:
+    """What other events say about a SKU's response to ``kind``.
+
+    With ``o`` a SKU's mean relative log lift (:func:`_relative_log_lifts`) in the
+    other events and ``t`` its mean in past ``kind`` occurrences, the SKUs that have
+    both give the slope ``β = Σ t·o / Σ o²`` (through the origin, clipped to [0, 1]:
+    noisy ``o`` attenuate it, which shrinks the prediction) and the residual variance
+    ``s²_r`` of ``t − β·o``.  Returns (β·o per SKU with other events, β, s²_r, s²_t),
+    ``s²_t`` the variance of ``t`` (what a SKU with no evidence at all may be off by).
+    """
+    if not kind or occ.empty:
+        return pd.Series(dtype=float), 0.0, np.nan, np.nan
+    rel = _relative_log_lifts(occ)
+    t = rel[rel["kind"] == kind].groupby("sku")["rel"].mean()
+    o = rel[rel["kind"] != kind].groupby("sku")["rel"].mean()
+    both = t.index.intersection(o.index)
+    var_t = float(t.var()) if len(t) > 2 else np.nan
+    if len(both) < 5 or float((o[both] ** 2).sum()) <= 0:
+        return pd.Series(dtype=float), 0.0, np.nan, var_t
+    beta = float(np.clip((t[both] * o[both]).sum() / (o[both] ** 2).sum(), 0.0, 1.0))
+    resid = float(((t[both] - beta * o[both]) ** 2).mean())
+    return beta * o, beta, resid, var_t
+
+
 def _lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tuple[pd.DataFrame, str, dict]:
-    """Per SKU of skus.csv: lift_sku_raw, n_past_promos, lift_category, lift, and cv_l² by category."""
+    """Per SKU of skus.csv: lift_sku_raw, n_past_promos, lift_category, lift, lift_source,
+    cv_l2_sku (the lift's relative error variance for SKUs with no past ``kind``), and
+    cv_l² by category.  Outlying occurrences (:func:`_outlier_occurrences`) are left out."""
+    occ = occ[~_outlier_occurrences(occ)] if len(occ) else occ
     seen = occ[occ["kind"] == kind] if kind else occ.iloc[0:0]
     if kind and len(seen):
         source = f"past '{kind}'"
@@ -367,6 +450,13 @@ def _lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tuple[pd.
     logl = (n * np.log(out["lift_sku_raw"].fillna(1.0)) + k * np.log(out["lift_category"])) / (n + k)
     out["lift"] = np.exp(logl)
     out["lift_source"] = np.where(n > 0, source + f", shrunk k={k:.2f}", source + ", category lift")
+    # a SKU with no past occurrence of this promo: what the other promos say about it
+    cross, beta, resid, var_t = _cross_event(occ, kind if kind and len(occ[occ["kind"] == kind]) else None)
+    other = (n == 0) & out["sku"].isin(cross.index)
+    out.loc[other, "lift"] = out.loc[other, "lift_category"] * np.exp(out.loc[other, "sku"].map(cross))
+    out.loc[other, "lift_source"] = f"category lift × other promos' response (β={beta:.2f})"
+    out["cv_l2_sku"] = np.where(other, math.expm1(resid) if np.isfinite(resid) else np.nan,
+                                np.where(n == 0, math.expm1(var_t) if np.isfinite(var_t) else np.nan, np.nan))
 
     # leave-one-out lift errors: predict each occurrence from the SKU's other ones
     num, den = {}, {}
@@ -422,12 +512,14 @@ def _core(sales: pd.DataFrame, promos: list[PastPromo], kind: str | None, skus: 
     days = (target_end - target_start).days + 1
     out["promo_days"] = days
     out["baseline"] = out["baseline_rate"] * days
-    for col in ("lift_sku_raw", "n_past_promos", "lift_category", "lift", "lift_source"):
+    for col in ("lift_sku_raw", "n_past_promos", "lift_category", "lift", "lift_source", "cv_l2_sku"):
         out[col] = out["sku"].map(lifts[col]).to_numpy()
     for name in FACTOR_NAMES:
         out[name] = out["sku"].map(fac[name]).to_numpy()
     out["mean"] = out["baseline"] * out["lift"] * out["growth"] * out["ad_uplift"] * out["competition"]
     out["cv_l2"] = [stats["cv_l2"].get(c, stats["pooled"]) for c in out["category"]]
+    # a SKU with no past occurrence of this promo is never more certain than one with
+    out["cv_l2"] = np.fmax(out["cv_l2"], out.pop("cv_l2_sku").astype(float))
     rel = (1 + out["cv_b2"]) * (1 + out["cv_l2"]) - 1
     out["sd"] = np.sqrt(out["mean"] + out["mean"] ** 2 * rel)
     return out
@@ -439,8 +531,8 @@ class SdCalibration:
     scale: float = 1.0
     origins: list[str] = field(default_factory=list)   # "Prime Day 2025 from 2025-03-31"
     pairs: int = 0
-    coverage_80_raw: float = float("nan")   # of mean ± 1.28·sd before scaling, on those promos
-    scale_raw: float = 1.0                  # q80(|z|) / 1.2816 before shrinkage
+    coverage_80_raw: float = float("nan")   # of [P10, P90] before scaling, on those promos
+    scale_raw: float = 1.0                  # the smallest scale covering 80 %, before shrinkage
 
     @property
     def source(self) -> str:
@@ -474,22 +566,30 @@ def _sd_calibration(sales: pd.DataFrame, promos: list[PastPromo], skus: pd.DataF
     cats = skus.set_index("sku").get("category", pd.Series(dtype=str))
     known = _panel(sales, end, promos, cats)
     key = pd.MultiIndex.from_frame(known.keys[["sku", "location"]])
-    zs, names = [], []
+    parts, names = [], []
     for p, origin in origins:
         fc = _core(sales, promos, p.kind, skus, origin, pd.Timestamp(p.start), pd.Timestamp(p.end), None)
         actual = _window_units(known, p.start, p.end)[
             key.get_indexer(pd.MultiIndex.from_frame(fc[["sku", "location"]]))]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = (actual - fc["mean"].to_numpy(float)) / fc["sd"].to_numpy(float)
-        zs.append(z[np.isfinite(z)])
+        shape, _ = choose_shapes(fc, p.kind)
+        ok = np.isfinite(actual) & (fc["sd"].to_numpy(float) > 0)
+        parts.append(pd.DataFrame({"actual": actual[ok], "mean": fc["mean"].to_numpy(float)[ok],
+                                   "sd": fc["sd"].to_numpy(float)[ok], "shape": shape.to_numpy()[ok]}))
         names.append(f"{p.name} from {origin.date()}")
-    z = np.abs(np.concatenate(zs))
-    if len(z) == 0:
+    scored = pd.concat(parts, ignore_index=True)
+    n = len(scored)
+    if n == 0:
         return SdCalibration()
-    raw = max(float(np.quantile(z, 0.8)) / Z80, 1e-3)
-    n = len(z)
+
+    def coverage(scale: float) -> float:
+        q = quantiles((0.1, 0.9), scored["mean"], scored["sd"] * scale, scored["shape"])
+        return float(np.mean((scored["actual"] >= q[0]) & (scored["actual"] <= q[1])))
+
+    grid = np.exp(np.linspace(math.log(CAL_SCALES[0]), math.log(CAL_SCALES[1]), 81))
+    covered = np.array([coverage(g) for g in grid])
+    raw = float(grid[np.argmax(covered >= 0.8)] if (covered >= 0.8).any() else grid[-1])
     scale = math.exp(n / (n + CAL_SHRINK_PAIRS) * math.log(raw))
-    return SdCalibration(scale, names, n, float(np.mean(z <= Z80)), raw)
+    return SdCalibration(scale, names, n, coverage(1.0), raw)
 
 
 def _calibrate(series: pd.DataFrame, cal: SdCalibration) -> None:
@@ -530,6 +630,12 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
     say(f"sd calibration: {cal.source}")
     set_status(progress, "splitting market series over warehouses, applying overrides")
     notes.append(f"sd calibration: {cal.source}")
+    if not hist.flagged:
+        days = series["inferred_stockout_days"]
+        notes.append(f"{SALES_FILE_NAME} has no stockout or on_hand column: {int(days.sum()):,} zero-sales "
+                     f"day(s) in {int((days > 0).sum())} of {len(series)} series were improbable for the "
+                     "series' own rate and inferred as stockouts (censored; inferred_stockout_days "
+                     "in forecast_audit.csv)")
 
     # series -> (sku, warehouse): market-level series split over the market's warehouses
     whs = campaign.warehouses
@@ -596,14 +702,69 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
     if bad.any():
         notes.append(f"{int(bad.sum())} pair(s) have no usable history and no override: left out "
                      "(zero demand) — add them to demand_overrides.csv")
+    audit["distribution"], audit["distribution_reason"] = choose_shapes(audit, hist.promo_kind)
+    if len(kept):   # the analyst's rows keep their own shape
+        shape = (kept["distribution"] if "distribution" in kept else pd.Series("normal", index=kept.index))
+        keys = audit.set_index(["sku", "warehouse"]).index
+        for sku, wh, d in zip(kept["sku"], kept["warehouse"], shape):
+            hit = (keys == (sku, wh)) & (audit["method"] == "no history: demand.csv kept")
+            audit.loc[hit, "distribution"] = d or "normal"
+            audit.loc[hit, "distribution_reason"] = "demand.csv's own row"
+    audit.loc[audit["override"], "distribution"] = "normal"
+    audit.loc[audit["override"], "distribution_reason"] = "analyst override: mean and sd as given"
     audit = audit.sort_values(["sku", "warehouse"]).reset_index(drop=True)
     cols = ["sku", "warehouse", "category", "level", "method", "history_days", "history_weeks",
-            "censored_days", "first_date", "baseline_rate", "promo_days", "baseline", "lift_sku_raw",
-            "n_past_promos", "lift_category", "lift", "lift_source", *FACTOR_NAMES, "split_share",
-            "cv_b2", "cv_l2", "sd_uncalibrated", "sd_scale", "mean", "sd", "override", "note"]
+            "censored_days", "inferred_stockout_days", "spike_weeks", "first_date", "baseline_rate",
+            "promo_days", "baseline", "lift_sku_raw", "n_past_promos", "lift_category", "lift",
+            "lift_source", *FACTOR_NAMES, "split_share", "cv_b2", "cv_l2", "sd_uncalibrated",
+            "sd_scale", "mean", "sd", "distribution", "distribution_reason", "override", "note"]
     audit = audit.reindex(columns=cols + [c for c in ("forecast_mean", "forecast_sd") if c in audit])
-    demand = audit.loc[~bad, ["sku", "warehouse", "mean", "sd"]].reset_index(drop=True)
+    demand = audit.loc[~bad, ["sku", "warehouse", "mean", "sd", "distribution"]].reset_index(drop=True)
     return Forecast(demand, audit, notes, time.perf_counter() - t0)
+
+
+def choose_shapes(audit: pd.DataFrame, kind: str | None) -> tuple[pd.Series, pd.Series]:
+    """The SPEC §7 demand shape of each forecast pair, and why (in this order):
+
+    1. ``mean < COUNT_MEAN`` — a count: ``negative_binomial`` (its sd² is above the
+       mean, the forecast's Poisson part plus the lift and baseline errors; a normal
+       would put probability on negative demand);
+    2. a SKU with no past occurrence of the promo (new, or it missed it) — its lift is
+       the category's, or read off other promos: ``lognormal``;
+    3. a SKU with a spike week in its history, or in a category where SPIKY_CATEGORY of
+       the SKUs had one (viral bursts, :func:`_spike_weeks`): ``lognormal``;
+    4. a relative sd of SKEW_CV or more: ``lognormal`` (a multiplicative error that
+       large is skewed: a normal would have a tenth of its mass below zero);
+    5. otherwise ``normal``.
+    """
+    mean = audit["mean"].astype(float)
+    cv = audit["sd"].astype(float) / mean.where(mean > 0)
+    spikes = audit.groupby("sku")["spike_weeks"].transform("sum").fillna(0)
+    spiky_sku = audit.groupby("sku")["spike_weeks"].sum() > 0
+    cats = audit.drop_duplicates("sku").set_index("sku")["category"].reindex(spiky_sku.index)
+    share = spiky_sku.groupby(cats).mean()
+    cat_share = audit["category"].map(share).fillna(0.0)
+    new = audit["n_past_promos"].fillna(0) == 0
+    promo = f"'{kind}'" if kind else "promo"
+    dist = pd.Series("normal", index=audit.index, dtype=object)
+    reason = pd.Series("", index=audit.index, dtype=object)
+    rules = [
+        (mean < COUNT_MEAN, "negative_binomial",
+         lambda i: f"count demand: mean {mean[i]:.1f} < {COUNT_MEAN:g}, sd {audit['sd'][i]:.1f} (sd² > mean)"),
+        (new, "lognormal", lambda i: f"no past {promo} for this SKU: its lift is a category estimate"),
+        (spikes > 0, "lognormal", lambda i: f"{int(spikes[i])} spike week(s) in the SKU's history"),
+        (cat_share >= SPIKY_CATEGORY, "lognormal",
+         lambda i: f"{cat_share[i]:.0%} of the category's SKUs had a spike week"),
+        (cv >= SKEW_CV, "lognormal", lambda i: f"relative sd {cv[i]:.2f} >= {SKEW_CV:g}: skewed"),
+    ]
+    left = pd.Series(True, index=audit.index)
+    for hit, shape, why in rules:
+        pick = left & hit.fillna(False)
+        dist[pick] = shape
+        reason[pick] = [why(i) for i in audit.index[pick]]
+        left &= ~pick
+    reason[left] = [f"relative sd {cv[i]:.2f}, no spikes, past {promo} seen" for i in audit.index[left]]
+    return dist, reason
 
 
 def write_forecast(fc: Forecast, campaign_dir: Path, out: Path | None = None) -> tuple[Path, Path]:
@@ -618,7 +779,8 @@ def write_forecast(fc: Forecast, campaign_dir: Path, out: Path | None = None) ->
     d = fc.demand
     text = pd.DataFrame({"sku": d["sku"], "warehouse": d["warehouse"],
                          "mean": d["mean"].map(lambda v: f"{v:.1f}"),
-                         "sd": d["sd"].map(lambda v: f"{v:.1f}")})
+                         "sd": d["sd"].map(lambda v: f"{v:.1f}"),
+                         "distribution": d["distribution"].fillna("normal")})
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     text.to_csv(tmp, index=False, lineterminator="\n")
@@ -699,20 +861,27 @@ def backtest(campaign: Campaign, hist: History, kind: str | None = None,
     sn = sn[sn["step"] >= h - target.days].groupby("unique_id")["SeasonalNaive"].sum()
     snaive = np.array([sn.get(i, np.nan) for i in bpos])
 
+    shape, _ = choose_shapes(fc, target.kind)
     table = pd.DataFrame({"sku": fc["sku"], "location": fc["location"], "actual": actual,
                           "method": fc["mean"].to_numpy(), "method_sd": fc["sd"].to_numpy(),
                           "method_sd_uncalibrated": fc["sd_uncalibrated"].to_numpy(),
+                          "distribution": shape.to_numpy(),
+                          "new": (fc["n_past_promos"].fillna(0) == 0).to_numpy(),
                           "seasonal_naive": snaive, "same_promo_last_year": last_year})
     comparable = table.dropna(subset=["actual", "method", "seasonal_naive", "same_promo_last_year"])
-    metrics = {}
-    for m in ("method", "seasonal_naive", "same_promo_last_year"):
-        a, f = comparable["actual"], comparable[m]
-        metrics[m] = {"wape": float(np.abs(f - a).sum() / a.sum()), "bias": float((f - a).sum() / a.sum())}
-    err = comparable["actual"] - comparable["method"]
-    cover = {col: float((err.abs() <= Z80 * comparable[col]).mean())
-             for col in ("method_sd", "method_sd_uncalibrated")}
+    metrics = {m: point_scores(comparable["actual"], comparable[m])
+               for m in ("method", "seasonal_naive", "same_promo_last_year")}
+    # every pair with an outcome: the shapes, the normal, new SKUs (no last year to compare)
+    scored = table.dropna(subset=["actual", "method"])
+    a, m = scored["actual"], scored["method"]
+    shapes = distribution_scores(a, m, scored["method_sd"], scored["distribution"])
+    normal = distribution_scores(a, m, scored["method_sd"])
+    raw = distribution_scores(a, m, scored["method_sd_uncalibrated"], scored["distribution"])
+    new = scored["new"].to_numpy(bool)
     return {"target": target, "cutoff": cutoff.date(), "lead_days": lead,
             "previous": prev[-1] if prev else None, "pairs": len(table),
-            "compared": len(comparable), "metrics": metrics,
-            "coverage_80": cover["method_sd"], "coverage_80_uncalibrated": cover["method_sd_uncalibrated"],
+            "compared": len(comparable), "metrics": metrics, "scored": len(scored),
+            "shapes": shapes, "normal": normal,
+            "new_skus": point_scores(a[new], m[new]),
+            "coverage_80": shapes["coverage_80"], "coverage_80_uncalibrated": raw["coverage_80"],
             "calibration": cal, "table": table}

@@ -9,7 +9,9 @@ Files in the campaign folder (all optional except ``sales_history.csv``):
   (> 0), ``promo`` (0/1: the SKU was on a deal that day), ``stockout`` (0/1) and
   ``on_hand`` (>= 0, stock at the end of the day).  A day with ``stockout = 1`` or
   ``on_hand = 0`` is *censored*: its sales are not its demand and it is left out of
-  every fit.  A missing day between a series' first row and the end of the file is
+  every fit.  An export with neither column has its stockout spells inferred from
+  zero-sales runs that are improbable for the series' own rate
+  (:mod:`optimizer.forecast.censoring`).  A missing day between a series' first row and the end of the file is
   a day with zero sales (not censored).  SKUs not in skus.csv are ignored (noted).
 * ``campaign.toml`` — ``[[past_promos]]`` tables (``name``, ``start``, ``end``):
   past promotion windows; occurrences of the same event share a name (a year in the
@@ -100,6 +102,10 @@ class History:
     factors: pd.DataFrame            # scope, key, growth, ad_uplift, competition (NaN = inherit)
     overrides: pd.DataFrame          # sku, warehouse, mean, sd, note
     notes: list[str] = field(default_factory=list)
+    #: sales_history.csv has a ``stockout`` or ``on_hand`` column: its flags say which
+    #: days are censored.  Without one the forecast infers stockout spells from
+    #: improbable zero runs (:mod:`optimizer.forecast.censoring`).
+    flagged: bool = True
 
 
 def promo_kind(name: str) -> str:
@@ -306,6 +312,7 @@ def read_sales(root: Path, campaign: Campaign) -> tuple[pd.DataFrame | None, lis
     frame["promo"] = promo
     frame["censored"] = censored
     frame = frame[known_sku].sort_values(["location", "sku", "date"]).reset_index(drop=True)
+    frame.attrs["flagged"] = "stockout" in values or "on_hand" in values
     return frame, [], notes
 
 
@@ -380,4 +387,5 @@ def load_history(campaign: Campaign) -> History:
         problems.sort(key=lambda p: (order.index(p.file) if p.file in order else 9, p.row or 0))
         raise InputError(problems, root)
     return History(sales=sales, promos=promos, promo_kind=kind, campaign_factors=cfactors,
-                   factors=factors, overrides=overrides, notes=notes)
+                   factors=factors, overrides=overrides, notes=notes,
+                   flagged=bool(sales.attrs.get("flagged", True)))

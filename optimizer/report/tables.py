@@ -415,8 +415,9 @@ def simulation_summary(inst: Instance, sim) -> pd.DataFrame:
 
 FORECAST_AUDIT_FILE = "forecast_audit.csv"   # written by `python -m optimizer forecast`
 _AUDIT_SHOWN = ["sku", "warehouse", "category", "method", "history_days", "censored_days",
-                "baseline_rate", "baseline", "lift", "lift_source", "growth", "ad_uplift",
-                "competition", "mean", "sd", "sd_scale", "override", "note"]
+                "inferred_stockout_days", "baseline_rate", "baseline", "lift", "lift_source", "growth",
+                "ad_uplift", "competition", "mean", "sd", "sd_scale", "distribution",
+                "distribution_reason", "override", "note"]
 
 
 def forecast_audit(inst: Instance) -> pd.DataFrame | None:

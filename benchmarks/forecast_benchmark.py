@@ -1,0 +1,155 @@
+"""Forecast quality on generated sales exports, scored against the truth.
+
+    python benchmarks/forecast_benchmark.py                          # no_flag and viral, seeds 1-3
+    python benchmarks/forecast_benchmark.py --exports no_flag --seeds 1 2 3 4 5 --skus 60
+
+For each export (:data:`samples.history.EXPORTS`) and seed it generates a campaign of
+``--skus`` SKUs (:func:`samples.campaign.generate_campaign`, each SKU kept at its
+``--warehouses`` largest warehouses), writes its sales history
+(:func:`samples.history.generate_history`: ``no_flag`` has zero-sales stockout spells
+with no flag, a sixth of the SKUs new within the year; ``viral`` adds viral spikes),
+and runs ``forecast`` on it, exactly as the command does.  The forecast of the
+campaign's own Black Friday is scored against the generator's truth:
+
+* WAPE and bias against the **expected** promo demand (demand.csv's mean, which the
+  history was generated from), overall and on the new SKUs;
+* 80 % interval coverage and pinball loss at P10 / P50 / P90 against one simulated
+  **outcome** of the promo per pair (:mod:`optimizer.forecast.scoring`), for the
+  chosen demand shapes and for a normal with the same mean and sd;
+* the naive baseline "same promo last year" (last Black Friday's units, scaled to the
+  promo's days; pairs without one left out, so the method is scored on the same pairs
+  too).
+
+It prints one row per run and the medians over seeds.  This is a measurement, not a
+test: nothing here asserts a figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # samples/ (the generators) is not installed
+    sys.path.insert(0, str(REPO))
+
+from optimizer.forecast.forecaster import forecast_campaign
+from optimizer.forecast.history import load_history
+from optimizer.forecast.scoring import distribution_scores, point_scores
+from optimizer.io.campaign import load_campaign
+from samples.campaign import generate_campaign
+from samples.history import generate_history
+
+
+def keep_warehouses(folder: Path, per_sku: int) -> None:
+    """Give each SKU exactly ``per_sku`` demand rows (a 60 × 3 history like a seller's):
+    its largest ones, and for a SKU sold at fewer warehouses, rows at the next
+    warehouses of warehouses.csv at 60 % of its smallest mean."""
+    path = folder / "demand.csv"
+    demand = pd.read_csv(path, dtype=str)
+    demand["_m"] = demand["mean"].astype(float)
+    demand = demand.sort_values("_m", ascending=False).groupby("sku").head(per_sku)
+    names = list(pd.read_csv(folder / "warehouses.csv", dtype=str)["warehouse"])
+    extra = []
+    for sku, g in demand.groupby("sku"):
+        smallest = g.loc[g["_m"].idxmin()]
+        others = [w for w in names if w not in set(g["warehouse"])][:per_sku - len(g)]
+        for w in others:
+            m, sd = 0.6 * float(smallest["mean"]), 0.6 * float(smallest["sd"])
+            extra.append({"sku": sku, "warehouse": w, "mean": f"{m:.1f}", "sd": f"{sd:.1f}"})
+    out = pd.concat([demand.drop(columns="_m"), pd.DataFrame(extra)], ignore_index=True)
+    out.sort_values(["sku", "warehouse"]).to_csv(path, index=False, lineterminator="\n")
+
+
+def last_promo_units(hist, campaign, pairs: pd.DataFrame) -> np.ndarray:
+    """Units of the last past occurrence of the campaign's promo per pair, scaled to the
+    campaign's promo days (NaN where the pair has no full record of it)."""
+    same = [p for p in hist.promos if p.kind == hist.promo_kind]
+    if not same:
+        return np.full(len(pairs), np.nan)
+    last = same[-1]
+    s = hist.sales
+    window = s[(s["date"] >= pd.Timestamp(last.start)) & (s["date"] <= pd.Timestamp(last.end))]
+    counts = window.groupby(["sku", "location"])["units"].agg(["sum", "count"])
+    counts = counts[counts["count"] == last.days]
+    days = (campaign.config.promo_end - campaign.config.promo_start).days + 1
+    idx = pd.MultiIndex.from_frame(pairs[["sku", "warehouse"]])
+    return counts["sum"].reindex(idx).to_numpy(float) * days / last.days
+
+
+def one_run(export: str, seed: int, n_skus: int, per_sku: int, root: Path) -> dict:
+    folder = generate_campaign(root / f"{export}-{seed}", n_skus, seed=seed)
+    keep_warehouses(folder, per_sku)
+    truth = generate_history(folder, seed=seed, export=export).table
+    campaign = load_campaign(folder)
+    hist = load_history(campaign)
+    began = time.perf_counter()
+    fc = forecast_campaign(campaign, hist)
+    seconds = time.perf_counter() - began
+    audit = fc.audit.set_index(["sku", "warehouse"])
+    t = truth.merge(fc.demand, on=["sku", "warehouse"], how="left")
+    shape = (t["distribution"] if "distribution" in t else pd.Series("", index=t.index)).fillna("")
+    row = {"export": export, "seed": seed, "pairs": len(t), "seconds": seconds}
+    row.update({k: v for k, v in point_scores(t["expected"], t["mean"]).items() if k != "pairs"})
+    new = t["new"].to_numpy(bool)
+    row["new_wape"] = point_scores(t.loc[new, "expected"], t.loc[new, "mean"])["wape"]
+    chosen = distribution_scores(t["outcome"], t["mean"], t["sd"], shape)
+    normal = distribution_scores(t["outcome"], t["mean"], t["sd"])
+    row.update({"coverage_80": chosen["coverage_80"], "normal_coverage_80": normal["coverage_80"]})
+    row["new_coverage_80"] = distribution_scores(t.loc[new, "outcome"], t.loc[new, "mean"], t.loc[new, "sd"],
+                                                 shape[new])["coverage_80"]
+    for q in (10, 50, 90):
+        row[f"pinball_{q}"] = chosen[f"pinball_{q}"]
+        row[f"normal_pinball_{q}"] = normal[f"pinball_{q}"]
+    last = last_promo_units(hist, campaign, t)
+    both = np.isfinite(last)
+    row["last_year_wape"] = point_scores(t.loc[both, "expected"], last[both])["wape"]
+    row["method_wape_same_pairs"] = point_scores(t.loc[both, "expected"], t.loc[both, "mean"])["wape"]
+    row["censored_days"] = int(audit["censored_days"].fillna(0).sum()) if "censored_days" in audit else 0
+    if "distribution" in fc.demand:
+        row["shapes"] = ", ".join(f"{k or 'normal'} {v}" for k, v in
+                                  fc.demand["distribution"].fillna("").value_counts().items())
+    return row
+
+
+COLUMNS = ["export", "seed", "pairs", "seconds", "wape", "bias", "new_wape", "coverage_80",
+           "normal_coverage_80", "new_coverage_80", "pinball_10", "pinball_50", "pinball_90", "normal_pinball_10",
+           "normal_pinball_50", "normal_pinball_90", "last_year_wape", "method_wape_same_pairs",
+           "censored_days"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--exports", nargs="+", default=["no_flag", "viral"])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    ap.add_argument("--skus", type=int, default=60)
+    ap.add_argument("--warehouses", type=int, default=3, help="demand rows kept per SKU (default 3)")
+    ap.add_argument("--csv", type=Path, help="also write the per-run rows here")
+    args = ap.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for export in args.exports:
+            for seed in args.seeds:
+                row = one_run(export, seed, args.skus, args.warehouses, Path(tmp))
+                rows.append(row)
+                print("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                for k, v in row.items()), flush=True)
+    table = pd.DataFrame(rows)
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    pd.set_option("display.width", 200)
+    cols = [c for c in COLUMNS if c in table and c not in ("seed",)]
+    medians = table[cols].groupby("export").median(numeric_only=True)
+    print("\nmedians over seeds", args.seeds)
+    print(medians.T.round(3).to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
