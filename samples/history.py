@@ -104,10 +104,11 @@ EXPORTS["viral"] = Export(**{**EXPORTS["no_flag"].__dict__, "viral": True})
 class PromoTruth:
     """Per (sku, warehouse) of the history: the expected demand of the campaign's promo
     (``expected``, demand.csv's mean), one simulated outcome of it (``outcome``), and
-    whether the SKU is new (launched within the year before the planning date), and
-    how many of its history's days were out of stock."""
+    whether the SKU is new (launched within the year before the planning date), how
+    many of its history's days were out of stock, and its expected daily demand in the
+    28 days before the promo (``pre_rate``, the forecast's baseline rate)."""
 
-    table: pd.DataFrame   # sku, warehouse, expected, outcome, new, stockout_days
+    table: pd.DataFrame   # sku, warehouse, expected, outcome, new, stockout_days, pre_rate
     folder: pathlib.Path
 
 
@@ -175,6 +176,8 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
     windows = [(n, pd.Timestamp(s), pd.Timestamp(e)) for n, s, e in promos]
     target = pd.date_range(pd.Timestamp(c.config.promo_start), pd.Timestamp(c.config.promo_end))
     t_tgt = ((target - pd.Timestamp("2026-11-27")).days / 365.25).to_numpy()
+    run_up = pd.date_range(target[0] - pd.Timedelta(days=28), target[0] - pd.Timedelta(days=1))
+    t_run_up = ((run_up - pd.Timestamp("2026-11-27")).days / 365.25).to_numpy()
     viral_mean = _viral_mean_multiplier()
 
     def yearly(cat, d):
@@ -209,6 +212,9 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
         else:
             ramp = 1.0
         base = mean / factor / vm / shape_tgt.sum()
+        pre_rate = float(np.mean(base * vm * np.exp(trend[sku] * t_run_up)
+                                 * yearly(cat, run_up.day_of_year.to_numpy())
+                                 * WEEKDAY[run_up.day_of_week.to_numpy()]))
         lam = base * np.exp(trend[sku] * t_years) * yearly(cat, doy) * wday * ramp
         promo = np.zeros(len(days), bool)
         for name, s, e in windows:
@@ -239,7 +245,7 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
         if sku in viral_prone:
             lam_t = lam_t * viral_days[sku][target_offset:]
         outcome = outcome_rng.poisson(lam_t * outcome_rng.gamma(DISPERSION, 1 / DISPERSION, len(target))).sum()
-        truth.append((sku, wh, mean, float(outcome), sku in new, int(stockout[keep].sum())))
+        truth.append((sku, wh, mean, float(outcome), sku in new, int(stockout[keep].sum()), pre_rate))
     sales = pd.concat(frames, ignore_index=True)
     sales["price"] = sales["price"].map(lambda v: f"{v:.2f}")
     sales.to_csv(folder / "sales_history.csv", index=False, lineterminator="\n")
@@ -257,7 +263,7 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
         (folder / "campaign.toml").write_text(toml.rstrip("\n") + "\n" + "\n".join(extra),
                                               encoding="utf-8", newline="\n")
     table = pd.DataFrame(truth, columns=["sku", "warehouse", "expected", "outcome", "new",
-                                         "stockout_days"])
+                                         "stockout_days", "pre_rate"])
     return PromoTruth(table, folder)
 
 

@@ -7,41 +7,58 @@ subtracted here.  For every pair, with every factor in the audit table:
     mean = baseline_rate × promo_days × lift × growth × ad_uplift × competition
 
 1. *Clean days.*  Censored days (``stockout = 1`` or ``on_hand = 0``) are unknown
-   demand, not zero demand: they are dropped from every fit.  Promo days (past promo
-   windows, or ``promo = 1`` rows) are left out of the baseline.
+   demand, not zero demand: they are dropped from every fit.  An export with neither
+   column has its stockout spells inferred instead: zero runs improbable for the
+   series' own rate (:mod:`optimizer.forecast.censoring`), counted per pair in
+   ``inferred_stockout_days`` and in a note.  Promo days (past promo windows, or
+   ``promo = 1`` rows) are left out of the baseline.
 2. *Baseline* — the daily rate in the 28 days before the promo.  Daily history is
    aggregated to weekly rates (mean of the clean days × 7; weeks with < 3 clean days
-   are gaps, interpolated), divided by a yearly seasonal index per category (a
-   2-harmonic Fourier fit of pooled log weekly rates), and forecast with statsforecast
+   are gaps, interpolated), divided by a trend × yearly seasonal index per category (a
+   log-linear trend and 2-harmonic Fourier fit of pooled log weekly rates, the trend
+   carried on to the promo), and forecast with statsforecast
    (``n_jobs=1``): AutoETS level (``ZNN``), AutoETS damped trend (``AAdN``), an 8-week
    window average and SeasonalNaive(52).  Each series keeps the model with the lowest
    absolute error in a rolling-origin backtest at the real horizon (two origins, 4
    weeks apart).  Series with < 12 weeks of history use their mean ("recent_mean").
 3. *Lift* — for each past occurrence of the same event (by name: "Black Friday"), a
    SKU's lift is its promo-window rate over its own 28-day pre-promo rate (clean
-   days, summed over its warehouses).  The SKU's mean log lift is shrunk toward the
-   category lift (Σ promo units / Σ pre-promo baseline units) with an empirical-Bayes
-   weight n / (n + k), k = within-SKU / between-SKU variance; a SKU with no past
-   occurrence (new SKU) takes its category's lift.  An event never seen before uses
-   every past promo's lift (flagged in ``lift_source``).
+   days, summed over its warehouses).  An occurrence more than 2.5× off the median of
+   the SKU's other occurrences (a viral burst, an unseen stockout) is left out.  The
+   SKU's mean log lift is shrunk toward the category lift (Σ promo units / Σ
+   pre-promo baseline units) with an empirical-Bayes weight n / (n + k), k =
+   within-SKU / between-SKU variance.  A SKU with no past occurrence (new, or it
+   missed it) takes its category's lift times what the *other* promos say about it:
+   ``exp(β·o)``, ``o`` its mean log lift over its category's in the other events and
+   ``β`` the slope of the same relation among SKUs that have both
+   (:func:`_cross_event`); with no other promo either, the category's lift.  An event
+   never seen before uses every past promo's lift (flagged in ``lift_source``).
 4. *Factors* — growth, ad_uplift, competition: sku row of factors.csv, else category
    row, else campaign.toml ``[forecast]``, else 1.
 5. *sd* — from the method's own out-of-sample errors, not a fixed coefficient:
    ``var = mean + mean² · ((1 + cv_b²)(1 + cv_l²) − 1)`` where ``cv_b²`` is the
    baseline backtest's relative squared error and ``cv_l²`` that of leave-one-out
-   lift predictions of past promos (both per category, Poisson noise removed).
+   lift predictions of past promos (both per category, Poisson noise removed).  For
+   a SKU with no past occurrence ``cv_l²`` is at least ``e^{s²} − 1``, ``s²`` the
+   residual variance of the cross-event prediction (or the between-SKU variance of
+   log lifts when it has no other promo either): never narrower than its category.
    That product misses part of the error (the lift is shrunk, the baseline errors of
    weeks and of promo windows differ, the tails are heavier than normal), so the sd is
    then *calibrated* end to end (:func:`_sd_calibration`): the whole method is re-run
    for up to two earlier past promos, each from the data before its own origin (same
-   lead time), and the sd is scaled by ``q80(|z|) / 1.2816`` of the standardised
-   errors ``z = (actual − mean) / sd`` of those out-of-sample promo forecasts, shrunk
-   toward 1 (n / (n + 30) on the log scale, n = pairs), so that mean ± 1.28·sd holds
-   80 % of past outcomes.  An origin counts only with ≥ 300 days of history before
-   it (the method's yearly index needs that); none: scale 1, said in the audit.
+   lead time), and the sd is scaled by the smallest factor whose [P10, P90] intervals
+   (of each pair's chosen shape, step 7) hold 80 % of those out-of-sample promo
+   outcomes, shrunk toward 1 (n / (n + 30) on the log scale, n = pairs).  An origin
+   counts only with ≥ 300 days of history before it (the method's yearly index needs
+   that); none: scale 1, said in the audit.
 6. Market-level history (``market`` instead of ``warehouse``) is forecast per market
    and split over that market's warehouses by the SKU's existing demand.csv shares
    (equal shares if none).  ``demand_overrides.csv`` rows are applied last.
+7. *Shape* (SPEC §7) — each pair's ``distribution`` in demand.csv, with its reason in
+   the audit (:func:`choose_shapes`): a count (mean < 30) is a negative binomial; a
+   SKU with no past occurrence, with a spike week in its history or in a category
+   where a fifth of the SKUs had one, or with a relative sd ≥ 0.5 is lognormal; the
+   rest normal.  Overrides and kept demand.csv rows keep a normal (or their own shape).
 """
 
 from __future__ import annotations
@@ -64,6 +81,7 @@ PRE_DAYS = 28          # pre-promo baseline window (days)
 MIN_WEEK_DAYS = 3      # clean days for a weekly rate
 MIN_SERIES_WEEKS = 12  # below: recent_mean
 SEASON_WEEKS = 52
+TREND_MAX = 0.5        # the category trend is at most ±50 % log growth a year
 CV_ORIGINS = 2
 Z80 = 1.2816           # standard normal 90 % quantile: mean ± Z80·sd is an 80 % interval
 CAL_ORIGINS = 2        # earlier promos re-forecast to calibrate the sd
@@ -78,6 +96,7 @@ COUNT_MEAN = 30.0      # promo demand below this mean is a count: negative binom
 SKEW_CV = 0.5          # relative sd from which the promo's uncertainty is skewed: lognormal
 SPIKY_CATEGORY = 0.2   # a category where this share of SKUs had a spike week is spiky
 OUTLIER_LOG = math.log(2.5)  # an occurrence's lift 2.5× off the SKU's others is not its response
+TAU2_MIN = 0.005       # the smallest between-SKU variance of log lifts the pooling assumes
 
 
 @dataclass
@@ -146,17 +165,21 @@ def _fourier(doy: np.ndarray) -> np.ndarray:
 
 
 def _yearly_index(rate: np.ndarray, mids: pd.DatetimeIndex, cats: np.ndarray) -> dict:
-    """category -> Fourier coefficients of log yearly index (zeros: no seasonality)."""
+    """category -> coefficients of its log index: ``[g, a1, b1, a2, b2]``, the trend
+    ``g`` (log growth per year, within ±TREND_MAX) and the 2-harmonic Fourier
+    seasonality, fitted together by least squares on the demeaned log weekly rates of
+    the category's series with a year of history (so a launch's ramp-up is no trend)
+    selling ≥ 3 a week.  Zeros: no trend, no seasonality (under 300 days of history)."""
     out = {}
     span_ok = (mids[-1] - mids[0]).days >= 300
     X_all = _fourier(mids.day_of_year.to_numpy())
-    t = ((mids - mids[0]).days / 365.25).to_numpy()
+    t = _years(mids, mids[0])
     for cat in np.unique(cats):
-        beta = np.zeros(4)
+        beta = np.zeros(5)
         rows = rate[cats == cat]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            good = (np.sum(~np.isnan(rows), axis=1) >= 26) & (np.nanmean(rows, axis=1) >= 3)
+            good = (np.sum(~np.isnan(rows), axis=1) >= SEASON_WEEKS) & (np.nanmean(rows, axis=1) >= 3)
         if span_ok and good.any():
             r = np.log(rows[good] + 0.5)
             r = r - np.nanmean(r, axis=1, keepdims=True)
@@ -164,13 +187,20 @@ def _yearly_index(rate: np.ndarray, mids: pd.DatetimeIndex, cats: np.ndarray) ->
             if len(ii) > 60:
                 X = np.column_stack([t[jj], X_all[jj]])
                 coef, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(jj)), X]), r[ii, jj], rcond=None)
-                beta = coef[2:]
+                beta = coef[1:]
+                beta[0] = float(np.clip(beta[0], -TREND_MAX, TREND_MAX))
         out[cat] = beta
     return out
 
 
-def _index(beta: np.ndarray, dates) -> np.ndarray:
-    return np.exp(_fourier(pd.DatetimeIndex(dates).day_of_year.to_numpy()) @ beta)
+def _years(dates, origin: pd.Timestamp) -> np.ndarray:
+    return ((pd.DatetimeIndex(dates) - origin).days / 365.25).to_numpy()
+
+
+def _index(beta: np.ndarray, dates, origin: pd.Timestamp) -> np.ndarray:
+    """The category's trend × seasonal index on ``dates`` (trend counted from ``origin``)."""
+    dates = pd.DatetimeIndex(dates)
+    return np.exp(beta[0] * _years(dates, origin) + _fourier(dates.day_of_year.to_numpy()) @ beta[1:])
 
 
 # ------------------------------------------------------------------ baseline models
@@ -257,7 +287,8 @@ def _baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
     rate, mids, _ = _weekly(panel)
     cats = panel.keys["category"].to_numpy()
     betas = _yearly_index(rate, mids, cats)
-    idx = np.vstack([_index(betas[c], mids) for c in cats]) if len(cats) else np.zeros((0, len(mids)))
+    idx = (np.vstack([_index(betas[c], mids, mids[0]) for c in cats]) if len(cats)
+           else np.zeros((0, len(mids))))
     z_raw = rate / idx
     z = _fill(z_raw)
     end = panel.start + pd.Timedelta(days=panel.y.shape[1])   # first day after the data
@@ -323,7 +354,7 @@ def _baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
             path = fc[m][i]
             if np.all(np.isnan(path)):
                 m, path = "ets_level", fc["ets_level"][i]
-        daily = path[ahead - 1] / 7 * _index(betas[cats[i]], pre)
+        daily = path[ahead - 1] / 7 * _index(betas[cats[i]], pre, mids[0])
         rows.append((m, float(np.mean(daily)) if len(valid) else np.nan, len(valid)))
     out = pd.DataFrame(rows, columns=["method", "baseline_rate", "history_weeks"])
     total_num, total_den = sum(cvb_num.values()), sum(cvb_den.values())
@@ -417,10 +448,43 @@ def _cross_event(occ: pd.DataFrame, kind: str | None) -> tuple[pd.Series, float,
     return beta * o, beta, resid, var_t
 
 
-def _lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tuple[pd.DataFrame, str, dict]:
-    """Per SKU of skus.csv: lift_sku_raw, n_past_promos, lift_category, lift, lift_source,
-    cv_l2_sku (the lift's relative error variance for SKUs with no past ``kind``), and
-    cv_l² by category.  Outlying occurrences (:func:`_outlier_occurrences`) are left out."""
+def _log_lifts(seen: pd.DataFrame) -> pd.DataFrame:
+    """Per occurrence: ``y`` = log(act / pre) with its small-count bias removed, and
+    ``s2`` its Poisson sampling variance (delta method):
+
+        y = log(a / p) + 1/(2a) − 1/(2p),   s² = 1/a + 1/p   (a ≥ 0.5)
+
+    (``E[log X] ≈ log μ − 1/(2μ)`` for a Poisson count X of mean μ: without the
+    correction a slow mover's lift is read too low.)"""
+    act = np.maximum(seen["act"].to_numpy(float), 0.5)
+    pre = seen["pre"].to_numpy(float)
+    return seen.assign(y=np.log(act / pre) + 0.5 / act - 0.5 / pre, s2=1 / act + 1 / pre)
+
+
+def _lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Per SKU of skus.csv: lift_sku_raw, n_past_promos, lift_category, lift, lift_source
+    and cv_l2, from a partial-pooling (hierarchical) model of log lifts.
+
+    Occurrence ``j`` of SKU ``i`` (of the promo ``kind``; outliers left out,
+    :func:`_outlier_occurrences`) has ``y_ij = θ_i + ε_ij``, ``ε_ij ~ N(0, ω² + s²_ij)``
+    (:func:`_log_lifts`), and ``θ_i ~ N(μ_c, τ²)`` within its category ``c``:
+
+    * ``ω²`` — occurrence-to-occurrence noise: the pooled within-SKU variance of ``y``
+      less the mean ``s²`` (SKUs with two or more occurrences; else 0);
+    * ``V_i = (ω² + mean_j s²_ij) / n_i`` — the noise of the SKU's mean ``ȳ_i``;
+    * ``μ_c`` — the category's ``1/(τ² + V_i)``-weighted mean of ``ȳ_i``; ``τ²`` — the
+      between-SKU variance, ``mean (ȳ_i − μ_c)² − mean V_i`` (at least TAU2_MIN);
+    * posterior ``θ_i ~ N(m_i, v_i)``: ``w_i = τ² / (τ² + V_i)``, ``m_i = μ_c + w_i(ȳ_i − μ_c)``,
+      ``v_i = w_i V_i`` — a SKU with a well-measured lift keeps it, a noisy one leans on
+      its category;
+    * a SKU with no occurrence: ``m = μ_c`` plus what the other promos say about it
+      (:func:`_cross_event`; ``v`` = that prediction's residual variance), else
+      ``v = τ²``; never below the largest ``v`` of its category's SKUs with occurrences.
+
+    The lift is the *mean* of the next occurrence's, ``exp(m + (v + ω²)/2)`` (the
+    median ``exp(m)`` would under-forecast), and ``cv_l2 = exp(v + ω²) − 1`` its relative
+    variance.  ``lift_category`` is the same for a SKU with no evidence: ``exp(μ_c + (τ² + ω²)/2)``.
+    """
     occ = occ[~_outlier_occurrences(occ)] if len(occ) else occ
     seen = occ[occ["kind"] == kind] if kind else occ.iloc[0:0]
     if kind and len(seen):
@@ -429,50 +493,58 @@ def _lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tuple[pd.
         seen = occ
         source = (f"all past promos (no past '{kind}')" if kind else "all past promos") if len(occ) \
             else "none: no past promo in history (lift 1)"
-    seen = seen[seen["act"] >= 0].copy()
-    seen["log"] = np.log(np.maximum(seen["act"], 0.5) / seen["pre"])
-    cat_lift = (seen.groupby("category")["act"].sum() / seen.groupby("category")["pre"].sum())
-    all_lift = float(seen["act"].sum() / seen["pre"].sum()) if len(seen) else 1.0
-    per = seen.groupby("sku")["log"].agg(["mean", "count", "var"])
-    multi = per[per["count"] >= 2]
-    sigma2 = float((multi["var"] * (multi["count"] - 1)).sum() / (multi["count"] - 1).sum()) if len(multi) else np.nan
-    if np.isfinite(sigma2) and len(per) > 2:
-        tau2 = max(float(per["mean"].var() - sigma2 * (1 / per["count"]).mean()), 0.01)
-        k = float(np.clip(sigma2 / tau2, 0.2, 20.0))
-    else:
-        k = 1.0
     cats = skus.get("category", pd.Series("", index=skus.index)).fillna("")
-    out = pd.DataFrame({"sku": skus["sku"], "category": cats})
-    out["lift_category"] = out["category"].map(cat_lift).fillna(all_lift).astype(float)
-    out["n_past_promos"] = out["sku"].map(per["count"]).fillna(0).astype(int)
-    out["lift_sku_raw"] = np.exp(out["sku"].map(per["mean"]))
-    n = out["n_past_promos"]
-    logl = (n * np.log(out["lift_sku_raw"].fillna(1.0)) + k * np.log(out["lift_category"])) / (n + k)
-    out["lift"] = np.exp(logl)
-    out["lift_source"] = np.where(n > 0, source + f", shrunk k={k:.2f}", source + ", category lift")
+    out = pd.DataFrame({"sku": skus["sku"], "category": cats}).set_index("sku")
+    seen = _log_lifts(seen[seen["act"] >= 0])
+    per = seen.groupby("sku").agg(category=("category", "first"), n=("y", "size"), ybar=("y", "mean"),
+                                  s2=("s2", "mean"), var=("y", "var"))
+    multi = per[per["n"] >= 2]
+    omega2 = (max(float(((multi["var"] - multi["s2"]) * (multi["n"] - 1)).sum() / (multi["n"] - 1).sum()), 0.0)
+              if len(multi) else 0.0)
+    per["V"] = (omega2 + per["s2"]) / per["n"]
+    mu, tau2 = _category_means(per)
+    all_mu = float(np.average(per["ybar"], weights=1 / (tau2 + per["V"]))) if len(per) else 0.0
+    per["mu"] = per["category"].map(mu).fillna(all_mu)
+    w = tau2 / (tau2 + per["V"])
+    per["m"] = per["mu"] + w * (per["ybar"] - per["mu"])
+    per["v"] = w * per["V"]
+    out["mu"] = out["category"].map(mu).fillna(all_mu)
+    out["n_past_promos"] = per["n"].reindex(out.index).fillna(0).astype(int)
+    out["lift_sku_raw"] = np.exp(per["ybar"]).reindex(out.index)
+    out["m"] = per["m"].reindex(out.index).fillna(out["mu"])
+    out["v"] = per["v"].reindex(out.index).fillna(tau2)
+    out["lift_source"] = np.where(out["n_past_promos"] > 0,
+                                  source + f", pooled with its category (τ²={tau2:.3f}, ω²={omega2:.3f})",
+                                  source + ", category lift")
     # a SKU with no past occurrence of this promo: what the other promos say about it
-    cross, beta, resid, var_t = _cross_event(occ, kind if kind and len(occ[occ["kind"] == kind]) else None)
-    other = (n == 0) & out["sku"].isin(cross.index)
-    out.loc[other, "lift"] = out.loc[other, "lift_category"] * np.exp(out.loc[other, "sku"].map(cross))
+    none = out["n_past_promos"] == 0
+    cross, beta, resid, _ = _cross_event(occ, kind if kind and len(occ[occ["kind"] == kind]) else None)
+    other = none & out.index.isin(cross.index)
+    out.loc[other, "m"] = out.loc[other, "mu"] + cross.reindex(out.index[other]).to_numpy()
+    if np.isfinite(resid):
+        out.loc[other, "v"] = resid
     out.loc[other, "lift_source"] = f"category lift × other promos' response (β={beta:.2f})"
-    out["cv_l2_sku"] = np.where(other, math.expm1(resid) if np.isfinite(resid) else np.nan,
-                                np.where(n == 0, math.expm1(var_t) if np.isfinite(var_t) else np.nan, np.nan))
+    widest = per.groupby("category")["v"].max()
+    out.loc[none, "v"] = np.fmax(out.loc[none, "v"], out.loc[none, "category"].map(widest).to_numpy(float))
+    out["lift_category"] = np.exp(out["mu"] + (tau2 + omega2) / 2)
+    out["lift"] = np.exp(out["m"] + (out["v"] + omega2) / 2)
+    out["cv_l2"] = np.expm1(out["v"] + omega2)
+    if seen.empty:   # nothing to learn from: lift 1, no lift error
+        out["lift"], out["lift_category"], out["cv_l2"] = 1.0, 1.0, 0.0
+    return out.drop(columns=["mu", "m", "v"]), source
 
-    # leave-one-out lift errors: predict each occurrence from the SKU's other ones
-    num, den = {}, {}
-    for _sku, g in seen.groupby("sku"):
-        cat = g["category"].iloc[0]
-        lc = float(cat_lift.get(cat, all_lift))
-        for j in range(len(g)):
-            others = g["log"].drop(g.index[j])
-            ll = (others.sum() + k * math.log(lc)) / (len(others) + k)
-            f = g["pre"].iloc[j] * math.exp(ll)
-            a = g["act"].iloc[j]
-            num[cat] = num.get(cat, 0.0) + (a - f) ** 2 - f
-            den[cat] = den.get(cat, 0.0) + f * f
-    pooled = max(0.0, sum(num.values()) / sum(den.values())) if den else 0.25
-    cvl = {c: max(0.0, num[c] / den[c]) if den.get(c, 0) > 0 else pooled for c in set(cats) | set(num)}
-    return out.set_index("sku"), source, {"cv_l2": cvl, "pooled": pooled, "k": k}
+
+def _category_means(per: pd.DataFrame) -> tuple[pd.Series, float]:
+    """(μ_c per category, τ²) of :func:`_lifts`: two rounds of precision weighting."""
+    if per.empty:
+        return pd.Series(dtype=float), TAU2_MIN
+    tau2 = max(float(per["ybar"].var()) if len(per) > 1 else TAU2_MIN, TAU2_MIN)
+    for _ in range(3):
+        wt = 1 / (tau2 + per["V"])
+        mu = (per["ybar"] * wt).groupby(per["category"]).sum() / wt.groupby(per["category"]).sum()
+        resid = per["ybar"] - per["category"].map(mu)
+        tau2 = max(float((resid ** 2).mean() - per["V"].mean()), TAU2_MIN) if len(per) > 2 else TAU2_MIN
+    return mu, tau2
 
 
 # ------------------------------------------------------------------ factors
@@ -504,7 +576,7 @@ def _core(sales: pd.DataFrame, promos: list[PastPromo], kind: str | None, skus: 
     panel = _panel(sales, end, [p for p in promos if pd.Timestamp(p.end) < end], cats)
     base = _baseline(panel, target_start)
     occ = _occurrence_table(panel, [p for p in promos if pd.Timestamp(p.end) < end])
-    lifts, _, stats = _lifts(occ, kind, skus)
+    lifts, _ = _lifts(occ, kind, skus)
     fac = _factors(skus, hist_for_factors)
     out = pd.concat([panel.keys.reset_index(drop=True), base], axis=1)
     out["first_date"] = [panel.start + pd.Timedelta(days=int(np.argmax(~np.isnan(r) | panel.censored[i])))
@@ -512,14 +584,11 @@ def _core(sales: pd.DataFrame, promos: list[PastPromo], kind: str | None, skus: 
     days = (target_end - target_start).days + 1
     out["promo_days"] = days
     out["baseline"] = out["baseline_rate"] * days
-    for col in ("lift_sku_raw", "n_past_promos", "lift_category", "lift", "lift_source", "cv_l2_sku"):
+    for col in ("lift_sku_raw", "n_past_promos", "lift_category", "lift", "lift_source", "cv_l2"):
         out[col] = out["sku"].map(lifts[col]).to_numpy()
     for name in FACTOR_NAMES:
         out[name] = out["sku"].map(fac[name]).to_numpy()
     out["mean"] = out["baseline"] * out["lift"] * out["growth"] * out["ad_uplift"] * out["competition"]
-    out["cv_l2"] = [stats["cv_l2"].get(c, stats["pooled"]) for c in out["category"]]
-    # a SKU with no past occurrence of this promo is never more certain than one with
-    out["cv_l2"] = np.fmax(out["cv_l2"], out.pop("cv_l2_sku").astype(float))
     rel = (1 + out["cv_b2"]) * (1 + out["cv_l2"]) - 1
     out["sd"] = np.sqrt(out["mean"] + out["mean"] ** 2 * rel)
     return out
