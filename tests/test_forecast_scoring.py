@@ -12,7 +12,6 @@ from optimizer.forecast.censoring import RUN_PROBABILITY, infer_stockouts, run_p
 from optimizer.forecast.forecaster import COUNT_MEAN, choose_shapes
 from optimizer.forecast.scoring import distribution_scores, point_scores, quantiles
 
-
 # ------------------------------------------------------------------ censoring
 
 

@@ -25,23 +25,21 @@ subtracted here.  For every pair, with every factor in the audit table:
    SKU's lift is its promo-window rate over its own 28-day pre-promo rate (clean
    days, summed over its warehouses).  An occurrence more than 2.5× off the median of
    the SKU's other occurrences (a viral burst, an unseen stockout) is left out.  The
-   SKU's mean log lift is shrunk toward the category lift (Σ promo units / Σ
-   pre-promo baseline units) with an empirical-Bayes weight n / (n + k), k =
-   within-SKU / between-SKU variance.  A SKU with no past occurrence (new, or it
-   missed it) takes its category's lift times what the *other* promos say about it:
-   ``exp(β·o)``, ``o`` its mean log lift over its category's in the other events and
-   ``β`` the slope of the same relation among SKUs that have both
+   SKUs' log lifts are pooled with their category's in a partial-pooling model
+   (:func:`_lifts`): a well-measured lift is kept, a noisy one leans on the category,
+   and the lift is the mean of the next occurrence's.  A SKU with no past occurrence
+   (new, or it missed it) takes its category's lift times what the *other* promos say
+   about it: ``exp(β·o)``, ``o`` its mean log lift over its category's in the other
+   events and ``β`` the slope of the same relation among SKUs that have both
    (:func:`_cross_event`); with no other promo either, the category's lift.  An event
    never seen before uses every past promo's lift (flagged in ``lift_source``).
 4. *Factors* — growth, ad_uplift, competition: sku row of factors.csv, else category
    row, else campaign.toml ``[forecast]``, else 1.
 5. *sd* — from the method's own out-of-sample errors, not a fixed coefficient:
    ``var = mean + mean² · ((1 + cv_b²)(1 + cv_l²) − 1)`` where ``cv_b²`` is the
-   baseline backtest's relative squared error and ``cv_l²`` that of leave-one-out
-   lift predictions of past promos (both per category, Poisson noise removed).  For
-   a SKU with no past occurrence ``cv_l²`` is at least ``e^{s²} − 1``, ``s²`` the
-   residual variance of the cross-event prediction (or the between-SKU variance of
-   log lifts when it has no other promo either): never narrower than its category.
+   baseline backtest's relative squared error (per category, Poisson noise removed)
+   and ``cv_l²`` the relative variance of the SKU's next lift under the pooling model
+   of step 3 — for a SKU with no past occurrence never below its category's SKUs'.
    That product misses part of the error (the lift is shrunk, the baseline errors of
    weeks and of promo windows differ, the tails are heavier than normal), so the sd is
    then *calibrated* end to end (:func:`_sd_calibration`): the whole method is re-run
@@ -73,7 +71,8 @@ import numpy as np
 import pandas as pd
 
 from optimizer.forecast.censoring import infer_stockouts
-from optimizer.forecast.history import FACTOR_NAMES, SALES_FILE as SALES_FILE_NAME, History, PastPromo
+from optimizer.forecast.history import FACTOR_NAMES, History, PastPromo
+from optimizer.forecast.history import SALES_FILE as SALES_FILE_NAME
 from optimizer.forecast.scoring import distribution_scores, point_scores, quantiles
 from optimizer.io.campaign import Campaign
 
@@ -83,7 +82,6 @@ MIN_SERIES_WEEKS = 12  # below: recent_mean
 SEASON_WEEKS = 52
 TREND_MAX = 0.5        # the category trend is at most ±50 % log growth a year
 CV_ORIGINS = 2
-Z80 = 1.2816           # standard normal 90 % quantile: mean ± Z80·sd is an 80 % interval
 CAL_ORIGINS = 2        # earlier promos re-forecast to calibrate the sd
 CAL_MIN_DAYS = 300     # history before a calibration origin (the yearly index needs it)
 CAL_SHRINK_PAIRS = 30  # log-scale shrinkage of the sd scale toward 1: n / (n + 30)
@@ -424,28 +422,26 @@ def _relative_log_lifts(occ: pd.DataFrame) -> pd.DataFrame:
     return occ
 
 
-def _cross_event(occ: pd.DataFrame, kind: str | None) -> tuple[pd.Series, float, float, float]:
+def _cross_event(occ: pd.DataFrame, kind: str | None) -> tuple[pd.Series, float, float]:
     """What other events say about a SKU's response to ``kind``.
 
     With ``o`` a SKU's mean relative log lift (:func:`_relative_log_lifts`) in the
     other events and ``t`` its mean in past ``kind`` occurrences, the SKUs that have
     both give the slope ``β = Σ t·o / Σ o²`` (through the origin, clipped to [0, 1]:
     noisy ``o`` attenuate it, which shrinks the prediction) and the residual variance
-    ``s²_r`` of ``t − β·o``.  Returns (β·o per SKU with other events, β, s²_r, s²_t),
-    ``s²_t`` the variance of ``t`` (what a SKU with no evidence at all may be off by).
+    ``s²_r`` of ``t − β·o``.  Returns (β·o per SKU with other events, β, s²_r).
     """
     if not kind or occ.empty:
-        return pd.Series(dtype=float), 0.0, np.nan, np.nan
+        return pd.Series(dtype=float), 0.0, np.nan
     rel = _relative_log_lifts(occ)
     t = rel[rel["kind"] == kind].groupby("sku")["rel"].mean()
     o = rel[rel["kind"] != kind].groupby("sku")["rel"].mean()
     both = t.index.intersection(o.index)
-    var_t = float(t.var()) if len(t) > 2 else np.nan
     if len(both) < 5 or float((o[both] ** 2).sum()) <= 0:
-        return pd.Series(dtype=float), 0.0, np.nan, var_t
+        return pd.Series(dtype=float), 0.0, np.nan
     beta = float(np.clip((t[both] * o[both]).sum() / (o[both] ** 2).sum(), 0.0, 1.0))
     resid = float(((t[both] - beta * o[both]) ** 2).mean())
-    return beta * o, beta, resid, var_t
+    return beta * o, beta, resid
 
 
 def _log_lifts(seen: pd.DataFrame) -> pd.DataFrame:
@@ -518,7 +514,7 @@ def _lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tuple[pd.
                                   source + ", category lift")
     # a SKU with no past occurrence of this promo: what the other promos say about it
     none = out["n_past_promos"] == 0
-    cross, beta, resid, _ = _cross_event(occ, kind if kind and len(occ[occ["kind"] == kind]) else None)
+    cross, beta, resid = _cross_event(occ, kind if kind and len(occ[occ["kind"] == kind]) else None)
     other = none & out.index.isin(cross.index)
     out.loc[other, "m"] = out.loc[other, "mu"] + cross.reindex(out.index[other]).to_numpy()
     if np.isfinite(resid):
