@@ -20,7 +20,8 @@ campaign's own Black Friday is scored against the generator's truth:
   promo's days; pairs without one left out, so the method is scored on the same pairs
   too).
 
-It prints one row per run and the medians over seeds.  This is a measurement, not a
+It prints one row per run, the medians over seeds, and WAPE and bias pooled over every
+pair of every run.  This is a measurement, not a
 test: nothing here asserts a figure.
 """
 
@@ -97,6 +98,10 @@ def one_run(export: str, seed: int, n_skus: int, per_sku: int, root: Path) -> di
     shape = (t["distribution"] if "distribution" in t else pd.Series("", index=t.index)).fillna("")
     row = {"export": export, "seed": seed, "pairs": len(t), "seconds": seconds}
     row.update({k: v for k, v in point_scores(t["expected"], t["mean"]).items() if k != "pairs"})
+    have = t["mean"].notna()
+    row["expected_units"] = float(t.loc[have, "expected"].sum())
+    row["error_units"] = float((t.loc[have, "mean"] - t.loc[have, "expected"]).sum())
+    row["abs_error_units"] = float((t.loc[have, "mean"] - t.loc[have, "expected"]).abs().sum())
     new = t["new"].to_numpy(bool)
     row["new_wape"] = point_scores(t.loc[new, "expected"], t.loc[new, "mean"])["wape"]
     chosen = distribution_scores(t["outcome"], t["mean"], t["sd"], shape)
@@ -148,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     medians = table[cols].groupby("export").median(numeric_only=True)
     print("\nmedians over seeds", args.seeds)
     print(medians.T.round(3).to_string())
+    g = table.groupby("export")[["expected_units", "error_units", "abs_error_units"]].sum()
+    print("\npooled over seeds (every pair of every run):")
+    for export, r in g.iterrows():
+        print(f"  {export}: WAPE {r.abs_error_units / r.expected_units:.3f}, "
+              f"bias {r.error_units / r.expected_units:+.3f}")
     return 0
 
 

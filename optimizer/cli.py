@@ -589,6 +589,8 @@ def cmd_forecast(args) -> int:
     print(f"forecast {len(fc.demand)} (sku, warehouse) rows, total mean {fc.demand['mean'].sum():,.0f} "
           f"units, in {fc.seconds:.1f} s; methods: "
           + ", ".join(f"{m} {n}" for m, n in a["method"].value_counts().items()))
+    print("demand shapes (SPEC §7; why: distribution_reason in the audit): "
+          + ", ".join(f"{d} {n}" for d, n in fc.demand["distribution"].value_counts().items()))
     print(f"wrote {demand_path} and {audit_path}")
     return EXIT_OK
 

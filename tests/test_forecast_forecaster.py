@@ -302,3 +302,19 @@ def test_sd_calibration_never_reads_data_after_its_end(noisy):
     # too little history before every origin: no calibration, and the audit says so
     none = _sd_calibration(h.sales, h.promos, c.skus, pd.Timestamp("2025-01-01"), 99)
     assert none.scale == 1.0 and not none.origins and none.source.startswith("uncalibrated")
+
+
+def test_a_declining_series_still_selling_is_never_forecast_zero(tmp_path):
+    """Sales falling from 6 to under 1 a day: a trend model may extrapolate them to zero;
+    a series that sold in its last weeks gets a positive baseline and sd."""
+    folder = _tiny(tmp_path, promo="Black Friday")
+    c = load_campaign(folder)
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2024-05-01", pd.Timestamp(c.config.planning_date) - pd.Timedelta(days=1))
+    rate = np.linspace(6.0, 0.3, len(days))
+    frames = [pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "sku": r.sku, "warehouse": r.warehouse,
+                            "units": rng.poisson(rate), "stockout": 0})
+              for r in c.demand.itertuples(index=False)]
+    pd.concat(frames).to_csv(folder / "sales_history.csv", index=False)
+    fc = _run(folder)
+    assert (fc.audit["baseline_rate"] > 0).all() and (fc.demand["sd"] > 0).all()

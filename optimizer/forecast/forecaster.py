@@ -352,6 +352,9 @@ def _baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
             path = fc[m][i]
             if np.all(np.isnan(path)):
                 m, path = "ets_level", fc["ets_level"][i]
+        if len(valid) and not np.nanmax(path[ahead - 1], initial=0.0) > 0 and valid[-8:].mean() > 0:
+            # a trend extrapolated to zero for a series still selling is not believed
+            m, path = "recent_mean", np.full(H, valid[-8:].mean())
         daily = path[ahead - 1] / 7 * _index(betas[cats[i]], pre, mids[0])
         rows.append((m, float(np.mean(daily)) if len(valid) else np.nan, len(valid)))
     out = pd.DataFrame(rows, columns=["method", "baseline_rate", "history_weeks"])
