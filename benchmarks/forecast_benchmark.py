@@ -104,6 +104,8 @@ def one_run(export: str, seed: int, n_skus: int, per_sku: int, root: Path) -> di
     row["abs_error_units"] = float((t.loc[have, "mean"] - t.loc[have, "expected"]).abs().sum())
     new = t["new"].to_numpy(bool)
     row["new_wape"] = point_scores(t.loc[new, "expected"], t.loc[new, "mean"])["wape"]
+    row["new_expected_units"] = float(t.loc[new & have, "expected"].sum())
+    row["new_abs_error_units"] = float((t.loc[new & have, "mean"] - t.loc[new & have, "expected"]).abs().sum())
     chosen = distribution_scores(t["outcome"], t["mean"], t["sd"], shape)
     normal = distribution_scores(t["outcome"], t["mean"], t["sd"])
     row.update({"coverage_80": chosen["coverage_80"], "normal_coverage_80": normal["coverage_80"]})
@@ -153,11 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     medians = table[cols].groupby("export").median(numeric_only=True)
     print("\nmedians over seeds", args.seeds)
     print(medians.T.round(3).to_string())
-    g = table.groupby("export")[["expected_units", "error_units", "abs_error_units"]].sum()
+    g = table.groupby("export")[["expected_units", "error_units", "abs_error_units",
+                                 "new_expected_units", "new_abs_error_units"]].sum()
+    cover = table.groupby("export")["coverage_80"].mean()
     print("\npooled over seeds (every pair of every run):")
     for export, r in g.iterrows():
         print(f"  {export}: WAPE {r.abs_error_units / r.expected_units:.3f}, "
-              f"bias {r.error_units / r.expected_units:+.3f}")
+              f"bias {r.error_units / r.expected_units:+.3f}, "
+              f"new-SKU WAPE {r.new_abs_error_units / r.new_expected_units:.3f}, "
+              f"80% coverage {cover[export]:.3f}")
     return 0
 
 
