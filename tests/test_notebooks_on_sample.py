@@ -46,8 +46,8 @@ def test_forecast_then_report_on_the_sample(tmp_path, sample_history):
                  # the forecast audit
                  "Demand forecast", "Forecast by category", "Forecast audit per SKU × warehouse",
                  f"{len(demand)} of the {len(demand)} SKU × warehouse rows of demand.csv are the forecast",
-                 "ets_damped_trend", "past 'black friday', pooled with its category",
-                 "negative_binomial", "count demand: mean",   # the demand shape and why
+                 "ets_damped_trend", "past 'black friday', pooled",
+                 "Demand shapes:", "≥ 0.5: skewed",          # the demand shapes and why
                  # the simulated distributions
                  "Profit risk", "Simulated promo profit (1,000 demand scenarios)", "Chance of a loss",
                  "P10", "P90", "Units short (unmet demand)", "Units left over"):

@@ -343,7 +343,8 @@ def test_forecast_section_says_which_demand_rows_are_the_forecast(tmp_path):
 
     d = inst.campaign.demand
     audit = d.assign(category="c", method="ets_level", baseline=d["mean"] / 3, lift=3.0,
-                     growth=1.0, ad_uplift=1.0, competition=1.0, sd_scale=1.25)
+                     growth=1.0, ad_uplift=1.0, competition=1.0, sd_scale=1.25,
+                     distribution_reason="a reason")
     audit.loc[0, "mean"] += 1.0                 # demand.csv row 0 is not the forecast
     audit.to_csv(folder / "forecast_audit.csv", index=False)
     got = report.forecast_audit(build_instance(load_campaign(folder), Overrides()))
@@ -355,7 +356,8 @@ def test_forecast_section_says_which_demand_rows_are_the_forecast(tmp_path):
     assert summary["forecast mean"].sum() == pytest.approx(audit["mean"].sum())
     assert summary["lift"].iloc[0] == pytest.approx(3.0)
     table = report.forecast_audit_table(got)
-    assert table["mean"].is_monotonic_decreasing and "sd_scale" in table
+    assert table["mean"].is_monotonic_decreasing and "distribution" in table
+    assert "sd_scale" not in table            # one scale for every pair: said in the note
 
 
 FEASIBLE = [c for c in case_folders(OWN_CAMPAIGNS) + conformance_cases() if load_expected(c)["exit_code"] == 0]

@@ -513,7 +513,7 @@ def _lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tuple[pd.
     out["m"] = per["m"].reindex(out.index).fillna(out["mu"])
     out["v"] = per["v"].reindex(out.index).fillna(tau2)
     out["lift_source"] = np.where(out["n_past_promos"] > 0,
-                                  source + f", pooled with its category (τ²={tau2:.3f}, ω²={omega2:.3f})",
+                                  source + ", pooled",
                                   source + ", category lift")
     # a SKU with no past occurrence of this promo: what the other promos say about it
     none = out["n_past_promos"] == 0
@@ -522,7 +522,7 @@ def _lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tuple[pd.
     out.loc[other, "m"] = out.loc[other, "mu"] + cross.reindex(out.index[other]).to_numpy()
     if np.isfinite(resid):
         out.loc[other, "v"] = resid
-    out.loc[other, "lift_source"] = f"category lift × other promos' response (β={beta:.2f})"
+    out.loc[other, "lift_source"] = f"category × other promos (β={beta:.2f})"
     widest = per.groupby("category")["v"].max()
     out.loc[none, "v"] = np.fmax(out.loc[none, "v"], out.loc[none, "category"].map(widest).to_numpy(float))
     out["lift_category"] = np.exp(out["mu"] + (tau2 + omega2) / 2)
@@ -823,7 +823,7 @@ def choose_shapes(audit: pd.DataFrame, kind: str | None) -> tuple[pd.Series, pd.
         (spikes > 0, "lognormal", lambda i: f"{int(spikes[i])} spike week(s) in the SKU's history"),
         (cat_share >= SPIKY_CATEGORY, "lognormal",
          lambda i: f"{cat_share[i]:.0%} of the category's SKUs had a spike week"),
-        (cv >= SKEW_CV, "lognormal", lambda i: f"relative sd {cv[i]:.2f} >= {SKEW_CV:g}: skewed"),
+        (cv >= SKEW_CV, "lognormal", lambda i: f"relative sd {cv[i]:.2f} ≥ {SKEW_CV:g}: skewed"),
     ]
     left = pd.Series(True, index=audit.index)
     for hit, shape, why in rules:

@@ -267,7 +267,7 @@ def unreachable(inst: Instance) -> pd.DataFrame:
 
 
 DEMAND_SHAPE_COLUMNS = ["sku", "name", "warehouse", "distribution", "mean", "sd", "critical_fractile",
-                        "newsvendor_stock", "newsvendor_stock_if_normal", "available", "fill_rate"]
+                        "newsvendor_stock", "newsvendor_stock_if_normal", "available", "fill_rate", "why"]
 
 
 def demand_shapes(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
@@ -277,7 +277,8 @@ def demand_shapes(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
     landed cost, the critical fractile ``1 − (c − v)/m`` and the newsvendor stock
     ``F⁻¹(fractile)`` under the pair's distribution next to the stock a normal demand with
     the same mean and sd would call for, and the stock the plan holds (limits, MOQs and
-    case packs move it off the newsvendor level).  Largest mean first.
+    case packs move it off the newsvendor level).  ``why``: the forecast audit's reason
+    for the shape, when demand.csv's row is that forecast's shape.  Largest mean first.
     """
     from optimizer.prep.expected_sales import NORMAL, quantile
 
@@ -302,6 +303,13 @@ def demand_shapes(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
     out["fill_rate"] = outcome["fill_rate"].round(4)
     out = out.reset_index()
     out["name"] = out["sku"].map(inst.skus["name"])
+    audit = forecast_audit(inst)
+    out["why"] = ""
+    if audit is not None and {"distribution", "distribution_reason"} <= set(audit.columns):
+        reason = audit.set_index(["sku", "warehouse"])[["distribution", "distribution_reason"]]
+        hit = reason.reindex(pd.MultiIndex.from_frame(out[["sku", "warehouse"]]))
+        same = hit["distribution"].to_numpy() == out["distribution"].to_numpy()
+        out["why"] = np.where(same, hit["distribution_reason"].fillna("").to_numpy(), "")
     return out[DEMAND_SHAPE_COLUMNS].sort_values(["mean", "sku"], ascending=[False, True]).reset_index(drop=True)
 
 
@@ -416,8 +424,7 @@ def simulation_summary(inst: Instance, sim) -> pd.DataFrame:
 FORECAST_AUDIT_FILE = "forecast_audit.csv"   # written by `python -m optimizer forecast`
 _AUDIT_SHOWN = ["sku", "warehouse", "category", "method", "history_days", "censored_days",
                 "inferred_stockout_days", "baseline_rate", "baseline", "lift", "lift_source", "growth",
-                "ad_uplift", "competition", "mean", "sd", "sd_scale", "distribution",
-                "distribution_reason", "override", "note"]
+                "ad_uplift", "competition", "mean", "sd", "distribution", "override", "note"]
 
 
 def forecast_audit(inst: Instance) -> pd.DataFrame | None:
@@ -466,11 +473,20 @@ def forecast_summary(audit: pd.DataFrame | None) -> pd.DataFrame:
                             "sd (independent pairs)"]]
 
 
+_AUDIT_IF_USED = ("inferred_stockout_days", "override", "note")   # shown only when some row has one
+
+
 def forecast_audit_table(audit: pd.DataFrame | None) -> pd.DataFrame:
-    """The audit per SKU × warehouse (its main columns), largest forecast first."""
+    """The audit per SKU × warehouse (its main columns), largest forecast first; the
+    inferred-stockout, override and note columns only when some row has one."""
     if audit is None:
         return pd.DataFrame()
-    cols = [c for c in _AUDIT_SHOWN if c in audit]
+
+    def used(col: str) -> bool:
+        blank = audit[col].fillna("").astype(str).str.strip().isin(["", "0", "0.0", "False"])
+        return bool((~blank).any())
+
+    cols = [c for c in _AUDIT_SHOWN if c in audit and (c not in _AUDIT_IF_USED or used(c))]
     return audit[cols].sort_values("mean", ascending=False).reset_index(drop=True)
 
 
