@@ -416,10 +416,9 @@ def _outlier_occurrences(occ: pd.DataFrame) -> np.ndarray:
 
 
 def _relative_log_lifts(occ: pd.DataFrame) -> pd.DataFrame:
-    """Per occurrence: log lift minus its event's category log lift (how much more the
-    SKU responds than its category did to that same event)."""
-    occ = occ[occ["act"] >= 0].copy()
-    occ["log"] = np.log(np.maximum(occ["act"], 0.5) / occ["pre"])
+    """Per occurrence: log lift (:func:`_log_lifts`) minus its event's category log lift
+    (how much more the SKU responds than its category did to that same event)."""
+    occ = _log_lifts(occ[occ["act"] >= 0]).rename(columns={"y": "log"})
     g = occ.groupby(["kind", "category"])
     occ["rel"] = occ["log"] - np.log(g["act"].transform("sum") / g["pre"].transform("sum"))
     return occ
