@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 from optimizer.forecast.censoring import RUN_PROBABILITY, infer_stockouts, run_probability
-from optimizer.forecast.forecaster import COUNT_MEAN, choose_shapes
 from optimizer.forecast.scoring import distribution_scores, point_scores, quantiles
+from optimizer.forecast.shapes import COUNT_MEAN, choose_shapes
 
 # ------------------------------------------------------------------ censoring
 
