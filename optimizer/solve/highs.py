@@ -21,12 +21,14 @@ or ``=`` (0), a ranged constraint as two rows; the objective keeps its sense.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from highspy._core import _Highs
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -68,38 +70,55 @@ def new_highs(threads: int | None = None, *, interruptible: bool = False) -> hig
     if threads:
         h.setOptionValue("threads", int(threads))
     if interruptible:
-        # HiGHS keeps the interrupt flag a callback set: once a run is cancelled, every
-        # later run of this instance stops at its first check (kInterrupt), which would
-        # leave a persistent model (the explorer's) unusable.  Subscribed before highspy's
-        # own handler, this says "go on" at every check; highspy's then says "stop" while
-        # a cancel is pending.
+        # This instance's own stop request.  HiGHS keeps the interrupt flag a callback
+        # set, so every check answers afresh: stop while a stop is requested, else go on
+        # (a persistent model, the explorer's, stays usable after a cancelled run).
+        stop = h.stop_requested = threading.Event()
+
+        def check(event, stop=stop) -> None:
+            event.interrupt(stop.is_set())
+
         for event in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
-            event += _go_on
-    h.HandleUserInterrupt = interruptible
+            event += check
     return h
-
-
-def _go_on(event) -> None:
-    event.interrupt(False)
 
 
 def run_interruptible(h: highspy.Highs) -> None:
     """``h.run()`` in a worker thread, so that Ctrl-C reaches Python while HiGHS works.
 
-    On Ctrl-C HiGHS is asked to stop at its next check (its user-interrupt callback);
-    the call waits for it to return and then raises ``KeyboardInterrupt``, so the
-    caller still holds the best plan found so far.  A second Ctrl-C while HiGHS winds
-    down raises at once.
+    On Ctrl-C (or the ``KeyboardInterrupt`` a newer explorer request sends) HiGHS is
+    asked to stop at its next check (``h.stop_requested``, see :func:`new_highs`); the
+    call waits for it to return and then raises ``KeyboardInterrupt``, so the caller
+    still holds the best plan found so far.  The worker and its events belong to this
+    call alone (not highspy's process-wide solver lock), so an interrupt arriving at any
+    moment can never leave a later run "already running".
     """
-    h.startSolve()
+    stop = h.stop_requested
+    stop.clear()
+    started, done = threading.Event(), threading.Event()
+
+    def solve() -> None:
+        started.set()
+        try:
+            _CORE_RUN(h)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=solve, name="highs-run", daemon=True)
     try:
-        while not h.wait(0.1)[0]:
+        worker.start()
+        while not done.wait(0.1):
             pass
     except KeyboardInterrupt:
-        h.cancelSolve()
-        while not h.wait(0.1)[0]:
-            pass
+        stop.set()
+        if started.wait(5.0):   # the worker runs (or is about to): let HiGHS stop, then return
+            while not done.wait(0.1):
+                pass
         raise
+
+
+#: HiGHS's own blocking run (it releases the GIL): what highspy's threaded wrapper calls.
+_CORE_RUN = _Highs.run
 
 
 class HighsLink:

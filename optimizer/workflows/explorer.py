@@ -22,7 +22,7 @@ is what the sliders call: it returns at once and answers twice, from a worker th
    is in; when it finds nothing better the first answer stands, with the tighter bound.
 
 The newest request wins.  One solve runs at a time (one lock: a HiGHS model takes
-one run at a time, and highspy allows one interruptible run per process); a newer
+one run at a time); a newer
 request interrupts the solve in flight the way Ctrl-C would — the pipeline keeps its
 best plan and returns within a fraction of a second — and every answer carries its
 request's number, so a superseded one is never shown.
