@@ -9,8 +9,11 @@ import time
 
 import highspy
 import numpy as np
+import pytest
 
 from optimizer.solve.highs import new_highs, run_interruptible
+
+pytestmark = pytest.mark.slow   # MIP runs of seconds
 
 
 def _knapsack(n: int = 60, seed: int = 0) -> highspy.Highs:
