@@ -102,10 +102,14 @@ class History:
     factors: pd.DataFrame            # scope, key, growth, ad_uplift, competition (NaN = inherit)
     overrides: pd.DataFrame          # sku, warehouse, mean, sd, note
     notes: list[str] = field(default_factory=list)
-    #: sales_history.csv has a ``stockout`` or ``on_hand`` column: its flags say which
-    #: days are censored.  Without one the forecast infers stockout spells from
-    #: improbable zero runs (:mod:`optimizer.forecast.censoring`).
-    flagged: bool = True
+
+    @property
+    def flagged(self) -> bool:
+        """sales_history.csv has a ``stockout`` or ``on_hand`` column: its flags say which
+        days are censored.  Without one the forecast infers stockout spells from
+        improbable zero runs (:mod:`optimizer.forecast.censoring`).  Carried on
+        ``sales.attrs``, which the daily panel reads too."""
+        return bool(self.sales.attrs.get("flagged", True))
 
 
 def promo_kind(name: str) -> str:
@@ -387,5 +391,4 @@ def load_history(campaign: Campaign) -> History:
         problems.sort(key=lambda p: (order.index(p.file) if p.file in order else 9, p.row or 0))
         raise InputError(problems, root)
     return History(sales=sales, promos=promos, promo_kind=kind, campaign_factors=cfactors,
-                   factors=factors, overrides=overrides, notes=notes,
-                   flagged=bool(sales.attrs.get("flagged", True)))
+                   factors=factors, overrides=overrides, notes=notes)
