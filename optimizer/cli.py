@@ -15,6 +15,19 @@ import argparse
 import sys
 from pathlib import Path
 
+from optimizer.io.options import (
+    Budget,
+    DelayDays,
+    LeadDays,
+    Parts,
+    RowsShown,
+    Steps,
+    TimeLimit,
+    TopUpBudget,
+    Workers,
+    checked,
+)
+from optimizer.io.options import argparse_type as option
 from optimizer.progress import Progress
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_SERVICE = 0, 1, 2, 3
@@ -90,9 +103,11 @@ def parse_delays(items: list[str] | None) -> dict[str, int]:
         try:
             if not sep or not mode.strip():
                 raise ValueError
-            delays[mode.strip()] = delays.get(mode.strip(), 0) + int(days)
-        except ValueError:
-            raise UsageError(f"--delay {item!r}: expected MODE=DAYS, e.g. --delay sea=10") from None
+            total = checked(DelayDays, delays.get(mode.strip(), 0) + int(days))
+        except ValueError as err:
+            detail = f" ({err})" if "must be" in str(err) else ""
+            raise UsageError(f"--delay {item!r}: expected MODE=DAYS, e.g. --delay sea=10{detail}") from None
+        delays[mode.strip()] = total
     return delays
 
 
@@ -137,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="new (or empty) run folder (default: runs/<campaign>/<UTC time>)")
     _add_what_if_options(pl)
     pl.add_argument("--verbose", action="store_true", help="show the HiGHS log")
-    pl.add_argument("--parts", type=int, metavar="N",
+    pl.add_argument("--parts", type=option(Parts, "--parts"), metavar="N",
                     help="large catalogues: plan N supplier groups separately and merge them; no proven "
                          "bound for the whole (default: plan the campaign as one)")
     _add_scheduler_options(pl, "plan the --parts in parallel, one task each (default: one after the "
@@ -170,13 +185,14 @@ def _parser() -> argparse.ArgumentParser:
                   "data/sample --steps 8 --scheduler local --workers 2"])
     f.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
     which = f.add_mutually_exclusive_group(required=True)
-    which.add_argument("--budgets", type=float, nargs="+", metavar="X", help="budgets to solve")
-    which.add_argument("--steps", type=int, metavar="N",
+    which.add_argument("--budgets", type=option(Budget, "--budgets"), nargs="+", metavar="X",
+                       help="budgets to solve")
+    which.add_argument("--steps", type=option(Steps, "--steps"), metavar="N",
                        help="N budgets evenly from 20 %% to 150 %% of the campaign budget")
     f.add_argument("--delay", action="append", metavar="MODE=DAYS",
                    help="extra transit days for every lane of MODE, at every budget (repeatable; "
                         "negative = faster; default: none)")
-    f.add_argument("--time-limit", type=float, dest="time_limit", metavar="SECONDS",
+    f.add_argument("--time-limit", type=option(TimeLimit, "--time-limit"), dest="time_limit", metavar="SECONDS",
                    help=f"solver time limit per budget (default: {TIME_LIMIT_DEFAULT})")
     f.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
                    help="frontier.csv goes to a new folder DIR/<campaign>/<run id>/")
@@ -195,9 +211,9 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--delay", action="append", metavar="MODE=D[,D ...]",
                     help="delays to try for MODE, e.g. sea_fcl=0,7,14 (repeatable; every combination "
                          "of the modes' values is one scenario; default: no delay only)")
-    sc.add_argument("--budgets", type=float, nargs="+", metavar="X",
+    sc.add_argument("--budgets", type=option(Budget, "--budgets"), nargs="+", metavar="X",
                     help="budgets to try (default: each campaign's own)")
-    sc.add_argument("--time-limit", type=float, dest="time_limit", metavar="SECONDS",
+    sc.add_argument("--time-limit", type=option(TimeLimit, "--time-limit"), dest="time_limit", metavar="SECONDS",
                     help=f"solver time limit per scenario (default: {TIME_LIMIT_DEFAULT})")
     sc.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
                     help="scenarios.csv goes to a new folder DIR/<campaign or batch>/<run id>/")
@@ -226,7 +242,7 @@ def _parser() -> argparse.ArgumentParser:
                   solving=False, progress=False)
     bt.add_argument("campaign", type=Path, help=CAMPAIGN_HELP + " and sales_history.csv")
     bt.add_argument("--promo", help="past promo name to backtest (default: the campaign's own)")
-    bt.add_argument("--lead-days", type=int, dest="lead_days", metavar="N",
+    bt.add_argument("--lead-days", type=option(LeadDays, "--lead-days"), dest="lead_days", metavar="N",
                     help="days between the data cutoff and the promo (default: promo_start - planning_date)")
 
     d = _command(sub, "diff", "what changed between two run folders (plan, cost, cutoffs)",
@@ -242,12 +258,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_what_if_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--budget", type=float, metavar="X",
+    p.add_argument("--budget", type=option(Budget, "--budget"), metavar="X",
                    help="override the campaign budget (default: budget of campaign.toml)")
     p.add_argument("--delay", action="append", metavar="MODE=DAYS",
                    help="extra transit days for every lane of MODE (repeatable; negative = faster; "
                         "default: none)")
-    p.add_argument("--time-limit", type=float, dest="time_limit", metavar="SECONDS",
+    p.add_argument("--time-limit", type=option(TimeLimit, "--time-limit"), dest="time_limit", metavar="SECONDS",
                    help=f"solver time limit; it counts the solve, not the build (default: {TIME_LIMIT_DEFAULT})")
 
 
@@ -261,7 +277,7 @@ def _add_scheduler_options(p: argparse.ArgumentParser, what: str) -> None:
     g.add_argument("--scheduler", metavar="local|ADDRESS",
                    help=f"'local' starts a Dask LocalCluster, or a scheduler address such as "
                         f"tcp://host:8786: {what}")
-    g.add_argument("--workers", type=int, metavar="N",
+    g.add_argument("--workers", type=option(Workers, "--workers"), metavar="N",
                    help="worker processes of a --scheduler local cluster (default: one per core)")
 
 
@@ -273,10 +289,11 @@ def parse_delay_lists(items: list[str] | None) -> dict[str, list[int]]:
         try:
             if not sep or not mode.strip():
                 raise ValueError
-            days = [int(v) for v in values.split(",")]
-        except ValueError:
+            days = [checked(DelayDays, int(v)) for v in values.split(",")]
+        except ValueError as err:
+            detail = f" ({err})" if "must be" in str(err) else ""
             raise UsageError(f"--delay {item!r}: expected MODE=DAYS[,DAYS ...], "
-                             "e.g. --delay sea=0,7,14") from None
+                             f"e.g. --delay sea=0,7,14{detail}") from None
         known = delays.setdefault(mode.strip(), [])
         known += [d for d in days if d not in known]
     return delays
@@ -293,13 +310,11 @@ def _check_modes(modes_wanted, campaign) -> None:
 
 def _overrides(args, campaign):
     from optimizer.io.campaign import option_problems
-    from optimizer.io.errors import InputError, Problem
+    from optimizer.io.errors import InputError
     from optimizer.prep.instance import Overrides
 
     delays = parse_delays(args.delay)
-    problems = option_problems(campaign, modes=delays, budget=args.budget)
-    if args.time_limit is not None and not args.time_limit > 0:
-        problems.append(Problem("command line", None, "--time-limit", "must be > 0"))
+    problems = option_problems(campaign, modes=delays)
     if problems:
         raise InputError(problems, campaign.root)
     return Overrides(budget=args.budget, delays=delays, time_limit_s=args.time_limit)
@@ -318,6 +333,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_plan(args) -> int:
+    if args.parts is None and (args.scheduler is not None or args.workers is not None):
+        raise UsageError("--scheduler and --workers plan the --parts in parallel: they go with --parts N")
+    _check_workers(args)
     # The HiGHS log (--verbose) goes to the terminal too: plain lines, no bar to redraw over it.
     with Progress("plan", live=False if args.verbose else None) as progress:
         progress.status("loading and checking the campaign")
@@ -330,13 +348,13 @@ def cmd_plan(args) -> int:
         out = args.out or default_run_dir(campaign.config.name)
         _require_writable(out, "--out", campaign)
         refuse_nonempty(out)
-        if args.parts:
+        if args.parts is not None:
             line = _plan_partitioned(args, campaign, overrides, out, progress)
         else:
             progress.status("planning")
             run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose, progress=progress)
             line = plan_line(run.summary, run.out_dir)
-    if not args.parts:
+    if args.parts is None:
         for note in empty_plan_notes(run):
             print(f"note: {note}", file=sys.stderr)
     print(line)
@@ -383,9 +401,6 @@ def _plan_partitioned(args, campaign, overrides, out: Path, progress) -> str:
     from optimizer.io.run_folder import write_run
     from optimizer.workflows.partition import plan_partitioned
 
-    if args.parts < 1:
-        raise UsageError("--parts must be at least 1")
-    _check_workers(args)
     if args.scheduler is None:
         context = nullcontext(None)
     else:
@@ -400,7 +415,8 @@ def _plan_partitioned(args, campaign, overrides, out: Path, progress) -> str:
         ev, summary, parts = plan_partitioned(campaign, args.parts, overrides, client, progress=progress)
     summary["scheduler"] = args.scheduler or "single-process"
     write_run(out, ev, summary, extra_files={"parts.csv": parts.to_csv(index=False)})
-    return (f"partitioned ({summary['parts']} parts): expected profit {summary['expected_profit']:,.2f} "
+    n = summary["parts"]
+    return (f"partitioned ({n} part{'' if n == 1 else 's'}): expected profit {summary['expected_profit']:,.2f} "
             f"{summary['currency']}, spend {summary['spend']:,.2f} of {summary['budget']:,.2f}, "
             f"no proven bound for the whole → {out}")
 
@@ -445,10 +461,6 @@ def cmd_frontier(args) -> int:
         campaign = load_campaign(args.campaign)
         overrides = _overrides(args, campaign)
         _require_writable(args.reports_dir, "--reports-dir", campaign)
-        if args.steps is not None and args.steps < 1:
-            raise UsageError("--steps must be ≥ 1")
-        if args.budgets is not None and min(args.budgets) <= 0:
-            raise UsageError("--budgets must all be > 0")
         _check_workers(args)
         budgets = args.budgets or budget_steps(campaign.config.budget, args.steps)
         run_dir = new_run_dir(campaign.config.name, args.reports_dir)
@@ -506,10 +518,6 @@ def cmd_scenarios(args) -> int:
         delays = parse_delay_lists(args.delay)
         for c in campaigns:
             _check_modes(delays, c)
-        if args.budgets is not None and min(args.budgets) <= 0:
-            raise UsageError("--budgets must all be > 0")
-        if args.time_limit is not None and not args.time_limit > 0:
-            raise UsageError("--time-limit must be > 0")
         _check_workers(args)
         _require_writable(args.reports_dir, "--reports-dir", campaigns[0])
         overrides = Overrides(time_limit_s=args.time_limit)
@@ -545,8 +553,8 @@ def _check_workers(args) -> None:
         from optimizer.workflows.distributed import check_scheduler
 
         check_scheduler(args.scheduler)
-    if args.workers is not None and (args.workers < 1 or args.scheduler != "local"):
-        raise UsageError("--workers must be ≥ 1 and goes with --scheduler local")
+    if args.workers is not None and args.scheduler != "local":
+        raise UsageError("--workers goes with --scheduler local")
 
 
 def _batch_exit(errors: list[tuple[str, str]]) -> int:
@@ -649,12 +657,12 @@ def _add_monitor_parser(sub) -> None:
                    help="daily sales to date: date, sku, warehouse, units")
     m.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD",
                    help="the day the sales run to (default: the last date in --actuals)")
-    m.add_argument("--budget", type=float, metavar="X",
+    m.add_argument("--budget", type=option(TopUpBudget, "--budget"), metavar="X",
                    help="top-up budget (default: the monitored plan's budget minus its spend)")
     m.add_argument("--modes", nargs="+", metavar="MODE",
                    help="transport modes a top-up may use (default: those of air and courier "
                         "the campaign has)")
-    m.add_argument("--time-limit", type=float, dest="time_limit", metavar="SECONDS",
+    m.add_argument("--time-limit", type=option(TimeLimit, "--time-limit"), dest="time_limit", metavar="SECONDS",
                    help=f"top-up solver time limit (default: {TIME_LIMIT_DEFAULT})")
     m.add_argument("--out", type=Path, metavar="OUT_DIR",
                    help="new (or empty) folder (default: runs/<campaign>/<UTC time>-monitor)")
@@ -669,8 +677,6 @@ def cmd_monitor(args) -> int:
             as_of = dt.date.fromisoformat(args.as_of.strip())
         except ValueError:
             raise UsageError(f"--as-of {args.as_of!r}: expected a date YYYY-MM-DD") from None
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise UsageError("--time-limit must be > 0")
     with Progress("monitor") as progress:
         progress.status("loading and checking the campaign")
         from optimizer.io.campaign import load_campaign
@@ -731,7 +737,7 @@ def _add_index_parser(sub) -> None:
                    help="folder holding history.sqlite and the run folders")
     i.add_argument("--rebuild", action="store_true",
                    help="recreate the index from the run folders (an existing file is kept beside it)")
-    i.add_argument("--last", type=int, default=20, metavar="N", help="rows to show")
+    i.add_argument("--last", type=option(RowsShown, "--last"), default=20, metavar="N", help="rows to show")
 
 
 COMMANDS = {"validate": cmd_validate, "plan": cmd_plan, "report": cmd_report,

@@ -15,7 +15,6 @@ import csv
 import datetime as dt
 import difflib
 import io
-import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from optimizer.io import checks
 from optimizer.io.errors import InputError, Problem, limit_per_column
+from optimizer.io.options import Budget, MipGap, Threads, TimeLimit
+from optimizer.io.toml_text import toml_text
 
 CONFIG_FILE = "campaign.toml"
 FILE_ORDER = [CONFIG_FILE] + [t.file for t in checks.TABLES]
@@ -59,9 +60,9 @@ class SolverSettings(BaseModel):
 
     model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
 
-    mip_gap: float = Field(0.001, ge=0)
-    time_limit_s: float = Field(120, gt=0)
-    threads: int | None = Field(None, ge=1)
+    mip_gap: MipGap = 0.001
+    time_limit_s: TimeLimit = 120.0
+    threads: Threads | None = None
 
 
 class CashLimit(BaseModel):
@@ -105,7 +106,7 @@ class CampaignConfig(BaseModel):
     planning_date: IsoDate
     promo_start: IsoDate
     promo_end: IsoDate
-    budget: float = Field(gt=0, le=checks.LUMP_MONEY_MAX)
+    budget: Budget
     buffer_days: int = Field(ge=0)
     stockout_penalty: float = Field(0.0, ge=0, le=checks.UNIT_MONEY_MAX)
     min_fill_rate: float | None = Field(None, ge=0, le=1)
@@ -532,27 +533,17 @@ _NO_DEMAND = pd.DataFrame({"sku": pd.Series([], dtype=str), "warehouse": pd.Seri
 
 # ------------------------------------------------------------ writing folders
 def config_text(config: CampaignConfig, **changes) -> str:
-    """campaign.toml text for ``config`` with ``changes`` (key → value) applied.
+    """campaign.toml text for ``config`` with ``changes`` (key → value; None drops a key).
 
     Used to derive campaign folders (a top-up, a part of a large catalogue) that
     the ordinary loader then reads and checks like any other. ``cash_limits`` is
-    a list of :class:`CashLimit`; ``fx`` a mapping of currency to rate.
+    a list of :class:`CashLimit` (or their tables); ``fx`` a mapping of currency to rate.
+    An empty table or list is left out, as a campaign folder would.
     """
-    keys = ["name", "currency", "planning_date", "promo_start", "promo_end", "budget",
-            "buffer_days", "stockout_penalty", "min_fill_rate", "max_sku_budget_share",
-            "leftover_months"]
-    values = {k: getattr(config, k) for k in keys} | changes
-    solver = config.solver.model_dump() | values.pop("solver", {})
-    fx = values.pop("fx", config.fx)
-    cash_limits = values.pop("cash_limits", config.cash_limits)
-    lines = [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None]
-    lines += ["", "[solver]"] + [f"{k} = {_toml_value(v)}" for k, v in solver.items() if v is not None]
-    if fx:
-        lines += ["", "[fx]"] + [f"{code} = {_toml_value(float(rate))}" for code, rate in fx.items()]
-    for limit in cash_limits:
-        lines += ["", "[[cash_limits]]", f"until = {_toml_value(limit.until)}",
-                  f"limit = {_toml_value(float(limit.limit))}"]
-    return "\n".join(lines) + "\n"
+    table = config.model_dump() | changes
+    table["cash_limits"] = [c.model_dump() if isinstance(c, CashLimit) else dict(c)
+                            for c in table.get("cash_limits") or []]
+    return toml_text({k: v for k, v in table.items() if v is not None and (v or not isinstance(v, dict | list))})
 
 
 def skus_csv(skus: pd.DataFrame) -> str:
@@ -562,14 +553,6 @@ def skus_csv(skus: pd.DataFrame) -> str:
     if "quoted_unit_cost" in out:
         out["unit_cost"] = out.pop("quoted_unit_cost")
     return frame_csv(out)
-
-
-def _toml_value(v) -> str:
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)  # a JSON string is a TOML basic string
-    return repr(float(v)) if isinstance(v, float) else repr(v)
 
 
 def frame_csv(df: pd.DataFrame) -> str:

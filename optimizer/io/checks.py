@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.io.errors import Problem
+from optimizer.io.options import DAYS_MAX, LUMP_MONEY_MAX
 
 Kind = Literal["str", "float", "int", "date", "bool"]
 
@@ -113,11 +114,11 @@ def _b(name, **kw):
 # solver's numerics (a SKU dropped as worthless, an Infinity in summary.json).
 UNIT_MONEY_MAX = 1e7      # per unit: cost, price, salvage, stockout penalty
 FREIGHT_RATE_MAX = 1e6    # per kg or per m³
-LUMP_MONEY_MAX = 1e10     # per shipment, per order (minimum order value), a budget
 UNITS_MAX = 1e9           # units of stock, demand, MOQ, capacity
-DAYS_MAX = 3650           # production and transit days
 M3_MAX = 1e9              # warehouse or lane space
 DAILY_UNITS_MAX = 1e7     # units sold in a day at one SKU × warehouse (sales history, actuals)
+# LUMP_MONEY_MAX (per shipment, per order, a budget) and DAYS_MAX are shared with the
+# command line's options (optimizer.io.options).
 
 TABLES: tuple[Table, ...] = (
     Table("skus.csv", (
