@@ -11,12 +11,19 @@ one supplier.  So:
    one part).  Each part is a complete campaign (SPEC §1) with the same dates,
    warehouses and lanes, and shares of what is shared:
 
-   * budget ``B·w_k``, with ``w_k`` the part's share of the cost of covering every
-     forecast mean at purchase cost (``Σ mean·unit_cost·(1 + duty)``);
+   * budget ``B·w_k``, with ``B`` the run's budget (``--budget``, else campaign.toml's)
+     and ``w_k`` the part's share of the cost of covering every forecast mean at
+     purchase cost (``Σ mean·unit_cost·(1 + duty)``);
+   * each ``[[cash_limits]]`` limit ``L·w_k``;
    * warehouse space ``capacity_m3·v_kw`` and the lanes of that warehouse
      ``capacity_m3·v_kw``, with ``v_kw`` the part's share of the forecast volume
      at the warehouse (``Σ mean·volume_m3``);
    * ``max_sku_budget_share`` ``α/w_k`` (at most 1), so a SKU's cap stays ``α·B``.
+
+   Only suppliers with forecast cost found a part, so every ``w_k`` is positive;
+   suppliers without demand join the smallest part (a campaign with no demand at
+   all is one part).  Every other override (delays, service target, time limit,
+   gap, threads) reaches each part as it is.
 
 2. Each part is planned by the ordinary engine (:func:`~optimizer.workflows.planner.plan_campaign`)
    as one task on a ``dask.distributed`` client (its files travel as text: the
@@ -38,7 +45,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,74 +53,119 @@ import pandas as pd
 
 from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, summarize
 from optimizer.io.campaign import Campaign, config_text, frame_csv, load_campaign, skus_csv
+from optimizer.io.errors import InputError, Problem
 from optimizer.prep.instance import Overrides, build_instance
+from optimizer.solve.diagnose import ServiceInfeasible
 from optimizer.solve.rounding import RoundingHeuristic
 
 PART_COLUMNS = ["part", "skus", "suppliers", "budget", "expected_profit", "spend", "bound",
                 "gap", "status", "build_seconds", "solve_seconds"]
 # Time the whole-catalogue fill and lane moves may take after the merge.
 POLISH_SECONDS = 60.0
+# Suppliers named in a part's label before the rest are counted.
+LABEL_SUPPLIERS = 3
 
 
 @dataclass
 class Part:
+    """One supplier group of a split campaign: its folder as text, its size, how messages name it."""
+
     files: dict[str, str]  # a campaign folder: file name → text
     skus: int
     suppliers: int
+    label: str = "part"  # "part 2 of 4 (suppliers S01, S07)": how messages name it
+    campaign_dir: str = ""  # the folder the part was derived from
 
 
-def split_campaign(campaign: Campaign, n_parts: int) -> list[Part]:
-    """The campaign as ``n_parts`` campaign folders, by supplier."""
-    skus = campaign.skus
-    n_parts = max(1, min(int(n_parts), skus["supplier"].nunique()))
-    groups = _supplier_groups(skus, n_parts)
-    demand = campaign.demand.merge(
-        skus[["sku", "supplier", "unit_cost", "duty_rate", "volume_m3"]], on="sku")
+# ------------------------------------------------------------ the split
+def split_campaign(campaign: Campaign, n_parts: int, budget: float | None = None) -> list[Part]:
+    """The campaign as at most ``n_parts`` campaign folders, by supplier.
+
+    ``budget`` is the whole budget to share out (default: campaign.toml's). Only
+    suppliers with forecast cost (demand at a purchase cost) found parts, so every
+    part's budget share is positive; suppliers without demand join the part with
+    the fewest SKUs. A campaign without any demand is one part.
+    """
+    if n_parts < 1:
+        raise ValueError(f"n_parts must be at least 1, got {n_parts}")
+    budget = campaign.config.budget if budget is None else float(budget)
+    demand = _demand_weights(campaign)
+    groups = _supplier_groups(campaign.skus, demand.groupby("supplier")["cover_cost"].sum(), int(n_parts))
+    n = max(groups.values(), default=0) + 1
     demand["part"] = demand["supplier"].map(groups)
-    demand["cover_cost"] = demand["mean"] * demand["unit_cost"] * (1 + demand["duty_rate"])
-    demand["volume"] = demand["mean"] * demand["volume_m3"]
-    cost_share = _shares(demand.groupby("part")["cover_cost"].sum(), n_parts)
+    cost_share = _shares(demand.groupby("part")["cover_cost"].sum(), n)
     volume = demand.pivot_table(index="part", columns="warehouse", values="volume",
                                 aggfunc="sum", fill_value=0.0)
+    suppliers = [sorted(f for f, part in groups.items() if part == k) for k in range(n)]
+    return [_part(campaign, suppliers[k], k, n, cost_share[k], volume, budget) for k in range(n)]
+
+
+def _demand_weights(campaign: Campaign) -> pd.DataFrame:
+    """demand.csv rows with their supplier, forecast cost and forecast volume."""
+    demand = campaign.demand.merge(
+        campaign.skus[["sku", "supplier", "unit_cost", "duty_rate", "volume_m3"]], on="sku")
+    demand["cover_cost"] = demand["mean"] * demand["unit_cost"] * (1 + demand["duty_rate"])
+    demand["volume"] = demand["mean"] * demand["volume_m3"]
+    return demand
+
+
+def _part(campaign: Campaign, suppliers: list[str], k: int, n: int, w: float,
+          volume: pd.DataFrame, budget: float) -> Part:
+    """Part ``k`` of ``n``: the suppliers' rows and its shares of what is shared."""
+    skus = campaign.skus[campaign.skus["supplier"].isin(suppliers)]
+    names = set(skus["sku"])
+    warehouses = campaign.warehouses.copy()
+    space = {wh: _volume_share(volume, k, wh, w) for wh in warehouses["warehouse"]}
+    warehouses["capacity_m3"] = warehouses["capacity_m3"] * warehouses["warehouse"].map(space)
+    lanes = campaign.lanes.copy()
+    lanes["capacity_m3"] = lanes["capacity_m3"] * lanes["warehouse"].map(space)
+    files = {
+        "campaign.toml": _part_config(campaign, k, n, w, budget),
+        "skus.csv": skus_csv(skus),
+        "suppliers.csv": frame_csv(campaign.suppliers[campaign.suppliers["supplier"].isin(suppliers)]),
+        "warehouses.csv": frame_csv(warehouses),
+        "lanes.csv": frame_csv(lanes),
+        "demand.csv": frame_csv(campaign.demand[campaign.demand["sku"].isin(names)]),
+    }
+    if len(campaign.inventory):
+        files["inventory.csv"] = frame_csv(campaign.inventory[campaign.inventory["sku"].isin(names)])
+    if len(campaign.fees):
+        files["fees.csv"] = frame_csv(campaign.fees[campaign.fees["sku"].isin(names)])
+    return Part(files, len(skus), len(suppliers), part_label(k, n, suppliers), str(campaign.root))
+
+
+def _part_config(campaign: Campaign, k: int, n: int, w: float, budget: float) -> str:
+    """campaign.toml of part ``k``: budget, cash limits and SKU cap at share ``w``."""
     cfg = campaign.config
-    files = []
-    for k in range(n_parts):
-        suppliers_k = {f for f, part in groups.items() if part == k}
-        skus_k = skus[skus["supplier"].isin(suppliers_k)]
-        names = set(skus_k["sku"])
-        w = cost_share[k]
-        warehouses = campaign.warehouses.copy()
-        space = {wh: _volume_share(volume, k, wh, w) for wh in warehouses["warehouse"]}
-        warehouses["capacity_m3"] = warehouses["capacity_m3"] * warehouses["warehouse"].map(space)
-        lanes = campaign.lanes.copy()
-        lanes["capacity_m3"] = lanes["capacity_m3"] * lanes["warehouse"].map(space)
-        changes = {"name": f"{cfg.name} (part {k + 1} of {n_parts})", "budget": cfg.budget * w}
-        if cfg.max_sku_budget_share is not None:
-            changes["max_sku_budget_share"] = min(1.0, cfg.max_sku_budget_share / max(w, 1e-12))
-        # Cash limits are shared like the budget: each part gets its cost share.
-        changes["cash_limits"] = [c.model_copy(update={"limit": c.limit * w}) for c in cfg.cash_limits]
-        part = {
-            "campaign.toml": config_text(cfg, **changes),
-            "skus.csv": skus_csv(skus_k),
-            "suppliers.csv": frame_csv(campaign.suppliers[campaign.suppliers["supplier"].isin(suppliers_k)]),
-            "warehouses.csv": frame_csv(warehouses),
-            "lanes.csv": frame_csv(lanes),
-            "demand.csv": frame_csv(campaign.demand[campaign.demand["sku"].isin(names)]),
-        }
-        if len(campaign.inventory):
-            part["inventory.csv"] = frame_csv(campaign.inventory[campaign.inventory["sku"].isin(names)])
-        if len(campaign.fees):
-            part["fees.csv"] = frame_csv(campaign.fees[campaign.fees["sku"].isin(names)])
-        files.append(Part(part, len(skus_k), len(suppliers_k)))
-    return files
+    cap = cfg.max_sku_budget_share
+    return config_text(
+        cfg, name=f"{cfg.name} (part {k + 1} of {n})", budget=float(budget * w),
+        max_sku_budget_share=None if cap is None else float(min(1.0, cap / max(w, 1e-12))),  # a SKU's cap stays α·B
+        cash_limits=[c.model_copy(update={"limit": float(c.limit * w)}) for c in cfg.cash_limits])
 
 
-def _supplier_groups(skus: pd.DataFrame, n_parts: int) -> dict[str, int]:
-    """Suppliers to parts, largest first onto the part with fewest SKUs (deterministic)."""
+def part_label(k: int, n: int, suppliers: list[str]) -> str:
+    """How a message names part ``k`` (0-based) of ``n``: "part 2 of 4 (suppliers S01, S07)"."""
+    shown = [s if s.isprintable() else repr(s) for s in suppliers[:LABEL_SUPPLIERS]]
+    if len(suppliers) > LABEL_SUPPLIERS:
+        shown[-1] += f" and {len(suppliers) - LABEL_SUPPLIERS} more"
+    noun = "supplier" if len(suppliers) == 1 else "suppliers"
+    return f"part {k + 1} of {n} ({noun} {', '.join(shown)})"
+
+
+def _supplier_groups(skus: pd.DataFrame, cost: pd.Series, n_parts: int) -> dict[str, int]:
+    """Suppliers to parts, largest first onto the part with fewest SKUs (deterministic).
+
+    Suppliers with forecast cost are placed first, one to each part while parts
+    are empty, so each part gets a positive share; there are at most as many parts
+    as such suppliers (and at least one). The others then fill in by SKU count.
+    """
     sizes = skus.groupby("supplier").size().sort_index()
-    load = np.zeros(n_parts)
+    paying = cost.reindex(sizes.index).fillna(0.0) > 0
+    n = max(1, min(n_parts, int(paying.sum())))
+    load = np.zeros(n)
     groups = {}
-    for supplier, size in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+    for supplier, size in sorted(sizes.items(), key=lambda kv: (not paying[kv[0]], -kv[1], kv[0])):
         k = int(np.argmin(load))
         groups[supplier] = k
         load[k] += size
@@ -121,26 +173,91 @@ def _supplier_groups(skus: pd.DataFrame, n_parts: int) -> dict[str, int]:
 
 
 def _shares(values: pd.Series, n_parts: int) -> np.ndarray:
+    """Each part's share of ``values`` (equal shares when they sum to 0)."""
     values = values.reindex(range(n_parts)).fillna(0.0).to_numpy(float)
     total = values.sum()
     return values / total if total > 0 else np.full(n_parts, 1.0 / n_parts)
 
 
 def _volume_share(volume: pd.DataFrame, k: int, warehouse: str, fallback: float) -> float:
+    """Part ``k``'s share of the forecast volume at ``warehouse`` (``fallback`` if there is none)."""
     if warehouse not in volume.columns or volume[warehouse].sum() <= 0:
         return fallback
     return float(volume[warehouse].reindex(volume.index.union([k])).fillna(0.0)[k]
                  / volume[warehouse].sum())
 
 
-def plan_part(files: dict[str, str], overrides: Overrides) -> dict:
-    """Plan one part (on a worker): its lines and its summary."""
-    from optimizer.workflows.planner import plan_campaign
+# ------------------------------------------------------------ planning the parts
+class PartInputError(InputError):
+    """A part's derived folder failed a check: its problems, named by the part and the campaign folder.
 
+    The lines of the problems are those of the part's own files (a subset of the
+    campaign's rows). Pickles whole, so it travels back from a Dask worker.
+    """
+
+    def __init__(self, problems: list[Problem], folder, part: str):
+        self.part = part
+        super().__init__(problems, folder)
+
+    def __str__(self) -> str:
+        n = len(self.problems)
+        head = (f"{n} {'problem' if n == 1 else 'problems'} in {self.part} of campaign folder "
+                f"{self.folder} (lines are those of the part's own files):")
+        return "\n".join([head] + [f"  {p}" for p in self.problems])
+
+    def __reduce__(self):
+        return type(self), (self.problems, self.folder, self.part)
+
+
+class PartServiceInfeasible(ServiceInfeasible):
+    """A part cannot meet the service target on its shares of the budget, space and cash limits.
+
+    Pickles whole, so it travels back from a Dask worker.
+    """
+
+    def __init__(self, beta: float, reasons: list[str], folder, part: str):
+        self.folder = folder
+        self.part = part
+        super().__init__(beta, reasons, min_budget=None)  # a part's budget is not the campaign's
+
+    def __str__(self) -> str:
+        head = (f"The service target min_fill_rate = {self.beta:g} cannot be met in {self.part} of "
+                f"campaign folder {self.folder}, on its shares of the budget, space and cash limits:")
+        return "\n".join([head] + [f"  - {r}" for r in self.reasons])
+
+    def __reduce__(self):
+        return type(self), (self.beta, self.reasons, self.folder, self.part)
+
+
+def part_overrides(overrides: Overrides) -> Overrides:
+    """The overrides a part is planned with: all of them but the budget.
+
+    A part's folder carries its share of the (overridden) budget, so the part
+    plans with no budget override and no larger budget to re-solve for.
+    """
+    return replace(overrides, budget=None, max_budget=None)
+
+
+def plan_part(part: Part, overrides: Overrides) -> dict:
+    """Plan one part (on a worker): its lines and its summary.
+
+    A failure is raised naming the part and the campaign folder it came from,
+    never the temporary folder the part is planned in.
+    """
+    from optimizer.workflows.planner import SolveFailed, plan_campaign
+
+    where = f"{part.label} of campaign folder {part.campaign_dir}"
     with tempfile.TemporaryDirectory(prefix="part-") as tmp:
-        for name, text in files.items():
+        for name, text in part.files.items():
             (Path(tmp) / name).write_text(text, encoding="utf-8")
-        run = plan_campaign(load_campaign(tmp), overrides, progress=lambda _: None)
+        try:
+            run = plan_campaign(load_campaign(tmp), overrides, progress=lambda _: None)
+        except InputError as e:
+            raise PartInputError(e.problems, part.campaign_dir, part.label) from e
+        except ServiceInfeasible as e:
+            raise PartServiceInfeasible(e.beta, e.reasons, part.campaign_dir, part.label) from e
+        except SolveFailed as e:
+            raise SolveFailed(f"{where}: {e}") from e
     lines = run.evaluation.lines[["sku", "warehouse", "mode", "units"]]
     return {"lines": lines.to_dict("records"), "summary": run.summary}
 
@@ -149,37 +266,51 @@ def plan_partitioned(campaign: Campaign, n_parts: int, overrides: Overrides | No
                      client=None, progress=None) -> tuple[PlanEvaluation, dict, pd.DataFrame]:
     """Split, plan every part (on ``client`` if given), merge and polish.
 
+    The overridden budget (else campaign.toml's) is what the parts share; every
+    other override reaches each part as it is. Raises ValueError for ``n_parts < 1``.
     Returns the evaluated plan, its summary (SPEC §3) and the per-part table.
     """
+    if n_parts < 1:
+        raise ValueError(f"n_parts must be at least 1, got {n_parts}")
     say = progress or (lambda msg: None)
     overrides = overrides or Overrides()
     t0 = time.perf_counter()
-    parts = split_campaign(campaign, n_parts)
-    say(f"split into {len(parts)} parts by supplier")
-    part_overrides = Overrides(delays=overrides.delays, min_fill_rate=overrides.min_fill_rate,
-                               time_limit_s=overrides.time_limit_s, mip_gap=overrides.mip_gap)
+    parts = split_campaign(campaign, n_parts, overrides.budget)
+    say(_split_line(len(parts), n_parts))
+    each = part_overrides(overrides)
     if client is None:
-        results = [plan_part(part.files, part_overrides) for part in parts]
+        results = [plan_part(part, each) for part in parts]
     else:
-        futures = client.map(plan_part, [part.files for part in parts],
-                             [part_overrides] * len(parts), pure=False)
+        futures = client.map(plan_part, parts, [each] * len(parts), pure=False)
         results = client.gather(futures)
     parts_seconds = time.perf_counter() - t0
-    inst = build_instance(campaign, Overrides(budget=overrides.budget, delays=overrides.delays,
-                                              min_fill_rate=overrides.min_fill_rate))
+    inst = build_instance(campaign, overrides)
     ev, summary = merge_parts(inst, results, polish_seconds=POLISH_SECONDS)
     table = pd.DataFrame([_part_row(k, part, r) for k, (part, r) in enumerate(zip(parts, results))],
                          columns=PART_COLUMNS)
     summary.update(parts=len(parts), parts_seconds=round(parts_seconds, 3),
                    solve_seconds=round(time.perf_counter() - t0, 3))
-    say(f"merged {len(parts)} parts: expected profit {ev.expected_profit:,.2f}")
+    say(f"merged {_parts(len(parts))}: expected profit {ev.expected_profit:,.2f}")
     return ev, summary, table
+
+
+def _parts(n: int) -> str:
+    return f"{n} part" if n == 1 else f"{n} parts"
+
+
+def _split_line(made: int, asked: int) -> str:
+    """The progress line of the split; says why there are fewer parts than asked."""
+    line = f"split into {_parts(made)} by supplier"
+    if made < asked:
+        suppliers = "1 supplier has" if made == 1 else f"{made} suppliers have"
+        line += f" ({asked} asked, but only {suppliers} forecast demand)"
+    return line
 
 
 def merge_parts(inst, results: list[dict], polish_seconds: float) -> tuple[PlanEvaluation, dict]:
     """The parts' lines on the whole campaign, then the heuristic's fill and lane moves."""
     lines = pd.DataFrame([line for r in results for line in r["lines"]],
-                         columns=["sku", "warehouse", "mode", "units"])
+                         columns=["sku", "warehouse", "mode", "units"]).astype({"units": float})
     merged = lines.groupby(["sku", "warehouse", "mode"])["units"].sum()
     units = merged.reindex(inst.routes.index).fillna(0.0).to_numpy(float)
     merged_profit = evaluate_plan(inst, pd.Series(units, index=inst.routes.index)).expected_profit
@@ -205,4 +336,5 @@ def _part_row(k: int, part: Part, result: dict) -> dict:
             "solve_seconds": s["solve_seconds"]}
 
 
-__all__ = ["PART_COLUMNS", "Part", "merge_parts", "plan_part", "plan_partitioned", "split_campaign"]
+__all__ = ["PART_COLUMNS", "Part", "PartInputError", "PartServiceInfeasible", "merge_parts", "part_label",
+           "part_overrides", "plan_part", "plan_partitioned", "split_campaign"]
