@@ -28,30 +28,39 @@ AS_OF = dt.date(2026, 10, 14)
 DAILY = {"BEHIND": (2, 2), "DIP": (10, 2), "HOT": (10, 20), "STEADY": (10, 10)}  # (week 1, week 2)
 
 
-def _campaign(root):
-    skus = [{"sku": s, "supplier": "S1", "unit_cost": 10.0, "price": 30.0, "weight_kg": 1.0, "volume_m3": 0.01,
-                 "case_pack": 1, "moq": 0, "production_days": 5, "duty_rate": 0.0, "salvage_value": 2.0,
-                 "return_rate": 0.0} for s in DAILY]
-    lanes = [{"warehouse": "W1", "mode": "sea", "transit_days": 30, "cost_per_kg": 0.1, "cost_per_m3": 0.0,
+def _campaign(root, ids: dict[str, str] | None = None, name: str = "Monitor test"):
+    """The hand-made campaign and its actuals in ``root/camp``; ``ids`` renames SKUs,
+    the warehouse ``W1`` and the supplier ``S1`` (e.g. to hostile text)."""
+    ids = ids or {}
+
+    def i(x):
+        return ids.get(x, x)
+
+    wh = i("W1")
+    skus = [{"sku": i(s), "supplier": i("S1"), "unit_cost": 10.0, "price": 30.0, "weight_kg": 1.0,
+             "volume_m3": 0.01, "case_pack": 1, "moq": 0, "production_days": 5, "duty_rate": 0.0,
+             "salvage_value": 2.0, "return_rate": 0.0} for s in DAILY]
+    lanes = [{"warehouse": wh, "mode": "sea", "transit_days": 30, "cost_per_kg": 0.1, "cost_per_m3": 0.0,
                   "volumetric_kg_per_m3": 0, "shipment_cost": 0.0},
-             {"warehouse": "W1", "mode": "air", "transit_days": 5, "cost_per_kg": 2.0, "cost_per_m3": 0.0,
+             {"warehouse": wh, "mode": "air", "transit_days": 5, "cost_per_kg": 2.0, "cost_per_m3": 0.0,
                   "volumetric_kg_per_m3": 167, "shipment_cost": 0.0},
-             {"warehouse": "W1", "mode": "courier", "transit_days": 3, "cost_per_kg": 3.0, "cost_per_m3": 0.0,
+             {"warehouse": wh, "mode": "courier", "transit_days": 3, "cost_per_kg": 3.0, "cost_per_m3": 0.0,
                   "volumetric_kg_per_m3": 200, "shipment_cost": 10.0}]
     folder = write_campaign(
         root / "camp",
-        {"name": "Monitor test", "currency": "USD", "planning_date": dt.date(2026, 8, 1),
+        {"name": name, "currency": "USD", "planning_date": dt.date(2026, 8, 1),
              "promo_start": dt.date(2026, 11, 27), "promo_end": dt.date(2026, 12, 1), "budget": 10_000.0,
              "buffer_days": 2, "solver": {"time_limit_s": 30}},
-        skus, [{"warehouse": "W1", "market": "US", "capacity_m3": 1000.0, "cutoff": dt.date(2026, 11, 20)}],
-        lanes, [{"sku": s, "warehouse": "W1", "mean": 100.0, "sd": 30.0} for s in DAILY])
-    pd.DataFrame({"sku": list(DAILY), "warehouse": "W1", "method": "test", "baseline_rate": 10.0}).to_csv(
-        folder / "forecast_audit.csv", index=False)
+        skus, [{"warehouse": wh, "market": "US", "capacity_m3": 1000.0, "cutoff": dt.date(2026, 11, 20)}],
+        lanes, [{"sku": i(s), "warehouse": wh, "mean": 100.0, "sd": 30.0} for s in DAILY])
+    pd.DataFrame({"sku": [i(s) for s in DAILY], "warehouse": wh, "method": "test",
+                  "baseline_rate": 10.0}).to_csv(folder / "forecast_audit.csv", index=False)
     rows = []
     for day in range(14):
         date = AS_OF - dt.timedelta(days=13 - day)
         for sku, (w1, w2) in DAILY.items():
-            rows.append({"date": date.isoformat(), "sku": sku, "warehouse": "W1", "units": w1 if day < 7 else w2})
+            rows.append({"date": date.isoformat(), "sku": i(sku), "warehouse": wh,
+                         "units": w1 if day < 7 else w2})
     pd.DataFrame(rows).to_csv(folder / "actuals.csv", index=False)
     return folder
 
@@ -290,3 +299,197 @@ def test_every_actuals_problem_is_reported_at_once(planned, tmp_path):
     code, err = _main(["monitor", str(folder), "--run", str(run_dir), "--actuals", str(bad),
                        "--out", str(tmp_path / "out")])
     assert code == 2 and "must be a number >= 0, got '-3'" in err and "unknown sku 'DIPP'" in err
+
+
+# ---------------------------------------------------------------- robustness
+
+
+def _monitor_args(folder, run_dir, *extra):
+    return ["monitor", str(folder), "--run", str(run_dir), "--actuals", str(folder / "actuals.csv"), *extra]
+
+
+@pytest.mark.parametrize("as_of, fragment", [
+    ("2026-10-24", "option '--as-of': 2026-10-24 is after the last date in actuals.csv (2026-10-14)"),
+    ("2026-12-05", "option '--as-of': 2026-12-05 is after the last date in actuals.csv (2026-10-14)"),
+    ("2026-09-30", "option '--as-of': 2026-09-30 is before the first date in actuals.csv (2026-10-01)"),
+    ("2026-07-01", "before planning_date (2026-08-01)"),
+])
+def test_as_of_outside_the_actuals_is_refused(planned, tmp_path, as_of, fragment):
+    folder, run_dir, _ = planned
+    code, err = _main(_monitor_args(folder, run_dir, "--as-of", as_of, "--out", str(tmp_path / "out")))
+    assert code == 2, err
+    assert fragment in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("out, code, fragment", [
+    ("file", 2, "option '--out': {tmp}/file is a file, not a folder"),
+    ("file/run", 2, "which is a file"),
+    ("/proc/no-such/run", 2, "option '--out': cannot write to /proc/no-such/run"),
+    ("full", 1, "already holds files"),
+])
+def test_unusable_out_is_refused_before_any_work(planned, tmp_path, out, code, fragment):
+    folder, run_dir, _ = planned
+    (tmp_path / "file").write_text("not a folder\n")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine\n")
+    target = out if out.startswith("/") else str(tmp_path / out)
+    got, err = _main(_monitor_args(folder, run_dir, "--out", target))
+    assert got == code, err
+    assert fragment.format(tmp=tmp_path) in err and "Traceback" not in err
+    assert "read the plan" not in err  # refused before the actuals are read or anything solved
+    assert (tmp_path / "full" / "notes.txt").read_text() == "mine\n"
+
+
+@pytest.mark.slow
+def test_a_failed_write_leaves_no_folder(planned, tmp_path, monkeypatch):
+    from optimizer.io import run_folder
+    from optimizer.monitor import monitor_campaign
+
+    folder, run_dir, _ = planned
+
+    def broken_publish(staging, final):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(run_folder, "publish", broken_publish)
+    with pytest.raises(OSError, match="disk full"):
+        monitor_campaign(folder, run_dir, folder / "actuals.csv", out_dir=tmp_path / "out",
+                         progress=lambda m: None)
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor a hidden staging copy
+
+
+HOSTILE = {"HOT": "=cmd|' /C calc'!A0", "STEADY": '=HYPERLINK("http://evil.example")', "DIP": "'DIP",
+           "BEHIND": "@BEHIND", "W1": "+W1", "S1": "-S1"}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The hand-made campaign with formula-like ids, planned and monitored through the CLI."""
+    from optimizer.workflows.planner import plan_campaign
+
+    root = tmp_path_factory.mktemp("hostile")
+    folder = _campaign(root, HOSTILE)
+    plan_campaign(folder, out_dir=root / "run", progress=lambda m: None)
+    code, err = _main(_monitor_args(folder, root / "run", "--out", str(root / "out")))
+    assert code == 0, err
+    return folder, root / "out"
+
+
+def _live_formulas(folder) -> list[tuple[str, str]]:
+    """(file, cell) of every CSV cell under ``folder`` a spreadsheet would run as a formula."""
+    import csv
+
+    from optimizer.io.safe_text import FORMULA_PREFIXES, is_number_text
+
+    live = []
+    for path in sorted(folder.rglob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            live += [(str(path.relative_to(folder)), cell) for row in csv.reader(fh) for cell in row
+                     if cell.startswith(FORMULA_PREFIXES) and not is_number_text(cell)]
+    return live
+
+
+@pytest.mark.slow
+def test_formula_like_ids_are_inert_in_every_monitor_csv(hostile):
+    from optimizer.io.run_folder import read_plan
+    from optimizer.io.safe_text import plain_frame
+
+    folder, out = hostile
+    assert {p.name for p in (out / "topup_campaign").glob("*.csv")} >= {"skus.csv", "demand.csv", "lanes.csv"}
+    assert _live_formulas(out) == []
+    # the ids come back verbatim through the reversible prefix, and the top-up was
+    # planned on the verbatim ids (the running-ahead pair got its units)
+    flags = plain_frame(pd.read_csv(out / "flags.csv", dtype=str), ("sku", "warehouse")).set_index("sku")
+    assert flags.loc[HOSTILE["HOT"], "status"] == "running_ahead"
+    assert int(flags.loc[HOSTILE["HOT"], "topup_units"]) > 0
+    assert set(read_plan(out)["sku"]) == {HOSTILE["HOT"]}
+    assert set(read_plan(out)["warehouse"]) == {HOSTILE["W1"]}
+    skus = plain_frame(pd.read_csv(out / "topup_campaign" / "skus.csv", dtype=str), ("sku", "supplier"))
+    assert set(skus["sku"]) == {HOSTILE["HOT"]} and set(skus["supplier"]) == {HOSTILE["S1"]}
+    check_plan(out / "topup_campaign", out).assert_valid()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="load_campaign does not yet drop the formula-safety prefix "
+                                       "(optimizer/io/campaign.py): the derived folder's ids read back quoted")
+def test_the_loader_reads_the_derived_folder_ids_verbatim(hostile):
+    from optimizer.io.campaign import load_campaign
+
+    _, out = hostile
+    campaign = load_campaign(out / "topup_campaign")
+    assert set(campaign.skus["sku"]) == {HOSTILE["HOT"]}
+    assert set(campaign.warehouses["warehouse"]) == {HOSTILE["W1"]}
+
+
+@pytest.mark.slow
+def test_control_characters_in_names_and_ids_survive_the_top_up(tmp_path):
+    import tomllib
+
+    from optimizer.io.run_folder import read_plan
+    from optimizer.workflows.planner import plan_campaign
+
+    name = "Monitor\x7f \x07 \x1b[31mtest"
+    ids = {"HOT": "HOT\x1b[31m", "W1": "W\x07"}
+    folder = _campaign(tmp_path, ids, name=name)
+    plan_campaign(folder, out_dir=tmp_path / "run", progress=lambda m: None)
+    code, err = _main(_monitor_args(folder, tmp_path / "run", "--out", str(tmp_path / "out")))
+    assert code == 0, err
+    config = tomllib.loads((tmp_path / "out" / "topup_campaign" / "campaign.toml").read_text(encoding="utf-8"))
+    assert config["name"] == f"{name} top-up {AS_OF}"
+    plan = read_plan(tmp_path / "out")
+    assert set(plan["sku"]) == {ids["HOT"]} and set(plan["warehouse"]) == {ids["W1"]}
+
+
+def test_a_problem_in_the_derived_top_up_names_the_campaign_not_a_temporary_folder(planned, tmp_path):
+    # Ten million units a day of HOT from 50 days before the usual as-of date: the
+    # remaining demand at that pace is beyond what a demand.csv may hold.
+    folder, run_dir, _ = planned
+    actuals = pd.read_csv(folder / "actuals.csv")
+    actuals["date"] = (pd.to_datetime(actuals["date"]) - pd.Timedelta(days=50)).dt.strftime("%Y-%m-%d")
+    actuals.loc[actuals["sku"] == "HOT", "units"] = 1e7
+    actuals.to_csv(tmp_path / "actuals.csv", index=False)
+    code, err = _main(["monitor", str(folder), "--run", str(run_dir), "--actuals", str(tmp_path / "actuals.csv"),
+                       "--out", str(tmp_path / "out")])
+    assert code == 2, err
+    assert "topup-" not in err and "Traceback" not in err
+    assert f"the top-up campaign derived from campaign folder {folder}" in err
+    assert "demand.csv, line 2, column 'mean': must be at most 1e+09" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_any_campaign_name_round_trips_through_the_top_up_campaign_toml(planned):
+    import tomllib
+
+    from hypothesis import assume, given, settings
+    from hypothesis import strategies as st
+
+    from optimizer.io.campaign import CampaignConfig, load_campaign
+    from optimizer.monitor.topup import topup_config_text
+
+    config = load_campaign(planned[0]).config
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(min_size=1, max_size=40))
+    def round_trips(name):
+        name = name.strip()
+        assume(name)
+        text = topup_config_text(config.model_copy(update={"name": name}), AS_OF, 1234.5)
+        derived = CampaignConfig.model_validate(tomllib.loads(text))
+        assert derived.name == f"{name} top-up {AS_OF}"
+        assert (derived.planning_date, derived.budget, derived.min_fill_rate) == (AS_OF, 1234.5, None)
+
+    round_trips()
+
+
+def test_run_up_rates_read_the_forecasts_formula_safe_ids_verbatim(tmp_path):
+    # forecast writes forecast_audit.csv formula-safe (a leading ' before a formula-like id)
+    from optimizer.io.campaign import load_campaign
+    from optimizer.io.safe_text import safe_frame
+    from optimizer.monitor.actuals import read_run_up_rates
+
+    folder = _campaign(tmp_path, HOSTILE)
+    audit = pd.read_csv(folder / "forecast_audit.csv", dtype={"sku": str, "warehouse": str})
+    safe_frame(audit).to_csv(folder / "forecast_audit.csv", index=False)
+    rates, problems = read_run_up_rates(load_campaign(folder))
+    assert problems == []
+    assert set(rates.index) == {(HOSTILE[s], HOSTILE["W1"]) for s in DAILY}

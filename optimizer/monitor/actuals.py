@@ -4,7 +4,9 @@
   ``units`` (>= 0, units sold that day).  One row per day × sku × warehouse; a day
   without a row is a day with no sales (exports often leave zero days out).  Dates
   must lie in ``[planning_date, promo_end]``; rows after ``--as-of`` are left out
-  (noted).  Every sku and warehouse must exist in skus.csv / warehouses.csv: a
+  (noted).  ``--as-of`` (default: the last date) must lie within the file's first
+  and last dates: a day after the last one has no rows and would count as a day
+  without sales.  Every sku and warehouse must exist in skus.csv / warehouses.csv: a
   typo'd SKU silently dropped would look like a SKU that stopped selling.
 * the **monitored run folder** written by ``python -m optimizer plan``:
   ``summary.json`` (budget, spend, campaign), ``plan.csv`` (lines, to find units
@@ -32,6 +34,7 @@ from optimizer.io.campaign import Campaign, read_checked_csv
 from optimizer.io.checks import Col
 from optimizer.io.errors import InputError, Problem, limit_per_column
 from optimizer.io.run_folder import PlanRunFiles, read_plan_run
+from optimizer.io.safe_text import plain_frame
 
 AUDIT_FILE = "forecast_audit.csv"
 ACTUALS_COLUMNS = (Col("date", "date"), Col("sku", "str"), Col("warehouse", "str"),
@@ -82,16 +85,9 @@ def read_actuals(path: str | Path, campaign: Campaign,
     problems = limit_per_column(problems)
     if problems:
         return None, problems
-    last = max(frame["date"])
+    first, last = min(frame["date"]), max(frame["date"])
     as_of = as_of or last
-    first = min(frame["date"])
-    if as_of < first:
-        problems.append(Problem("command line", None, "--as-of",
-                                f"{as_of} is before the first date in {path.name} ({first})"))
-    elif not cfg.planning_date <= as_of <= cfg.promo_end:
-        problems.append(Problem("command line", None, "--as-of",
-                                f"{as_of} is outside planning_date .. promo_end "
-                                f"({cfg.planning_date} .. {cfg.promo_end})"))
+    problems = _as_of_problems(as_of, first, last, path.name, cfg.planning_date)
     if problems:
         return None, problems
     notes = []
@@ -105,14 +101,41 @@ def read_actuals(path: str | Path, campaign: Campaign,
     return Actuals(sales, first, as_of, notes), []
 
 
+def _as_of_problems(as_of: dt.date, first: dt.date, last: dt.date, name: str,
+                    planning_date: dt.date) -> list[Problem]:
+    """``--as-of`` must lie within the actuals' dates, ``first .. last``.
+
+    A day without a row counts as a day without sales, so an as-of date after the
+    file's last date would judge the missing days as zero sales: it is refused,
+    naming the last date.  (The actuals' dates lie in ``planning_date .. promo_end``
+    already, so this also keeps the as-of date within the campaign.)
+    """
+    if as_of < first:
+        before_plan = f", and before planning_date ({planning_date})" if as_of < planning_date else ""
+        return [Problem("command line", None, "--as-of",
+                        f"{as_of} is before the first date in {name} ({first}){before_plan}: "
+                        f"give --as-of {first} or later")]
+    if as_of > last:
+        return [Problem("command line", None, "--as-of",
+                        f"{as_of} is after the last date in {name} ({last}): the days after it have "
+                        "no rows and would count as days without sales; give --as-of "
+                        f"{last} or earlier (or add those days' rows, units 0 where nothing sold)")]
+    return []
+
+
 def read_run_up_rates(campaign: Campaign) -> tuple[pd.Series | None, list[Problem]]:
-    """``baseline_rate`` per (sku, warehouse) from forecast_audit.csv, or None without the file."""
+    """``baseline_rate`` per (sku, warehouse) from forecast_audit.csv, or None without the file.
+
+    ``forecast`` writes the file formula-safe (:mod:`optimizer.io.safe_text`): the ids
+    are read without that prefix, as the campaign names them.
+    """
     path = Path(campaign.root) / AUDIT_FILE
     if not path.exists():
         return None, []
     frame, problems = read_checked_csv(path, AUDIT_FILE, AUDIT_COLUMNS, ("sku", "warehouse"))
     if frame is None or problems:
         return None, problems
+    frame = plain_frame(frame, ("sku", "warehouse"))
     rates = frame.dropna(subset=["baseline_rate"]).set_index(["sku", "warehouse"])["baseline_rate"]
     return rates.astype(float), []
 

@@ -29,23 +29,26 @@ from optimizer.io.run_folder import (
     SOLVER_LOG_FILE,
     default_run_dir,
     refuse_nonempty,
+    writable_problems,
     write_run,
 )
 from optimizer.io.safe_text import safe_frame
 from optimizer.monitor.actuals import AUDIT_FILE, load_monitor_inputs
 from optimizer.monitor.pace import Thresholds, daily_pace, flag_pairs
-from optimizer.monitor.topup import FAST_MODES, solve_topup, topup_files
+from optimizer.monitor.topup import FAST_MODES, solve_topup, topup_folder
 from optimizer.progress import set_status
 from optimizer.workflows.planner import PlanRun
 
 
 @dataclass
 class MonitorResult:
+    """What the monitor step found, and where it wrote it (``out_dir``)."""
+
     flags: pd.DataFrame          # one row per (sku, warehouse)
     pace: pd.DataFrame           # date, sku, warehouse, plan_units, actual_units (+ cumulative)
     info: dict                   # monitor.json: dates, thresholds, budget, counts, notes
     topup: PlanRun | None = None
-    topup_files: dict[str, str] | None = None
+    topup_files: dict[str, str] | None = None  # topup_campaign/ as written: file → formula-safe text
     out_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -62,7 +65,9 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
     ``modes``: the transport modes a top-up may use (default: those of air and courier
     the campaign has).  With ``out_dir`` the flags,
     the daily pace, the top-up plan (§3 files) and its derived campaign folder are
-    written there, completely or not at all (a non-empty folder is refused).
+    written there, completely or not at all.  ``out_dir`` is checked before any work:
+    a file, or a folder that cannot be written, is an InputError naming ``--out``; a
+    non-empty folder raises FileExistsError.
     Raises InputError (bad input, exit 2), and what ``plan`` raises for the solve.
     """
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -76,9 +81,11 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
                                     f"the campaign has no {' or '.join(FAST_MODES)} lane: name the modes "
                                     "a top-up may use"))
     problems += option_problems(campaign, modes=modes, mode_option="--modes", budget=budget)
+    out = None if out_dir is None else Path(out_dir)
+    if out is not None:
+        problems += writable_problems(out, "--out")
     if problems:
         raise InputError(problems, campaign.root)
-    out = None if out_dir is None else Path(out_dir)
     if out is not None:
         refuse_nonempty(out)
 
@@ -107,11 +114,13 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
         stock = ahead.set_index(["sku", "warehouse"])["stock_left"]
         cash_paid = {dt.date.fromisoformat(c["until"]): float(c["paid"])
                      for c in run.summary.get("cash_limits", [])}
-        files = topup_files(campaign, run.lines, demand, stock, actuals.as_of, remaining, modes,
-                            cash_paid=cash_paid)
+        source = f"campaign folder {campaign.root}, run {run_dir} and the actuals as of {actuals.as_of}"
+        folder = topup_folder(campaign, run.lines, demand, stock, actuals.as_of, remaining, modes,
+                              cash_paid=cash_paid, source=source)
         say(f"top-up: {len(ahead)} pairs running ahead, budget {remaining:,.2f}, modes {', '.join(modes)}")
         set_status(progress, "solving the top-up")
-        topup = solve_topup(files, time_limit_s, progress=say)
+        topup = solve_topup(folder, time_limit_s, progress=say, campaign_dir=campaign.root)
+        files = folder.texts(safe=True)
         _note_topup(flags, topup, modes, actuals.as_of)
 
     info = {
