@@ -3,15 +3,27 @@ and forecast -> plan on a small generated campaign (kept small: a few seconds ea
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer.forecast.forecaster import _sd_calibration, backtest, forecast_campaign
+from optimizer.cli import main
+from optimizer.forecast.forecaster import (
+    Forecast,
+    _sd_calibration,
+    backtest,
+    forecast_campaign,
+    forecast_targets,
+    write_forecast,
+)
 from optimizer.forecast.history import load_history
 from optimizer.io.campaign import load_campaign
+from optimizer.io.errors import InputError
+from optimizer.io.safe_text import plain_cell
 from samples.campaign import generate_campaign
 from samples.history import PAST_PROMOS, generate_history
 
@@ -185,6 +197,8 @@ def test_forecast_cli_never_overwrites_and_plans(small, tmp_path):
 
     plan_dir = tmp_path / "campaign"
     shutil.copytree(small, plan_dir)
+    for name in ("demand_forecast.csv", "forecast_audit.csv"):   # the earlier forecast's files stay
+        (plan_dir / name).unlink()                                 # with it: a forecast never overwrites
     shutil.copy(small / "demand_forecast.csv", plan_dir / "demand.csv")
     (plan_dir / "demand_overrides.csv").write_text(
         f"sku,warehouse,mean,sd,note\n{fc.sku[0]},{fc.warehouse[0]},123,,buyer says\n")
@@ -318,3 +332,171 @@ def test_a_declining_series_still_selling_is_never_forecast_zero(tmp_path):
     pd.concat(frames).to_csv(folder / "sales_history.csv", index=False)
     fc = _run(folder)
     assert (fc.audit["baseline_rate"] > 0).all() and (fc.demand["sd"] > 0).all()
+
+
+# ------------------------------------------------------------------ backtest lead
+
+
+@pytest.mark.parametrize("lead, needle", [
+    (0, "lead of 0 days: must be ≥ 1"),
+    (-5, "lead of -5 days: must be ≥ 1"),
+    (700, "leaves 0 day(s) of sales history before it"),
+    (573, "leaves 3 day(s) of sales history before it"),
+])
+def test_backtest_lead_must_leave_a_week_of_history_before_the_cutoff(small, lead, needle):
+    """The cutoff is before the promo it scores (a lead ≤ 0 would forecast from the
+    promo's own days) and after a week of sales (a lead reaching before the history is
+    a clear message, not a traceback)."""
+    c = load_campaign(small)
+    with pytest.raises(ValueError) as err:
+        backtest(c, load_history(c), lead_days=lead)
+    assert needle in str(err.value), str(err.value)
+    if lead > 0:
+        assert "use a lead of at most 569 days" in str(err.value), str(err.value)
+
+
+def test_backtest_cli_refuses_a_lead_reaching_before_the_history(small):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["backtest", str(small), "--lead-days", "3000"])
+    assert code == 2, err.getvalue()
+    assert "Traceback" not in err.getvalue() and "sales history before it" in err.getvalue()
+    assert out.getvalue() == ""
+
+
+# ------------------------------------------------------------------ the files written
+
+
+def _fake_forecast(sku="S1", warehouse="W1", note=""):
+    demand = pd.DataFrame({"sku": [sku], "warehouse": [warehouse], "mean": [12.34], "sd": [5.0],
+                           "distribution": ["normal"]})
+    audit = demand.assign(method="recent_mean", baseline_rate=2.469, lift=1.0, override=False, note=note)
+    return Forecast(demand, audit)
+
+
+def test_forecast_targets_are_new_files(tmp_path):
+    """Without --out: demand.csv if the folder has none, else demand_forecast.csv, and
+    forecast_audit.csv beside it; with --out: the file and forecast_audit.csv beside it
+    (not in the campaign folder).  An existing target is refused, naming it."""
+    c = tmp_path / "c"
+    c.mkdir()
+    assert forecast_targets(c) == (c / "demand.csv", c / "forecast_audit.csv")
+    (c / "demand.csv").write_text("analyst's\n")
+    assert forecast_targets(c) == (c / "demand_forecast.csv", c / "forecast_audit.csv")
+    out = tmp_path / "new" / "d.csv"
+    assert forecast_targets(c, out) == (out, tmp_path / "new" / "forecast_audit.csv")
+    (c / "forecast_audit.csv").write_text("earlier\n")
+    with pytest.raises(InputError) as err:
+        forecast_targets(c)
+    assert "forecast_audit.csv: already exists" in str(err.value) and "--out" in str(err.value)
+    (c / "demand_forecast.csv").write_text("earlier\n")
+    with pytest.raises(InputError) as err:
+        forecast_targets(c)
+    assert "demand_forecast.csv: already exists" in str(err.value) and len(err.value.problems) == 2
+    for target, needle in ((c / "demand.csv", "demand.csv already exists"),
+                           (c / "x.csv", "forecast_audit.csv already exists"),
+                           (c, "is a folder"), (tmp_path / "forecast_audit.csv", "the audit's name"),
+                           (c / "demand.csv" / "d.csv", "cannot create the folder")):
+        with pytest.raises(InputError) as err:
+            forecast_targets(c, target)
+        assert "option '--out'" in str(err.value) and needle in str(err.value), str(err.value)
+
+
+def test_write_forecast_never_overwrites_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    c = tmp_path / "c"
+    c.mkdir()
+    demand, audit = write_forecast(_fake_forecast(), c)
+    assert demand == c / "demand.csv" and demand.read_text() == "sku,warehouse,mean,sd,distribution\nS1,W1,12.3,5.0,normal\n"
+    first = {p: p.read_bytes() for p in (demand, audit)}
+    with pytest.raises(InputError, match="forecast_audit.csv: already exists"):
+        write_forecast(_fake_forecast(), c)
+    assert {p: p.read_bytes() for p in (demand, audit)} == first
+    assert sorted(p.name for p in c.iterdir()) == ["demand.csv", "forecast_audit.csv"]   # no temp files
+
+    import optimizer.forecast.forecaster as forecaster
+
+    place, calls = forecaster._place, []
+
+    def fail_second(tmp, path):   # the demand file is put in place, then the audit fails
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        place(tmp, path)
+    monkeypatch.setattr(forecaster, "_place", fail_second)
+    with pytest.raises(OSError, match="disk full"):
+        write_forecast(_fake_forecast(), c, tmp_path / "d" / "demand.csv")
+    assert not any((tmp_path / "d").iterdir())
+
+
+def test_forecast_cli_refuses_to_overwrite_an_earlier_forecast(small, tmp_path):
+    """--out at an existing file, or a campaign folder holding an earlier forecast's
+    demand_forecast.csv / forecast_audit.csv: exit 2 naming the file, nothing changed."""
+    folder = tmp_path / "c"
+    shutil.copytree(small, folder)
+    for name in ("demand_forecast.csv", "forecast_audit.csv"):
+        (folder / name).unlink(missing_ok=True)
+    (folder / "forecast_audit.csv").write_text("the monitor's input\n")
+    out = tmp_path / "fc" / "demand.csv"
+    out.parent.mkdir()
+    out.write_text("earlier\n")
+    for args, needle in ((["--out", str(out)], f"{out} already exists"),
+                         ([], "forecast_audit.csv: already exists")):
+        buf_out, buf_err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(buf_out), contextlib.redirect_stderr(buf_err):
+            code = main(["forecast", str(folder), *args])
+        assert code == 2, buf_err.getvalue()
+        assert needle in buf_err.getvalue() and "Traceback" not in buf_err.getvalue(), buf_err.getvalue()
+    assert out.read_text() == "earlier\n" and not (out.parent / "forecast_audit.csv").exists()
+    assert (folder / "forecast_audit.csv").read_text() == "the monitor's input\n"
+    assert not (folder / "demand_forecast.csv").exists()
+
+
+FORMULA_SKU = '=HYPERLINK("x")'
+
+
+def _formula_campaign(tmp_path):
+    """The tiny campaign with its first SKU renamed to a spreadsheet formula, a flat
+    history and an override whose note is a formula too."""
+    folder = _tiny(tmp_path, promo="Black Friday")
+    first = load_campaign(folder).skus["sku"].iloc[0]
+    for name in ("skus.csv", "demand.csv", "inventory.csv"):
+        frame = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        frame["sku"] = frame["sku"].replace(first, FORMULA_SKU)
+        frame.to_csv(folder / name, index=False)
+    _flat_history(folder)
+    wh = pd.read_csv(folder / "demand.csv", dtype=str).query("sku == @FORMULA_SKU")["warehouse"].iloc[0]
+    pd.DataFrame({"sku": [FORMULA_SKU], "warehouse": [wh], "mean": [50], "sd": [""],
+                  "note": ["=cmd|' /C calc'!A0"]}).to_csv(folder / "demand_overrides.csv", index=False)
+    return folder
+
+
+def test_forecast_files_are_formula_safe(tmp_path):
+    """A SKU id or note that is a formula is written with the reversible quote prefix in
+    the demand file and the audit; plain_cell gives it back verbatim."""
+    folder = _formula_campaign(tmp_path)
+    out = tmp_path / "fc" / "demand.csv"
+    code = main(["forecast", str(folder), "--out", str(out)])
+    assert code == 0
+    for path in (out, out.parent / "forecast_audit.csv"):
+        cells = pd.read_csv(path, dtype=str, keep_default_na=False)
+        assert not cells.map(lambda v: v.startswith(("=", "@", "+"))).any().any(), path
+        assert "'" + FORMULA_SKU in set(cells["sku"])
+        assert FORMULA_SKU in set(cells["sku"].map(plain_cell))
+    audit = pd.read_csv(out.parent / "forecast_audit.csv", dtype=str, keep_default_na=False)
+    assert "'=cmd|' /C calc'!A0" in set(audit["note"])
+
+
+@pytest.mark.xfail(strict=True, reason="needs optimizer/io/campaign.py read_cells to drop the formula "
+                                       "prefix (safe_text.plain_cell) of the files it reads")
+def test_formula_safe_forecast_files_read_back_verbatim(tmp_path):
+    """The planner (demand.csv through load_campaign) and the monitor (forecast_audit.csv)
+    read the forecast's ids as they were."""
+    from optimizer.monitor.actuals import read_run_up_rates
+
+    folder = _formula_campaign(tmp_path)
+    (folder / "demand.csv").unlink()
+    assert main(["forecast", str(folder)]) == 0
+    c = load_campaign(folder)
+    assert FORMULA_SKU in set(c.demand["sku"])
+    rates, problems = read_run_up_rates(c)
+    assert not problems and FORMULA_SKU in set(rates.index.get_level_values("sku"))

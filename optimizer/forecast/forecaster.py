@@ -69,21 +69,26 @@ subtracted here.  For every pair, with every factor in the audit table:
 
 from __future__ import annotations
 
+import errno
 import math
+import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optimizer.forecast.baseline import baseline
-from optimizer.forecast.history import FACTOR_NAMES, History, PastPromo
+from optimizer.forecast.baseline import PRE_DAYS, baseline
+from optimizer.forecast.history import FACTOR_NAMES, MIN_HISTORY_DAYS, History, PastPromo
 from optimizer.forecast.history import SALES_FILE as SALES_FILE_NAME
-from optimizer.forecast.lifts import occurrence_table, promo_lifts
+from optimizer.forecast.lifts import NO_LIFT, occurrence_table, promo_lifts
 from optimizer.forecast.panel import build_panel, fill_gaps, window_units
 from optimizer.forecast.scoring import distribution_scores, point_scores, quantiles
 from optimizer.forecast.shapes import choose_shapes
 from optimizer.io.campaign import Campaign
+from optimizer.io.errors import InputError, Problem
+from optimizer.io.safe_text import safe_frame
 
 CAL_ORIGINS = 2        # earlier promos re-forecast to calibrate the sd
 CAL_MIN_DAYS = 300     # history before a calibration origin (the yearly index needs it)
@@ -171,9 +176,12 @@ def _factors(skus: pd.DataFrame, hist: History | None) -> pd.DataFrame:
 def _core(sales: pd.DataFrame, promos: list[PastPromo], kind: str | None, skus: pd.DataFrame,
           end: pd.Timestamp, target_start: pd.Timestamp, target_end: pd.Timestamp,
           hist_for_factors: History | None) -> pd.DataFrame:
-    """Series-level forecast (sku, location, level) for a target promo window."""
+    """Series-level forecast (sku, location, level) for a target promo window.
+
+    Days of every past promo that started before ``end`` are promo days (a promo still
+    running when the data ends is no baseline); lifts come from the promos over by then."""
     cats = skus.set_index("sku").get("category", pd.Series(dtype=str))
-    panel = build_panel(sales, end, [p for p in promos if pd.Timestamp(p.end) < end], cats)
+    panel = build_panel(sales, end, [p for p in promos if pd.Timestamp(p.start) < end], cats)
     base = baseline(panel, target_start)
     occ = occurrence_table(panel, [p for p in promos if pd.Timestamp(p.end) < end])
     lifts, _ = promo_lifts(occ, kind, skus)
@@ -268,6 +276,19 @@ def _calibrate(series: pd.DataFrame, cal: SdCalibration) -> None:
     series["sd"] = np.maximum(series["sd"] * cal.scale, np.sqrt(series["mean"]))
 
 
+def _no_lift_note(series: pd.DataFrame, hist: History) -> list[str]:
+    """A note when no past promo gave a usable lift: every series then has lift 1, the
+    forecast is its baseline demand in the promo window with no promo uplift."""
+    if not len(series) or not series["lift_source"].astype(str).str.startswith(NO_LIFT).all():
+        return []
+    first, last = hist.sales["date"].min().date(), hist.sales["date"].max().date()
+    why = (f"none of the {len(hist.promos)} [[past_promos]] of campaign.toml has its whole window and "
+           f"the {PRE_DAYS} days before it, with sales, inside {SALES_FILE_NAME} ({first} .. {last})"
+           if hist.promos else "campaign.toml lists no [[past_promos]]")
+    return [f"no past promo gives a promo lift: {why}; the forecast uses lift 1 (the baseline demand, no "
+            "promo uplift) — add past promos, a longer history or demand_overrides.csv rows"]
+
+
 def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forecast:
     """The promo demand forecast of ``campaign`` from its sales history.
 
@@ -292,6 +313,7 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
     series = _core(hist.sales, hist.promos, hist.promo_kind, campaign.skus, end,
                    pd.Timestamp(cfg.promo_start), pd.Timestamp(cfg.promo_end), hist)
     say(f"baseline and promo lift: {len(series)} series in {time.perf_counter() - t0:.1f}s")
+    notes += _no_lift_note(series, hist)
     set_status(progress, "calibrating the sd on past promos forecast out of sample")
     cal = _sd_calibration(hist.sales, hist.promos, campaign.skus, end,
                           (cfg.promo_start - cfg.planning_date).days)
@@ -394,32 +416,148 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
 
 
 
-def write_forecast(fc: Forecast, campaign_dir: Path, out: Path | None = None) -> tuple[Path, Path]:
-    """demand.csv if the folder has none, else demand_forecast.csv (never overwrite)."""
+DEMAND_FILE = "demand.csv"
+DEMAND_FORECAST_FILE = "demand_forecast.csv"   # the default when the folder has a demand.csv
+AUDIT_FILE = "forecast_audit.csv"               # beside the demand file; the monitor reads it
+_NEVER = "a forecast never overwrites a file, nothing was written"
+
+
+def forecast_targets(campaign_dir: str | Path, out: str | Path | None = None) -> tuple[Path, Path]:
+    """The demand file and the audit a forecast of ``campaign_dir`` writes, checked before
+    any work: ``out`` (``--out FILE``) with forecast_audit.csv beside it; without ``out``,
+    demand.csv in the campaign folder if it has none, else demand_forecast.csv, with
+    forecast_audit.csv beside it.
+
+    Raises :class:`~optimizer.io.errors.InputError` naming the file when either exists or
+    cannot be written there.  Creates ``out``'s missing folders, nothing else.
+    """
     campaign_dir = Path(campaign_dir)
     if out is None:
-        out = campaign_dir / ("demand_forecast.csv" if (campaign_dir / "demand.csv").exists()
-                              else "demand.csv")
-    elif out.exists():
-        raise FileExistsError(f"{out} exists: choose another --out (nothing was written)")
-    audit_path = out.parent / "forecast_audit.csv"
-    d = fc.demand
-    text = pd.DataFrame({"sku": d["sku"], "warehouse": d["warehouse"],
-                         "mean": d["mean"].map(lambda v: f"{v:.1f}"),
-                         "sd": d["sd"].map(lambda v: f"{v:.1f}"),
-                         "distribution": d["distribution"].fillna("normal")})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    text.to_csv(tmp, index=False, lineterminator="\n")
-    atmp = audit_path.with_name(audit_path.name + ".tmp")
-    audit = fc.audit.copy()
-    for col in ("mean", "sd", "forecast_mean", "forecast_sd"):   # as demand.csv has them
+        demand = campaign_dir / (DEMAND_FORECAST_FILE if (campaign_dir / DEMAND_FILE).exists() else DEMAND_FILE)
+        audit = campaign_dir / AUDIT_FILE
+        problems = [Problem(p.name, None, None, f"already exists (an earlier forecast): {_NEVER}; move it "
+                            "away, or write this forecast elsewhere with --out FILE")
+                    for p in (demand, audit) if p.exists()]
+        if not problems and (reason := _unwritable(campaign_dir)):
+            problems = [Problem(demand.name, None, None, f"cannot be written to {campaign_dir}: {reason}")]
+    else:
+        demand = Path(out)
+        audit = demand.parent / AUDIT_FILE
+        problems = [Problem("command line", None, "--out", text) for text in _out_problems(demand, audit)]
+    if problems:
+        raise InputError(problems, campaign_dir)
+    return demand, audit
+
+
+def _out_problems(demand: Path, audit: Path) -> list[str]:
+    """What stops ``--out`` ``demand`` (and ``audit`` beside it) from being written."""
+    if demand.is_dir():
+        return [f"{demand} is a folder: --out names the demand file to write, e.g. {demand / DEMAND_FILE}"]
+    if demand.name == AUDIT_FILE:
+        return [f"{demand}: {AUDIT_FILE} is the audit's name (written beside the demand file); "
+                "name the demand file otherwise"]
+    found = [f"{demand} already exists: {_NEVER}; choose a new file"] if demand.exists() else []
+    if audit.exists():
+        found.append(f"{audit} already exists ({AUDIT_FILE} goes beside the demand file): {_NEVER}; "
+                     "choose another folder")
+    if found:
+        return found
+    try:
+        demand.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return [f"cannot create the folder {demand.parent}: {e.strerror or e}"]
+    reason = _unwritable(demand.parent)
+    return [f"cannot write to {demand.parent}: {reason}"] if reason else []
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why a file cannot be created in ``folder`` (a probe file is made and removed), or None."""
+    probe = _temp_name(folder / "write-probe")
+    try:
+        probe.open("x").close()
+        probe.unlink()
+    except OSError as e:
+        return str(e.strerror or e)
+    return None
+
+
+def _temp_name(path: Path) -> Path:
+    """A new hidden name beside ``path`` for its temporary file."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _demand_text(demand: pd.DataFrame) -> str:
+    """demand.csv's text: mean and sd to 0.1, each pair's shape; ids formula-safe."""
+    text = pd.DataFrame({"sku": demand["sku"], "warehouse": demand["warehouse"],
+                         "mean": demand["mean"].map(lambda v: f"{v:.1f}"),
+                         "sd": demand["sd"].map(lambda v: f"{v:.1f}"),
+                         "distribution": demand["distribution"].fillna("normal")})
+    return safe_frame(text).to_csv(index=False, lineterminator="\n")
+
+
+def _audit_text(audit: pd.DataFrame) -> str:
+    """forecast_audit.csv's text: mean and sd as demand.csv has them, other numbers to
+    4 significant digits; ids, categories and notes formula-safe."""
+    audit = audit.copy()
+    for col in ("mean", "sd", "forecast_mean", "forecast_sd"):
         if col in audit:
             audit[col] = audit[col].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
-    audit.to_csv(atmp, index=False, lineterminator="\n", float_format="%.4g")
-    tmp.replace(out)
-    atmp.replace(audit_path)
-    return out, audit_path
+    return safe_frame(audit).to_csv(index=False, lineterminator="\n", float_format="%.4g")
+
+
+def write_forecast(fc: Forecast, campaign_dir: str | Path, out: str | Path | None = None) -> tuple[Path, Path]:
+    """Write the forecast's demand file and audit where :func:`forecast_targets` says
+    (refusing, with an InputError, a file that exists); returns their paths.
+
+    Text cells are formula-safe (:func:`~optimizer.io.safe_text.safe_frame`: a formula-like
+    id gets a leading quote, which :func:`~optimizer.io.safe_text.plain_cell` drops on
+    reading).  Both files are written in full to hidden temporary files in their folder
+    first, then put in place, never over a file: nothing is half-written, and a run that
+    fails leaves neither.
+    """
+    demand_path, audit_path = forecast_targets(campaign_dir, out)
+    _write_new({demand_path: _demand_text(fc.demand), audit_path: _audit_text(fc.audit)}, campaign_dir)
+    return demand_path, audit_path
+
+
+def _write_new(texts: dict[Path, str], campaign_dir: str | Path) -> None:
+    """Each text to its path, all or none: temporary files first, then each put in place
+    by :func:`_place`; if one cannot be, those already placed are removed again."""
+    temps: dict[Path, Path] = {}
+    placed: list[Path] = []
+    try:
+        for path, text in texts.items():
+            temps[path] = _temp_name(path)
+            with temps[path].open("x", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        for path, tmp in temps.items():
+            _place(tmp, path)
+            placed.append(path)
+    except BaseException as e:
+        for path in placed:
+            path.unlink(missing_ok=True)
+        if isinstance(e, FileExistsError):
+            raise InputError([Problem(Path(e.filename or "").name, None, None,
+                                      f"appeared while the forecast was written: {_NEVER}")],
+                             campaign_dir) from None
+        raise
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _place(tmp: Path, path: Path) -> None:
+    """Give the complete file ``tmp`` the name ``path`` in one step, never over a file: a
+    hard link (FileExistsError if ``path`` exists); where the file system has none,
+    ``os.replace`` after checking ``path`` is free."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+    except OSError:
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+        os.replace(tmp, path)
 
 
 # ------------------------------------------------------------------ backtest
@@ -427,23 +565,45 @@ def write_forecast(fc: Forecast, campaign_dir: Path, out: Path | None = None) ->
 
 
 
+def _backtest_cutoff(target: PastPromo, lead: int, first: pd.Timestamp) -> pd.Timestamp:
+    """The data cutoff ``lead`` days before ``target`` starts.  ValueError unless the lead is
+    ≥ 1 (the cutoff is before the promo scored) and leaves MIN_HISTORY_DAYS of sales before
+    the cutoff; the message gives the longest lead that would."""
+    if lead < 1:
+        raise ValueError(f"lead of {lead} days: must be ≥ 1 (the data cutoff must be before "
+                         f"{target.name}, which starts {target.start})")
+    cutoff = pd.Timestamp(target.start) - pd.Timedelta(days=lead)
+    have = max(0, (cutoff - first).days)
+    if have >= MIN_HISTORY_DAYS:
+        return cutoff
+    longest = (pd.Timestamp(target.start) - first).days - MIN_HISTORY_DAYS
+    hint = (f"use a lead of at most {longest} days" if longest >= 1 else
+            f"no lead does, {target.name} starts {longest + MIN_HISTORY_DAYS} day(s) after the history")
+    raise ValueError(f"lead of {lead} days: the data cutoff {cutoff.date()} ({target.name} starts "
+                     f"{target.start}) leaves {have} day(s) of sales history before it ({SALES_FILE_NAME} "
+                     f"starts {first.date()}); the backtest needs at least {MIN_HISTORY_DAYS}: {hint}")
+
+
 def backtest(campaign: Campaign, hist: History, kind: str | None = None,
              lead_days: int | None = None) -> dict:
-    """Forecast the most recent past promo (of the campaign's kind when there is one)
-    from the data before it; WAPE and bias against seasonal naive and last year's
-    same promo.  Pairs with a censored promo day are left out (demand unknown)."""
+    """Forecast the most recent past promo inside the sales history (of the campaign's
+    kind when there is one) from the data before it; WAPE and bias against seasonal
+    naive and last year's same promo (inside the history too).  Pairs with a censored
+    promo day are left out (demand unknown).  ValueError when no promo can be scored
+    or the lead is not usable (:func:`_backtest_cutoff`)."""
     from statsforecast import StatsForecast
     from statsforecast.models import SeasonalNaive
 
     kind = kind or hist.promo_kind
-    end_all = hist.sales["date"].max() + pd.Timedelta(days=1)
-    done = [p for p in hist.promos if pd.Timestamp(p.end) < end_all]
+    first, end_all = hist.sales["date"].min(), hist.sales["date"].max() + pd.Timedelta(days=1)
+    done = [p for p in hist.promos if first <= pd.Timestamp(p.start) and pd.Timestamp(p.end) < end_all]
     same = [p for p in done if kind and p.kind == kind]
     if not done:
-        raise ValueError("no past promo inside the sales history: nothing to backtest")
+        raise ValueError(f"no past promo of campaign.toml lies inside {SALES_FILE_NAME} ({first.date()} .. "
+                         f"{(end_all - pd.Timedelta(days=1)).date()}): nothing to backtest")
     target = (same or done)[-1]
     lead = lead_days if lead_days is not None else (campaign.config.promo_start - campaign.config.planning_date).days
-    cutoff = pd.Timestamp(target.start) - pd.Timedelta(days=lead)
+    cutoff = _backtest_cutoff(target, lead, first)
     fc = _core(hist.sales, hist.promos, target.kind, campaign.skus, cutoff,
                pd.Timestamp(target.start), pd.Timestamp(target.end), None)
     # calibrated on promos before the cutoff only: the target is never seen
@@ -455,7 +615,7 @@ def backtest(campaign: Campaign, hist: History, kind: str | None = None,
     pos = key.get_indexer(pd.MultiIndex.from_frame(fc[["sku", "location"]]))
     actual = window_units(full, target.start, target.end)[pos]
 
-    prev = [p for p in hist.promos if p.kind == target.kind and p.end < target.start]
+    prev = [p for p in done if p.kind == target.kind and p.end < target.start]
     last_year = (window_units(full, prev[-1].start, prev[-1].end, target.days)[pos] if prev
                  else np.full(len(fc), np.nan))
 
@@ -472,12 +632,14 @@ def backtest(campaign: Campaign, hist: History, kind: str | None = None,
             ids.append(np.full(len(v), i))
             ds.append(np.arange(len(v)))
             ys.append(v)
-    df = pd.DataFrame({"unique_id": np.concatenate(ids), "ds": np.concatenate(ds), "y": np.concatenate(ys)})
-    sn = StatsForecast(models=[SeasonalNaive(season_length=7)], freq=1, n_jobs=1).forecast(df=df, h=h)
-    sn = sn.reset_index() if "unique_id" not in sn.columns else sn
-    sn["step"] = sn.groupby("unique_id").cumcount()
-    sn = sn[sn["step"] >= h - target.days].groupby("unique_id")["SeasonalNaive"].sum()
-    snaive = np.array([sn.get(i, np.nan) for i in bpos])
+    snaive = np.full(len(fc), np.nan)
+    if ids:   # no series with a week of clean days before the cutoff: no seasonal naive
+        df = pd.DataFrame({"unique_id": np.concatenate(ids), "ds": np.concatenate(ds), "y": np.concatenate(ys)})
+        sn = StatsForecast(models=[SeasonalNaive(season_length=7)], freq=1, n_jobs=1).forecast(df=df, h=h)
+        sn = sn.reset_index() if "unique_id" not in sn.columns else sn
+        sn["step"] = sn.groupby("unique_id").cumcount()
+        sn = sn[sn["step"] >= h - target.days].groupby("unique_id")["SeasonalNaive"].sum()
+        snaive = np.array([sn.get(i, np.nan) for i in bpos])
 
     shape, _ = choose_shapes(fc, target.kind)
     table = pd.DataFrame({"sku": fc["sku"], "location": fc["location"], "actual": actual,

@@ -12,10 +12,14 @@ Files in the campaign folder (all optional except ``sales_history.csv``):
   every fit.  An export with neither column has its stockout spells inferred from
   zero-sales runs that are improbable for the series' own rate
   (:mod:`optimizer.forecast.censoring`).  A missing day between a series' first row and the end of the file is
-  a day with zero sales (not censored).  SKUs not in skus.csv are ignored (noted).
+  a day with zero sales (not censored).  SKUs not in skus.csv are ignored (noted).  The
+  rows of known SKUs must span at least a week (``MIN_HISTORY_DAYS``: the baseline works
+  in weekly rates).
 * ``campaign.toml`` — ``[[past_promos]]`` tables (``name``, ``start``, ``end``):
   past promotion windows; occurrences of the same event share a name (a year in the
-  name is ignored: "Black Friday 2025" is a "Black Friday").  An optional
+  name is ignored: "Black Friday 2025" is a "Black Friday").  Each must be over before
+  ``planning_date`` and start by the last day of the sales history; ``promo_start`` must
+  be after ``planning_date`` (the forecast's lead time is at least a day).  An optional
   ``[forecast]`` table: ``promo`` (which past promo this campaign repeats; default:
   the past promo whose name appears in the campaign name), and campaign-wide
   ``growth``, ``ad_uplift``, ``competition`` (default 1).
@@ -51,6 +55,7 @@ FACTORS_FILE = "factors.csv"
 OVERRIDES_FILE = "demand_overrides.csv"
 CONFIG_FILE = "campaign.toml"
 FACTOR_NAMES = tuple(k for k in FORECAST_KEYS if k != "promo")  # growth, ad_uplift, competition
+MIN_HISTORY_DAYS = 7   # the baseline works in weekly rates: one whole week of sales at least
 
 SALES_COLUMNS = (
     Col("date", "date"), Col("sku", "str"),
@@ -81,6 +86,7 @@ class PastPromo:
     kind: str   # normalised event name, e.g. "black friday"
     start: dt.date
     end: dt.date
+    key: str = field(default="", compare=False)   # its campaign.toml table, e.g. "past_promos[2]"
 
     @property
     def days(self) -> int:
@@ -159,7 +165,7 @@ def read_forecast_config(root: Path, campaign_name: str
             problems.append(Problem(CONFIG_FILE, None, f"{where}.end",
                                     f"must not be before start ({dates['start']}), got {dates['end']}"))
         elif len(dates) == 2 and isinstance(name, str) and name.strip():
-            promos.append(PastPromo(name.strip(), promo_kind(name), dates["start"], dates["end"]))
+            promos.append(PastPromo(name.strip(), promo_kind(name), dates["start"], dates["end"], where))
 
     fc = raw.get("forecast", {})
     factors: dict[str, float] = {}
@@ -306,6 +312,9 @@ def read_sales(root: Path, campaign: Campaign) -> tuple[pd.DataFrame | None, lis
         unknown = sorted(set(frame.loc[~known_sku, "sku"]))
         notes.append(f"{SALES_FILE}: {len(unknown)} SKU(s) not in skus.csv ignored "
                      f"({', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''})")
+    problems = _span_problems(frame.loc[known_sku, "date"], frame.loc[~known_sku, "sku"])
+    if problems:
+        return None, problems, notes
     censored = pd.Series(False, index=raw.index)
     if "stockout" in values:
         censored |= values["stockout"].fillna(0) == 1
@@ -318,6 +327,57 @@ def read_sales(root: Path, campaign: Campaign) -> tuple[pd.DataFrame | None, lis
     frame = frame[known_sku].sort_values(["location", "sku", "date"]).reset_index(drop=True)
     frame.attrs["flagged"] = "stockout" in values or "on_hand" in values
     return frame, [], notes
+
+
+def _span_problems(dates: pd.Series, unknown: pd.Series) -> list[Problem]:
+    """The rows of known SKUs (their ``dates``, indexed by file line) must span at least
+    MIN_HISTORY_DAYS days: a Problem naming the ``date`` column (and the line, when there
+    is one row) if they do not, or the ``sku`` column if no row has a SKU of skus.csv."""
+    if dates.empty:
+        names = sorted(set(unknown))
+        return [Problem(SALES_FILE, None, "sku",
+                        f"no row has a SKU of skus.csv ({', '.join(names[:5])}"
+                        f"{' ...' if len(names) > 5 else ''}): nothing to forecast")]
+    first, last = dates.min(), dates.max()
+    span = (last - first).days + 1
+    if span >= MIN_HISTORY_DAYS:
+        return []
+    line = int(dates.index[0]) if len(dates) == 1 else None
+    return [Problem(SALES_FILE, line, "date",
+                    f"the sales cover {span} day(s) ({first.date()} .. {last.date()}): the forecast "
+                    f"needs at least {MIN_HISTORY_DAYS} days (one whole week) of sales history")]
+
+
+def promo_date_problems(promos: list[PastPromo], planning_date: dt.date,
+                        sales: pd.DataFrame | None) -> list[Problem]:
+    """Past promos must be over before ``planning_date`` and start by the last day of the
+    sales history (one that starts later has no day of data): a Problem naming the
+    promo's campaign.toml key for each that is not."""
+    last = sales["date"].max().date() if sales is not None and len(sales) else None
+    problems = []
+    for p in promos:
+        label = f"'{p.name}' ({p.start} .. {p.end})"
+        if p.start >= planning_date or p.end >= planning_date:
+            key = "start" if p.start >= planning_date else "end"
+            problems.append(Problem(CONFIG_FILE, None, f"{p.key}.{key}",
+                                    f"{label} is not over before planning_date ({planning_date}): "
+                                    "a past promo must have ended before the campaign is planned"))
+        elif last is not None and p.start > last:
+            problems.append(Problem(CONFIG_FILE, None, f"{p.key}.start",
+                                    f"{label} starts after the last day of {SALES_FILE} ({last}): "
+                                    "the history has no day of it; extend the history or remove the promo"))
+    return problems
+
+
+def lead_problems(campaign: Campaign) -> list[Problem]:
+    """The forecast is made on planning_date for a promo after it: promo_start must be
+    later than planning_date (the lead time its calibration re-uses is at least a day)."""
+    cfg = campaign.config
+    if cfg.promo_start > cfg.planning_date:
+        return []
+    return [Problem(CONFIG_FILE, None, "promo_start",
+                    f"{cfg.promo_start} is not after planning_date ({cfg.planning_date}): the forecast "
+                    "is made before the promo from the sales up to planning_date")]
 
 
 # ---------------------------------------------------------------- small files
@@ -381,7 +441,8 @@ def load_history(campaign: Campaign) -> History:
     root = campaign.root
     promos, kind, cfactors, problems = read_forecast_config(root, campaign.config.name)
     sales, found, notes = read_sales(root, campaign)
-    problems += found
+    problems += found + promo_date_problems(promos, campaign.config.planning_date, sales)
+    problems += lead_problems(campaign)
     factors, found = read_factors(root, campaign)
     problems += found
     overrides, found = read_overrides(root, campaign)

@@ -16,6 +16,7 @@ from optimizer.forecast.panel import Panel
 
 OUTLIER_LOG = math.log(2.5)  # an occurrence's lift 2.5× off the SKU's others is not its response
 TAU2_MIN = 0.005       # the smallest between-SKU variance of log lifts the pooling assumes
+NO_LIFT = "none: no past promo in history (lift 1)"   # lift_source when no occurrence is usable
 
 
 def occurrence_table(panel: Panel, promos: list[PastPromo]) -> pd.DataFrame:
@@ -135,7 +136,7 @@ def promo_lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tupl
     else:
         seen = occ
         source = (f"all past promos (no past '{kind}')" if kind else "all past promos") if len(occ) \
-            else "none: no past promo in history (lift 1)"
+            else NO_LIFT
     cats = skus.get("category", pd.Series("", index=skus.index)).fillna("")
     out = pd.DataFrame({"sku": skus["sku"], "category": cats}).set_index("sku")
     seen = _log_lifts(seen[seen["act"] >= 0])
