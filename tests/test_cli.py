@@ -55,6 +55,35 @@ def test_unwritable_out_exits_2_before_solving(tmp_path, out, fragment):
     assert "built model" not in err  # refused before any work
 
 
+def test_out_a_symlink_to_an_empty_folder_is_written_into(tmp_path):
+    target = tmp_path / "shared" / "empty"
+    target.mkdir(parents=True)
+    (tmp_path / "link").symlink_to(target)
+    code, stdout, err = _main(["plan", str(M01), "--out", str(tmp_path / "link")])
+    assert code == 0, err
+    assert (tmp_path / "link").is_symlink() and (target / "plan.csv").is_file()
+    assert stdout.rstrip().endswith(str(tmp_path / "link"))
+
+
+def test_out_a_dangling_symlink_exits_2_before_any_work(tmp_path):
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    for out in ("link", "link/run"):
+        code, _, err = _main(["plan", str(M01), "--out", str(tmp_path / out)])
+        assert code == 2 and "option '--out'" in err and "does not exist" in err, err
+        assert "built model" not in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link"] and not (tmp_path / "nowhere").exists()
+
+
+def test_a_failed_plan_creates_no_folder(tmp_path, monkeypatch):
+    m05 = OWN_CAMPAIGNS / "m05_service_target_no_lane_in_time"  # exits 3 after --out is checked
+    code, _, err = _main(["plan", str(m05), "--out", str(tmp_path / "A" / "B" / "C")])
+    assert code == 3, err
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _main(["plan", str(m05)])  # the default runs/<campaign>/<time>
+    assert code == 3, err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unwritable_reports_dir_exits_2(tmp_path):
     (tmp_path / "file").write_text("x")
     for command in (["report", str(M01)], ["frontier", str(M01), "--steps", "2"]):
@@ -442,3 +471,11 @@ def test_report_prints_progress_at_most_5_s_apart_and_no_kernel_warning(tmp_path
     assert times[0] < 6.0, text  # interpreter start-up, then at most one heartbeat interval
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert max(gaps) <= 5.0, (gaps, text)
+
+
+def test_plan_out_holding_files_is_bad_input_before_any_work(tmp_path):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine\n")
+    code, _, err = _main(["plan", str(M01), "--out", str(tmp_path / "full")])
+    assert code == 2 and "option '--out'" in err and "already holds files" in err, err
+    assert "built model" not in err and (tmp_path / "full" / "notes.txt").read_text() == "mine\n"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -108,3 +110,153 @@ def test_report_shows_diff_against_previous_run(tmp_path):
     start = page2.index("Changes since the previous run")
     section = page2[start:page2.index("Run and files", start)]
     assert "BEA-00006" in section and "ELE-00004" in section and "dropped" in section
+
+
+# ---------------------------------------------------------------- ids, campaign folders, damaged runs
+
+ODD_IDS = {"ONT8": "NA", "DTM1": "None", "BEA-00001": "NULL", "HOM-00002": "nan", "BEA-00003": "N/A"}
+
+
+def _diff_cli(*args) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["diff", *map(str, args)])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _edit_summary(run, **changes):
+    path = run / "summary.json"
+    summary = json.loads(path.read_text())
+    summary.update(changes)
+    path.write_text(json.dumps(summary))
+
+
+def test_ids_such_as_NA_and_None_are_compared_as_written(tmp_path):
+    campaign = tmp_path / "odd"
+    shutil.copytree(TINY, campaign)
+    for f in campaign.glob("*.csv"):
+        text = f.read_text()
+        for old, new in ODD_IDS.items():
+            text = text.replace(old, new)
+        f.write_text(text)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run_plan_in_process(campaign, a)[0] == 0
+    assert run_plan_in_process(campaign, b, delays=LATE)[0] == 0
+    code, out, err = _diff_cli(a, b)
+    assert code == 0, err
+    d = diff_runs(a, b)
+    for part in ("moved", "quantities", "newly_late", "lost_routes"):
+        assert not d[part][["sku", "warehouse"]].isna().any().any(), part
+    late = d["newly_late"]
+    assert set(zip(late["sku"], late["warehouse"])) == {("ELE-00004", "NA"), ("ELE-00004", "None")}
+    moved = d["moved"]
+    assert set(moved.loc[moved["sku"] == "BEA-00006", "warehouse"]) == {"NA", "None"}
+    assert ("N/A", "NA", "sea_lcl") in set(zip(*(d["quantities"][c] for c in ("sku", "warehouse", "mode"))))
+
+
+@pytest.fixture
+def relative_runs(tmp_path, monkeypatch):
+    """Two plan runs of data/tiny made with a relative campaign path from ``tmp_path/work``."""
+    work = tmp_path / "work"
+    shutil.copytree(TINY, work / "data" / "tiny")
+    monkeypatch.chdir(work)
+    assert run_plan_in_process(Path("data/tiny"), Path("runs/a"))[0] == 0
+    assert run_plan_in_process(Path("data/tiny"), Path("runs/b"), delays=LATE)[0] == 0
+    return work, work / "runs" / "a", work / "runs" / "b"
+
+
+def _other_tiny(folder, name=None):
+    """A different campaign folder at ``folder/data/tiny``: no sea_lcl lane, maybe another name."""
+    tiny = folder / "data" / "tiny"
+    shutil.copytree(TINY, tiny)
+    lanes = (tiny / "lanes.csv").read_text().splitlines()
+    (tiny / "lanes.csv").write_text("\n".join(line for line in lanes if ",sea_lcl," not in line) + "\n")
+    if name is not None:
+        toml = (tiny / "campaign.toml").read_text().replace('name = "Tiny demo"', f'name = "{name}"')
+        (tiny / "campaign.toml").write_text(toml)
+    return folder
+
+
+def _late_pairs(stdout: str) -> bool:
+    part = stdout.split("newly miss their cutoff")[1].split("Routes that")[0]
+    return "ELE-00004" in part
+
+
+def test_a_plan_run_names_its_campaign_folder_absolutely_and_diffs_from_anywhere(relative_runs, tmp_path,
+                                                                                  monkeypatch):
+    work, a, b = relative_runs
+    for run in (a, b):
+        assert json.loads((run / "summary.json").read_text())["campaign_dir"] == str(work / "data" / "tiny")
+    monkeypatch.chdir(_other_tiny(tmp_path / "elsewhere"))  # another data/tiny here: not the one planned
+    code, out, err = _diff_cli(a, b)
+    assert code == 0, err
+    assert _late_pairs(out) and "note:" not in err
+
+
+def test_an_old_relative_campaign_dir_is_used_only_where_it_names_the_run_s_campaign(relative_runs, tmp_path,
+                                                                                      monkeypatch):
+    work, a, b = relative_runs
+    for run in (a, b):
+        _edit_summary(run, campaign_dir="data/tiny")
+    code, out, err = _diff_cli(a, b)  # from the folder the runs were made in
+    assert code == 0, err
+    assert _late_pairs(out) and "note:" in err and "relative path 'data/tiny'" in err
+    for folder, fragment in ((tmp_path / "nowhere", "there is no"),
+                             (_other_tiny(tmp_path / "other", name="Another promo"), "holds no campaign")):
+        folder.mkdir(exist_ok=True)
+        monkeypatch.chdir(folder)
+        code, out, err = _diff_cli(a, b)
+        assert code == 2 and out == "", err
+        assert "summary.json" in err and "relative path" in err and fragment in err and "Traceback" not in err
+
+
+def test_runs_of_different_campaigns_or_folders_get_a_note(two_runs, tmp_path):
+    a, b = two_runs
+    other = tmp_path / "other"
+    shutil.copytree(b, other)
+    _edit_summary(other, campaign="Another promo")
+    code, _, err = _diff_cli(a, other)
+    assert code == 0 and "note: the runs plan different campaigns: 'Tiny demo'" in err
+    moved = tmp_path / "moved"
+    shutil.copytree(TINY, moved / "tiny")
+    shutil.copytree(b, moved / "run")
+    _edit_summary(moved / "run", campaign_dir=str(moved / "tiny"))
+    code, _, err = _diff_cli(a, moved / "run")
+    assert code == 0 and "different campaign folders" in err and str(moved / "tiny") in err
+    code, _, err = _diff_cli(a, b)
+    assert code == 0 and "note:" not in err
+
+
+def _damage(run, name, content=None):
+    if content is None:
+        (run / name).unlink()
+    elif isinstance(content, dict):
+        _edit_summary(run, **content)
+    else:
+        (run / name).write_bytes(content)
+
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("plan.csv", b"", "is empty"),
+    ("plan.csv", b"\x00\xff\xfe garbage \xc3\x28\n\x01,\x02\n", "plan.csv"),
+    ("plan.csv", b"sku,warehouse\nA,B\n", "has no column 'mode'"),
+    ("plan.csv", None, "no plan.csv"),
+    ("summary.json", b"", "is not valid JSON"),
+    ("summary.json", b"{\"campaign\": ", "is not valid JSON"),
+    ("summary.json", b"[1, 2, 3]", "must hold a JSON object"),
+    ("summary.json", None, "no summary.json"),
+    ("summary.json", {"campaign_dir": None}, "has no campaign_dir"),
+    ("summary.json", {"campaign_dir": "/no/such/campaign"}, "does not exist"),
+    ("summary.json", {"overrides": [1]}, "'overrides'"),
+    ("coverage.csv", b"sku,warehouse,mode,usable\nA,B,air,True\n", "has no column 'slack_days'"),
+])
+def test_a_damaged_run_folder_exits_2_naming_the_file(two_runs, tmp_path, name, content, fragment):
+    a, b = two_runs
+    damaged = tmp_path / "damaged"
+    shutil.copytree(b, damaged)
+    _damage(damaged, name, content)
+    for args in ((a, damaged), (damaged, a)):
+        code, out, err = _diff_cli(*args)
+        assert code == 2, err
+        assert out == "" and "Traceback" not in err and fragment in err
+        assert f"{damaged}/{name}" in err or str(damaged) in err

@@ -486,8 +486,6 @@ def test_forecast_files_are_formula_safe(tmp_path):
     assert "'=cmd|' /C calc'!A0" in set(audit["note"])
 
 
-@pytest.mark.xfail(strict=True, reason="needs optimizer/io/campaign.py read_cells to drop the formula "
-                                       "prefix (safe_text.plain_cell) of the files it reads")
 def test_formula_safe_forecast_files_read_back_verbatim(tmp_path):
     """The planner (demand.csv through load_campaign) and the monitor (forecast_audit.csv)
     read the forecast's ids as they were."""

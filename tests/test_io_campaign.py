@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import math
+import os
 import tempfile
 from pathlib import Path
 
@@ -374,7 +375,8 @@ def test_non_utf8_file_is_a_problem_and_other_files_are_still_checked(folder):
     (b"sku;warehouse;mean;sd\nA;FBA1;1;1\n", "separated by ';'"),
     (b"", "is empty"),
     (b"\n \n", "is empty"),
-    (bytes(range(256)), "not UTF-8"),
+    (bytes(range(256)), "is not a text file"),
+    (bytes(range(1, 256)), "not UTF-8"),
 ])
 def test_unusable_csv_file(folder, content, fragment):
     (folder / "demand.csv").write_bytes(content)
@@ -624,3 +626,234 @@ def test_demand_distribution_is_read_and_checked(folder):
     add_column(folder, "demand.csv", "distribution", ["weibull", "normal", "negative_binomial"])
     problem = the_problem(problems_of(folder), "demand.csv", 2, "distribution")
     assert "must be one of normal, lognormal, negative_binomial, poisson" in problem.message
+
+
+# ---------------------------------------------------------------- the currency and [fx]
+
+
+def test_currency_must_be_a_three_letter_code(folder):
+    _toml(folder, 'currency = "USD"', 'currency = "<img src=x onerror=alert(1)>"')
+    problem = the_problem(problems_of(folder), "campaign.toml", None, "currency")
+    assert "three-letter currency code" in problem.message
+
+
+def test_currency_code_is_read_in_upper_case(folder):
+    _toml(folder, 'currency = "USD"', 'currency = " usd "')
+    assert load_campaign(folder).config.currency == "USD"
+
+
+@pytest.mark.parametrize("fx, key, fragments", [
+    ("CNY = 0.14\ncny = 0.15\n", "fx", ["'CNY' and 'cny'", "keep one"]),
+    ("USD = 0.9\n", "fx", ["USD is the campaign currency"]),
+    ("C1Y = 0.1\n", "fx.C1Y", ["must be a three-letter currency code", "'C1Y'"]),
+    ("'' = 0.1\n", "fx.", ["must be a three-letter currency code"]),
+])
+def test_bad_fx_table_names_the_keys(folder, fx, key, fragments):
+    append(folder, "campaign.toml", "[fx]\n" + fx)
+    problems = problems_of(folder)
+    problem = the_problem(problems, "campaign.toml", None, key)
+    assert all(f in problem.message for f in fragments), problem.message
+    assert "Input should" not in problem.message and "Value error" not in problem.message
+
+
+def test_fx_rate_of_one_for_the_own_currency_is_accepted(folder):
+    append(folder, "campaign.toml", "[fx]\nusd = 1\ncny = 0.14\n")
+    assert load_campaign(folder).config.rate("CNY") == 0.14
+
+
+# ---------------------------------------------------------------- what is at a file's path
+
+
+def _lines(problems):
+    return "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize("file", ["inventory.csv", "suppliers.csv", "fees.csv", "skus.csv", "campaign.toml"])
+def test_broken_symlink_is_named_not_read_as_no_file(folder, file):
+    (folder / file).unlink(missing_ok=True)
+    (folder / file).symlink_to(folder / "gone.csv")
+    problem = the_problem(problems_of(folder), file, None, None)
+    assert "broken symbolic link" in problem.message and "gone.csv" in problem.message
+
+
+@pytest.mark.parametrize("file", ["inventory.csv", "suppliers.csv", "warehouses.csv"])
+def test_symlink_loop_is_named(folder, file):
+    (folder / file).unlink()
+    (folder / file).symlink_to(folder / "loop.csv")
+    (folder / "loop.csv").symlink_to(folder / file)
+    problem = the_problem(problems_of(folder), file, None, None)
+    assert "loops" in problem.message
+
+
+def test_symlink_to_a_file_is_read(folder, tmp_path):
+    elsewhere = tmp_path / "stock.csv"
+    (folder / "inventory.csv").rename(elsewhere)
+    (folder / "inventory.csv").symlink_to(elsewhere)
+    assert load_campaign(folder).inventory["on_hand"].tolist() == [5]
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda p: p.mkdir(), "is a folder, not a file"),
+    (lambda p: os.mkfifo(p), "is a named pipe (FIFO), not a file"),
+    (lambda p: p.symlink_to("/dev/null"), "is a device, not a file"),
+])
+@pytest.mark.parametrize("file", ["fees.csv", "skus.csv"])
+def test_what_is_there_instead_of_a_file_is_named(folder, file, make, fragment):
+    (folder / file).unlink(missing_ok=True)
+    make(folder / file)
+    problem = the_problem(problems_of(folder), file, None, None)  # a FIFO is never opened: no hang
+    assert problem.message == fragment
+
+
+def test_unreadable_file_is_named(folder, monkeypatch):
+    read_bytes = Path.read_bytes
+
+    def denied(self):
+        if self.name == "inventory.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    problem = the_problem(problems_of(folder), "inventory.csv", None, None)
+    assert problem.message == "cannot be read: permission denied"
+
+
+def test_checked_csv_names_a_broken_symlink(tmp_path):
+    from optimizer.io.campaign import read_checked_csv
+    from optimizer.io.checks import Col
+
+    (tmp_path / "actuals.csv").symlink_to(tmp_path / "nowhere.csv")
+    frame, problems = read_checked_csv(tmp_path / "actuals.csv", "actuals.csv", (Col("sku", "str"),), ("sku",))
+    assert frame is None and "broken symbolic link" in problems[0].message
+    frame, problems = read_checked_csv(tmp_path / "absent.csv", "absent.csv", (Col("sku", "str"),), ("sku",))
+    assert frame is None and problems[0].message == "required file is missing"
+
+
+@pytest.mark.parametrize("file", ["factors.csv", "demand_overrides.csv"])
+def test_forecast_inputs_name_a_broken_symlink(folder, file):
+    from optimizer.forecast.history import read_factors, read_overrides
+
+    campaign = load_campaign(folder)
+    read = read_factors if file == "factors.csv" else read_overrides
+    assert read(folder, campaign)[1] == []  # absent: no factors, no overrides
+    (folder / file).symlink_to(folder / "gone.csv")
+    problems = read(folder, campaign)[1]
+    assert [(p.file, p.row) for p in problems] == [(file, None)]
+    assert "broken symbolic link" in problems[0].message
+
+
+# ---------------------------------------------------------------- not text, Excel's sep= line
+
+
+@pytest.mark.parametrize("data, fragment", [
+    (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8, "it looks like a program (ELF executable)"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "it looks like a PDF document"),
+    (b"\x00\x01\x02garbage\xff" * 100, "it holds binary data (NUL bytes)"),
+])
+def test_binary_file_is_not_called_utf16(folder, data, fragment):
+    (folder / "skus.csv").write_bytes(data)
+    problem = the_problem(problems_of(folder), "skus.csv", None, None)
+    assert problem.message.startswith("is not a text file") and fragment in problem.message
+    assert "UTF-16" not in problem.message
+
+
+def test_workbook_saved_as_csv_is_named(folder):
+    import zipfile
+
+    with zipfile.ZipFile(folder / "skus.csv", "w") as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("xl/workbook.xml", "<workbook/>")
+    problem = the_problem(problems_of(folder), "skus.csv", None, None)
+    assert problem.message == ("is not a text file: it looks like an Excel workbook (zip); "
+                               "save it as CSV UTF-8 ('CSV UTF-8' in Excel)")
+
+
+@pytest.mark.parametrize("hint", ["sep=,\n", "sep=,\r\n", '"sep=,"\n', "\ufeffsep=,\n"])
+def test_excel_separator_line_is_accepted(folder, hint):
+    (folder / "skus.csv").write_bytes((hint + VALID["skus.csv"]).encode("utf-8"))
+    assert load_campaign(folder).skus["sku"].tolist() == ["A", "B", "C"]
+
+
+def test_excel_separator_line_keeps_lines_as_excel_shows_them(folder):
+    edit_cell(folder, "skus.csv", 3, "price", "-3")  # line 3: the second SKU, header = line 1
+    write(folder, "skus.csv", "sep=,\n" + (folder / "skus.csv").read_text())
+    problem = the_problem(problems_of(folder), "skus.csv", 3, "price")
+    assert "got '-3'" in problem.message
+
+
+def test_excel_separator_line_names_the_separator(folder):
+    text = VALID["demand.csv"].replace(",", ";")
+    write(folder, "demand.csv", "sep=;\n" + text)
+    assert load_campaign(folder).demand["mean"].tolist() == [300, 500, 150]
+    write(folder, "demand.csv", "sep=;\n" + text.replace("500;100", "1,234;100"))
+    problem = the_problem(problems_of(folder), "demand.csv", 3, "mean")  # not read as 1234
+    assert "decimal comma" in problem.message
+    write(folder, "demand.csv", text)  # without the hint a ';' file is still refused
+    assert "looks separated by ';'" in the_problem(problems_of(folder), "demand.csv", 1, None).message
+
+
+# ---------------------------------------------------------------- dates against the planning date
+
+
+def test_planning_date_after_promo_end_is_an_error(folder):
+    _toml(folder, "planning_date = 2026-09-01", "planning_date = 2026-12-02")
+    problem = the_problem(problems_of(folder), "campaign.toml", None, "promo_end")
+    assert "before planning_date (2026-12-02)" in problem.message
+
+
+def test_cutoff_before_the_planning_date_is_a_warning(folder):
+    assert load_campaign(folder).warnings == []
+    edit_cell(folder, "warehouses.csv", 2, "cutoff", "2026-08-15")
+    (warning,) = load_campaign(folder).warnings  # the warehouse can receive nothing: not an error
+    assert (warning.file, warning.row, warning.column) == ("warehouses.csv", 2, "cutoff")
+    assert "before planning_date (2026-09-01): this warehouse can receive nothing" in warning.message
+
+
+def test_validate_and_plan_print_the_warnings(folder, tmp_path):
+    import contextlib
+    import io
+
+    from optimizer.cli import main
+
+    edit_cell(folder, "warehouses.csv", 2, "cutoff", "2026-08-15")
+    for command in (["validate", str(folder)], ["plan", str(folder), "--out", str(tmp_path / "run")]):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            main(command)
+        assert "warning: warehouses.csv, line 2, column 'cutoff'" in err.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("file, column, value", [
+    ("inventory.csv", "in_transit_eta", "1900-01-01"),
+    ("inventory.csv", "in_transit_eta", "2036-01-01"),
+    ("warehouses.csv", "cutoff", "1900-01-01"),
+])
+def test_date_years_from_the_planning_date_is_bad_input(folder, file, column, value):
+    edit_cell(folder, file, 2, column, value)
+    if file == "inventory.csv":
+        edit_cell(folder, file, 2, "in_transit", "10")
+    problems = problems_of(folder)
+    problem = the_problem(problems, file, 2, column)
+    assert "within five years of planning_date" in problem.message and value in problem.message
+
+
+# ---------------------------------------------------------------- control characters in messages
+
+
+def test_control_characters_in_ids_are_escaped_in_messages(folder):
+    edit_cell(folder, "demand.csv", 2, "sku", "A\x1b[2J\u202e")
+    error = pytest.raises(InputError, load_campaign, folder).value
+    assert error.problems[0].message == "unknown sku 'A\x1b[2J\u202e': not in skus.csv"  # kept as read
+    text = str(error)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "unknown sku 'A\\x1b[2J\\u202e'" in text
+    assert str(Problem("skus.csv", 2, "name", "café 中 ok")) == "skus.csv, line 2, column 'name': café 中 ok"
+
+
+def test_seller_economics_facts_escape_warehouse_ids(folder):
+    edit_cell(folder, "warehouses.csv", 2, "warehouse", "FBA1\x1b[2J")
+    for file in ("lanes.csv", "demand.csv", "inventory.csv"):
+        write(folder, file, (folder / file).read_text().replace("FBA1,", "FBA1\x1b[2J,"))
+    add_column(folder, "warehouses.csv", "bonded", ["yes"])
+    facts = load_campaign(folder).seller_economics_facts()
+    assert "bonded: FBA1\\x1b[2J" in facts and not any("\x1b" in f for f in facts)

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import doctest
 import tomllib
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.io import toml_text as module
 from optimizer.io.toml_text import toml_text
-
-
-def test_doctests():
-    assert doctest.testmod(module).failed == 0
 
 
 @settings(max_examples=100, deadline=None)

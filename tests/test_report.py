@@ -22,7 +22,8 @@ from optimizer import report
 from optimizer.cli import main
 from optimizer.io.campaign import load_campaign
 from optimizer.io.run_folder import new_run_dir
-from optimizer.prep.instance import Overrides, build_instance
+from optimizer.prep.instance import build_instance
+from optimizer.settings import Settings
 
 from conftest import (
     OWN_CAMPAIGNS,
@@ -287,7 +288,7 @@ def test_rule_of_thumb_plan_fits_budget_packs_and_moq(tiny_run):
 
 
 def test_rule_of_thumb_is_the_newsvendor_quantity_when_money_is_plenty():
-    inst = build_instance(load_campaign(TINY), Overrides(budget=1e9))
+    inst = build_instance(load_campaign(TINY), Settings(budget=1e9))
     units = report.rule_of_thumb_units(inst).groupby(level=["sku", "warehouse"]).sum()
     p = inst.pairs
     for (s, w), u in units[units > 0].items():
@@ -300,7 +301,7 @@ def test_rule_of_thumb_is_the_newsvendor_quantity_when_money_is_plenty():
 def test_unreachable_lists_pairs_no_lane_brings_in_time():
     campaign = load_campaign(TINY)
     assert report.unreachable(build_instance(campaign)).empty
-    late = build_instance(campaign, Overrides(delays={"sea_lcl": 60, "rail": 60, "air": 60}))
+    late = build_instance(campaign, Settings(delays={"sea_lcl": 60, "rail": 60, "air": 60}))
     u = report.unreachable(late)
     with_demand = set(map(tuple, campaign.demand[["sku", "warehouse"]].to_numpy()))
     assert set(zip(u["sku"], u["warehouse"])) == with_demand
@@ -336,7 +337,7 @@ def test_forecast_section_says_which_demand_rows_are_the_forecast(tmp_path):
     demand.csv that are the audited forecast are counted (an edited row is not)."""
     folder = tmp_path / "tiny"
     shutil.copytree(TINY, folder)
-    inst = build_instance(load_campaign(folder), Overrides())
+    inst = build_instance(load_campaign(folder), Settings())
     assert report.forecast_audit(inst) is None
     assert "No forecast_audit.csv" in report.forecast_note(inst, None)
     assert report.forecast_summary(None).empty and report.forecast_audit_table(None).empty
@@ -347,7 +348,7 @@ def test_forecast_section_says_which_demand_rows_are_the_forecast(tmp_path):
                      distribution_reason="a reason")
     audit.loc[0, "mean"] += 1.0                 # demand.csv row 0 is not the forecast
     audit.to_csv(folder / "forecast_audit.csv", index=False)
-    got = report.forecast_audit(build_instance(load_campaign(folder), Overrides()))
+    got = report.forecast_audit(build_instance(load_campaign(folder), Settings()))
     note = report.forecast_note(inst, got)
     assert f"{len(d) - 1} of the {len(d)} SKU × warehouse rows" in note and "1 differ" in note
     assert "calibrated ×1.250" in note
@@ -395,6 +396,16 @@ def test_report_command_on_a_campaign_with_only_the_required_columns(tmp_path):
     assert "3,424.00 USD" in page  # the hand-derived optimum of m03
 
 
+@pytest.mark.notebook
+def test_report_exit_3_gives_the_whole_diagnosis(tmp_path):
+    m05 = REPO / "tests" / "campaigns" / "m05_service_target_no_lane_in_time"
+    proc = run_cli(["report", str(m05), "--reports-dir", str(tmp_path)], timeout=300)
+    assert proc.returncode == 3, proc.stderr
+    assert "infeasible: The service target min_fill_rate = 0.9 cannot be met:" in proc.stderr
+    assert "A at FBA1: needs 90 more units (has 0) but no lane makes the cutoff" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_an_interrupted_report_leaves_nothing(tmp_path, monkeypatch):
     import papermill
 
@@ -411,6 +422,36 @@ def test_an_interrupted_report_leaves_nothing(tmp_path, monkeypatch):
     assert all(p.is_dir() and not any(p.iterdir()) for p in left), left  # at most the empty campaign folder
 
 
+def _disk_full(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("where", ["notebook", "html"])
+def test_a_full_disk_publishes_nothing(tmp_path, monkeypatch, where):
+    """A notebook cut short by a full disk, or a report.html that cannot be written: no
+    folder is published, no run is recorded as a success, the message says so."""
+    import papermill
+
+    from optimizer.report import notebook_runner
+    from optimizer.report.notebook_runner import ReportFailed, run_report
+
+    def execute(notebook, output, **kwargs):
+        if where == "notebook":
+            Path(output).write_text('{"cells": [')  # the write the full disk cut short
+            raise OSError(28, "No space left on device")
+        shutil.copy(notebook, output)
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    monkeypatch.setattr(notebook_runner, "render_html", _disk_full)
+    reports = tmp_path / "reports"
+    with pytest.raises(ReportFailed, match="nothing was published"):
+        run_report(load_campaign(TINY), reports_root=reports)
+    assert not [p for p in reports.rglob("*") if p.is_file() and p.name != "history.sqlite"]
+    assert all(not any(p.iterdir()) for p in reports.rglob("*") if p.is_dir() and p.name != "reports")
+
+
 # ---------------------------------------------------------------- profit and cash (SPEC §6)
 
 ECONOMICS_CASES = ["c13_marketplace_fees", "c15_bonded", "c16_cash_limits", "c17_fx"]
@@ -424,7 +465,7 @@ def economics_run(request):
     case = SHARED_CONFORMANCE_V2 / request.param
     if not case.is_dir():
         pytest.skip(f"no conformance-v2 case at {case} (clone ../shared beside the repo)")
-    return plan_campaign(case, Overrides(time_limit_s=20), progress=lambda msg: None)
+    return plan_campaign(case, Settings(time_limit_s=20), progress=lambda msg: None)
 
 
 def _purchase_value_by_supplier(inst, ev) -> pd.Series:
@@ -549,7 +590,7 @@ def test_workbook_payment_schedule_keeps_formula_text_as_text(tmp_path):
     shutil.copytree(case, folder)
     for name in ("skus.csv", "suppliers.csv"):
         (folder / name).write_text((folder / name).read_text().replace("F1,", "=1+1,"))
-    run = plan_campaign(folder, Overrides(time_limit_s=20), progress=lambda msg: None)
+    run = plan_campaign(folder, Settings(time_limit_s=20), progress=lambda msg: None)
     out = tmp_path / "out"
     out.mkdir()
     path = report.write_purchase_orders(run.instance, run.evaluation, out)
@@ -748,7 +789,7 @@ def test_purchase_order_keeps_formula_like_names_as_text(tmp_path):
 
     if not (SHARED_CONFORMANCE_V2 / "c17_fx").is_dir():
         pytest.skip(f"no conformance-v2 case at {SHARED_CONFORMANCE_V2}")
-    run = plan_campaign(_hostile_campaign(tmp_path / "campaign"), Overrides(time_limit_s=10),
+    run = plan_campaign(_hostile_campaign(tmp_path / "campaign"), Settings(time_limit_s=10),
                         progress=lambda msg: None)
     inst, ev = run.instance, run.evaluation
     out = tmp_path / "out"

@@ -17,7 +17,7 @@ import pytest
 
 from optimizer.cli import main
 from optimizer.io.campaign import load_campaign
-from optimizer.prep.instance import Overrides
+from optimizer.settings import Settings
 from optimizer.workflows.frontier import COLUMNS, budget_frontier, budget_steps
 from optimizer.workflows.planner import plan_campaign
 
@@ -61,7 +61,7 @@ def test_frontier_points_equal_cold_solves(tiny_frontier):
     cold_seconds = 0.0
     for b, warm in zip(table["budget"], table["expected_profit"]):
         t0 = time.perf_counter()
-        run = plan_campaign(campaign, Overrides(budget=b, time_limit_s=TIME_LIMIT_S),
+        run = plan_campaign(campaign, Settings(budget=b, time_limit_s=TIME_LIMIT_S),
                             progress=lambda msg: None)
         cold_seconds += time.perf_counter() - t0
         cold = run.summary["expected_profit"]
@@ -116,3 +116,72 @@ def test_sweep_extends_while_money_still_earns_and_names_the_recommended_budget(
     assert t["budget"].max() <= campaign.config.frontier.max_budget_share * campaign.config.budget
     assert not t["marginal_profit_per_budget"].iloc[-1] > 0  # stopped where money stopped earning
     assert t.attrs["recommended_budget"] in set(t["budget"]) and "recommended budget:" in out.getvalue()
+
+
+def _interrupt_at(monkeypatch, call: int, *, keep_plan: bool) -> None:
+    """Ctrl-C during the ``call``-th point: the point keeps its plan (status ``interrupted``)
+    when ``keep_plan``, else the interrupt arrives before it has one."""
+    import dataclasses
+
+    from optimizer.workflows.planner import Planner
+
+    solve, calls = Planner.solve, []
+
+    def interrupted_solve(self, budget=None, **kw):
+        calls.append(budget)
+        if len(calls) < call:
+            return solve(self, budget, **kw)
+        if not keep_plan:
+            raise KeyboardInterrupt
+        return dataclasses.replace(solve(self, budget, **kw), status="interrupted")
+
+    monkeypatch.setattr(Planner, "solve", interrupted_solve)
+
+
+@pytest.mark.parametrize("keep_plan", [True, False])
+def test_ctrl_c_ends_the_sweep_not_the_point(monkeypatch, keep_plan):
+    _interrupt_at(monkeypatch, 2, keep_plan=keep_plan)
+    table = budget_frontier(load_campaign(TINY), [10000, 20000, 29000], time_limit_s=TIME_LIMIT_S)
+    assert table["budget"].tolist() == ([10000.0, 20000.0] if keep_plan else [10000.0])
+    assert table.attrs["interrupted"] and table.attrs["recommended_budget"] is None
+    assert table["status"].iloc[-1] == ("interrupted" if keep_plan else "optimal")
+
+
+def test_frontier_command_interrupted_keeps_the_points_done_and_exits_130(monkeypatch, tmp_path):
+    _interrupt_at(monkeypatch, 2, keep_plan=True)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["frontier", str(TINY), "--budgets", "10000", "20000", "29000", "--time-limit",
+                     str(TIME_LIMIT_S), "--reports-dir", str(tmp_path)])
+    assert code == 130 and "interrupted (Ctrl-C) after 2 of 3 point(s)" in err.getvalue()
+    assert "recommended budget" not in out.getvalue()
+    (csv,) = tmp_path.rglob("frontier.csv")
+    assert pd.read_csv(csv)["status"].tolist() == ["optimal", "interrupted"]
+    meta = __import__("json").loads((csv.parent / "frontier.json").read_text())
+    assert meta["interrupted"] is True and meta["recommended_budget"] is None
+
+
+def test_frontier_command_before_any_point_leaves_nothing(monkeypatch, tmp_path):
+    _interrupt_at(monkeypatch, 1, keep_plan=False)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main(["frontier", str(TINY), "--budgets", "10000", "20000", "--reports-dir", str(tmp_path)])
+    assert code == 130 and "nothing was written" in err.getvalue()
+    assert not [p for p in tmp_path.rglob("*") if p.name != "tiny-demo"]
+
+
+def test_a_running_frontier_shows_no_folder_until_it_is_complete(monkeypatch, tmp_path):
+    import optimizer.workflows.frontier as frontier
+
+    seen = []
+    real = frontier.budget_frontier
+
+    def watching(*args, **kw):
+        seen.extend(p.name for p in (tmp_path / "tiny-demo").iterdir())
+        return real(*args, **kw)
+
+    monkeypatch.setattr(frontier, "budget_frontier", watching)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["frontier", str(TINY), "--budgets", "10000", "--reports-dir", str(tmp_path)]) == 0
+    assert seen and all(name.startswith(".") for name in seen)  # killed now, nothing visible is left
+    (run,) = (tmp_path / "tiny-demo").iterdir()
+    assert not run.name.startswith(".") and (run / "frontier.csv").is_file()

@@ -16,16 +16,24 @@ and returns a dict of DataFrames:
 Route coverage comes from ``coverage.csv`` in the run folder (the report layer
 writes it: :func:`coverage_table`); for a run folder without one (``plan`` runs)
 it is re-derived from the campaign folder and overrides in its summary.json.
+That folder is recorded as an absolute path; a relative one (older run folders)
+is looked up from the current folder and used only when it holds the run's
+campaign, with a note saying so.
+
+Ids are compared as written (``NA`` is a warehouse like any other).  A missing run
+file raises :class:`~optimizer.io.run_folder.NotARunFolder`, a damaged one
+:class:`~optimizer.io.run_folder.RunFileError`; both name the file.
 """
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optimizer.io.run_folder import read_coverage, read_plan, read_summary
+from optimizer.io.run_folder import SUMMARY_FILE, RunFileError, read_coverage, read_plan, read_summary
 from optimizer.prep.instance import Instance
 
 TOTALS = ["expected_profit", "spend", "purchase_spend", "shipment_spend", "budget",
@@ -44,14 +52,24 @@ def coverage_table(inst: Instance) -> pd.DataFrame:
     return out[KEY + ["usable", "slack_days", "transit_days", "demand_mean"]].sort_values(KEY)
 
 
-def diff_runs(previous_run_dir: str | Path, new_run_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """Differences from the previous run to the new one (see the module docstring)."""
+def diff_runs(previous_run_dir: str | Path, new_run_dir: str | Path,
+              notes: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Differences from the previous run to the new one (see the module docstring).
+
+    ``notes``, when given, receives what a reader of the diff should know: that the
+    two runs planned different campaigns or campaign folders, or that a campaign
+    folder recorded as a relative path was read from the current folder.
+    """
     a, b = Path(previous_run_dir), Path(new_run_dir)
+    sa, sb = read_summary(a), read_summary(b)
+    found = _campaign_notes(a, sa, b, sb)
     plan_a, plan_b = _plan(a), _plan(b)
-    cov_a, cov_b = _coverage(a), _coverage(b)
+    cov_a, cov_b = _coverage(a, sa, found), _coverage(b, sb, found)
     late, lost = _newly_late(cov_a, cov_b)
+    if notes is not None:
+        notes += found
     return {
-        "totals": _totals(read_summary(a), read_summary(b)),
+        "totals": _totals(sa, sb),
         "moved": _moved(plan_a, plan_b),
         "quantities": _quantities(plan_a, plan_b),
         "newly_late": late,
@@ -80,18 +98,68 @@ def _plan(run: Path) -> pd.DataFrame:
     return read_plan(run)[KEY + ["units", "line_cost"]]
 
 
-def _coverage(run: Path) -> pd.DataFrame:
+def _coverage(run: Path, summary: dict, notes: list[str]) -> pd.DataFrame:
     coverage = read_coverage(run)
     if coverage is not None:
         return coverage
     from optimizer.io.campaign import load_campaign
-    from optimizer.prep.instance import Overrides, build_instance
+    from optimizer.prep.instance import build_instance
+    from optimizer.settings import Settings
 
-    s = read_summary(run)
-    o = s.get("overrides") or {}
-    inst = build_instance(load_campaign(s["campaign_dir"]),
-                          Overrides(budget=o.get("budget"), delays=o.get("delays") or {}))
+    o = summary.get("overrides") or {}
+    delays = (o.get("delays") or {}) if isinstance(o, dict) else None
+    if not isinstance(delays, dict):
+        raise RunFileError(run / SUMMARY_FILE, "'overrides' must be an object with a 'delays' object")
+    inst = build_instance(load_campaign(_campaign_folder(run, summary, notes)),
+                          Settings(budget=o.get("budget"), delays=delays))
     return coverage_table(inst)
+
+
+def _campaign_folder(run: Path, summary: dict, notes: list[str]) -> Path:
+    """The campaign folder a plan run was made from (its coverage is re-derived from it)."""
+    path = run / SUMMARY_FILE
+    recorded = summary.get("campaign_dir")
+    why = "the route coverage (the run folder has no coverage.csv) is re-derived from it"
+    if not isinstance(recorded, str) or not recorded:
+        raise RunFileError(path, f"has no campaign_dir naming the campaign folder: {why}")
+    folder = Path(recorded)
+    if folder.is_absolute():
+        if not folder.is_dir():
+            raise RunFileError(path, f"the campaign folder {recorded} in campaign_dir does not exist "
+                                     f"(any more): {why}")
+        return folder
+    name = summary.get("campaign")
+    here = folder.resolve()
+    if here.is_dir() and name is not None and _campaign_name(here) == name:
+        notes.append(f"{path} records the campaign folder as the relative path {recorded!r}, without the "
+                     f"folder it is relative to; read as {here} (from the current folder), which holds "
+                     f"campaign {name!r}")
+        return here
+    found = (f"{here} holds no campaign {name!r}" if here.is_dir() else f"there is no {here}")
+    raise RunFileError(path, f"campaign_dir {recorded!r} is a relative path and the folder it is relative to "
+                             f"is not recorded ({found}): {why}; run diff from the folder the plan was made "
+                             "in, or write the campaign folder's absolute path into campaign_dir")
+
+
+def _campaign_name(folder: Path) -> str | None:
+    """``name`` of ``folder/campaign.toml`` (None when it cannot be read)."""
+    try:
+        with open(folder / "campaign.toml", "rb") as f:
+            return tomllib.load(f).get("name")
+    except (OSError, ValueError):
+        return None
+
+
+def _campaign_notes(a: Path, sa: dict, b: Path, sb: dict) -> list[str]:
+    """A note when the two runs planned different campaigns or campaign folders."""
+    name_a, name_b = sa.get("campaign"), sb.get("campaign")
+    if name_a != name_b:
+        return [f"the runs plan different campaigns: {name_a!r} ({a}) and {name_b!r} ({b})"]
+    dir_a, dir_b = sa.get("campaign_dir"), sb.get("campaign_dir")
+    if all(isinstance(d, str) and Path(d).is_absolute() for d in (dir_a, dir_b)) and dir_a != dir_b:
+        return [f"the runs of campaign {name_a!r} were made from different campaign folders: "
+                f"{dir_a} ({a}) and {dir_b} ({b})"]
+    return []
 
 
 # ---------------------------------------------------------------- parts

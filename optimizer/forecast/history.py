@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.io import checks
-from optimizer.io.campaign import FORECAST_KEYS, Campaign, _read_text, read_cells
+from optimizer.io.campaign import FORECAST_KEYS, Campaign, _read_text, is_absent, read_cells
 from optimizer.io.checks import Col, Table
 from optimizer.io.errors import InputError, Problem, limit_per_column
 
@@ -233,7 +233,7 @@ def _parse_column(col: Col, text: pd.Series, file: str) -> tuple[pd.Series, pd.S
 def read_sales(root: Path, campaign: Campaign) -> tuple[pd.DataFrame | None, list[Problem], list[str]]:
     file = SALES_FILE
     path = root / file
-    if not path.exists():
+    if is_absent(path):
         return None, [Problem(file, None, None,
                               "required file is missing: the forecast needs daily sales history "
                               "(date, sku, warehouse or market, units)")], []
@@ -384,7 +384,7 @@ def lead_problems(campaign: Campaign) -> list[Problem]:
 
 
 def _read_small(root: Path, table: Table) -> tuple[pd.DataFrame | None, list[Problem]]:
-    if not (root / table.file).exists():
+    if is_absent(root / table.file):
         return None, []
     raw, problems = read_cells(root / table.file, table.file)
     if raw is None:

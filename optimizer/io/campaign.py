@@ -14,8 +14,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import errno
 import io
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +30,7 @@ import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from optimizer.io import checks
-from optimizer.io.errors import InputError, Problem, limit_per_column
+from optimizer.io.errors import InputError, Problem, limit_per_column, visible
 from optimizer.io.options import Budget, MipGap, Threads, TimeLimit
 from optimizer.io.toml_text import toml_text
 
@@ -74,7 +77,29 @@ class CashLimit(BaseModel):
     limit: float = Field(ge=0, le=checks.LUMP_MONEY_MAX)
 
 
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
+def _currency_code(value):
+    """A three-letter currency code (ISO 4217 style: ``USD``, ``cny``), in upper case."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z]{3}", value.strip()):
+        return value.strip().upper()
+    raise ValueError(f"must be a three-letter currency code such as USD, EUR or CNY, got {value!r}")
+
+
+CurrencyCode = Annotated[str, BeforeValidator(_currency_code)]
+FxRate = Annotated[float, Field(gt=0, le=1e6)]
+
+
+def _fx_table(value):
+    """campaign.toml ``[fx]``: each currency named once, whatever the case of its code
+    (``CNY`` and ``cny`` both given would otherwise let the last one win)."""
+    if not isinstance(value, dict):
+        return value  # pydantic names the wrong type
+    seen: dict[str, str] = {}
+    for key in value:
+        code = str(key).strip().upper()
+        if code in seen:
+            raise ValueError(f"'{seen[code]}' and '{key}' both give the rate of {code}: keep one")
+        seen[code] = key
+    return value
 
 
 class FrontierSettings(BaseModel):
@@ -102,7 +127,7 @@ class CampaignConfig(BaseModel):
                               str_strip_whitespace=True)
 
     name: str = Field(min_length=1)
-    currency: str = Field(min_length=1)
+    currency: CurrencyCode
     planning_date: IsoDate
     promo_start: IsoDate
     promo_end: IsoDate
@@ -113,7 +138,7 @@ class CampaignConfig(BaseModel):
     max_sku_budget_share: float | None = Field(None, gt=0, le=1)
     # Seller economics (SPEC §6).
     leftover_months: float = Field(0.0, ge=0, le=120)
-    fx: dict[CurrencyCode, Annotated[float, Field(gt=0, le=1e6)]] = Field(default_factory=dict)
+    fx: Annotated[dict[CurrencyCode, FxRate], BeforeValidator(_fx_table)] = Field(default_factory=dict)
     cash_limits: list[CashLimit] = Field(default_factory=list)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     frontier: FrontierSettings = Field(default_factory=FrontierSettings)
@@ -121,10 +146,22 @@ class CampaignConfig(BaseModel):
     @pydantic.field_validator("promo_end")
     @classmethod
     def _end_after_start(cls, end: dt.date, info: pydantic.ValidationInfo) -> dt.date:
-        start = info.data.get("promo_start")
+        start, planning = info.data.get("promo_start"), info.data.get("planning_date")
         if start is not None and end < start:
             raise ValueError(f"must not be before promo_start ({start}), got {end}")
+        if planning is not None and end < planning:
+            raise ValueError(f"{end} is before planning_date ({planning}): the promotion is over "
+                             "before the orders are placed")
         return end
+
+    @pydantic.field_validator("fx")
+    @classmethod
+    def _no_rate_for_own_currency(cls, fx: dict[str, float], info: pydantic.ValidationInfo):
+        own = info.data.get("currency")
+        if own is not None and own in fx and fx[own] != 1:
+            raise ValueError(f"{own} = {fx[own]:g}: {own} is the campaign currency, worth 1 by "
+                             "definition; remove it from [fx]")
+        return fx
 
     @pydantic.field_validator("cash_limits")
     @classmethod
@@ -139,10 +176,9 @@ class CampaignConfig(BaseModel):
     def rate(self, currency: str) -> float | None:
         """Campaign currency per unit of ``currency`` (1 for blank or the campaign's own)."""
         code = currency.strip().upper()
-        if code in ("", self.currency.upper()):
+        if code in ("", self.currency):
             return 1.0
-        rates = {k.upper(): v for k, v in self.fx.items()}
-        return rates.get(code)
+        return self.fx.get(code)
 
 
 # [forecast] and [[past_promos]] are read by optimizer.forecast.history; [fx] holds
@@ -193,7 +229,7 @@ def unknown_key_problems(raw: dict) -> list[Problem]:
 def _pydantic_problem(err: dict) -> Problem:
     """One pydantic error as a Problem naming the (dotted) TOML key."""
     key = "".join(f"[{part + 1}]" if isinstance(part, int) else f".{part}"
-                  for part in err["loc"]).lstrip(".") or None
+                  for part in err["loc"] if part != "[key]").lstrip(".") or None  # [key]: a table's key
     if err["type"] == "missing":
         message = "required key is missing"
     elif err["type"] == "value_error":
@@ -229,18 +265,106 @@ def read_config(path: Path) -> tuple[CampaignConfig | None, list[Problem]]:
 # ---------------------------------------------------------------- CSV files
 
 
+def is_absent(path: Path) -> bool:
+    """True when nothing at all is at ``path``: an optional file that is not given.
+
+    A broken symbolic link is there (it is a mistake to report, not a missing
+    file): :func:`file_problem` names it.
+    """
+    return not os.path.lexists(path)
+
+
+def file_problem(path: Path, file: str) -> Problem | None:
+    """Why ``path`` cannot be read as an input file, or None when it is a regular file
+    (or a symbolic link to one). Names what is there instead: a folder, a broken link,
+    a link loop, a named pipe, a device or socket. Opens nothing, so a FIFO never blocks.
+    """
+    def problem(text: str) -> Problem:
+        return Problem(file, None, None, text)
+
+    try:
+        if os.path.islink(path):
+            try:
+                os.stat(path)
+            except FileNotFoundError:
+                return problem(f"is a broken symbolic link: its target {os.readlink(path)!r} does not exist")
+            except OSError as err:
+                if err.errno == errno.ELOOP:
+                    return problem("is a symbolic link that loops: following it never reaches a file")
+                raise
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return problem("does not exist")
+    except PermissionError:
+        return problem("cannot be read: permission denied")
+    except OSError as err:
+        return problem(f"cannot be read: {err.strerror or err}")
+    except ValueError as err:  # a name no file can have (a NUL byte)
+        return problem(f"cannot be read: {err}")
+    if stat.S_ISREG(mode):
+        return None
+    what = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return problem(f"is {what}, not a file" if what.startswith("a ") else f"is {what}")
+
+
+# The first bytes of files that are not text, saved or copied under a .csv or .toml name.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "an Excel workbook (zip)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x7fELF", "a program (ELF executable)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Text in UTF-16: a NUL beside most characters (every ASCII one), always on the
+    same side of the pair, and (nearly) none on the other side."""
+    even, odd = head[0::2], head[1::2]
+    if len(odd) < 2:
+        return False
+    for text, zeros in ((even, odd), (odd, even)):
+        if zeros.count(0) >= 0.6 * len(zeros) and text.count(0) <= 0.05 * len(text):
+            return True
+    return False
+
+
+def _not_text(data: bytes, file: str) -> str | None:
+    """What ``data`` is when it is not a text file (a workbook, a program, binary
+    garbage) or is UTF-16, as a message; None for text."""
+    save_as = "save it as CSV UTF-8 ('CSV UTF-8' in Excel)" if file.lower().endswith(".csv") \
+        else "save it as UTF-8 text"
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return f"is not a text file: it looks like {what}; {save_as}"
+    head = data[:1024]
+    # UTF-16 shows by its byte-order mark or, without one, by a NUL byte beside every
+    # ASCII character; it would otherwise read as garbled columns.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(head):
+        return "is UTF-16 encoded: save it as UTF-8 ('CSV UTF-8' in Excel)"
+    if b"\x00" in head:  # no text file holds a NUL byte
+        return f"is not a text file: it holds binary data (NUL bytes); {save_as}"
+    return None
+
+
 def _read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
-    """The file as text (BOM dropped), or None and a Problem if it can't be decoded."""
+    """The file as text (BOM dropped), or None and a Problem if it is not a readable
+    regular file (:func:`file_problem`), not text, or not UTF-8."""
+    if (problem := file_problem(path, file)) is not None:
+        return None, [problem]
     try:
         data = path.read_bytes()
+    except PermissionError:
+        return None, [Problem(file, None, None, "cannot be read: permission denied")]
     except OSError as err:
         return None, [Problem(file, None, None, f"cannot be read: {err.strerror or err}")]
-    head = data[:4096]
-    # UTF-16 shows by its byte-order mark or, without one, by a NUL byte beside every
-    # ASCII character (a text file has none); it would otherwise read as garbled columns.
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (head and 4 * head.count(b"\x00") >= len(head)):
-        return None, [Problem(file, None, None,
-                              "is UTF-16 encoded: save it as UTF-8 ('CSV UTF-8' in Excel)")]
+    if (what := _not_text(data, file)) is not None:
+        return None, [Problem(file, None, None, what)]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as err:
@@ -250,9 +374,20 @@ def _read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
                               "save it as UTF-8 ('CSV UTF-8' in Excel)")]
 
 
-def _records(text: str, file: str) -> tuple[list[tuple[int, list[str]]], Problem | None]:
+# Excel's separator hint: a first line `sep=,` (or `sep=;`) before the header. Excel
+# honours it and hides it, so the header is still row 1 there.
+_SEPARATOR_HINT = re.compile(r'"?sep=([,;\t|])"?[ \t]*(?:\r\n|\n|\r|$)')
+
+
+def _separator(text: str) -> tuple[str, str]:
+    """(the text without a `sep=X` first line, the separator X) — or (text, ',')."""
+    hint = _SEPARATOR_HINT.match(text)
+    return (text[hint.end():], hint[1]) if hint else (text, ",")
+
+
+def _records(text: str, file: str, separator: str = ",") -> tuple[list[tuple[int, list[str]]], Problem | None]:
     """Each non-blank CSV record as (its first line, stripped cells); or a Problem."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     records, start = [], 1
     try:
         for record in reader:
@@ -272,17 +407,23 @@ def read_cells(path: Path, file: str) -> tuple[pd.DataFrame | None, list[Problem
     row as index (header = line 1), or None if the file can't be used at all.
     Blank lines are skipped; a row with more values than the header is reported
     and left out; a short row is padded with empty cells.
+
+    Excel's separator hint, a first line ``sep=,`` (or ``;``, tab, ``|``), is honoured
+    and not counted, as Excel shows the file: the header stays line 1. The separator
+    is in ``frame.attrs["separator"]`` (a comma inside a number is then no thousands
+    separator: :func:`optimizer.io.checks.check_table`).
     """
     text, problems = _read_text(path, file)
     if text is None:
         return None, problems
-    records, broken = _records(text, file)
+    text, separator = _separator(text)
+    records, broken = _records(text, file, separator)
     if broken:
         return None, [broken]
     if not records:
         return None, [Problem(file, None, None, "is empty: expected a header row")]
     header_line, header = records[0][0], [cell.lower() for cell in records[0][1]]
-    if len(header) == 1 and (sep := next((s for s in ";\t|" if s in header[0]), None)):
+    if separator == "," and len(header) == 1 and (sep := next((s for s in ";\t|" if s in header[0]), None)):
         return None, [Problem(file, header_line, None,
                               f"looks separated by {sep!r}: the file must be comma-separated")]
 
@@ -307,6 +448,7 @@ def read_cells(path: Path, file: str) -> tuple[pd.DataFrame | None, list[Problem
     index = pd.Index(lines, name="line", dtype="int64")
     frame = pd.DataFrame({k: pd.Series(v, index=index, dtype=str) for k, v in columns.items()},
                          index=index)
+    frame.attrs["separator"] = separator
     return frame, problems
 
 
@@ -318,7 +460,7 @@ def read_checked_csv(path: Path, file: str, columns: tuple[checks.Col, ...], key
     :data:`~optimizer.io.errors.MAX_LISTED` per column; None when the file is
     missing or unreadable.
     """
-    if not path.is_file():
+    if is_absent(path):
         return None, [Problem(file, None, None, "required file is missing")]
     raw, problems = read_cells(path, file)
     if raw is None:
@@ -368,6 +510,9 @@ class Campaign:
     demand: pd.DataFrame
     inventory: pd.DataFrame
     fees: pd.DataFrame = field(default_factory=lambda: _NO_FEES.copy())
+    # What the plan lives with but the user should know (a warehouse whose cutoff is
+    # before the planning date, ...): checks.DATE_RULES marked ``warning``.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def uses_seller_economics(self) -> bool:
@@ -382,7 +527,8 @@ class Campaign:
         )
 
     def seller_economics_facts(self) -> list[str]:
-        """The SPEC §6 inputs in use, one short phrase each (for ``validate``)."""
+        """The SPEC §6 inputs in use, one short phrase each (for ``validate``; ids with their
+        control characters escaped, as in messages)."""
         cfg, s, w, f = self.config, self.skus, self.warehouses, self.suppliers
         own = cfg.currency.upper()
         facts = [
@@ -395,7 +541,7 @@ class Campaign:
             (w["storage_cost_per_m3_month"] > 0).sum()
             and f"storage at {(w['storage_cost_per_m3_month'] > 0).sum()} warehouses",
             cfg.leftover_months > 0 and f"leftovers stay {cfg.leftover_months:g} months",
-            w["bonded"].sum() and "bonded: " + ", ".join(w.loc[w["bonded"], "warehouse"]),
+            w["bonded"].sum() and "bonded: " + ", ".join(map(visible, w.loc[w["bonded"], "warehouse"])),
             (f["deposit_share"] < 1).sum() and f"deposits with {(f['deposit_share'] < 1).sum()} suppliers",
             cfg.cash_limits and f"{len(cfg.cash_limits)} cash limits ("
             + ", ".join(f"{c.until}: {c.limit:,.0f}" for c in cfg.cash_limits) + ")",
@@ -405,6 +551,7 @@ class Campaign:
 
 def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
     """Load and validate a campaign folder; raise InputError listing every problem.
+    What the plan can live with is kept in ``Campaign.warnings``, not raised.
 
     ``require_demand=False`` (the ``forecast`` command, which writes demand.csv)
     accepts a folder without demand.csv: the campaign then has no demand rows."""
@@ -414,16 +561,16 @@ def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
         raise InputError([Problem("", None, None, f"campaign folder {reason}")], root)
 
     problems: list[Problem] = []
-    if (root / CONFIG_FILE).is_file():
-        config, found = read_config(root / CONFIG_FILE)
-        problems += found
-    else:
+    if is_absent(root / CONFIG_FILE):
         config = None
         problems.append(_missing_file(root, CONFIG_FILE))
+    else:
+        config, found = read_config(root / CONFIG_FILE)
+        problems += found
 
     tables: dict[str, checks.Checked] = {}
     for table in checks.TABLES:
-        if not (root / table.file).exists():
+        if is_absent(root / table.file):
             if table.required_file and (require_demand or table.file != "demand.csv"):
                 problems.append(_missing_file(root, table.file))
             continue
@@ -433,12 +580,17 @@ def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
             tables[table.file], found = checks.check_table(table, raw)
             problems += found
     problems += checks.check_campaign(tables)
+    warnings: list[Problem] = []
     if config is not None:
         problems += _currency_problems(config, tables.get("skus.csv"))
+        found, warnings = checks.check_dates(tables, config.planning_date)
+        problems += found
 
     if problems:
         raise InputError(limit_per_column(sorted(problems, key=_reading_order)), root)
-    return _assemble(root, config, tables)
+    campaign = _assemble(root, config, tables)
+    campaign.warnings = limit_per_column(sorted(warnings, key=_reading_order))
+    return campaign
 
 
 def _currency_problems(config: CampaignConfig, skus: checks.Checked | None) -> list[Problem]:

@@ -5,9 +5,12 @@
 * :data:`REFERENCES` — foreign keys between files (a demand row's sku must be a
   row of skus.csv, ...).
 * :data:`ROW_RULES` — rules that tie several columns of one row together.
+* :data:`DATE_RULES` — dates in the files against campaign.toml's planning_date:
+  errors (a date no campaign has) and warnings (a fact the plan lives with).
 
 :func:`check_table` turns one file's raw text cells into typed columns and lists
-what is wrong; :func:`check_campaign` runs the cross-column and cross-file rules.
+what is wrong; :func:`check_campaign` runs the cross-column and cross-file rules,
+:func:`check_dates` the date rules.
 Nothing here raises on bad data: callers collect every :class:`Problem` and raise
 once (``campaign.load_campaign``).
 """
@@ -27,6 +30,7 @@ import pandas as pd
 
 from optimizer.io.errors import Problem
 from optimizer.io.options import DAYS_MAX, LUMP_MONEY_MAX
+from optimizer.io.safe_text import plain_cell
 
 Kind = Literal["str", "float", "int", "date", "bool"]
 
@@ -232,6 +236,43 @@ ROW_RULES: tuple[RowRule, ...] = (
 )
 
 
+# A date further than this from the planning date is a typing mistake (an ETA in
+# 1900, a cutoff in 2206): no purchase, shipment or check-in is planned years away.
+DATE_SPAN_MAX_DAYS = 5 * 365 + 1
+
+
+@dataclass(frozen=True)
+class DateRule:
+    """A date column against campaign.toml's ``planning_date``, checked where the cell
+    is a valid date. ``broken(day, planning_date)`` says whether the rule is broken,
+    ``message(day, planning_date)`` explains it. A ``warning`` does not stop the run:
+    it is kept in ``Campaign.warnings`` for the commands to show."""
+
+    file: str
+    column: str
+    broken: Callable[[dt.date, dt.date], bool]
+    message: Callable[[dt.date, dt.date], str]
+    warning: bool = False
+
+
+def _far_from(day: dt.date, planning: dt.date) -> bool:
+    return abs((day - planning).days) > DATE_SPAN_MAX_DAYS
+
+
+def _far_message(day: dt.date, planning: dt.date) -> str:
+    return (f"must be within five years of planning_date ({planning}), got {day}: a date this far "
+            "off is a typing mistake")
+
+
+DATE_RULES: tuple[DateRule, ...] = (
+    DateRule("warehouses.csv", "cutoff", _far_from, _far_message),
+    DateRule("warehouses.csv", "cutoff", lambda day, planning: day < planning,
+             lambda day, planning: (f"{day} is before planning_date ({planning}): this warehouse can "
+                                    "receive nothing ordered now"), warning=True),
+    DateRule("inventory.csv", "in_transit_eta", _far_from, _far_message),
+)
+
+
 # ---------------------------------------------------------------- cell parsing
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -242,9 +283,10 @@ _BOOL = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0":
          "y": True, "n": False}
 
 
-def parse_number(text: str) -> float:
-    """A finite decimal number; '1,234.5' allowed; 'nan', 'inf', '1,5', '$3' are not."""
-    if _THOUSANDS.fullmatch(text):
+def parse_number(text: str, thousands: bool = True) -> float:
+    """A finite decimal number; '1,234.5' allowed (unless not ``thousands``: in a file
+    separated by ';' a comma is a decimal comma); 'nan', 'inf', '1,5', '$3' are not."""
+    if thousands and _THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
     if not _NUMBER.fullmatch(text):
         raise ValueError(text)
@@ -254,10 +296,14 @@ def parse_number(text: str) -> float:
     return value
 
 
-def parse_cell(col: Col, text: str):
-    """Convert one non-empty, stripped cell; raise ValueError if it is not valid for ``col``."""
+def parse_cell(col: Col, text: str, thousands: bool = True):
+    """Convert one non-empty, stripped cell; raise ValueError if it is not valid for ``col``.
+
+    ``thousands``: a comma in a number is a thousands separator (see :func:`parse_number`).
+    Text loses one leading ``'``, the formula-safety prefix of the files the tool writes
+    (:func:`optimizer.io.safe_text.plain_cell`): a derived or forecast file reads back verbatim."""
     if col.kind == "str":
-        return text
+        return plain_cell(text)
     if col.kind == "date":
         if not _DATE.fullmatch(text):
             raise ValueError(text)
@@ -266,7 +312,7 @@ def parse_cell(col: Col, text: str):
         if text.lower() not in _BOOL:
             raise ValueError(text)
         return _BOOL[text.lower()]
-    value = parse_number(text)
+    value = parse_number(text, thousands)
     if col.kind == "int":
         if value != int(value) or abs(value) > _MAX_INT:
             raise ValueError(text)
@@ -276,10 +322,10 @@ def parse_cell(col: Col, text: str):
     return value
 
 
-def _bad_cell_message(col: Col, text: str) -> str:
+def _bad_cell_message(col: Col, text: str, separator: str = ",") -> str:
     if col.cap is not None and col.kind in ("float", "int"):
         try:
-            if parse_number(text) > col.cap:
+            if parse_number(text, separator == ",") > col.cap:
                 return (f"must be at most {col.cap:g}, got {text!r}: larger values are a unit or "
                         "typing mistake")
         except ValueError:
@@ -287,6 +333,9 @@ def _bad_cell_message(col: Col, text: str) -> str:
     message = f"must be {col.describe()}, got {text!r}"
     if col.kind in ("float", "int") and text.endswith("%"):
         message += " (write a percentage as a fraction: 5% is 0.05)"
+    elif col.kind in ("float", "int") and "," in text and separator != ",":
+        message += (f" (the file is separated by {separator!r}, so a comma can't be told from a "
+                    "decimal comma: write numbers with a decimal point and no thousands separator)")
     return message
 
 
@@ -321,10 +370,12 @@ def check_table(table: Table, raw: pd.DataFrame) -> tuple[Checked, list[Problem]
     """Check and type one CSV file.
 
     ``raw`` holds the stripped text cells, lower-case column names, and the file
-    line number of each row as its index. Columns not in the rules are kept as
-    text after the rule columns.
+    line number of each row as its index (``raw.attrs["separator"]``: the file's
+    separator, a comma unless a ``sep=`` line said otherwise). Columns not in the
+    rules are kept as text after the rule columns.
     """
     problems: list[Problem] = []
+    separator = raw.attrs.get("separator", ",")
     extras = [c for c in raw.columns if c not in {col.name for col in table.columns}]
     for col in table.columns:
         if col.name not in raw.columns and not col.optional:
@@ -348,12 +399,12 @@ def check_table(table: Table, raw: pd.DataFrame) -> tuple[Checked, list[Problem]
                                             f"is empty: must be {col.describe()}"))
                 continue
             try:
-                values.append(parse_cell(col, text))
+                values.append(parse_cell(col, text, separator == ","))
                 good.append(True)
             except ValueError:
                 values.append(_EMPTY[col.kind])
                 good.append(False)
-                problems.append(Problem(table.file, line, col.name, _bad_cell_message(col, text)))
+                problems.append(Problem(table.file, line, col.name, _bad_cell_message(col, text, separator)))
         frame[col.name] = _typed_column(col, values, raw.index, all(good))
         ok[col.name] = pd.Series(good, index=raw.index, dtype=bool)
     for name in extras:
@@ -423,3 +474,23 @@ def _check_row_rule(rule: RowRule, tables: dict[str, Checked]) -> list[Problem]:
     rows = checked.frame[checked.ok[list(rule.uses)].all(axis=1)]
     broken = rows[rule.broken(rows).fillna(False).astype(bool)]
     return [Problem(rule.file, line, rule.column, rule.message(row)) for line, row in broken.iterrows()]
+
+
+def check_dates(tables: dict[str, Checked], planning_date: dt.date) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) of :data:`DATE_RULES`: each valid date cell against
+    ``planning_date``. A cell already in error gets no warning as well."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for rule in sorted(DATE_RULES, key=lambda r: r.warning):  # errors first
+        checked = tables.get(rule.file)
+        if checked is None or rule.column not in checked.frame:
+            continue
+        wrong = {(p.file, p.row, p.column) for p in errors}
+        days = checked.frame.loc[checked.ok[rule.column], rule.column]
+        for line, day in days.items():
+            if (not isinstance(day, dt.date) or (rule.file, line, rule.column) in wrong
+                    or not rule.broken(day, planning_date)):
+                continue
+            problem = Problem(rule.file, line, rule.column, rule.message(day, planning_date))
+            (warnings if rule.warning else errors).append(problem)
+    return errors, warnings

@@ -5,12 +5,30 @@ spreadsheet shows it (the header is line 1, the first data row line 2) and the
 column (or, for ``campaign.toml``, the key). Loading collects every problem it can
 find and raises one :class:`InputError` with the whole list, so a user fixes a
 folder in one pass instead of one error per run.
+
+Ids in the files are untrusted text: :func:`visible` escapes their control
+characters wherever a problem is rendered, so an id holding an escape sequence
+shows as ``\\x1b[2J`` on the terminal instead of clearing it.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+# Control, format, separator and surrogate code points: invisible or acting on the
+# terminal (ESC sequences, a right-to-left override, a line break inside one line).
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def visible(text: str) -> str:
+    """``text`` with each control or invisible character written as its Python escape
+    (``\\x1b``, ``\\n``, ``\\u202e``); every other character unchanged."""
+    if text.isprintable():
+        return text
+    return "".join(ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   if unicodedata.category(ch) in _HIDDEN_CATEGORIES else ch for ch in text)
 
 
 @dataclass(frozen=True)
@@ -21,6 +39,9 @@ class Problem:
     problem with the whole file or a whole column. ``column`` is the CSV column
     or the TOML key (dotted for tables, e.g. ``solver.mip_gap``), or a command-line
     option (``--budget``), or None.
+
+    ``str(problem)`` is the line shown to the user, with control characters escaped
+    (:func:`visible`); the fields keep the text as read.
     """
 
     file: str
@@ -36,7 +57,7 @@ class Problem:
             label = ("key" if self.file.endswith(".toml")
                      else "option" if self.column.startswith("-") else "column")
             where.append(f"{label} '{self.column}'")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        return visible(f"{', '.join(where)}: {self.message}" if where else self.message)
 
 
 MAX_LISTED = 20  # problems listed per (file, column); the rest are counted in one line
@@ -75,7 +96,8 @@ class InputError(Exception):
         if all(p.file == "command line" for p in self.problems):
             head = f"{n} {noun} with the command line:"
         else:
-            head = f"{n} {noun} in campaign folder" + (f" {self.folder}:" if self.folder is not None else ":")
+            head = f"{n} {noun} in campaign folder" + (f" {visible(str(self.folder))}:"
+                                                        if self.folder is not None else ":")
         lines = [head]
         lines += [f"  {p}" for p in self.problems]
         return "\n".join(lines)

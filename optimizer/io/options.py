@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 from typing import Annotated
 
 import pydantic
@@ -102,3 +103,23 @@ def argparse_type(kind, option: str):
 
     parse.__name__ = option.lstrip("-").replace("-", "_")
     return parse
+
+
+def path_option(text: str) -> Path:
+    """An argparse ``type=`` for a file or folder argument: a path that names something.
+
+    An empty (or blank) string would silently mean the working folder, and a NUL byte no
+    operating system accepts: both are refused with an ArgumentTypeError (exit 2).
+
+    >>> path_option("runs/x")
+    PosixPath('runs/x')
+    >>> path_option(" ")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must name a file or folder, got ' '
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a file or folder, got {text!r}")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError(f"a path cannot hold a NUL character, got {text!r}")
+    return Path(text)

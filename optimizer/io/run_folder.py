@@ -18,7 +18,11 @@ Rules every writer here keeps:
 * a plan run is written to a hidden temporary sibling and renamed into place in
   one step, so a folder is complete or absent;
 * text from users' files (SKU and warehouse ids, names) is written through
-  :func:`optimizer.io.safe_text.safe_frame`, which neutralises spreadsheet formulas.
+  :func:`optimizer.io.safe_text.safe_frame`, which neutralises spreadsheet formulas,
+  and read back verbatim (:func:`read_run_csv`: ``NA`` or ``None`` is an id, not a
+  missing value);
+* nothing is created before a run is written: :func:`writable_problems` checks a
+  destination without making folders.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import datetime as dt
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -69,6 +74,14 @@ class NotARunFolder(FileNotFoundError):
     """A folder given as a run folder lacks one of its files."""
 
 
+class RunFileError(ValueError):
+    """A run-folder file that is there but cannot be used; the message names the file."""
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"{path}: {reason}")
+
+
 def refuse_nonempty(folder: str | Path) -> None:
     """Raise :class:`FileExistsError` if ``folder`` exists and holds anything."""
     folder = Path(folder)
@@ -86,23 +99,51 @@ def writable_problems(folder: str | Path, option: str) -> list[Problem]:
     """Whether a run can be written to ``folder`` (checked before any work, so a bad
     ``--out`` costs no solve): a Problem naming the option when it cannot.
 
-    Creates the missing parent folders and a probe file there, then removes the probe.
+    Creates nothing: the nearest folder on the way up that exists must be a folder a
+    file can be created in (checked with a probe file, removed at once); the missing
+    folders below it are created only when the run is written.  A symbolic link to a
+    folder stands for that folder; a dangling one is refused.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        return [Problem("command line", None, option, f"{folder} is a file, not a folder")]
-    above = next((p for p in folder.parents if p.exists()), None)
-    if above is not None and not above.is_dir():
-        return [Problem("command line", None, option, f"{folder} is under {above}, which is a file")]
-    parent = folder if folder.exists() else folder.parent
+
+    def problem(message: str) -> list[Problem]:
+        return [Problem("command line", None, option, message)]
+
+    existing = folder
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=parent)
+        if folder.is_symlink() and not folder.exists():
+            return problem(f"{folder} is a symbolic link to {os.readlink(folder)}, which does not exist")
+        if folder.exists() and not folder.is_dir():
+            return problem(f"{folder} is a file, not a folder")
+        while not existing.exists() and existing.parent != existing:
+            if existing.is_symlink():
+                return problem(f"{folder} is under {existing}, a symbolic link to "
+                               f"{os.readlink(existing)}, which does not exist")
+            existing = existing.parent
+        if not existing.is_dir():
+            return problem(f"{folder} is under {existing}, which is a file")
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=existing)
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        return [Problem("command line", None, option, f"cannot write to {folder}: {e.strerror or e}")]
+        where = "" if existing == folder else f" (no file can be created in {existing})"
+        return problem(f"cannot write to {folder}{where}: {e.strerror or e}")
     return []
+
+
+def new_folder_problems(folder: str | Path, option: str) -> list[Problem]:
+    """:func:`writable_problems`, and a Problem when ``folder`` already holds files (a run
+    folder is new or empty: a run never overwrites another)."""
+    problems = writable_problems(folder, option)
+    folder = Path(folder)
+    try:
+        holds_files = folder.is_dir() and any(folder.iterdir())
+    except OSError as e:
+        return problems or [Problem("command line", None, option, f"cannot read {folder}: {e.strerror or e}")]
+    if not problems and holds_files:
+        problems.append(Problem("command line", None, option, f"{folder} already holds files; a run never "
+                                "overwrites another: name a new (or empty) folder"))
+    return problems
 
 
 def default_run_dir(campaign_name: str, root: str | Path = "runs", suffix: str = "") -> Path:
@@ -124,16 +165,42 @@ def new_run_dir(campaign_name: str, root: str | Path) -> Path:
     raise FileExistsError(f"could not create a new run folder under {root}")
 
 
-def staging_for(final: str | Path) -> Path:
-    """A new hidden sibling of ``final`` to build a run in; :func:`publish` moves it in place."""
+def _target(final: str | Path) -> Path:
+    """``final``, or the folder it points to when it is a symbolic link (never a dangling one)."""
     final = Path(final)
+    if not final.is_symlink():
+        return final
+    if not final.exists():
+        raise NotADirectoryError(f"{final} is a symbolic link to {os.readlink(final)}, which does not exist")
+    return final.resolve()
+
+
+def staging_for(final: str | Path) -> Path:
+    """A new hidden sibling of ``final`` to build a run in; :func:`publish` moves it in place.
+
+    The folder is made with the permissions any new folder gets under the process
+    umask (the published run opens for the same people as its neighbours).  When
+    ``final`` is a symbolic link to a folder, the sibling is made beside that folder.
+    """
+    final = _target(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    for _ in range(100):
+        staging = final.parent / f".{final.name}.{secrets.token_hex(4)}"
+        try:
+            staging.mkdir()
+        except FileExistsError:
+            continue
+        return staging
+    raise FileExistsError(f"could not create a staging folder beside {final}")
 
 
 def publish(staging: str | Path, final: str | Path) -> Path:
-    """Rename the complete ``staging`` folder to ``final`` in one step (never over a folder)."""
-    final = Path(final)
+    """Rename the complete ``staging`` folder to ``final`` in one step (never over a folder).
+
+    ``final`` may be an empty folder, or a symbolic link to one: the run then takes the
+    place of the folder it points to, and that folder's path is returned.
+    """
+    final = _target(final)
     refuse_nonempty(final)
     if final.exists():
         final.rmdir()  # empty, checked above
@@ -148,10 +215,14 @@ def write_run(out_dir: str | Path, evaluation, summary: dict, *,
     ``evaluation`` is a :class:`~optimizer.evaluate.plan.PlanEvaluation` (its
     ``lines``, ``shipments`` and ``pairs`` tables); ``extra_files`` maps a name —
     which may hold a subfolder, ``"a/b.csv"`` — to its text.  Files go to a hidden
-    temporary sibling first, which then replaces ``out_dir`` in one rename.
+    temporary sibling first, which then replaces ``out_dir`` in one rename.  A
+    ``campaign_dir`` in ``summary`` is written as an absolute path, so the run folder
+    names its campaign folder wherever it is read from.
     """
     out_dir = Path(out_dir)
     refuse_nonempty(out_dir)
+    if summary.get("campaign_dir"):
+        summary = {**summary, "campaign_dir": str(Path(summary["campaign_dir"]).resolve())}
     tmp = staging_for(out_dir)
     try:
         safe_frame(evaluation.lines[PLAN_COLUMNS]).to_csv(tmp / PLAN_FILE, index=False)
@@ -220,19 +291,92 @@ def is_run_folder(run_dir: str | Path) -> bool:
 
 
 def read_summary(run_dir: str | Path) -> dict:
-    """``summary.json`` of a run folder (:class:`NotARunFolder` when it has none)."""
+    """``summary.json`` of a run folder (:class:`NotARunFolder` when it has none,
+    :class:`RunFileError` when it is not a readable JSON object)."""
     path = Path(run_dir) / SUMMARY_FILE
     if not path.is_file():
         raise NotARunFolder(f"{run_dir} is not a run folder: no {SUMMARY_FILE}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return _json_object(path)
+
+
+def read_meta(run_dir: str | Path, stem: str) -> dict:
+    """``<stem>.json`` of a batch run folder (:class:`RunFileError` when it is not a readable
+    JSON object; FileNotFoundError when it is missing)."""
+    return _json_object(Path(run_dir) / f"{stem}.json")
+
+
+def _json_object(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise RunFileError(path, f"cannot be read ({e.strerror or e})") from None
+    except ValueError as e:  # invalid JSON, or not UTF-8
+        raise RunFileError(path, f"is not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise RunFileError(path, f"must hold a JSON object, not {_json_kind(data)}")
+    return data
+
+
+def _json_kind(value) -> str:
+    kinds = {list: "an array", str: "a string", bool: "true or false", int: "a number",
+             float: "a number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+# Text columns of the run-folder tables: ids, names and statuses, read back verbatim.
+TEXT_COLUMNS = ("sku", "warehouse", "mode", "supplier", "kind", "distribution", "campaign",
+                "campaign_dir", "scenario", "status", "error", "error_type")
+
+
+def read_run_csv(path: str | Path, *, text=TEXT_COLUMNS, required=(), numeric=()) -> pd.DataFrame:
+    """A table the tool wrote into a run folder, read back as written.
+
+    The ``text`` columns present are read verbatim as text — an id ``NA``, ``None``,
+    ``N/A`` or ``nan`` is an id like any other — without the formula-safety prefix
+    (see :mod:`optimizer.io.safe_text`).  In the other columns an empty cell is a
+    missing value.  ``required`` columns must be there and every cell of the
+    ``numeric`` ones must be a number; a file that is empty, not CSV or fails these
+    raises :class:`RunFileError` naming the file (and the line and column).
+    """
+    path = Path(path)
+    try:
+        header = list(pd.read_csv(path, nrows=0).columns)
+        names = [c for c in header if c in text]
+        frame = pd.read_csv(path, dtype={c: str for c in names}, keep_default_na=False,
+                            na_values={c: [""] for c in header if c not in names})
+    except pd.errors.EmptyDataError:
+        raise RunFileError(path, "is empty: expected a header row") from None
+    except OSError as e:
+        raise RunFileError(path, f"cannot be read ({e.strerror or e})") from None
+    except (pd.errors.ParserError, ValueError) as e:  # UnicodeDecodeError is a ValueError
+        raise RunFileError(path, f"cannot be read as CSV ({str(e).strip()})") from None
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took the surplus values as an index
+        raise RunFileError(path, f"cannot be read as CSV (its rows have more values than the "
+                                 f"{len(header)} columns of its header)")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise RunFileError(path, f"has no column {', '.join(repr(c) for c in missing)} "
+                                 f"(columns: {', '.join(map(str, header)) or 'none'})")
+    for col in numeric:
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            raise RunFileError(path, f"line {i + 2}, column '{col}': {frame[col].iloc[i]!r} is not a number")
+        frame[col] = values
+    return plain_frame(frame, names)
 
 
 def read_plan(run_dir: str | Path) -> pd.DataFrame:
-    """``plan.csv`` of a run folder, ids as text (:class:`NotARunFolder` when it has none)."""
+    """``plan.csv`` of a run folder, ids as text (:class:`NotARunFolder` when it has none,
+    :class:`RunFileError` when it is damaged: see :func:`read_run_csv`)."""
     path = Path(run_dir) / PLAN_FILE
     if not path.is_file():
         raise NotARunFolder(f"{run_dir} is not a run folder: no {PLAN_FILE}")
-    return _ids(pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str}))
+    return read_run_csv(path, required=("sku", "warehouse", "mode", "units", "line_cost"),
+                        numeric=("units", "line_cost"))
 
 
 def _ids(frame: pd.DataFrame) -> pd.DataFrame:
@@ -241,11 +385,20 @@ def _ids(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_coverage(run_dir: str | Path) -> pd.DataFrame | None:
-    """``coverage.csv`` of a run folder, or None when the run did not write one."""
+    """``coverage.csv`` of a run folder, ids as text, or None when the run did not write one
+    (:class:`RunFileError` when it is damaged)."""
     path = Path(run_dir) / COVERAGE_FILE
     if not path.is_file():
         return None
-    return _ids(pd.read_csv(path, dtype={"sku": str, "warehouse": str, "mode": str}))
+    frame = read_run_csv(path, required=("sku", "warehouse", "mode", "usable", "slack_days", "demand_mean"),
+                         numeric=("slack_days", "demand_mean"))
+    usable = frame["usable"].map({True: True, False: False, "True": True, "False": False})
+    if usable.isna().any():
+        i = int(usable.isna().to_numpy().argmax())
+        raise RunFileError(path, f"line {i + 2}, column 'usable': {frame['usable'].iloc[i]!r} "
+                                 "is not True or False")
+    frame["usable"] = usable.astype(bool)
+    return frame
 
 
 @dataclass
@@ -317,8 +470,10 @@ def list_files(run_dir: str | Path) -> list[Path]:
 
 __all__ = [
     "COVERAGE_FILE", "PLAN_COLUMNS", "PLAN_FILE", "SHIPMENTS_FILE", "SHIPMENT_COLUMNS",
-    "SKU_SUMMARY_COLUMNS", "SKU_SUMMARY_FILE", "SOLVER_LOG_FILE", "SUMMARY_FILE", "NotARunFolder", "PlanRunFiles",
+    "SKU_SUMMARY_COLUMNS", "SKU_SUMMARY_FILE", "SOLVER_LOG_FILE", "SUMMARY_FILE", "TEXT_COLUMNS", "NotARunFolder",
+    "PlanRunFiles", "RunFileError",
     "default_run_dir", "is_run_folder", "publish", "staging_for", "writable_problems", "list_files", "move_run_into", "new_run_dir",
-    "read_coverage", "read_plan", "read_plan_run", "read_summary", "refuse_existing", "refuse_nonempty",
+    "read_coverage", "read_plan", "read_meta", "read_plan_run", "read_run_csv",
+    "new_folder_problems", "read_summary", "refuse_existing", "refuse_nonempty",
     "write_coverage", "write_meta", "write_run", "write_table_run",
 ]

@@ -30,11 +30,10 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.io import checks
-from optimizer.io.campaign import Campaign, read_checked_csv
+from optimizer.io.campaign import Campaign, is_absent, read_checked_csv
 from optimizer.io.checks import Col
 from optimizer.io.errors import InputError, Problem, limit_per_column
 from optimizer.io.run_folder import PlanRunFiles, read_plan_run
-from optimizer.io.safe_text import plain_frame
 
 AUDIT_FILE = "forecast_audit.csv"
 ACTUALS_COLUMNS = (Col("date", "date"), Col("sku", "str"), Col("warehouse", "str"),
@@ -127,15 +126,15 @@ def read_run_up_rates(campaign: Campaign) -> tuple[pd.Series | None, list[Proble
     """``baseline_rate`` per (sku, warehouse) from forecast_audit.csv, or None without the file.
 
     ``forecast`` writes the file formula-safe (:mod:`optimizer.io.safe_text`): the ids
-    are read without that prefix, as the campaign names them.
+    are read without that prefix, as the campaign names them.  A link to nowhere, a
+    folder or any other non-file at that name is a problem, not "no file".
     """
     path = Path(campaign.root) / AUDIT_FILE
-    if not path.exists():
+    if is_absent(path):
         return None, []
     frame, problems = read_checked_csv(path, AUDIT_FILE, AUDIT_COLUMNS, ("sku", "warehouse"))
     if frame is None or problems:
         return None, problems
-    frame = plain_frame(frame, ("sku", "warehouse"))
     rates = frame.dropna(subset=["baseline_rate"]).set_index(["sku", "warehouse"])["baseline_rate"]
     return rates.astype(float), []
 

@@ -28,8 +28,7 @@ from optimizer.io.run_folder import (
     SKU_SUMMARY_COLUMNS,
     SOLVER_LOG_FILE,
     default_run_dir,
-    refuse_nonempty,
-    writable_problems,
+    new_folder_problems,
     write_run,
 )
 from optimizer.io.safe_text import safe_frame
@@ -66,8 +65,8 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
     the campaign has).  With ``out_dir`` the flags,
     the daily pace, the top-up plan (§3 files) and its derived campaign folder are
     written there, completely or not at all.  ``out_dir`` is checked before any work:
-    a file, or a folder that cannot be written, is an InputError naming ``--out``; a
-    non-empty folder raises FileExistsError.
+    a file, a folder that cannot be written or one that holds files is an InputError
+    naming ``--out``.
     Raises InputError (bad input, exit 2), and what ``plan`` raises for the solve.
     """
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -83,11 +82,9 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
     problems += option_problems(campaign, modes=modes, mode_option="--modes", budget=budget)
     out = None if out_dir is None else Path(out_dir)
     if out is not None:
-        problems += writable_problems(out, "--out")
+        problems += new_folder_problems(out, "--out")
     if problems:
         raise InputError(problems, campaign.root)
-    if out is not None:
-        refuse_nonempty(out)
 
     set_status(progress, "reading the plan and the actuals")
     run, actuals, rates = load_monitor_inputs(campaign, run_dir, actuals_path, as_of)
