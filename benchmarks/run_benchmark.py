@@ -47,7 +47,7 @@ if str(REPO) not in sys.path:  # samples/ (the campaign generator) is not instal
 
 from optimizer.evaluate.plan import relative_gap
 from optimizer.io.campaign import load_campaign
-from optimizer.prep.instance import Overrides
+from optimizer.settings import Settings
 from optimizer.workflows.planner import Planner
 from samples.campaign import generate_campaign
 
@@ -59,7 +59,7 @@ def one_run(campaign, time_limit: float, gap: float, threads: int | None = None,
     gc.collect()  # the last run's model is garbage in cycles: collect it outside the timing
     budget = campaign.config.budget
     # Built for the +10 % what-if re-solve below, as the frontier and the explorer build.
-    planner = Planner(campaign, Overrides(time_limit_s=time_limit, mip_gap=gap, threads=threads),
+    planner = Planner(campaign, Settings(time_limit_s=time_limit, mip_gap=gap, threads=threads),
                       max_budget=budget * 1.1, progress=lambda _: None)
     build = planner.build_seconds
     first = planner.solve()
@@ -141,7 +141,7 @@ def partitioned_run(folder: Path, n: int, parts: int, time_limit: float, gap: fl
     with dask_client("local") as client:
         print(describe_client(client), flush=True)
         ev, summary, table = plan_partitioned(
-            campaign, parts, Overrides(time_limit_s=time_limit, mip_gap=gap), client)
+            campaign, parts, Settings(time_limit_s=time_limit, mip_gap=gap), client)
     wall = time.perf_counter() - t0
     print(f"{n:,} SKUs in {parts} parts ({time_limit:g}s each), LocalCluster: wall {wall:.1f}s, "
           f"parts done at {summary['parts_seconds']:.1f}s; profit {ev.expected_profit:,.0f} "

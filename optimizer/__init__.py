@@ -5,7 +5,7 @@ The public API, for notebooks and scripts::
     import optimizer as opt
 
     campaign = opt.load_campaign("data/sample")          # validated; InputError names file/row/column
-    run = opt.plan_campaign(campaign, opt.Overrides(budget=800_000), out_dir="runs/sample-800k")
+    run = opt.plan_campaign(campaign, opt.Settings(budget=800_000), out_dir="runs/sample-800k")
     run.summary["expected_profit"], run.summary["status"], run.summary["mip_gap"]
     run.evaluation.lines                                 # the plan.csv rows
 
@@ -32,7 +32,7 @@ _EXPORTS = {
     "Campaign": "optimizer.io.campaign",
     "InputError": "optimizer.io.errors",
     "default_run_dir": "optimizer.io.run_folder",
-    "Overrides": "optimizer.prep.instance",
+    "Settings": "optimizer.settings",
     "Planner": "optimizer.workflows.planner",
     "PlanResult": "optimizer.workflows.planner",
     "PlanRun": "optimizer.workflows.planner",

@@ -12,6 +12,7 @@ loads and checks its inputs before any work, shows its progress on stderr
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -26,9 +27,11 @@ from optimizer.io.options import (
     TopUpBudget,
     Workers,
     checked,
+    path_option,
 )
 from optimizer.io.options import argparse_type as option
 from optimizer.progress import Progress
+from optimizer.status import Status
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_SERVICE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # Ctrl-C before there was a plan to keep (128 + SIGINT)
@@ -135,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
                  "Check a campaign folder against every input rule and list each problem with its\n"
                  "file, row and column, all at once. Nothing is solved or written.",
                  ["data/sample"], solving=False, progress=False)
-    v.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
+    v.add_argument("campaign", type=path_option, help=CAMPAIGN_HELP)
 
     pl = _command(sub, "plan", "optimise the campaign and write a run folder (plan.csv, summary.json, ...)",
                   "Optimise the campaign: the order quantity of each SKU for each warehouse and mode\n"
@@ -147,8 +150,8 @@ def _parser() -> argparse.ArgumentParser:
                    "data/sample --parts 4 --scheduler local --workers 2"],
                   notes='Ctrl-C during the solve writes the best plan found so far (status "interrupted", '
                         'exit 0).')
-    pl.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
-    pl.add_argument("--out", type=Path, metavar="RUN_DIR",
+    pl.add_argument("campaign", type=path_option, help=CAMPAIGN_HELP)
+    pl.add_argument("--out", type=path_option, metavar="RUN_DIR",
                     help="new (or empty) run folder (default: runs/<campaign>/<UTC time>)")
     _add_what_if_options(pl)
     pl.add_argument("--verbose", action="store_true", help="show the HiGHS log")
@@ -167,11 +170,11 @@ def _parser() -> argparse.ArgumentParser:
                  "report.html.",
                  ["data/sample", "data/sample --budget 800000 --delay sea_fcl=10",
                   "data/sample --time-limit 60 --reports-dir /shared/reports"])
-    r.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
+    r.add_argument("campaign", type=path_option, help=CAMPAIGN_HELP)
     _add_what_if_options(r)
-    r.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
+    r.add_argument("--reports-dir", type=path_option, default=Path("reports"), dest="reports_dir", metavar="DIR",
                    help="the report goes to a new folder DIR/<campaign>/<run id>/; the run index is DIR/history.sqlite")
-    r.add_argument("--notebook", type=Path, help=argparse.SUPPRESS)  # tests: another notebook
+    r.add_argument("--notebook", type=path_option, help=argparse.SUPPRESS)  # tests: another notebook
 
     f = _command(sub, "frontier", "expected profit against budget, from one persistent model",
                  "Solve the campaign at several budgets and write frontier.csv (profit, spend, fill\n"
@@ -183,7 +186,7 @@ def _parser() -> argparse.ArgumentParser:
                  "names the recommended budget: past it, money earns no more than the hurdle.",
                  ["data/sample --steps 6 --time-limit 20", "data/sample --budgets 400000 600000 800000",
                   "data/sample --steps 8 --scheduler local --workers 2"])
-    f.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
+    f.add_argument("campaign", type=path_option, help=CAMPAIGN_HELP)
     which = f.add_mutually_exclusive_group(required=True)
     which.add_argument("--budgets", type=option(Budget, "--budgets"), nargs="+", metavar="X",
                        help="budgets to solve")
@@ -194,7 +197,7 @@ def _parser() -> argparse.ArgumentParser:
                         "negative = faster; default: none)")
     f.add_argument("--time-limit", type=option(TimeLimit, "--time-limit"), dest="time_limit", metavar="SECONDS",
                    help=f"solver time limit per budget (default: {TIME_LIMIT_DEFAULT})")
-    f.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
+    f.add_argument("--reports-dir", type=path_option, default=Path("reports"), dest="reports_dir", metavar="DIR",
                    help="frontier.csv goes to a new folder DIR/<campaign>/<run id>/")
     _add_scheduler_options(f, "solve the budgets in parallel, one cold solve each (default: one "
                               "persistent model in this process)")
@@ -207,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
                   ["data/sample --delay sea_fcl=0,7,14 --delay air=0,3",
                    "data/sample --delay sea_fcl=0,10 --budgets 600000 800000 --time-limit 30",
                    "data/sample data/sample_v1 --delay sea_fcl=0,7 --scheduler local"])
-    sc.add_argument("campaigns", type=Path, nargs="+", metavar="CAMPAIGN_DIR", help="one or more campaign folders")
+    sc.add_argument("campaigns", type=path_option, nargs="+", metavar="CAMPAIGN_DIR", help="one or more campaign folders")
     sc.add_argument("--delay", action="append", metavar="MODE=D[,D ...]",
                     help="delays to try for MODE, e.g. sea_fcl=0,7,14 (repeatable; every combination "
                          "of the modes' values is one scenario; default: no delay only)")
@@ -215,7 +218,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="budgets to try (default: each campaign's own)")
     sc.add_argument("--time-limit", type=option(TimeLimit, "--time-limit"), dest="time_limit", metavar="SECONDS",
                     help=f"solver time limit per scenario (default: {TIME_LIMIT_DEFAULT})")
-    sc.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
+    sc.add_argument("--reports-dir", type=path_option, default=Path("reports"), dest="reports_dir", metavar="DIR",
                     help="scenarios.csv goes to a new folder DIR/<campaign or batch>/<run id>/")
     _add_scheduler_options(sc, "solve the scenarios in parallel (default: one after the other in "
                                "this process)")
@@ -227,8 +230,8 @@ def _parser() -> argparse.ArgumentParser:
                   "overwrites demand.csv.",
                   ["data/sample_history", "data/sample_history --out /tmp/demand_forecast.csv"],
                   solving=False)
-    fc.add_argument("campaign", type=Path, help=CAMPAIGN_HELP + " and sales_history.csv")
-    fc.add_argument("--out", type=Path, metavar="FILE",
+    fc.add_argument("campaign", type=path_option, help=CAMPAIGN_HELP + " and sales_history.csv")
+    fc.add_argument("--out", type=path_option, metavar="FILE",
                     help="demand file to write (default: demand.csv if the folder has none, else "
                          "demand_forecast.csv); forecast_audit.csv goes beside it")
 
@@ -240,7 +243,7 @@ def _parser() -> argparse.ArgumentParser:
                   "demand shapes chosen per pair and with a normal everywhere.",
                   ["data/sample_history", "data/sample_history --promo 'Prime Day' --lead-days 60"],
                   solving=False, progress=False)
-    bt.add_argument("campaign", type=Path, help=CAMPAIGN_HELP + " and sales_history.csv")
+    bt.add_argument("campaign", type=path_option, help=CAMPAIGN_HELP + " and sales_history.csv")
     bt.add_argument("--promo", help="past promo name to backtest (default: the campaign's own)")
     bt.add_argument("--lead-days", type=option(LeadDays, "--lead-days"), dest="lead_days", metavar="N",
                     help="days between the data cutoff and the promo (default: promo_start - planning_date)")
@@ -250,8 +253,8 @@ def _parser() -> argparse.ArgumentParser:
                  "changes, pairs that newly miss their cutoff.",
                  ["runs/tiny-demo/20261101T090000Z runs/tiny-demo/20261108T090000Z"],
                  solving=False, progress=False)
-    d.add_argument("run_a", type=Path, help="the earlier run folder")
-    d.add_argument("run_b", type=Path, help="the new run folder")
+    d.add_argument("run_a", type=path_option, help="the earlier run folder")
+    d.add_argument("run_b", type=path_option, help="the new run folder")
     _add_monitor_parser(sub)
     _add_index_parser(sub)
     return p
@@ -308,22 +311,32 @@ def _check_modes(modes_wanted, campaign) -> None:
         raise InputError(problems, campaign.root)
 
 
-def _overrides(args, campaign):
+def _load(folder: Path, **kwargs):
+    """The campaign folder, loaded and checked; what it can be planned with but should hear
+    about (a warehouse whose cutoff is already past, say) is printed as warnings."""
+    from optimizer.io.campaign import load_campaign
+
+    campaign = load_campaign(folder, **kwargs)
+    for warning in campaign.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return campaign
+
+
+def _settings(args, campaign):
     from optimizer.io.campaign import option_problems
     from optimizer.io.errors import InputError
-    from optimizer.prep.instance import Overrides
+    from optimizer.settings import Settings
 
     delays = parse_delays(args.delay)
     problems = option_problems(campaign, modes=delays)
     if problems:
         raise InputError(problems, campaign.root)
-    return Overrides(budget=args.budget, delays=delays, time_limit_s=args.time_limit)
+    return Settings(budget=args.budget, delays=delays, time_limit_s=args.time_limit)
 
 
 def cmd_validate(args) -> int:
-    from optimizer.io.campaign import load_campaign
 
-    c = load_campaign(args.campaign)
+    c = _load(args.campaign)
     print(f"{args.campaign}: valid — {len(c.skus)} SKUs, {len(c.warehouses)} warehouses, "
           f"{len(c.lanes)} lanes, {len(c.demand)} demand rows")
     facts = c.seller_economics_facts()
@@ -339,23 +352,25 @@ def cmd_plan(args) -> int:
     # The HiGHS log (--verbose) goes to the terminal too: plain lines, no bar to redraw over it.
     with Progress("plan", live=False if args.verbose else None) as progress:
         progress.status("loading and checking the campaign")
-        from optimizer.io.campaign import load_campaign
-        from optimizer.io.run_folder import default_run_dir, refuse_nonempty
+        from optimizer.io.errors import InputError
+        from optimizer.io.run_folder import default_run_dir, new_folder_problems
         from optimizer.workflows.planner import plan_campaign
 
-        campaign = load_campaign(args.campaign)
-        overrides = _overrides(args, campaign)
+        campaign = _load(args.campaign)
+        settings = _settings(args, campaign)
         out = args.out or default_run_dir(campaign.config.name)
-        _require_writable(out, "--out", campaign)
-        refuse_nonempty(out)
+        if problems := new_folder_problems(out, "--out"):
+            raise InputError(problems, campaign.root)
         if args.parts is not None:
-            line = _plan_partitioned(args, campaign, overrides, out, progress)
+            line = _plan_partitioned(args, campaign, settings, out, progress)
         else:
             progress.status("planning")
-            run = plan_campaign(campaign, overrides, out_dir=out, verbose=args.verbose, progress=progress)
+            run = plan_campaign(campaign, settings, out_dir=out, verbose=args.verbose, progress=progress)
             line = plan_line(run.summary, run.out_dir)
     if args.parts is None:
-        for note in empty_plan_notes(run):
+        from optimizer.evaluate.empty_plan import empty_plan_notes
+
+        for note in empty_plan_notes(run.instance, run.evaluation.lines):
             print(f"note: {note}", file=sys.stderr)
     print(line)
     return EXIT_OK
@@ -371,20 +386,6 @@ def plan_line(summary: dict, out_dir) -> str:
             f"{(s['expected_fill_rate'] or 0):.1%}, {gap} → {out_dir}")
 
 
-def empty_plan_notes(run) -> list[str]:
-    """Why a plan orders nothing, when it does (an empty plan is rarely what was meant)."""
-    if not run.evaluation.lines.empty:
-        return []
-    inst = run.instance
-    if not inst.pairs["has_demand"].any():
-        return ["the plan orders nothing: demand.csv has no demand"]
-    if inst.routes.empty:
-        return ["the plan orders nothing: no lane makes any cutoff (planning_date + production_days "
-                "+ transit_days + buffer_days is after every warehouse's cutoff)"]
-    return ["the plan orders nothing: at these prices, costs and limits no order adds expected profit "
-            "(existing stock covers what pays)"]
-
-
 def _require_writable(folder: Path, option: str, campaign) -> None:
     from optimizer.io.errors import InputError
     from optimizer.io.run_folder import writable_problems
@@ -394,7 +395,7 @@ def _require_writable(folder: Path, option: str, campaign) -> None:
         raise InputError(problems, campaign.root)
 
 
-def _plan_partitioned(args, campaign, overrides, out: Path, progress) -> str:
+def _plan_partitioned(args, campaign, settings, out: Path, progress) -> str:
     """Plan ``--parts`` supplier groups, write the run folder; the line to print."""
     from contextlib import nullcontext
 
@@ -412,7 +413,7 @@ def _plan_partitioned(args, campaign, overrides, out: Path, progress) -> str:
         if client is not None:
             progress(describe_client(client))
         progress.status(f"planning {args.parts} parts")
-        ev, summary, parts = plan_partitioned(campaign, args.parts, overrides, client, progress=progress)
+        ev, summary, parts = plan_partitioned(campaign, args.parts, settings, client, progress=progress)
     summary["scheduler"] = args.scheduler or "single-process"
     write_run(out, ev, summary, extra_files={"parts.csv": parts.to_csv(index=False)})
     n = summary["parts"]
@@ -424,22 +425,24 @@ def _plan_partitioned(args, campaign, overrides, out: Path, progress) -> str:
 def cmd_report(args) -> int:
     with Progress("report") as progress:
         progress.status("loading and checking the campaign")
-        from optimizer.io.campaign import load_campaign
         from optimizer.report.notebook_runner import NOTEBOOK, ReportFailed, run_report
 
-        campaign = load_campaign(args.campaign)  # bad input: exit 2 before any notebook runs
-        overrides = _overrides(args, campaign)
+        campaign = _load(args.campaign)  # bad input: exit 2 before any notebook runs
+        settings = _settings(args, campaign)
         _require_writable(args.reports_dir, "--reports-dir", campaign)
         try:
-            result = run_report(campaign, overrides, reports_root=args.reports_dir,
+            result = run_report(campaign, settings, reports_root=args.reports_dir,
                                 notebook=args.notebook or NOTEBOOK, progress=progress)
         except ReportFailed as e:
             failed = e
         else:
             failed = None
     if failed is not None:
+        if failed.ename == "ServiceInfeasible":  # the whole diagnosis, as plan prints it
+            print(f"infeasible: {failed.evalue}\n(the report notebook: {failed.notebook})", file=sys.stderr)
+            return EXIT_SERVICE
         print(f"error: {failed}", file=sys.stderr)
-        return EXIT_SERVICE if failed.ename == "ServiceInfeasible" else EXIT_ERROR
+        return EXIT_ERROR
     s = result.summary
     if s:
         print(f"{s.get('status')}: expected profit {s.get('expected_profit', 0):,.2f} "
@@ -453,25 +456,27 @@ def cmd_frontier(args) -> int:
         progress.status("loading and checking the campaign")
         import pandas as pd
 
-        from optimizer.io.campaign import load_campaign
-        from optimizer.io.run_folder import new_run_dir, write_meta
+        from optimizer.io.run_folder import default_run_dir, publish, staging_for, write_meta
         from optimizer.io.run_index import HISTORY_NAME, input_checksum, record_run
         from optimizer.workflows.frontier import budget_frontier, budget_steps, record_frontier, write_frontier
 
-        campaign = load_campaign(args.campaign)
-        overrides = _overrides(args, campaign)
+        campaign = _load(args.campaign)
+        settings = _settings(args, campaign)
         _require_writable(args.reports_dir, "--reports-dir", campaign)
         _check_workers(args)
         budgets = args.budgets or budget_steps(campaign.config.budget, args.steps)
-        run_dir = new_run_dir(campaign.config.name, args.reports_dir)
+        # Built in a hidden staging folder, published under its name once complete: a
+        # killed sweep leaves nothing visible, Ctrl-C keeps the points done.
+        run_dir = default_run_dir(campaign.config.name, args.reports_dir)
+        staging = staging_for(run_dir)
         meta = {"campaign": campaign.config.name, "campaign_dir": str(Path(campaign.root).resolve()),
-                "budgets": sorted(set(budgets)), "delays": dict(overrides.delays),
+                "budgets": sorted(set(budgets)), "delays": dict(settings.what_if.delays),
                 "time_limit_s": args.time_limit, "scheduler": args.scheduler or "single-process"}
         history = {"db_path": Path(args.reports_dir) / HISTORY_NAME, "campaign": campaign.config.name,
                    "input_sha256": input_checksum(campaign.root)}
         try:
             if args.scheduler is None:
-                table = budget_frontier(campaign, budgets, overrides, time_limit_s=args.time_limit,
+                table = budget_frontier(campaign, budgets, settings, time_limit_s=args.time_limit,
                                         progress=progress, extend=args.steps is not None)
             else:
                 from optimizer.workflows.distributed import dask_client, dask_frontier, describe_client
@@ -480,19 +485,30 @@ def cmd_frontier(args) -> int:
                 with dask_client(args.scheduler, args.workers) as client:
                     progress(describe_client(client))
                     progress.status("solving the budgets, one task each")
-                    table = dask_frontier(campaign.root, budgets, client, overrides,
+                    table = dask_frontier(campaign.root, budgets, client, settings,
                                           time_limit_s=args.time_limit, progress=progress.step)
-        except Exception as e:  # a failed run is indexed too, then reported as before
-            write_meta(run_dir, "frontier", {**meta, "error": f"{type(e).__name__}: {e}"})
-            record_run(**history, run_id=run_dir.name, run_dir=run_dir, status="failed",
+            if table.attrs.get("interrupted") and table.empty:  # Ctrl-C before the first point had a plan
+                raise KeyboardInterrupt
+        except Exception as e:  # a failed run is indexed too, with its error as the folder's record
+            write_meta(staging, "frontier", {**meta, "error": f"{type(e).__name__}: {e}"})
+            publish(staging, run_dir)
+            record_run(**history, run_id=run_dir.name, run_dir=run_dir, status=Status.FAILED,
                        parameters={**meta, "command": "frontier"}, message=f"{type(e).__name__}: {e}"[:2000])
+            raise
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
             raise
     from optimizer.workflows.frontier import recommended_budget
 
     hurdle = campaign.config.frontier.hurdle
-    recommended = recommended_budget(table, hurdle)
-    meta.update(budgets=[float(b) for b in table["budget"]], hurdle=hurdle, recommended_budget=recommended)
-    out = write_frontier(table, run_dir, meta=meta)
+    interrupted = bool(table.attrs.get("interrupted"))
+    recommended = None if interrupted else recommended_budget(table, hurdle)
+    asked = len(meta["budgets"])
+    meta.update(budgets=[float(b) for b in table["budget"]], hurdle=hurdle, recommended_budget=recommended,
+                interrupted=interrupted)
+    out = write_frontier(table, staging, meta=meta)
+    publish(staging, run_dir)
+    out = run_dir / out.name
     record_frontier(table=table, run_dir=run_dir, parameters=meta, **history)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
@@ -500,6 +516,11 @@ def cmd_frontier(args) -> int:
         print(f"recommended budget: {recommended:,.2f} {campaign.config.currency} (past it one more unit "
               f"earns no more than the hurdle {hurdle:g}; campaign budget {campaign.config.budget:,.2f})")
     print(out)
+    if interrupted:
+        print(f"interrupted (Ctrl-C) after {len(table)} of {asked} point(s): the frontier "
+              "holds the points done (the last one with its best plan so far); no recommended budget",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return _batch_exit(list(table.attrs.get("errors", {}).values()))
 
 
@@ -508,28 +529,27 @@ def cmd_scenarios(args) -> int:
         progress.status("loading and checking the campaigns")
         import pandas as pd
 
-        from optimizer.io.campaign import load_campaign
         from optimizer.io.run_folder import new_run_dir
         from optimizer.io.run_index import HISTORY_NAME
-        from optimizer.prep.instance import Overrides
+        from optimizer.settings import Settings
         from optimizer.workflows.scenarios import record_scenarios, run_scenarios, write_scenarios
 
-        campaigns = [load_campaign(c) for c in args.campaigns]  # bad input: exit 2 before solving
+        campaigns = [_load(c) for c in args.campaigns]  # bad input: exit 2 before solving
         delays = parse_delay_lists(args.delay)
         for c in campaigns:
             _check_modes(delays, c)
         _check_workers(args)
         _require_writable(args.reports_dir, "--reports-dir", campaigns[0])
-        overrides = Overrides(time_limit_s=args.time_limit)
+        settings = Settings(time_limit_s=args.time_limit)
         if args.scheduler is None:
-            table = run_scenarios(campaigns, delays, args.budgets, overrides, progress=progress)
+            table = run_scenarios(campaigns, delays, args.budgets, settings, progress=progress)
         else:
             from optimizer.workflows.distributed import dask_client, describe_client
 
             progress.status("starting the Dask cluster")
             with dask_client(args.scheduler, args.workers) as client:
                 progress(describe_client(client))
-                table = run_scenarios(campaigns, delays, args.budgets, overrides, client, progress=progress)
+                table = run_scenarios(campaigns, delays, args.budgets, settings, client, progress=progress)
     name = campaigns[0].config.name if len(campaigns) == 1 else "batch"
     run_dir = new_run_dir(name, args.reports_dir)
     meta = {"campaign_dirs": [str(Path(c.root).resolve()) for c in campaigns], "delays": delays,
@@ -543,7 +563,7 @@ def cmd_scenarios(args) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table[shown].to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
     print(out)
-    failed = table[table["status"] == "failed"]
+    failed = table[table["status"] == Status.FAILED]
     return _batch_exit(list(zip(failed["error_type"], failed["error"])))
 
 
@@ -568,12 +588,16 @@ def _batch_exit(errors: list[tuple[str, str]]) -> int:
 
 def cmd_diff(args) -> int:
     from optimizer.evaluate.diff import diff_runs, format_diff
+    from optimizer.io.run_folder import RunFileError
 
+    notes: list[str] = []
     try:
-        diff = diff_runs(args.run_a, args.run_b)
-    except FileNotFoundError as e:
+        diff = diff_runs(args.run_a, args.run_b, notes=notes)
+    except (FileNotFoundError, RunFileError) as e:  # a missing or damaged run file, named
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     print(format_diff(diff))
     return EXIT_OK
 
@@ -583,9 +607,8 @@ def cmd_forecast(args) -> int:
         progress.status("loading and checking the campaign")
         from optimizer.forecast.forecaster import forecast_campaign, write_forecast
         from optimizer.forecast.history import load_history
-        from optimizer.io.campaign import load_campaign
 
-        campaign = load_campaign(args.campaign, require_demand=False)   # forecast writes demand.csv
+        campaign = _load(args.campaign, require_demand=False)   # forecast writes demand.csv
         progress.status("reading and checking the sales history")
         hist = load_history(campaign)
         progress(f"sales history: {len(hist.sales):,} rows, {len(hist.promos)} past promos")
@@ -606,9 +629,8 @@ def cmd_forecast(args) -> int:
 def cmd_backtest(args) -> int:
     from optimizer.forecast.forecaster import backtest
     from optimizer.forecast.history import load_history, promo_kind
-    from optimizer.io.campaign import load_campaign
 
-    campaign = load_campaign(args.campaign)
+    campaign = _load(args.campaign)
     hist = load_history(campaign)
     if args.promo and not any(p.kind == promo_kind(args.promo) for p in hist.promos):
         raise UsageError(f"--promo {args.promo!r}: no past promo of that name in campaign.toml")
@@ -650,10 +672,10 @@ def _add_monitor_parser(sub) -> None:
                  ["data/sample --run runs/bf2026/20260820T090000Z --actuals data/sample/actuals.csv",
                   "data/sample --run RUN_DIR --actuals actuals.csv --as-of 2026-10-14 --budget 50000 "
                   "--modes air"])
-    m.add_argument("campaign", type=Path, help=CAMPAIGN_HELP)
-    m.add_argument("--run", type=Path, required=True, metavar="RUN_DIR",
+    m.add_argument("campaign", type=path_option, help=CAMPAIGN_HELP)
+    m.add_argument("--run", type=path_option, required=True, metavar="RUN_DIR",
                    help="the plan run folder being monitored (what plan or report wrote)")
-    m.add_argument("--actuals", type=Path, required=True, metavar="FILE",
+    m.add_argument("--actuals", type=path_option, required=True, metavar="FILE",
                    help="daily sales to date: date, sku, warehouse, units")
     m.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD",
                    help="the day the sales run to (default: the last date in --actuals)")
@@ -664,7 +686,7 @@ def _add_monitor_parser(sub) -> None:
                         "the campaign has)")
     m.add_argument("--time-limit", type=option(TimeLimit, "--time-limit"), dest="time_limit", metavar="SECONDS",
                    help=f"top-up solver time limit (default: {TIME_LIMIT_DEFAULT})")
-    m.add_argument("--out", type=Path, metavar="OUT_DIR",
+    m.add_argument("--out", type=path_option, metavar="OUT_DIR",
                    help="new (or empty) folder (default: runs/<campaign>/<UTC time>-monitor)")
 
 
@@ -679,10 +701,9 @@ def cmd_monitor(args) -> int:
             raise UsageError(f"--as-of {args.as_of!r}: expected a date YYYY-MM-DD") from None
     with Progress("monitor") as progress:
         progress.status("loading and checking the campaign")
-        from optimizer.io.campaign import load_campaign
         from optimizer.monitor import default_monitor_dir, monitor_campaign
 
-        campaign = load_campaign(args.campaign)
+        campaign = _load(args.campaign)
         out = args.out or default_monitor_dir(campaign.config.name)
         result = monitor_campaign(campaign, args.run, args.actuals, as_of=as_of, budget=args.budget,
                                   modes=tuple(args.modes) if args.modes else None,
@@ -709,9 +730,18 @@ def cmd_index(args) -> int:
     from optimizer.io.run_index import HISTORY_NAME, read_history, rebuild_index
 
     if args.rebuild:
-        db, n, old = rebuild_index(args.reports_dir)
+        _check_rebuild_dir(args.reports_dir)
+        try:
+            db, n, old, skipped = rebuild_index(args.reports_dir)
+        except (OSError, sqlite3.Error) as e:
+            print(f"error: could not rebuild {Path(args.reports_dir) / HISTORY_NAME} ({e}); the existing "
+                  "index, if any, is unchanged", file=sys.stderr)
+            return EXIT_ERROR
+        for run_dir, reason in skipped:
+            print(f"warning: {run_dir} is not indexed: {reason}", file=sys.stderr)
         kept = f"; the previous file is kept as {old}" if old is not None else ""
-        print(f"rebuilt {db} from the run folders under {args.reports_dir}: {n} rows{kept}")
+        left = f", {len(skipped)} unreadable run folder(s) left out" if skipped else ""
+        print(f"rebuilt {db} from the run folders under {args.reports_dir}: {n} rows{left}{kept}")
         return EXIT_OK
     db = Path(args.reports_dir) / HISTORY_NAME
     if not db.is_file():
@@ -727,13 +757,27 @@ def cmd_index(args) -> int:
     return EXIT_OK
 
 
+def _check_rebuild_dir(reports_dir: Path) -> None:
+    """``index --rebuild --reports-dir``: an existing folder a new index can be written to
+    (checked before anything is written; a mistyped folder is not created)."""
+    from optimizer.io.errors import InputError
+    from optimizer.io.run_folder import writable_problems
+
+    if not reports_dir.is_dir():
+        what = "is not a folder" if reports_dir.exists() else "does not exist"
+        raise UsageError(f"--reports-dir {reports_dir} {what}: no run folders to rebuild the index from")
+    problems = writable_problems(reports_dir, "--reports-dir")
+    if problems:
+        raise InputError(problems)
+
+
 def _add_index_parser(sub) -> None:
     i = _command(sub, "index", "the run index (reports/history.sqlite): its last rows, or --rebuild",
                  "Show the last rows of the run index, reports/history.sqlite, which every report,\n"
                  "frontier and scenarios run adds to; or recreate it from the run folders.",
                  ["", "--last 50 --reports-dir /shared/reports", "--rebuild"],
                  solving=False, progress=False)
-    i.add_argument("--reports-dir", type=Path, default=Path("reports"), dest="reports_dir", metavar="DIR",
+    i.add_argument("--reports-dir", type=path_option, default=Path("reports"), dest="reports_dir", metavar="DIR",
                    help="folder holding history.sqlite and the run folders")
     i.add_argument("--rebuild", action="store_true",
                    help="recreate the index from the run folders (an existing file is kept beside it)")

@@ -1,6 +1,6 @@
-"""Independent plan checker (STYLE.md, "Tests, in layers" 2).
+"""Independent plan checker (docs/testing.md, layer 2).
 
-Re-derives every rule of SPEC §2 and the seller economics of SPEC §6 (fees,
+Re-derives every rule of the specification (cited as SPEC §N) — §2 and the seller economics of §6 (fees,
 storage, bonded warehouses, fx, deposits and cash limits) from the raw campaign
 tables and the files a `plan` run wrote, and evaluates the exact expected
 profit by numerical integration (SPEC §7's demand distributions: the normal's

@@ -11,7 +11,7 @@ import pytest
 
 from optimizer import report
 from optimizer.evaluate import kpis
-from optimizer.prep.instance import Overrides
+from optimizer.settings import Settings
 from optimizer.workflows.planner import plan_campaign
 
 from conftest import REPO
@@ -137,7 +137,7 @@ def test_report_abc_table_formats_the_summary():
 
 @pytest.fixture(scope="module")
 def tiny():
-    run = plan_campaign(TINY, Overrides(time_limit_s=20), progress=lambda m: None)
+    run = plan_campaign(TINY, Settings(time_limit_s=20), progress=lambda m: None)
     return run.instance, run.evaluation, run.summary
 
 

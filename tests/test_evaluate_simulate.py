@@ -11,7 +11,7 @@ import pytest
 from optimizer import report
 from optimizer.evaluate.plan import evaluate_plan
 from optimizer.evaluate.simulate import simulate_plan
-from optimizer.prep.instance import Overrides
+from optimizer.settings import Settings
 from optimizer.workflows.planner import plan_campaign
 
 from conftest import REPO
@@ -21,7 +21,7 @@ TINY = REPO / "data" / "tiny"
 
 @pytest.fixture(scope="module")
 def tiny():
-    run = plan_campaign(TINY, Overrides(time_limit_s=20), progress=lambda m: None)
+    run = plan_campaign(TINY, Settings(time_limit_s=20), progress=lambda m: None)
     return run.instance, run.evaluation
 
 

@@ -158,3 +158,39 @@ def test_objective_sale_value(tiny):
     obj = coefficients(m.objective)
     sales = {k: v for k, v in obj.items() if k.startswith("sales[BEA-00006")}
     assert sales and all(v == pytest.approx(52.6768) for v in sales.values())
+
+
+def _rows(m) -> dict[str, set]:
+    """Every active row of ``m`` as (name, bounds, sorted coefficients), by component."""
+    rows = {}
+    for con in m.component_objects(pyo.Constraint, active=True):
+        rows[con.name] = {(c.name, pyo.value(c.lower) if c.lower is not None else None,
+                           pyo.value(c.upper) if c.upper is not None else None,
+                           tuple(sorted((k, round(v, 9)) for k, v in coefficients(c).items())))
+                          for c in con.values() if c.active}
+    return rows
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_families_build_the_same_model_in_any_order(tiny, seed):
+    """Each family builds what it uses first and reads its numbers from the instance: the
+    order of FAMILIES is no contract."""
+    import random
+
+    from optimizer.model import FAMILIES
+
+    inst, model = tiny
+    families = list(FAMILIES)
+    random.Random(seed).shuffle(families)
+    shuffled = build_model(inst, families=families)
+    assert _rows(shuffled) == _rows(model)
+    assert coefficients(shuffled.objective) == pytest.approx(coefficients(model.objective))
+
+
+def test_no_data_lives_on_the_model(tiny):
+    """The model holds Pyomo components only; numbers come from the instance (inst.index)."""
+    _, model = tiny
+    pyomo_own = set(vars(pyo.ConcreteModel()))
+    plain = [name for name, value in vars(model).items()
+             if name not in pyomo_own and not isinstance(value, pyo.Component)]
+    assert plain == []

@@ -21,7 +21,7 @@ import pytest
 from optimizer.cli import UsageError, main, parse_delay_lists
 from optimizer.io.campaign import load_campaign
 from optimizer.io.run_index import input_checksum, read_history
-from optimizer.prep.instance import Overrides
+from optimizer.settings import Settings
 from optimizer.workflows.distributed import (
     RESULT_COLUMNS,
     TASK_COLUMNS,
@@ -37,7 +37,7 @@ from conftest import REPO
 pytestmark = pytest.mark.distributed
 
 TINY = REPO / "data" / "tiny"
-EXACT = Overrides(mip_gap=0.0, time_limit_s=30)
+EXACT = Settings(mip_gap=0.0, time_limit_s=30)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_batch_reports_a_failed_task_and_keeps_the_others(client, single_process
     tasks = [
         SolveTask(str(TINY), b, EXACT, label="good"),
         # β = 1 with uncertain demand: no finite stock meets it (diagnosed before solving)
-        SolveTask(str(TINY), b, Overrides(min_fill_rate=1.0), label="unreachable service"),
+        SolveTask(str(TINY), b, Settings(min_fill_rate=1.0), label="unreachable service"),
         SolveTask(str(tmp_path / "no-such-campaign"), label="missing folder"),
         SolveTask(str(TINY), b, EXACT, input_sha256="0" * 64, label="stale copy"),
         SolveTask(str(TINY), None, EXACT, label="campaign budget"),

@@ -13,8 +13,8 @@ from datetime import date
 
 import pytest
 
-from optimizer.prep.instance import Overrides
 from optimizer.report.explorer_panel import ExplorerPanel, what_if_kpis
+from optimizer.settings import Settings
 from optimizer.workflows.explorer import Explorer
 from optimizer.workflows.planner import plan_campaign
 
@@ -53,7 +53,7 @@ def test_budget_moves_re_solve_in_place_and_delays_rebuild():
     assert first.rebuilt and not lower.rebuilt and e.planner.model is model
     late = e.solve(15_000, {"sea_lcl": 7})
     assert late.rebuilt and e.planner.model is not model
-    cold = plan_campaign(TINY, Overrides(budget=15_000, delays={"sea_lcl": 7}, time_limit_s=10),
+    cold = plan_campaign(TINY, Settings(budget=15_000, delays={"sea_lcl": 7}, time_limit_s=10),
                          progress=lambda msg: None)
     assert late.evaluation.expected_profit == pytest.approx(cold.summary["expected_profit"], rel=2e-3)
     table = what_if_kpis(e, lower)

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
 import json
 import pickle
@@ -29,14 +28,14 @@ import pytest
 from optimizer.cli import main
 from optimizer.io.campaign import load_campaign
 from optimizer.io.errors import InputError, Problem
-from optimizer.prep.instance import Overrides
+from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible
 from optimizer.workflows import partition
 from optimizer.workflows.distributed import dask_client
 from optimizer.workflows.partition import (
     PartInputError,
     PartServiceInfeasible,
-    part_overrides,
+    part_settings,
     plan_partitioned,
     split_campaign,
 )
@@ -124,7 +123,7 @@ def test_partitioned_plan_with_seller_economics_passes_the_checker(campaign_60_e
 @pytest.mark.distributed
 def test_dask_partitioned_plan_equals_single_process(repo):
     tiny = load_campaign(repo / "data" / "tiny")
-    exact = Overrides(mip_gap=0.0, time_limit_s=30)
+    exact = Settings(mip_gap=0.0, time_limit_s=30)
     ev_single, _, parts_single = plan_partitioned(tiny, 2, exact)
     with dask_client("local", 2) as client:
         ev_dask, _, parts_dask = plan_partitioned(tiny, 2, exact, client)
@@ -194,12 +193,13 @@ def test_cash_limits_are_split_from_the_campaign_under_a_budget_override(campaig
 
 
 def test_parts_keep_every_override_but_the_budget():
-    whole = Overrides(budget=15_000.0, max_budget=30_000.0, delays={"sea_lcl": 7}, min_fill_rate=0.5,
+    whole = Settings(budget=15_000.0, max_budget=30_000.0, delays={"sea_lcl": 7}, min_fill_rate=0.5,
                       time_limit_s=9.0, mip_gap=0.02, threads=3)
-    part = part_overrides(whole)
-    kept = {f.name for f in dataclasses.fields(Overrides)} - {"budget", "max_budget"}
-    assert {name: getattr(part, name) for name in kept} == {name: getattr(whole, name) for name in kept}
-    assert part.budget is None and part.max_budget is None  # the part's folder carries its share
+    part = part_settings(whole)
+    assert part.solver == whole.solver and part.pipeline == whole.pipeline
+    assert part.what_if.model_dump(exclude={"budget", "max_budget"}) == whole.what_if.model_dump(
+        exclude={"budget", "max_budget"})
+    assert part.what_if.budget is None and part.what_if.max_budget is None  # the part's folder carries its share
 
 
 class _RecordingClient:
@@ -219,10 +219,10 @@ class _RecordingClient:
 @pytest.mark.slow
 def test_every_part_is_planned_with_the_overrides(repo):
     tiny = load_campaign(repo / "data" / "tiny")
-    overrides = Overrides(budget=15_000.0, delays={"sea_lcl": 2}, time_limit_s=7.0, threads=1)
+    overrides = Settings(budget=15_000.0, delays={"sea_lcl": 2}, time_limit_s=7.0, threads=1)
     client = _RecordingClient()
     ev, summary, table = plan_partitioned(tiny, 2, overrides, client)
-    assert [args[1] for args in client.calls] == [part_overrides(overrides)] * 2
+    assert [args[1] for args in client.calls] == [part_settings(overrides)] * 2
     assert summary["budget"] == 15_000.0 and summary["spend"] <= 15_000.0 * (1 + 1e-9)
     assert table["budget"].sum() == pytest.approx(15_000.0, rel=1e-9)
 

@@ -214,11 +214,11 @@ def test_budget_what_ifs_keep_the_cash_limits(tmp_path):
     """A September cash limit caps A's deposits (ordered in September by either lane) at
     every budget of a persistent re-solve; more budget helps only B."""
     from optimizer.io.campaign import load_campaign
-    from optimizer.prep.instance import Overrides
+    from optimizer.settings import Settings
     from optimizer.workflows.planner import Planner
 
     campaign = load_campaign(write_campaign(tmp_path / "cash", **CASH_CAMPAIGN))
-    planner = Planner(campaign, Overrides(time_limit_s=20), max_budget=40_000, progress=lambda _: None)
+    planner = Planner(campaign, Settings(time_limit_s=20), max_budget=40_000, progress=lambda _: None)
     profits = []
     for budget in (10_000, 40_000):
         run = planner.solve(budget)

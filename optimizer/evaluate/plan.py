@@ -203,8 +203,8 @@ def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float |
         "n_variables": n_variables,
         "n_constraints": n_constraints,
         "overrides": {
-            "budget": inst.overrides.budget,
-            "delays": dict(inst.overrides.delays),
+            "budget": inst.settings.what_if.budget,
+            "delays": dict(inst.settings.what_if.delays),
         },
     }
     summary.update(extra or {})

@@ -14,7 +14,8 @@ transaction: concurrent writers wait their turn instead of failing.
 The index never costs a run: when the database cannot be used (a corrupt or
 foreign file, a disk error) the run is kept, a warning says so, and
 :func:`rebuild_index` (``python -m optimizer index --rebuild``) recreates the rows
-from the run folders, keeping the unusable file beside it.
+from the run folders, keeping the unusable file beside it.  Run files are read back
+with their ids and names verbatim (``NA`` is a campaign name like any other).
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ import hashlib
 import json
 import math
 import numbers
+import secrets
 import sqlite3
 import sys
 import time
 from pathlib import Path
 
-from optimizer.io.run_folder import is_run_folder
-from optimizer.io.safe_text import plain_frame
+from optimizer.io.run_folder import RunFileError, is_run_folder, read_meta, read_run_csv, read_summary
+from optimizer.status import Status
 
 HISTORY_NAME = "history.sqlite"
 BUSY_TIMEOUT_S = 30.0
@@ -220,58 +222,110 @@ def _warn_unusable(db_path: str | Path, error: Exception, consequence: str) -> N
           file=sys.stderr, flush=True)
 
 
-def rebuild_index(reports_root: str | Path) -> tuple[Path, int, Path | None]:
+def rebuild_index(reports_root: str | Path) -> tuple[Path, int, Path | None, list[tuple[Path, str]]]:
     """Recreate ``reports_root/history.sqlite`` from the run folders under ``reports_root``.
 
     A report run gives one row from its ``summary.json``; a frontier or scenario run one
     row per line of its ``frontier.csv`` / ``scenarios.csv`` (a failed one, one row from
-    its ``.json``).  Rows are inserted in run-id (time) order.  An existing database is
-    moved aside to ``history.sqlite.replaced-<UTC time>`` first, never deleted; the input
-    checksums of rebuilt rows are unknown (None).  Returns (database, rows, old file).
+    its ``.json``).  Rows are inserted in run-id (time) order; the input checksums of
+    rebuilt rows are unknown (None).  Hidden folders — a report still being built, or
+    the staging folder of a killed one — are not run folders and are passed over; a run
+    folder whose files cannot be read is left out and listed in ``skipped`` with the
+    reason.  The new database is written to a hidden file beside the old one and only
+    then renamed into place; an existing database is moved aside to
+    ``history.sqlite.replaced-<UTC time>`` (with its ``-wal`` file), never deleted.
+    Returns (database, rows, old file or None, skipped).
     """
-    import pandas as pd
-
     root = Path(reports_root)
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is not a folder")
+    rows: list[dict] = []
+    skipped: list[tuple[Path, str]] = []
+    for run_dir in sorted(_run_folders(root, skipped), key=lambda p: p.name):
+        try:
+            rows += _rebuilt_rows(run_dir)
+        except (OSError, ValueError) as e:  # RunFileError is a ValueError
+            skipped.append((run_dir, str(e)))
     db = root / HISTORY_NAME
+    new = root / f".{HISTORY_NAME}.rebuild-{secrets.token_hex(4)}"
     old = None
-    if db.exists():
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        old = db.with_name(f"{HISTORY_NAME}.replaced-{stamp}")
-        db.replace(old)
-        for suffix in ("-wal", "-shm"):
-            db.with_name(HISTORY_NAME + suffix).unlink(missing_ok=True)
+    try:
+        _insert(new, [_row(r) for r in rows])
+        if db.exists():
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            old = db.with_name(f"{HISTORY_NAME}.replaced-{stamp}")
+            db.replace(old)
+            wal = db.with_name(HISTORY_NAME + "-wal")
+            if wal.exists():
+                wal.replace(old.with_name(old.name + "-wal"))
+            db.with_name(HISTORY_NAME + "-shm").unlink(missing_ok=True)
+        new.replace(db)
+    finally:
+        for leftover in (new, new.with_name(new.name + "-wal"), new.with_name(new.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+    return db, len(rows), old, skipped
+
+
+def _run_folders(root: Path, skipped: list[tuple[Path, str]]) -> list[Path]:
+    """The visible ``<campaign>/<run id>`` folders under ``root`` (hidden ones are never runs)."""
+    def visible_folders(folder: Path) -> list[Path]:
+        try:
+            return [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        except OSError as e:
+            skipped.append((folder, f"cannot be listed ({e.strerror or e})"))
+            return []
+
+    return [run for campaign in visible_folders(root) for run in visible_folders(campaign)]
+
+
+def _rebuilt_rows(run_dir: Path) -> list[dict]:
+    """The index rows of one run folder (none when it holds no run's files)."""
+    if is_run_folder(run_dir):
+        s = read_summary(run_dir)
+        o = s.get("overrides") or {}
+        if not isinstance(o, dict):
+            raise RunFileError(run_dir / "summary.json", "'overrides' must be a JSON object")
+        return [{"campaign": _text(s.get("campaign")) or run_dir.parent.name, "run_id": run_dir.name,
+                 "run_dir": run_dir, "input_sha256": None, "status": _text(s.get("status")) or Status.UNKNOWN,
+                 "parameters": {"budget": o.get("budget"), "delays": o.get("delays") or {},
+                                "time_limit_s": s.get("time_limit_s"),
+                                "campaign_dir": s.get("campaign_dir"), "rebuilt": True},
+                 **{k: _number(s.get(k)) for k in ("expected_profit", "spend", "build_seconds", "solve_seconds")}}]
     rows = []
-    for run_dir in sorted((p for p in root.glob("*/*") if p.is_dir()), key=lambda p: p.name):
-        summary = run_dir / "summary.json"
-        if summary.is_file():
-            s = json.loads(summary.read_text(encoding="utf-8"))
-            o = s.get("overrides") or {}
-            rows.append({"campaign": s.get("campaign", run_dir.parent.name), "run_id": run_dir.name,
-                         "run_dir": run_dir, "input_sha256": None, "status": s.get("status", "unknown"),
-                         "parameters": {"budget": o.get("budget"), "delays": o.get("delays") or {},
-                                        "time_limit_s": s.get("time_limit_s"),
-                                        "campaign_dir": s.get("campaign_dir"), "rebuilt": True},
-                         **{k: s.get(k) for k in ("expected_profit", "spend", "build_seconds", "solve_seconds")}})
+    for command in ("frontier", "scenarios"):
+        if not (run_dir / f"{command}.json").is_file():
             continue
-        for command in ("frontier", "scenarios"):
-            meta_file, table_file = run_dir / f"{command}.json", run_dir / f"{command}.csv"
-            if not meta_file.is_file():
-                continue
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-            base = {"run_id": run_dir.name, "run_dir": run_dir, "input_sha256": None,
-                    "campaign": meta.get("campaign", run_dir.parent.name)}
-            params = {k: v for k, v in meta.items() if k not in ("error",)} | {"command": command, "rebuilt": True}
-            if not table_file.is_file():
-                rows.append({**base, "status": "failed", "parameters": params, "message": meta.get("error")})
-                continue
-            table = plain_frame(pd.read_csv(table_file), ("campaign", "campaign_dir", "scenario"))
-            for r in table.to_dict("records"):
-                rows.append({**base, "campaign": r.get("campaign", base["campaign"]), "status": r["status"],
-                             "parameters": params | {"budget": r["budget"]},
-                             **{k: r.get(k) for k in ("expected_profit", "spend", "build_seconds",
-                                                      "solve_seconds")}})
-    _insert(db, [_row(r) for r in rows])
-    return db, len(rows), old
+        meta = read_meta(run_dir, command)
+        base = {"run_id": run_dir.name, "run_dir": run_dir, "input_sha256": None,
+                "campaign": _text(meta.get("campaign")) or run_dir.parent.name}
+        params = {k: v for k, v in meta.items() if k not in ("error",)} | {"command": command, "rebuilt": True}
+        table_file = run_dir / f"{command}.csv"
+        if not table_file.is_file():
+            error = meta.get("error")
+            rows.append({**base, "status": Status.FAILED, "parameters": params,
+                         "message": None if error is None else str(error)})
+            continue
+        table = read_run_csv(table_file, required=("status", "budget"))
+        for r in table.to_dict("records"):
+            rows.append({**base, "campaign": _text(r.get("campaign")) or base["campaign"],
+                         "status": _text(r["status"]) or Status.UNKNOWN,
+                         "parameters": params | {"budget": _number(r["budget"])},
+                         **{k: _number(r.get(k)) for k in ("expected_profit", "spend", "build_seconds",
+                                                           "solve_seconds")}})
+    return rows
+
+
+def _text(value) -> str | None:
+    """A text field of a run file as stored (None when it is not text)."""
+    return value if isinstance(value, str) else None
+
+
+def _number(value) -> float | None:
+    """A numeric field of a run file as stored (None when it is missing or not a number)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = float(value)
+        return None if math.isnan(value) else value
+    return None
 
 
 def _retry(fn, attempts: int = 5):

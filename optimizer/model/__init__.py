@@ -1,7 +1,9 @@
 """The Pyomo model of SPEC §2 and §6, built one constraint family per module.
 
 ``build_model(inst)`` reads as the list of families; each ``add_*`` function's
-docstring states its equation.  Only usable routes get variables (sparse sets
+docstring states its equation.  A family builds the families whose components it
+uses first and is built once (:mod:`optimizer.model.family`), so the list may come in
+any order; the numbers each needs come from the instance (``inst.index``).  Only usable routes get variables (sparse sets
 from :mod:`optimizer.prep.instance`).  The budget and the cash limits are mutable
 Params so finance's what-ifs re-solve without rebuilding.
 """
@@ -26,27 +28,25 @@ from optimizer.model.space import add_space
 from optimizer.model.suppliers import add_suppliers
 from optimizer.prep.instance import Instance
 
+FAMILIES = (add_orders, add_shipments, add_budget, add_cash_limits, add_moq, add_suppliers, add_space,
+            add_service, add_concentration, add_expected_sales)
 
-def build_model(inst: Instance, objective: str = "profit") -> pyo.ConcreteModel:
+
+def build_model(inst: Instance, objective: str = "profit", families=FAMILIES) -> pyo.ConcreteModel:
     """Build the MILP for ``inst``.
 
     ``objective="profit"`` maximises expected profit (the plan);
     ``objective="spend"`` minimises spend with the budget row dropped, which
     diagnoses infeasible service targets (the smallest budget that would do).
+    ``families`` may come in any order (the model is the same).
     """
     with gc_paused():
         m = pyo.ConcreteModel(name=inst.campaign.config.name)
-        add_orders(m, inst)
-        add_shipments(m, inst)
-        add_budget(m, inst, enforce=(objective == "profit"))
-        add_cash_limits(m, inst)
-        add_moq(m, inst)
-        add_suppliers(m, inst)
-        add_space(m, inst)
-        add_service(m, inst)
-        add_concentration(m, inst)
-        add_expected_sales(m, inst)
+        for add in families:
+            add(m, inst)
         add_objective(m, inst, objective)
+        if objective == "spend":
+            m.budget_limit.deactivate()
     return m
 
 
@@ -68,4 +68,4 @@ def gc_paused():
             gc.enable()
 
 
-__all__ = ["build_model", "gc_paused"]
+__all__ = ["FAMILIES", "build_model", "gc_paused"]

@@ -12,23 +12,29 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from optimizer.model.family import family
 from optimizer.model.linear import linear
+from optimizer.model.orders import add_orders
+from optimizer.model.shipments import add_shipments
 from optimizer.prep.instance import Instance
 
 
+@family("cash_row")
 def add_cash_limits(m: pyo.ConcreteModel, inst: Instance) -> None:
+    add_orders(m, inst)
+    add_shipments(m, inst)
+    ix = inst.index
     cash = inst.cash
     limits = range(len(cash))
     m.CASH_LIMITS = pyo.Set(initialize=list(limits), ordered=True)
     m.cash_limit = pyo.Param(m.CASH_LIMITS, initialize=dict(enumerate(cash.limit.tolist())),
                              mutable=True, doc="cash paid up to a date ≤ limit")
-    route_keys = list(inst.routes.index)
     lane_pos = {l: i for i, l in enumerate(inst.lanes.index)}
 
     def row(m, j):
         coef = cash.coef[j]
-        terms = [(coef[i] * m.case_pack[k], m.cases[k]) for i, k in enumerate(route_keys) if coef[i] > 0]
-        terms += [(cash.lane_coef[j, lane_pos[l]], m.shipments[l]) for l in m.FIXED_COST_LANES
+        terms = [(coef[i] * ix.case_pack[k], m.cases[k]) for i, k in enumerate(ix.routes) if coef[i] > 0]
+        terms += [(cash.lane_coef[j, lane_pos[l]], m.shipments[l]) for l in ix.fixed_cost_lanes
                   if cash.lane_coef[j, lane_pos[l]] > 0]
         if not terms:
             return pyo.Constraint.Skip

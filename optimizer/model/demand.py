@@ -16,7 +16,7 @@ solve loop (:mod:`optimizer.solve.pipeline`) adds the chords at the chosen stock
 over-estimate is negligible, which makes the model objective the exact profit
 of the plan and HiGHS's dual bound a valid bound on the best exact profit.
 
-Initial chords sit at ``mean + z·sd`` for z in ``INITIAL_Z`` (clipped to the
+Initial chords sit at ``mean + z·sd`` for z on a grid of the pipeline knobs (clipped to the
 reachable stock range) and at the existing stock; for the other demand shapes of
 SPEC §7 at the quantiles ``F⁻¹(Φ(z))`` (a lognormal's mass sits below its mean).
 
@@ -32,59 +32,57 @@ import numpy as np
 import pyomo.environ as pyo
 from scipy.special import ndtr
 
+from optimizer.model.family import family
 from optimizer.model.linear import combine
+from optimizer.model.moq import add_moq
+from optimizer.model.orders import add_orders
 from optimizer.prep.expected_sales import NORMAL, expected_sales, quantile
 from optimizer.prep.instance import Instance
 
-INITIAL_Z = np.arange(-3.0, 3.01, 0.5)
-# Chords flatter than this are skipped: beyond such a stock ES rises by under
-# 1e-7 per unit, and the tiny coefficients would only hurt HiGHS's numerics.
-MIN_SLOPE = 1e-7
 
-
+@family("sales_chord")
 def add_expected_sales(m: pyo.ConcreteModel, inst: Instance) -> None:
+    add_orders(m, inst)
+    add_moq(m, inst)
+    ix = inst.index
     p = inst.pairs
     demand_pairs = p[p["has_demand"]]
     reach = inst.routes.groupby(level=["sku", "warehouse"])["max_units"].sum()
-    max_stock = demand_pairs["existing"] + reach.reindex(demand_pairs.index).fillna(0)
-    m.stock_range = {
-        k: (int(e), int(hi)) for k, e, hi in zip(demand_pairs.index, demand_pairs["existing"], max_stock)
-    }
-    m.DEMAND_PAIRS = pyo.Set(initialize=list(demand_pairs.index), dimen=2, ordered=True)
+    max_stock = (demand_pairs["existing"] + reach.reindex(demand_pairs.index).fillna(0)).to_numpy(float)
+    m.DEMAND_PAIRS = pyo.Set(initialize=ix.demand_pairs, dimen=2, ordered=True)
     shape = [demand_pairs[c].to_numpy() for c in ("mean", "sd", "dist")]
-    sales_cap = expected_sales(max_stock.to_numpy(float), *shape)
-    cap = dict(zip(demand_pairs.index, np.atleast_1d(sales_cap)))
+    sales_cap = expected_sales(max_stock, *shape)
+    cap = dict(zip(ix.demand_pairs, np.atleast_1d(sales_cap)))
     floor = np.atleast_1d(expected_sales(demand_pairs["existing"].to_numpy(float), *shape))
     floor = np.where(demand_pairs["sales_coef"].to_numpy(float) > 0, 0.0, floor)
-    low = dict(zip(demand_pairs.index, floor.tolist()))
+    low = dict(zip(ix.demand_pairs, floor.tolist()))
     m.sales = pyo.Var(
         m.DEMAND_PAIRS, within=pyo.NonNegativeReals, bounds=lambda _, *k: (low[k], cap[k]),
         doc="expected units sold (outer approximation of ES)",
     )
-    m.pair_case_pack = {k: int(c) for k, c in zip(demand_pairs.index, demand_pairs["case_pack"])}
-    m.moments = {k: (float(mu), float(sd), int(d), float(spread)) for k, mu, sd, d, spread in zip(
-        demand_pairs.index, demand_pairs["mean"], demand_pairs["sd"], demand_pairs["dist"],
-        demand_pairs["spread"])}
     m.sales_chord = pyo.Constraint(pyo.Any, doc="sales ≤ chord of ES on the stock lattice")
-    add_sales_chords(m, initial_chord_points(m, inst))
+    add_sales_chords(m, inst, initial_chord_points(inst))
 
 
-def initial_chord_points(m, inst: Instance) -> dict:
-    """Lattice points at ``mean + z·sd`` (z in INITIAL_Z; quantiles ``F⁻¹(Φ(z))`` for
-    the non-normal shapes) and at existing stock."""
+def initial_chord_points(inst: Instance) -> dict:
+    """Lattice points at ``mean + z·sd`` (z from −``chord_z_span`` to ``chord_z_span`` in steps
+    of ``chord_z_step``, :class:`~optimizer.settings.PipelineKnobs`; quantiles ``F⁻¹(Φ(z))``
+    for the non-normal shapes) and at existing stock."""
+    ix, knobs = inst.index, inst.settings.pipeline
+    z = np.arange(-knobs.chord_z_span, knobs.chord_z_span + 0.01, knobs.chord_z_step)
     points = {}
-    for k in m.DEMAND_PAIRS:
-        lo, hi = m.stock_range[k]
+    for k in ix.demand_pairs:
+        lo, hi = ix.stock_range[k]
         if hi <= lo:
             continue  # stock cannot change: the sales bound is already exact
-        mu, sd, dist, spread = m.moments[k]
-        cp = m.pair_case_pack[k]
+        mu, sd, dist, spread = ix.moments[k]
+        cp = ix.pair_case_pack[k]
         if spread <= 0:
             targets = np.array([mu])
         elif dist == NORMAL:
-            targets = mu + INITIAL_Z * sd
+            targets = mu + z * sd
         else:
-            targets = np.unique(np.atleast_1d(quantile(ndtr(INITIAL_Z), mu, sd, dist)))
+            targets = np.unique(np.atleast_1d(quantile(ndtr(z), mu, sd, dist)))
         pts = {lo}
         for t in targets:
             a = lo + cp * np.floor((t - lo) / cp)
@@ -93,17 +91,18 @@ def initial_chord_points(m, inst: Instance) -> dict:
     return points
 
 
-def add_sales_chords(m, points: dict) -> int:
+def add_sales_chords(m, inst: Instance, points: dict) -> int:
     """Add the chord starting at each lattice point ``a`` (skipping known ones).
 
     ``points`` maps a pair to lattice stock levels.  Returns how many were added.
     ES is evaluated for all new chords at once; each row is built as one flat
     linear sum over ``sales``, the order flag and the pair's ``cases``.
     """
+    ix = inst.index
     keys, starts = [], []
     for k, pts in points.items():
-        lo, hi = m.stock_range[k]
-        cp = m.pair_case_pack[k]
+        lo, hi = ix.stock_range[k]
+        cp = ix.pair_case_pack[k]
         new = set()
         for a in pts:
             a = int(a)
@@ -115,14 +114,14 @@ def add_sales_chords(m, points: dict) -> int:
     if not keys:
         return 0
     a = np.array(starts, float)
-    lo = np.array([m.stock_range[k][0] for k in keys], float)
-    cp = np.array([m.pair_case_pack[k] for k in keys], float)
-    mu, sd, dist, _ = (np.array(v) for v in zip(*(m.moments[k] for k in keys)))
+    lo = np.array([ix.stock_range[k][0] for k in keys], float)
+    cp = np.array([ix.pair_case_pack[k] for k in keys], float)
+    mu, sd, dist, _ = (np.array(v) for v in zip(*(ix.moments[k] for k in keys)))
     es_lo, es_a, es_b = (np.atleast_1d(expected_sales(x, mu, sd, dist)) for x in (lo, a, a + cp))
     slope = (es_b - es_a) / cp
     added = 0
     flagged = m.FLAGGED_SKUS
-    for i in np.flatnonzero(slope >= MIN_SLOPE):
+    for i in np.flatnonzero(slope >= inst.settings.pipeline.chord_min_slope):
         k = keys[i]
         ai, s_i, e_a = int(starts[i]), float(slope[i]), float(es_a[i])
         if k[0] not in flagged:

@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from optimizer.model.family import family
 from optimizer.model.linear import combine
+from optimizer.model.orders import add_orders
 from optimizer.prep.instance import Instance
 
 
+@family("order_placed")
 def add_moq(m: pyo.ConcreteModel, inst: Instance) -> None:
-    skus = inst.skus
-    bound = inst.sku_unit_bound()
-    mov = skus["supplier"].map(inst.suppliers["min_order_value"]).fillna(0.0)
-    moq = skus["moq"].to_dict()
-    case_pack = skus["case_pack"].to_dict()
-    mov = mov.to_dict()
-    needs_flag = [s for s in m.ORDERED_SKUS if moq[s] > case_pack[s] or mov[s] > 0]
-    m.FLAGGED_SKUS = pyo.Set(initialize=needs_flag, ordered=True)
+    add_orders(m, inst)
+    ix = inst.index
+    moq = inst.skus["moq"].to_dict()
+    case_pack = inst.skus["case_pack"].to_dict()
+    m.FLAGGED_SKUS = pyo.Set(initialize=ix.flagged_skus, ordered=True)
     m.order_placed = pyo.Var(m.FLAGGED_SKUS, within=pyo.Binary, doc="y[s]: SKU ordered")
-    m.sku_unit_bound = {s: float(bound[s]) for s in needs_flag}
-    binding = [s for s in needs_flag if moq[s] > case_pack[s]]
+    binding = [s for s in ix.flagged_skus if moq[s] > case_pack[s]]
     # moq·y − ordered ≤ 0
     m.moq_lower = pyo.Constraint(
         binding,
@@ -35,6 +34,6 @@ def add_moq(m: pyo.ConcreteModel, inst: Instance) -> None:
     # ordered − U·y ≤ 0
     m.moq_upper = pyo.Constraint(
         m.FLAGGED_SKUS,
-        rule=lambda m, s: combine((1, m.ordered[s]), (-m.sku_unit_bound[s], m.order_placed[s])) <= 0,
+        rule=lambda m, s: combine((1, m.ordered[s]), (-ix.sku_unit_bound[s], m.order_placed[s])) <= 0,
         doc="ordered ≤ U·y",
     )

@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from optimizer.model.budget import add_budget
+from optimizer.model.demand import add_expected_sales
+from optimizer.model.family import family
 from optimizer.model.linear import combine
 from optimizer.prep.instance import Instance
 
 
+@family("objective")
 def add_objective(m: pyo.ConcreteModel, inst: Instance, objective: str = "profit") -> None:
+    add_budget(m, inst)
     if objective == "spend":
         m.objective = pyo.Objective(expr=m.spend, sense=pyo.minimize)
         return
+    add_expected_sales(m, inst)
     pairs = inst.pairs
     coef, stock, penalty, demand = (
         {k: float(v) for k, v in pairs[col].items()}

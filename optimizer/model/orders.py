@@ -2,7 +2,7 @@
 
 Sets: ``ROUTES`` = usable (sku, warehouse, mode); ``PAIRS`` = (sku, warehouse)
 with demand, stock or a route.  Variables: ``cases[s,w,m] ∈ ℤ≥0``.
-Units ``units[r] = case_pack[s]·cases[r]`` (``m.case_pack``) are not a component
+Units ``units[r] = case_pack[s]·cases[r]`` (``inst.index.case_pack``) are not a component
 of their own: every row states them directly as ``case_pack·cases``.
 Expressions (flat linear sums, :mod:`optimizer.model.linear`):
 ``available[s,w] = E[s,w] + Σ_m case_pack[s]·cases[s,w,m]`` (SPEC §2 "Available"),
@@ -11,24 +11,21 @@ Expressions (flat linear sums, :mod:`optimizer.model.linear`):
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import pyomo.environ as pyo
 
+from optimizer.model.family import family
 from optimizer.model.linear import linear
 from optimizer.prep.instance import Instance
 
 
+@family("cases")
 def add_orders(m: pyo.ConcreteModel, inst: Instance) -> None:
-    routes = inst.routes
-    keys = list(routes.index)
-    packs = routes["case_pack"].astype(int).tolist()
-    case_pack = dict(zip(keys, packs))
-    max_cases = {k: int(u // cp) for k, u, cp in zip(keys, routes["max_units"].tolist(), packs)}
+    ix = inst.index
+    case_pack, max_cases = ix.case_pack, ix.max_cases
 
-    m.ROUTES = pyo.Set(initialize=keys, dimen=3, ordered=True, doc="usable (sku, warehouse, mode)")
+    m.ROUTES = pyo.Set(initialize=ix.routes, dimen=3, ordered=True, doc="usable (sku, warehouse, mode)")
     m.PAIRS = pyo.Set(initialize=list(inst.pairs.index), dimen=2, ordered=True)
-    m.ORDERED_SKUS = pyo.Set(initialize=sorted({k[0] for k in keys}), ordered=True)
+    m.ORDERED_SKUS = pyo.Set(initialize=ix.ordered_skus, ordered=True)
 
     m.cases = pyo.Var(
         m.ROUTES,
@@ -36,26 +33,17 @@ def add_orders(m: pyo.ConcreteModel, inst: Instance) -> None:
         bounds=lambda _, *k: (0, max_cases[k]),
         doc="cases bought for a route",
     )
-    m.case_pack = case_pack
-
-    routes_of_pair = defaultdict(list)
-    routes_of_sku = defaultdict(list)
-    for k in keys:
-        routes_of_pair[k[:2]].append(k)
-        routes_of_sku[k[0]].append(k)
-    m.routes_of_pair = routes_of_pair
-    m.routes_of_sku = routes_of_sku
 
     existing = inst.pairs["existing"].astype(float).to_dict()
     cases = m.cases
     m.available = pyo.Expression(
         m.PAIRS,
-        rule=lambda m, s, w: linear([case_pack[k] for k in routes_of_pair[(s, w)]],
-                                    [cases[k] for k in routes_of_pair[(s, w)]],
+        rule=lambda m, s, w: linear([case_pack[k] for k in ix.routes_at((s, w))],
+                                    [cases[k] for k in ix.routes_at((s, w))],
                                     existing[(s, w)]),
     )
     m.ordered = pyo.Expression(
         m.ORDERED_SKUS,
-        rule=lambda m, s: linear([case_pack[k] for k in routes_of_sku[s]],
-                                 [cases[k] for k in routes_of_sku[s]]),
+        rule=lambda m, s: linear([case_pack[k] for k in ix.routes_of_sku[s]],
+                                 [cases[k] for k in ix.routes_of_sku[s]]),
     )

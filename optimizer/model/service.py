@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from optimizer.model.family import family
 from optimizer.model.linear import combine
+from optimizer.model.orders import add_orders
 from optimizer.prep.instance import Instance
 
 
+@family("service_lower")
 def add_service(m: pyo.ConcreteModel, inst: Instance) -> None:
+    add_orders(m, inst)
     p = inst.pairs
     need = p[p["service_stock"] > p["existing"]]
     m.SERVICE_PAIRS = pyo.Set(initialize=list(need.index), dimen=2, ordered=True)

@@ -6,21 +6,19 @@ there is not counted.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import pyomo.environ as pyo
 
+from optimizer.model.family import family
 from optimizer.model.linear import linear
+from optimizer.model.orders import add_orders
 from optimizer.prep.instance import Instance
 
 
+@family("space_limit")
 def add_space(m: pyo.ConcreteModel, inst: Instance) -> None:
-    routes = inst.routes
-    volume = dict(zip(routes.index, routes["volume_m3"].astype(float).tolist()))
-    cp = m.case_pack
-    routes_of_wh = defaultdict(list)
-    for k in m.ROUTES:
-        routes_of_wh[k[1]].append(k)
+    add_orders(m, inst)
+    ix = inst.index
+    volume, cp, routes_of_wh = ix.volume, ix.case_pack, ix.routes_of_warehouse
     capacity = inst.warehouses["capacity_m3"].to_dict()
     m.space_limit = pyo.Constraint(
         sorted(routes_of_wh),

@@ -11,17 +11,21 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from optimizer.model.family import family
 from optimizer.model.linear import combine
+from optimizer.model.moq import add_moq
 from optimizer.prep.instance import Instance
 
 
+@family("supplier_capacity_limit")
 def add_suppliers(m: pyo.ConcreteModel, inst: Instance) -> None:
+    add_moq(m, inst)
     skus, suppliers = inst.skus, inst.suppliers
     supplier_of = skus["supplier"].to_dict()
     min_value = suppliers["min_order_value"].to_dict()
     capacity = suppliers["capacity_units"].to_dict()
     skus_of = defaultdict(list)
-    for s in m.ORDERED_SKUS:
+    for s in inst.index.ordered_skus:
         skus_of[supplier_of[s]].append(s)
     with_min = [f for f in skus_of if min_value[f] > 0]
     m.MIN_VALUE_SUPPLIERS = pyo.Set(initialize=with_min, ordered=True)

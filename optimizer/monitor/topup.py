@@ -45,7 +45,7 @@ import pandas as pd
 from optimizer.io.campaign import Campaign, CampaignConfig, config_text, frame_csv, load_campaign, skus_csv
 from optimizer.io.errors import InputError, Problem
 from optimizer.io.safe_text import safe_frame
-from optimizer.prep.instance import Overrides
+from optimizer.settings import Settings
 from optimizer.workflows.planner import PlanRun, SolveFailed, plan_campaign
 
 FAST_MODES = ("air", "courier")
@@ -188,7 +188,7 @@ def solve_topup(folder: TopUpFolder, time_limit_s: float | None = None,
         except InputError as e:
             raise TopUpInputError(e.problems, campaign_dir, folder.source) from None
         try:
-            return plan_campaign(campaign, Overrides(time_limit_s=time_limit_s), progress=progress)
+            return plan_campaign(campaign, Settings(time_limit_s=time_limit_s), progress=progress)
         except SolveFailed as e:
             raise SolveFailed(f"the top-up derived from {folder.source}: {e} "
                               "(or give the top-up more time with --time-limit)") from None

@@ -1,7 +1,9 @@
 """Frozen model data derived from a validated campaign (SPEC §2).
 
-`build_instance` turns a :class:`~optimizer.io.campaign.Campaign` plus run overrides
-(budget, per-mode delays) into sparse tables the model is built from:
+`build_instance` turns a :class:`~optimizer.io.campaign.Campaign` under a run's
+:class:`~optimizer.settings.Settings` (the what-ifs: budget, per-mode delays, service
+target; the solver options and pipeline knobs travel with it to the model and the
+solver) into sparse tables the model is built from:
 
 * ``skus``    — the SKU master, costs in the campaign currency.
 * ``lanes``   — (warehouse, mode) with effective transit days (delays added).
@@ -26,7 +28,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -43,30 +46,14 @@ from optimizer.prep.expected_sales import (
     quantile,
     spread,
 )
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """What-if settings recorded with a run; the campaign files are never edited.
-
-    ``delays`` maps a transport mode to extra transit days (negative = faster).
-    ``max_budget`` is the largest budget a persistent re-solve of this instance may
-    be given (a finance sweep): per-route unit bounds derived from the budget use it.
-    """
-
-    budget: float | None = None
-    max_budget: float | None = None
-    delays: Mapping[str, int] = field(default_factory=dict)
-    min_fill_rate: float | None = None
-    time_limit_s: float | None = None
-    mip_gap: float | None = None
-    threads: int | None = None
+from optimizer.prep.model_index import ModelIndex, model_index
+from optimizer.settings import Settings
 
 
 @dataclass
 class Instance:
     campaign: Campaign
-    overrides: Overrides
+    settings: Settings  # the run's settings, whole: what-ifs, solver options, pipeline knobs
     budget: float
     bound_budget: float  # the budget the per-route unit bounds are valid up to
     buffer_days: int
@@ -91,21 +78,25 @@ class Instance:
         """Upper bound on units ordered of each SKU (max over its routes)."""
         return self.routes.groupby(level="sku")["max_units"].sum()
 
+    @cached_property
+    def index(self) -> ModelIndex:
+        """The lookups the model's families and the solver share (:mod:`optimizer.prep.model_index`)."""
+        return model_index(self.routes, self.pairs, self.skus, self.suppliers, self.lanes, self.sku_unit_bound())
 
-def build_instance(campaign: Campaign, overrides: Overrides | None = None) -> Instance:
-    """Derive the sparse model data for ``campaign`` under ``overrides``."""
-    overrides = overrides or Overrides()
+
+def build_instance(campaign: Campaign, settings: Settings | None = None) -> Instance:
+    """Derive the sparse model data for ``campaign`` under ``settings`` (its what-ifs)."""
+    settings = settings or Settings()
+    what_if = settings.what_if
     cfg = campaign.config
-    budget = float(overrides.budget if overrides.budget is not None else cfg.budget)
-    bound_budget = max(budget, float(overrides.max_budget or 0.0))
-    fill_rate = (
-        overrides.min_fill_rate if overrides.min_fill_rate is not None else cfg.min_fill_rate
-    )
+    budget = float(what_if.budget if what_if.budget is not None else cfg.budget)
+    bound_budget = max(budget, float(what_if.max_budget or 0.0))
+    fill_rate = what_if.min_fill_rate if what_if.min_fill_rate is not None else cfg.min_fill_rate
 
     skus = _sku_table(campaign)
     suppliers = campaign.suppliers.set_index("supplier")
     warehouses = campaign.warehouses.set_index("warehouse")
-    lanes = _lane_table(campaign, overrides.delays)
+    lanes = _lane_table(campaign, what_if.delays)
     all_routes = _route_table(campaign, skus, warehouses, lanes, cfg.buffer_days)
     routes = all_routes[all_routes["usable"]].copy()
     late = all_routes[~all_routes["usable"]].copy()
@@ -119,7 +110,7 @@ def build_instance(campaign: Campaign, overrides: Overrides | None = None) -> In
     cash = cash_limits(cfg.cash_limits, payments, len(routes), lanes, ship_by)
     return Instance(
         campaign=campaign,
-        overrides=overrides,
+        settings=settings,
         budget=budget,
         bound_budget=bound_budget,
         buffer_days=cfg.buffer_days,
@@ -157,6 +148,34 @@ def _lane_table(campaign: Campaign, delays: Mapping[str, int]) -> pd.DataFrame:
     return lanes
 
 
+def landed_unit_cost(unit_cost, duty_rate, bonded, freight):
+    """``c = unit_cost·(1 + duty_rate·(1 − bonded)) + freight``: what one unit costs landed
+    in the warehouse (a bonded warehouse pays no duty on arrival).  Vectorised.
+
+    >>> print(round(landed_unit_cost(10.0, 0.2, False, 1.5), 2))
+    13.5
+    >>> print(round(landed_unit_cost(10.0, 0.2, True, 1.5), 2))
+    11.5
+    """
+    purchase_cost = unit_cost * (1.0 + duty_rate * np.where(bonded, 0.0, 1.0))
+    return purchase_cost + freight
+
+
+def deadline_slack_days(days_to_cutoff, production_days, transit_days, buffer_days):
+    """Days a route has to spare: ``(cutoff − planning_date) − (production_days +
+    transit_days + buffer_days)``.  The route is usable iff this is ≥ 0, that is iff
+    ``planning_date + production_days + transit_days + buffer_days ≤ cutoff``.  Vectorised.
+
+    >>> import datetime as dt
+    >>> days = (dt.date(2025, 11, 1) - dt.date(2025, 9, 2)).days   # planning date to cutoff
+    >>> deadline_slack_days(days, 30, 25, 3)
+    2
+    >>> deadline_slack_days(days, 30, 28, 3) >= 0   # three days more in transit: too late
+    False
+    """
+    return days_to_cutoff - (production_days + transit_days + buffer_days)
+
+
 def _route_table(campaign, skus, warehouses, lanes, buffer_days) -> pd.DataFrame:
     """Every (sku, lane) with its landed cost and deadline slack (usable or not)."""
     lane_df = lanes.reset_index()
@@ -167,14 +186,12 @@ def _route_table(campaign, skus, warehouses, lanes, buffer_days) -> pd.DataFrame
     chargeable_kg = np.maximum(r["weight_kg"], r["volume_m3"] * r["volumetric_kg_per_m3"])
     r["freight"] = r["cost_per_kg"] * chargeable_kg + r["cost_per_m3"] * r["volume_m3"]
     bonded = r["warehouse"].map(warehouses["bonded"]).to_numpy(bool)
-    r["purchase_cost"] = r["unit_cost"] * (1.0 + r["duty_rate"] * np.where(bonded, 0.0, 1.0))
-    r["landed_cost"] = r["purchase_cost"] + r["freight"]
+    r["landed_cost"] = landed_unit_cost(r["unit_cost"], r["duty_rate"], bonded, r["freight"])
     cutoff = r["warehouse"].map(warehouses["cutoff"])
     days_available = np.array(
         [(c - campaign.config.planning_date).days for c in cutoff], dtype=np.int64
     )
-    lead = r["production_days"] + r["transit_days"] + buffer_days
-    r["slack_days"] = days_available - lead
+    r["slack_days"] = deadline_slack_days(days_available, r["production_days"], r["transit_days"], buffer_days)
     r["usable"] = r["slack_days"] >= 0
     r["cutoff"] = cutoff
     r["ship_by"] = [

@@ -32,7 +32,6 @@ from optimizer.report.html import (
     appendix_html,
     changes_html,
     figure_html,
-    show_changes,
     show_figure,
     show_html,
     show_table,
@@ -77,7 +76,7 @@ __all__ = [
     "cash_curve_figure", "cash_limit_table", "changes_since", "compare_with_rule_of_thumb", "demand_shapes", "figure_html", "flag_table", "forecast_audit",
     "forecast_audit_table", "forecast_note", "forecast_summary", "frontier_figures", "headline_kpis",
     "kpi_table", "monitor_facts", "pace_figure", "payment_schedule", "plan_into", "profit_waterfall_figure", "purchase_orders", "rule_breaches",
-    "rule_of_thumb", "rule_of_thumb_units", "run_facts", "run_files", "shipping_plan", "show_changes",
+    "rule_of_thumb", "rule_of_thumb_units", "run_facts", "run_files", "shipping_plan",
     "show_figure", "show_html", "show_table", "simulate", "simulated_profit_figure", "simulation_summary",
     "supplier_payments", "supplier_summary", "table_html", "timeline", "timeline_figure", "title_html", "unreachable",
 ]

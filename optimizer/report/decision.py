@@ -8,7 +8,15 @@
   one row per supplier and date, in windows of 7, 14 and 30 days from the planning
   date (the day orders are placed), with ship-by, units and value, and totals.
 
-Numbers are formatted once here, money always with its currency.
+The cards, the action list and the frontier note format their numbers here
+(:func:`_money`, :func:`_pct`), money always with its currency.  The report's other
+numbers are formatted where they are shown: the displayed tables by
+:func:`optimizer.report.html.present` and :func:`~optimizer.report.html.table_html`,
+the text cells of :mod:`optimizer.report.tables` by its own helpers, the purchase-order
+workbook by its cells' number formats (:mod:`optimizer.report.workbook`). :func:`_money` is
+plain text (the cards escape it); :func:`_money_html` is what goes into HTML directly.
+Every text put into HTML is escaped — the currency too, though campaign.toml only
+admits a three-letter code.
 """
 
 from __future__ import annotations
@@ -21,14 +29,21 @@ import pandas as pd
 from optimizer.evaluate.plan import PlanEvaluation, cash_limit_status
 from optimizer.io.run_folder import NotARunFolder, read_summary
 from optimizer.prep.instance import Instance
+from optimizer.status import Status
 
 WINDOWS = (7, 14, 30)  # days from the planning date: the action list's windows
 ROWS_PER_WINDOW = 6  # orders the action list shows per window; the rest are counted
 
 
 def _money(x: float, currency: str, signed: bool = False) -> str:
+    """``x`` with its currency, as plain text: whole units from 1,000 up, cents below."""
     sign = "+" if signed and x > 0 else ("−" if x < 0 else "")
     return f"{sign}{abs(x):,.0f} {currency}" if abs(x) >= 1000 else f"{sign}{abs(x):,.2f} {currency}"
+
+
+def _money_html(x: float, currency: str, signed: bool = False) -> str:
+    """:func:`_money`, escaped for HTML."""
+    return html.escape(_money(x, currency, signed))
 
 
 def _pct(x: float, signed: bool = False) -> str:
@@ -97,7 +112,7 @@ def summary_cards(inst: Instance, ev: PlanEvaluation, summary: dict, *,
     honesty = (f"gap {gap:.3%} to the bound {_money(bound, cur)}" if gap is not None and bound is not None
                else "no bound proven")
     cards.append(_card("Solver", str(summary.get("status", "")), honesty,
-                       "" if summary.get("status") == "optimal" else "bad"))
+                       "" if summary.get("status") == Status.OPTIMAL else "bad"))
     return CARD_STYLE + '<div class="cards">' + "".join(cards) + "</div>"
 
 
@@ -120,16 +135,16 @@ def frontier_note(campaign, frontier: pd.DataFrame) -> str:
     t = frontier.dropna(subset=["expected_profit"]).sort_values("budget").reset_index(drop=True)
     parts = []
     if recommended is not None:
-        parts.append(f"<strong>Recommended budget: {_money(float(recommended), cur)}</strong> — past it one "
+        parts.append(f"<strong>Recommended budget: {_money_html(float(recommended), cur)}</strong> — past it one "
                      f"more unit of budget earns no more than the hurdle of {hurdle:g} "
                      f"(campaign.toml [frontier] hurdle).")
     above = t[t["budget"] >= budget]
     if len(above) and len(t) > 1 and above.index[0] > 0:
         i = above.index[0]
         a, b = t.loc[i - 1], t.loc[i]
-        parts.append(f"At the campaign budget of {_money(budget, cur)}, one more unit earns "
+        parts.append(f"At the campaign budget of {_money_html(budget, cur)}, one more unit earns "
                      f"{float(b['marginal_profit_per_budget']):,.2f} of expected profit "
-                     f"(between the points at {_money(float(a['budget']), cur)} and {_money(float(b['budget']), cur)}).")
+                     f"(between the points at {_money_html(float(a['budget']), cur)} and {_money_html(float(b['budget']), cur)}).")
     if frontier.attrs.get("run_dir"):
         parts.append(f"From <code>{html.escape(str(frontier.attrs['run_dir']))}/frontier.csv</code>.")
     return "<p>" + " ".join(parts) + "</p>"
@@ -198,22 +213,22 @@ def action_list_html(inst: Instance, ev: PlanEvaluation, windows=WINDOWS,
     for window, g in due.groupby("window", sort=False):
         rows.append(f'<tr class="window"><th colspan="4">{html.escape(window)}: {g["supplier"].nunique()} '
                     f'suppliers, {len(g)} orders</th><th>{int(g["units"].sum()):,}</th>'
-                    f'<th>{_money(float(g["value"].sum()), cur)}</th></tr>')
+                    f'<th>{_money_html(float(g["value"].sum()), cur)}</th></tr>')
         listed = g.head(0) if window.startswith("after") else g.head(rows_per_window)
         for r in listed.itertuples(index=False):
             who = html.escape(r.supplier) + (f" — {html.escape(r.supplier_name)}" if r.supplier_name else "")
             rows.append(f"<tr><td>{r.order_by}</td><td>{who}</td><td>{r.ship_by}</td>"
-                        f"<td>{r.lines:,}</td><td>{int(r.units):,}</td><td>{_money(r.value, cur)}</td></tr>")
+                        f"<td>{r.lines:,}</td><td>{int(r.units):,}</td><td>{_money_html(r.value, cur)}</td></tr>")
         rest = g.iloc[len(listed):]
         if len(rest):
             more = "more " if len(listed) else ""
             rows.append(f'<tr class="more"><td colspan="4">… {len(rest)} {more}orders in this window, '
                         f'{rest["order_by"].min()} – {rest["order_by"].max()} (every one in '
                         f'purchase_orders.xlsx)</td><td>{int(rest["units"].sum()):,}</td>'
-                        f'<td>{_money(float(rest["value"].sum()), cur)}</td></tr>')
+                        f'<td>{_money_html(float(rest["value"].sum()), cur)}</td></tr>')
     rows.append(f'<tr class="window"><th colspan="4">Total: {due["supplier"].nunique()} suppliers, '
                 f'{len(due)} orders</th><th>{int(due["units"].sum()):,}</th>'
-                f'<th>{_money(float(due["value"].sum()), cur)}</th></tr>')
+                f'<th>{_money_html(float(due["value"].sum()), cur)}</th></tr>')
     head = ("<tr><th>order by</th><th>supplier</th><th>ship by</th><th>lines</th><th>units</th>"
             f"<th>value ({html.escape(cur)})</th></tr>")
     style = ("<style>.actions td,.actions th{padding:3px 10px;text-align:right}"

@@ -146,25 +146,11 @@ def changes_html(changes: dict | None, previous_run_dir=None, currency: str | No
     return "".join(parts)
 
 
-def show_changes(changes: dict | None, previous_run_dir=None) -> None:
-    """The diff tables, titled, or a note that there is no earlier run to compare with."""
-    if changes is None:
-        show_html("<p><em>No earlier successful run of this campaign in the history.</em></p>")
-        return
-    show_html(f"<p>Compared with run <code>{html.escape(Path(previous_run_dir).name)}</code>.</p>")
-    show_table(changes["totals"].fillna(""), "Totals")
-    show_table(changes["moved"], "Lines that switched mode or warehouse")
-    show_table(changes["quantities"], "Quantity changes per SKU × warehouse × mode")
-    show_table(changes["newly_late"], "SKU × warehouse with demand that newly miss the cutoff")
-    show_table(changes["lost_routes"], "Routes that made the cutoff before and miss it now")
-
-
 __all__ = [
     "appendix_html",
     "changes_html",
     "figure_html",
     "present",
-    "show_changes",
     "show_figure",
     "show_html",
     "show_table",

@@ -50,8 +50,9 @@ from optimizer.io.run_folder import (
     write_coverage,
 )
 from optimizer.io.run_index import HISTORY_NAME, input_checksum, latest_frontier, previous_run, record_run
-from optimizer.prep.instance import Overrides
 from optimizer.progress import PROGRESS_FILE_ENV, file_progress, follow, set_status
+from optimizer.settings import Settings
+from optimizer.status import Status
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding optimizer/
 NOTEBOOK = PACKAGE_ROOT / "notebooks" / "campaign_plan.ipynb"
@@ -60,12 +61,15 @@ HTML_NAME = "report.html"
 
 
 class ReportFailed(Exception):
-    """The notebook failed; ``notebook`` is the executed (error) notebook, ``ename`` its error."""
+    """The notebook failed; ``notebook`` is the executed (error) notebook (None when none could
+    be kept), ``ename`` its error's class name and ``evalue`` its whole message (a service-target diagnosis runs
+    over several lines)."""
 
-    def __init__(self, message: str, notebook: Path, ename: str | None = None):
+    def __init__(self, message: str, notebook: Path | None, ename: str | None = None, evalue: str = ""):
         super().__init__(message)
         self.notebook = notebook
         self.ename = ename
+        self.evalue = evalue
 
 
 @dataclass
@@ -122,7 +126,7 @@ class VenvKernelManager(AsyncKernelManager):
         return self._kernel_spec
 
 
-def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
+def run_report(campaign: Campaign, settings: Settings | None = None, *,
                reports_root: str | Path = "reports", notebook: str | Path = NOTEBOOK,
                start_timeout: float = 120, progress=None) -> ReportRun:
     """Execute ``notebook`` for a validated ``campaign`` and render its HTML report.
@@ -136,19 +140,19 @@ def run_report(campaign: Campaign, overrides: Overrides | None = None, *,
     built in a hidden folder and renamed to ``reports/<campaign>/<run-id>`` once
     complete (or failed with its error notebook): an interrupted report leaves nothing.
     """
-    overrides = overrides or Overrides()
+    settings = settings or Settings()
     reports_root = Path(reports_root).resolve()
     final = default_run_dir(campaign.config.name, reports_root)
     run_dir = staging_for(final)
     try:
-        return _run_in(run_dir, final, campaign, overrides, reports_root, notebook, start_timeout,
+        return _run_in(run_dir, final, campaign, settings, reports_root, notebook, start_timeout,
                        progress)
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)  # published runs are gone from here already
         raise
 
 
-def _run_in(run_dir: Path, final: Path, campaign: Campaign, overrides: Overrides, reports_root: Path,
+def _run_in(run_dir: Path, final: Path, campaign: Campaign, settings: Settings, reports_root: Path,
             notebook, start_timeout: float, progress) -> ReportRun:
     """Execute and render the report in ``run_dir``, then publish it as ``final``."""
     import papermill as pm
@@ -159,9 +163,9 @@ def _run_in(run_dir: Path, final: Path, campaign: Campaign, overrides: Overrides
     previous = previous_run(reports_root / HISTORY_NAME, campaign.config.name, final.name)
     parameters = {
         "campaign_dir": str(Path(campaign.root).resolve()),
-        "budget": overrides.budget,
-        "delays": dict(overrides.delays),
-        "time_limit_s": overrides.time_limit_s,
+        "budget": settings.what_if.budget,
+        "delays": dict(settings.what_if.delays),
+        "time_limit_s": settings.solver.time_limit_s,
         "run_dir": str(run_dir),
         "previous_run_dir": None if previous is None else str(previous),
     }
@@ -200,27 +204,45 @@ def _run_in(run_dir: Path, final: Path, campaign: Campaign, overrides: Overrides
         ename = getattr(e, "ename", type(e).__name__)
         evalue = getattr(e, "evalue", str(e))
         first = (str(evalue).strip().splitlines() or [""])[0]
+        if not _is_notebook(executed):  # no record to keep (a full disk, say): nothing is published
+            raise ReportFailed(f"the report notebook failed ({ename}: {first}) and its record could not be "
+                               f"written in {final.parent}; nothing was published", None, ename, str(evalue)) from e
         publish(run_dir, final)  # the error notebook is the run's record
         executed = final / EXECUTED_NAME
         message = f"the report notebook failed ({ename}: {first}); see {executed}"
-        record_run(**history, status="failed", message=f"{ename}: {evalue}"[:2000])
-        raise ReportFailed(message, executed, ename) from e
+        record_run(**history, status=Status.FAILED, message=f"{ename}: {evalue}"[:2000])
+        raise ReportFailed(message, executed, ename, str(evalue)) from e
     finally:
         pm_log.setLevel(level)
 
     set_status(progress, f"rendering {HTML_NAME}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MissingIDFieldWarning)
-        render_html(executed, run_dir / HTML_NAME, title=f"{campaign.config.name} — campaign plan")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            render_html(executed, run_dir / HTML_NAME, title=f"{campaign.config.name} — campaign plan")
+    except OSError as e:  # a full disk, a quota: the report is incomplete, so it is not published
+        raise ReportFailed(f"could not write {HTML_NAME} in {final.parent}: {e.strerror or e}; nothing was "
+                           "published", None, "OSError", str(e)) from e
     try:
         summary = read_summary(run_dir)
     except (NotARunFolder, OSError, ValueError):
         summary = {}
     run_dir = publish(run_dir, final)
-    record_run(**history, status=summary.get("status", "unknown"),
+    record_run(**history, status=summary.get("status", Status.UNKNOWN),
                expected_profit=summary.get("expected_profit"), spend=summary.get("spend"),
                build_seconds=summary.get("build_seconds"), solve_seconds=summary.get("solve_seconds"))
     return ReportRun(run_dir, run_dir / EXECUTED_NAME, run_dir / HTML_NAME, summary)
+
+
+def _is_notebook(path: Path) -> bool:
+    """Whether ``path`` reads back as a whole notebook (a write cut short by a full disk does not)."""
+    import nbformat
+
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 — missing, truncated or not JSON: not a notebook
+        return False
+    return True
 
 
 def _cell_hooks(progress):
@@ -319,9 +341,9 @@ def plan_into(campaign_dir, run_dir, *, budget: float | None = None,
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     staging = run_dir / ".plan"
-    overrides = Overrides(budget=budget, delays=dict(delays or {}), time_limit_s=time_limit_s)
+    settings = Settings(budget=budget, delays=dict(delays or {}), time_limit_s=time_limit_s)
     # The stage lines go to the report command when it asked for them, never into the notebook.
-    run = plan_campaign(campaign, overrides, out_dir=staging, progress=file_progress())
+    run = plan_campaign(campaign, settings, out_dir=staging, progress=file_progress())
     move_run_into(staging, run_dir)
     write_coverage(coverage_table(run.instance), run_dir)  # lets a later run's diff name newly late pairs
     run.out_dir = run_dir

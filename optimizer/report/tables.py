@@ -26,6 +26,7 @@ from optimizer.evaluate.diff import diff_runs
 from optimizer.evaluate.plan import PlanEvaluation
 from optimizer.evaluate.rule_of_thumb import rule_of_thumb
 from optimizer.io.run_folder import list_files
+from optimizer.io.safe_text import plain_frame
 from optimizer.prep.instance import Instance
 
 # ---------------------------------------------------------------- planning
@@ -432,8 +433,8 @@ def forecast_audit(inst: Instance) -> pd.DataFrame | None:
     path = Path(inst.campaign.root) / FORECAST_AUDIT_FILE
     if not path.is_file():
         return None
-    return pd.read_csv(path, dtype={"sku": str, "warehouse": str}, keep_default_na=False,
-                       na_values=[""])
+    audit = pd.read_csv(path, dtype={"sku": str, "warehouse": str}, keep_default_na=False, na_values=[""])
+    return plain_frame(audit, ("sku", "warehouse"))  # the forecast writes ids formula-safe
 
 
 def forecast_note(inst: Instance, audit: pd.DataFrame | None) -> str:
@@ -515,6 +516,7 @@ def _days(x: float) -> str:
 
 
 def _money(x: float, currency: str) -> str:
+    """``x`` with its currency, as plain text for a table cell: ``table_html`` escapes it."""
     return f"{x:,.2f} {currency}"
 
 

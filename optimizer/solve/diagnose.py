@@ -21,14 +21,12 @@ Checks run from the cheapest to the most expensive:
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
-from pyomo.contrib.solver.common.results import TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from optimizer.prep.cash import cash_limits
 from optimizer.prep.instance import Instance, build_instance
+from optimizer.solve.highs import solve_once
 
 
 class ServiceInfeasible(Exception):
@@ -69,8 +67,7 @@ def check_service_reachable(inst: Instance) -> None:
         raise ServiceInfeasible(beta, reasons)
     shortfalls = _capacity_shortfalls(inst, short[short["has_route"] & np.isfinite(short["service_stock"])])
     if shortfalls:  # certain: the elastic relaxation names every cause at once, these if it cannot
-        s = inst.campaign.config.solver
-        raise explain_infeasible_plan(inst, s.time_limit_s, s.threads, fallback=shortfalls)
+        raise explain_infeasible_plan(inst, fallback=shortfalls)
 
 
 def _cutoff(inst: Instance, w: str) -> str:
@@ -127,26 +124,34 @@ def _spend_ceiling(inst: Instance) -> float:
     return 2 * (cost + fees) + inst.budget
 
 
-def explain_infeasible_plan(inst: Instance, time_limit_s: float, threads: int | None,
+def _solver_options(inst: Instance):
+    """The run's solver options with every value set (the campaign's ``[solver]`` where the
+    run sets none): the diagnosis solves within the run's time limit and threads."""
+    return inst.settings.with_campaign_solver(inst.campaign.config.solver).solver
+
+
+def explain_infeasible_plan(inst: Instance, time_limit_s: float | None = None,
                             fallback: list[str] | None = None) -> ServiceInfeasible:
     """The plan model had no solution: find the smallest budget meeting the targets.
 
+    ``time_limit_s``: for each of the diagnosis' solves (default: the run's time limit).
     ``fallback``: the causes to give when neither the budget nor the elastic
     relaxation explains it (e.g. the relaxation ran out of time).
     """
     from optimizer.model import build_model
 
+    options = _solver_options(inst)
+    time_limit_s = time_limit_s or options.time_limit_s
+
     beta = inst.min_fill_rate if inst.min_fill_rate is not None else 0.0
     # The plan's route bounds assumed its budget; the diagnosis lifts the budget,
     # so it needs bounds valid for any spend that could meet the targets.
-    inst = build_instance(inst.campaign, replace(inst.overrides, max_budget=_spend_ceiling(inst)))
+    inst = build_instance(inst.campaign, inst.settings.update(max_budget=_spend_ceiling(inst)))
     m = build_model(inst, objective="spend")
-    res = Highs().solve(m, time_limit=time_limit_s, threads=threads, load_solutions=False,
-                        raise_exception_on_nonoptimal_result=False,
-                        solver_options={"output_flag": False})
-    if res.incumbent_objective is None:
-        if res.termination_condition == TerminationCondition.provenInfeasible:
-            causes = elastic_causes(inst, time_limit_s, threads)
+    res = solve_once(m, time_limit=time_limit_s, threads=options.threads)
+    if not res.has_solution:
+        if res.infeasible:
+            causes = elastic_causes(inst, time_limit_s)
             if causes:
                 return ServiceInfeasible(beta, causes + [
                     "together these changes make every target reachable (the smallest sum of "
@@ -156,7 +161,7 @@ def explain_infeasible_plan(inst: Instance, time_limit_s: float, threads: int | 
         else:
             why = "no plan meeting every target was found within the time limit"
         return ServiceInfeasible(beta, fallback or [why])
-    need = float(res.incumbent_objective)  # spend of a plan meeting every target
+    need = float(res.objective)  # spend of a plan meeting every target
     pairs = ", ".join(f"{s}@{w}" for s, w in short_pairs(inst).index[:10])
     reason = (f"budget: meeting every target costs at least {need:,.2f} "
               f"{inst.campaign.config.currency} but the budget is {inst.budget:,.2f}; "
@@ -169,7 +174,7 @@ def explain_infeasible_plan(inst: Instance, time_limit_s: float, threads: int | 
 
 
 
-def elastic_causes(inst: Instance, time_limit_s: float, threads: int | None) -> list[str] | None:
+def elastic_causes(inst: Instance, time_limit_s: float) -> list[str] | None:
     """The limits that must grow for every service target to hold, with the amounts.
 
     The targets' model (spend minimised) is built on the campaign with those limits
@@ -196,10 +201,10 @@ def elastic_causes(inst: Instance, time_limit_s: float, threads: int | None) -> 
         warehouses=c.warehouses.assign(capacity_m3=1e12),
         lanes=c.lanes.assign(capacity_m3=float("nan")),
         suppliers=c.suppliers.assign(capacity_units=float("nan")))
-    relaxed = build_instance(lifted, replace(inst.overrides, budget=ceiling, max_budget=ceiling))
+    relaxed = build_instance(lifted, inst.settings.update(budget=ceiling, max_budget=ceiling))
     m = build_model(relaxed, objective="spend")
     routes = relaxed.routes
-    cp, cases = m.case_pack, m.cases
+    cp, cases = relaxed.index.case_pack, m.cases
     volume = routes["volume_m3"].astype(float).to_dict()
     landed = routes["landed_cost"].astype(float).to_dict()
     supplier_of = relaxed.skus["supplier"].to_dict()
@@ -221,7 +226,7 @@ def elastic_causes(inst: Instance, time_limit_s: float, threads: int | None) -> 
     cash = cash_limits(c.config.cash_limits, relaxed.payments, len(routes), relaxed.lanes,
                        relaxed.lane_ship_by)
     lane_pos = {l: i for i, l in enumerate(relaxed.lanes.index)}
-    lane_terms = {j: [(cash.lane_coef[j, lane_pos[l]], m.shipments[l]) for l in m.FIXED_COST_LANES
+    lane_terms = {j: [(cash.lane_coef[j, lane_pos[l]], m.shipments[l]) for l in relaxed.index.fixed_cost_lanes
                       if cash.lane_coef[j, lane_pos[l]] > 0] for j in range(len(cash))}
     for j, limit in enumerate(c.config.cash_limits):
         for i, k in enumerate(routes.index):
@@ -245,9 +250,8 @@ def elastic_causes(inst: Instance, time_limit_s: float, threads: int | None) -> 
         obj.deactivate()
     m.elastic_objective = pyo.Objective(
         expr=sum(wt * m.elastic_slack[i] for i, wt in enumerate(weights)), sense=pyo.minimize)
-    res = Highs().solve(m, time_limit=time_limit_s, threads=threads,
-                        raise_exception_on_nonoptimal_result=False, solver_options={"output_flag": False})
-    if res.incumbent_objective is None:
+    res = solve_once(m, time_limit=time_limit_s, threads=_solver_options(inst).threads)
+    if not res.has_solution:
         return None
     short = short_pairs(relaxed)
     causes = []

@@ -33,6 +33,7 @@ from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimizer.model import gc_paused
+from optimizer.status import Status
 
 INF = highspy.kHighsInf
 
@@ -281,6 +282,18 @@ class HighsLink:
         return self.h.getNumCol(), self.h.getNumRow()
 
 
+def solve_once(model: pyo.ConcreteModel, *, time_limit: float, threads: int | None = None,
+               mip_gap: float = 1e-4) -> RunResult:
+    """One complete HiGHS run of ``model`` (the service diagnosis' models): loaded as
+    matrices, solved to ``mip_gap`` (HiGHS's default), and its solution, when there is
+    one, copied into the Pyomo variables."""
+    link = HighsLink(model, threads=threads)
+    result = link.run(relaxation=False, time_limit=time_limit, mip_gap=mip_gap)
+    if result.has_solution:
+        link.load_solution()
+    return result
+
+
 class NodeRelaxation:
     """A loaded model's LP relaxation in its own HiGHS instance: the node LP of a branch and bound.
 
@@ -302,7 +315,7 @@ class NodeRelaxation:
                         rows.index, rows.value)
 
     def solve(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-              time_limit_s: float) -> tuple[str, float | None, np.ndarray | None]:
+              time_limit_s: float) -> tuple[Status, float | None, np.ndarray | None]:
         """Solve with ``cols`` bounded to [lower, upper]: ``(status, objective, values of cols)``.
 
         ``status`` is ``optimal``, ``infeasible`` or ``stopped`` (the time limit or a
@@ -314,15 +327,17 @@ class NodeRelaxation:
         h.run()  # node LPs are short: Ctrl-C takes effect as soon as one returns
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
-            return "infeasible", None, None
+            return Status.INFEASIBLE, None, None
         if status != highspy.HighsModelStatus.kOptimal:
-            return "stopped", None, None
+            return Status.STOPPED, None, None
         x = np.asarray(h.getSolution().col_value)[cols]
-        return "optimal", h.getInfo().objective_function_value, x
+        return Status.OPTIMAL, h.getInfo().objective_function_value, x
 
 
 class RunResult:
-    """What one HiGHS run ended with."""
+    """What one HiGHS run ended with: HiGHS's model status (``status``, its name the
+    termination reason), the project's :class:`~optimizer.status.Status` of it
+    (``outcome``), the objective of the solution it holds and the proven bound."""
 
     def __init__(self, status, has_solution: bool, objective: float | None, bound: float | None,
                  seconds: float):
@@ -347,4 +362,18 @@ class RunResult:
 
     @property
     def name(self) -> str:
+        """HiGHS's words for why the run ended (``kTimeLimit``, ``kInterrupt``, …)."""
         return self.status.name
+
+    @property
+    def outcome(self) -> Status:
+        """The run as a :class:`~optimizer.status.Status`."""
+        if self.optimal:
+            return Status.OPTIMAL
+        if self.infeasible:
+            return Status.INFEASIBLE
+        if self.status == highspy.HighsModelStatus.kInterrupt:
+            return Status.INTERRUPTED if self.has_solution else Status.NO_PLAN
+        if self.time_limit:
+            return Status.TIME_LIMIT if self.has_solution else Status.NO_PLAN
+        return Status.ERROR

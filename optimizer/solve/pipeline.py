@@ -5,8 +5,8 @@ model over-estimates sales only where no chord sits at the chosen stock.  One
 solve, within ``time_limit_s``:
 
 Each stage is a method taking the solve's :class:`SolveRun` (what stages pass
-on: the best plan, counts, the shipment search) and reading its knobs from
-:class:`~optimizer.solve.settings.SolveSettings`:
+on: the best plan, counts, the shipment search) and reading its knobs from the
+run's :class:`~optimizer.settings.PipelineKnobs` (``inst.settings.pipeline``):
 
 0. **Price start** — a plan before HiGHS loads the model: the relaxation's plan
    under prices on the budget and the shared limits (:mod:`optimizer.solve.price_start`),
@@ -56,15 +56,20 @@ from optimizer.solve.highs import HighsLink, Rows
 from optimizer.solve.price_start import PriceStart
 from optimizer.solve.restricted import Closed, Fixed, lp_guided_closures
 from optimizer.solve.rounding import RoundingHeuristic
-from optimizer.solve.settings import SolveSettings
 from optimizer.solve.shipment_bound import ShipmentSearch
+from optimizer.status import Status
+
+# The stages of one solve, in order, as (number, name): docs/solve-pipeline.md has a section per stage.
+STAGES = (("0", "price start"), ("1", "LP rounds"), ("2", "rounding"), ("2b", "previous-shipments start"),
+          ("3", "shipment bound"), ("3b", "rounding at the shipment bound's counts"),
+          ("4", "restricted start"), ("5", "MIP rounds"))
 
 
 @dataclass
 class SolveOutcome:
     """What the solver achieved; values are read only when ``has_plan``."""
 
-    status: str  # optimal | time_limit | infeasible | no_plan | error
+    status: Status  # OPTIMAL, TIME_LIMIT, INTERRUPTED, INFEASIBLE, NO_PLAN or ERROR
     termination: str
     has_plan: bool
     route_units: pd.Series | None  # units per usable route (index = inst.routes.index)
@@ -115,15 +120,17 @@ class PlanSolver:
     and warm-starts from the last plan.
     """
 
-    def __init__(self, model: pyo.ConcreteModel, inst: Instance, *, mip_gap: float,
-                 time_limit_s: float, threads: int | None = None, verbose: bool = False,
-                 progress=None, settings: SolveSettings | None = None):
+    def __init__(self, model: pyo.ConcreteModel, inst: Instance, *, verbose: bool = False, progress=None):
+        """``inst.settings``: the solver options (all set: the campaign's ``[solver]`` under
+        the run's, :meth:`~optimizer.settings.Settings.with_campaign_solver`) and the
+        pipeline knobs.  ``time_limit_s`` may be changed between solves."""
         self.model = model
-        self.settings = settings or SolveSettings()
+        self.settings = inst.settings.pipeline
         self.inst = inst
-        self.mip_gap = mip_gap
-        self.time_limit_s = time_limit_s
-        self.threads = threads
+        options = inst.settings.solver
+        self.mip_gap = options.mip_gap
+        self.time_limit_s = options.time_limit_s
+        self.threads = options.threads
         self.verbose = verbose
         self.progress = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.link: HighsLink | None = None  # the model as loaded in HiGHS
@@ -149,11 +156,11 @@ class PlanSolver:
         """Change the budget for the next ``solve`` (no rebuild).
 
         Per-route unit bounds were derived for budgets up to ``inst.bound_budget``;
-        a larger budget needs an instance built with ``Overrides(max_budget=...)``.
+        a larger budget needs an instance built with ``Settings(max_budget=...)``.
         """
         if budget > self.inst.bound_budget * (1 + 1e-12):
             raise ValueError(f"budget {budget:,.2f} exceeds {self.inst.bound_budget:,.2f}, the largest "
-                             "this model was built for: build with Overrides(max_budget=...)")
+                             "this model was built for: build with Settings(max_budget=...)")
         self.model.budget.set_value(float(budget))
 
     # ------------------------------------------------------------------ solve
@@ -164,9 +171,9 @@ class PlanSolver:
         plan yet it propagates.
         """
         start = time.perf_counter()
-        out = SolveOutcome("no_plan", "not run", False, None, None, None, 0.0)
+        out = SolveOutcome(Status.NO_PLAN, "not run", False, None, None, None, 0.0)
         if not self._route_keys:  # no usable route: ordering nothing is the only plan
-            out.status, out.termination, out.has_plan = "optimal", "nothing to decide", True
+            out.status, out.termination, out.has_plan = Status.OPTIMAL, "nothing to decide", True
             out.route_units = pd.Series(0.0, index=self.inst.routes.index)
             return out
         run = SolveRun(start, out)
@@ -175,7 +182,7 @@ class PlanSolver:
         except KeyboardInterrupt:
             if not out.has_plan:
                 raise
-            out.status, out.termination = "interrupted", "interrupted by the user (Ctrl-C)"
+            out.status, out.termination = Status.INTERRUPTED, "interrupted by the user (Ctrl-C)"
             self._say(out, f"interrupted: keeping the best plan found, {out.model_objective:,.2f}, "
                            f"{run.elapsed():.1f}s")
         out.solve_seconds = run.elapsed()
@@ -206,9 +213,9 @@ class PlanSolver:
             self._shipment_bound(run, 1.0)
             out.termination = "shipment bound search"
         if self._proven(out):
-            out.status = "optimal"
+            out.status = Status.OPTIMAL
         elif skip_mip:
-            out.status = "time_limit" if out.has_plan else "no_plan"
+            out.status = Status.TIME_LIMIT if out.has_plan else Status.NO_PLAN
         else:
             self._mip_rounds(run)
 
@@ -258,7 +265,7 @@ class PlanSolver:
                              options=options, start=start)
 
     def _route_units(self) -> np.ndarray:
-        cp = self.model.case_pack
+        cp = self.inst.index.case_pack
         return np.array([cp[k] * (self.model.cases[k].value or 0.0) for k in self._route_keys])
 
     def _chord_gaps(self):
@@ -283,11 +290,11 @@ class PlanSolver:
         points = {}
         for i in np.flatnonzero(over):
             k = self._pair_keys[i]
-            lo, _ = self.model.stock_range[k]
-            cp = self.model.pair_case_pack[k]
+            lo, _ = self.inst.index.stock_range[k]
+            cp = self.inst.index.pair_case_pack[k]
             below = lo + cp * np.floor((stock[i] - lo) / cp + 1e-9)
             points[k] = [below - cp, below, below + cp]
-        return add_sales_chords(self.model, points)
+        return add_sales_chords(self.model, self.inst, points)
 
     def _lp_rounds(self, run: SolveRun) -> None:
         """Stage 1: LP solves, each adding the chords at the stock levels it picks.
@@ -364,7 +371,7 @@ class PlanSolver:
         # bound's nodes sit near the plan.
         lp_stock, _ = self._stock_and_sales(lp_units)
         stock, _ = self._stock_and_sales(units)
-        cp = np.array([self.model.pair_case_pack[k] for k in self._pair_keys], float)
+        cp = np.array([self.inst.index.pair_case_pack[k] for k in self._pair_keys], float)
         out.chords += self._add_chords_at(stock, np.abs(stock - lp_stock) >= cp)
         self._offer_plan(run, units, "rounded LP plan")
         if run.start_columns is None and out.has_plan:  # the price start's plan stands
@@ -441,7 +448,8 @@ class PlanSolver:
             vmap = self.link.col_of
             run.search = ShipmentSearch(
                 self.link.lp(), [vmap[id(m.shipments[lane])] for lane in lanes],
-                branch_first=[lane in m.shipment_m3 for lane in lanes], threads=self.threads)
+                branch_first=[lane in self.inst.index.shipment_m3 for lane in lanes], threads=self.threads,
+                tolerance=self.settings.integrality_tolerance)
             run.search_rows = len(self.link.added)
         else:
             self.link.add_new_rows()
@@ -529,20 +537,20 @@ class PlanSolver:
             remaining = self._remaining(run)
             if remaining <= 0:
                 if not out.has_plan:
-                    out.status, out.termination = "no_plan", "time limit before a plan was found"
+                    out.status, out.termination = Status.NO_PLAN, "time limit before a plan was found"
                 else:
-                    out.status = "time_limit"
+                    out.status = Status.TIME_LIMIT
                 return
             res = self._run(relaxation=False, time_limit=remaining, start=run.start_columns)
             out.termination = res.name
             if res.infeasible:
-                out.status = "infeasible"
+                out.status = Status.INFEASIBLE
                 return
             if not res.has_solution:
                 if out.has_plan:  # the rounded or restricted start's plan stands
-                    out.status = "time_limit"
+                    out.status = Status.TIME_LIMIT
                 else:
-                    out.status = "no_plan" if res.time_limit else "error"
+                    out.status = Status.NO_PLAN if res.time_limit else Status.ERROR
                 self._say(out, f"MIP round {out.mip_rounds + 1}: no plan found ({res.name})")
                 return
             self.link.load_solution()
@@ -557,19 +565,19 @@ class PlanSolver:
                            f"bound {res.bound if res.bound is not None else math.inf:,.2f}, {res.name}, "
                            f"{run.elapsed():.1f}s")
             if self._proven(out):
-                out.status = "optimal"
+                out.status = Status.OPTIMAL
                 return
             optimal = res.optimal
             tolerance = self.settings.chord_tolerance_share * self.mip_gap * max(abs(res.objective), 1.0)
             if total_over <= tolerance:
-                out.status = "optimal" if optimal else "time_limit"
+                out.status = Status.OPTIMAL if optimal else Status.TIME_LIMIT
                 return
             added = self._add_chords_at(stock, over > 1e-9)
             out.chords += added
             if added == 0:
-                out.status = "optimal" if optimal else "time_limit"
+                out.status = Status.OPTIMAL if optimal else Status.TIME_LIMIT
                 return
-        out.status = "optimal"
+        out.status = Status.OPTIMAL
 
     def _keep_plan(self, run: SolveRun, exact_profit: float, sales, exact) -> None:
         """Keep the loaded plan if its exact profit beats the best so far this solve."""

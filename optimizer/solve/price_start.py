@@ -23,7 +23,7 @@ warehouse's, lane's and supplier's own price until it fits its limit (bisected t
 within a family), and the cash limits' prices one at a time, earliest first (each
 limit's payments include the earlier ones'); after the last budget price the cash
 prices are set again while a cash limit is broken.  The result rounds to
-whole cases (keeping a route's last case once the start orders ``ROUND_UP_FROM``
+whole cases (keeping a route's last case once the start orders ``price_round_up_from`` (:class:`~optimizer.settings.PipelineKnobs`)
 of it, rather than flooring) and
 :meth:`optimizer.solve.rounding.RoundingHeuristic.plan` repairs and fills it.
 
@@ -40,17 +40,13 @@ import numpy as np
 from optimizer.prep.expected_sales import quantile
 from optimizer.solve.rounding import RoundingHeuristic
 
-PASSES = 2  # rounds of coordinate ascent over the price families
-BISECTIONS = 20  # halvings of each price's bracket
-ROUND_UP_FROM = 0.7  # a route's last case is kept when the start orders this share of it
-CASH_ROUNDS = 3  # re-pricings of the cash limits after the last budget price
-
 
 class PriceStart:
     """The priced relaxation of one instance (arrays shared with the heuristic)."""
 
     def __init__(self, heuristic: RoundingHeuristic):
         h = self.h = heuristic
+        self.knobs = h.knobs
         size = np.where(h.l_container, h.l_size, np.inf)
         self.unit = h.cost + h.vol * np.where(h.l_container, h.l_cost / size, 0.0)[h.r_lane]
         self.r_sup = h.s_sup[h.r_sku]
@@ -76,7 +72,7 @@ class PriceStart:
             return self.used(self.solve(x[0], wh, lane, sup, cash), self.unit,
                              np.zeros(len(h.cp), int), 1)
 
-        for _ in range(PASSES):
+        for _ in range(self.knobs.price_passes):
             lam = self._bisect(spend, np.array([budget]))[0]
             wh = self._bisect(lambda x: self.used(self.solve(lam, x, lane, sup, cash), h.vol, h.r_wh,
                                                   len(wh)), h.w_cap)
@@ -86,7 +82,7 @@ class PriceStart:
                                                    self.r_sup, len(sup)), h.f_cap)
             cash = self._cash_prices(lam, wh, lane, sup, cash)
         lam = self._bisect(spend, np.array([budget]))[0]
-        for _ in range(CASH_ROUNDS if len(cash) else 0):
+        for _ in range(self.knobs.cash_price_rounds if len(cash) else 0):
             # A lower budget price buys more, which may break a cash limit again.
             if np.all(self.cash_used(self.solve(lam, wh, lane, sup, cash)) <= h.cash_limit + 1e-6):
                 break
@@ -95,7 +91,7 @@ class PriceStart:
         best, amount = self.solve(lam, wh, lane, sup, cash)
         units = np.zeros(len(h.cp))
         units[best] = amount
-        cases = np.floor(units / h.cp + (1.0 - ROUND_UP_FROM))
+        cases = np.floor(units / h.cp + (1.0 - self.knobs.price_round_up_from))
         return np.minimum(cases, h.max_cases) * h.cp
 
     @staticmethod
@@ -122,8 +118,7 @@ class PriceStart:
         best, amount = start
         return self.h.cash_case[:, best] / self.h.cp[best] @ amount
 
-    @staticmethod
-    def _bisect(used, limit: np.ndarray) -> np.ndarray:
+    def _bisect(self, used, limit: np.ndarray) -> np.ndarray:
         """Smallest prices ``x ≥ 0`` (one per limit, bisected together) with
         ``used(x) ≤ limit``; zero where the limit holds at no price."""
         limit = np.asarray(limit, float)
@@ -136,7 +131,7 @@ class PriceStart:
             if not still.any():
                 break
             high = np.where(still, 4.0 * high, high)
-        for _ in range(BISECTIONS):
+        for _ in range(self.knobs.price_bisections):
             mid = 0.5 * (low + high)
             too_low = used(mid) > limit + 1e-9
             low, high = np.where(over & too_low, mid, low), np.where(over & ~too_low, mid, high)

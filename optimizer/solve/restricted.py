@@ -3,9 +3,10 @@
 The hard part of the model is its fixed charges — MOQ / supplier-minimum flags and
 paid shipments (containers, per-use lane fees).  The LP relaxation prices them
 per unit, but it does show which SKUs are worth ordering and which lanes carry
-real volume.  Closing the rest (``y[s] = 0`` where the LP orders under half the
-MOQ; ``n[l] = 0`` where the LP uses under ``LANE_SHARE`` of one shipment) leaves a
-much smaller MIP whose plan is feasible for the full model and is handed to
+real volume.  Closing the rest (``y[s] = 0`` where the LP orders under
+``restricted_moq_share`` of the MOQ; ``n[l] = 0`` where the LP uses under
+``restricted_lane_share`` of one shipment; both :class:`~optimizer.settings.PipelineKnobs`)
+leaves a much smaller MIP whose plan is feasible for the full model and is handed to
 HiGHS as its starting incumbent (relax-and-fix / RINS in spirit).
 
 When the shipment counts are known (the shipment bound's best leaf, or the
@@ -22,16 +23,13 @@ import pyomo.environ as pyo
 
 from optimizer.prep.instance import Instance
 
-MOQ_SHARE = 0.5
-LANE_SHARE = 0.3
-
 
 def lp_guided_closures(m: pyo.ConcreteModel, inst: Instance) -> list:
     """Variables to close (upper bound 0) given the LP solution loaded in ``m``.
 
     SKUs and lanes that a service target may need are never closed.
     """
-    skus = inst.skus
+    skus, knobs = inst.skus, inst.settings.pipeline
     targeted = set(m.SERVICE_PAIRS)
     targeted_skus = {s for s, _ in targeted}
     targeted_whs = {w for _, w in targeted}
@@ -41,12 +39,12 @@ def lp_guided_closures(m: pyo.ConcreteModel, inst: Instance) -> list:
             continue
         ordered = pyo.value(m.ordered[s])
         need = max(float(skus.at[s, "moq"]), float(skus.at[s, "case_pack"]))
-        if ordered < MOQ_SHARE * need:
+        if ordered < knobs.restricted_moq_share * need:
             close.append(m.order_placed[s])
     for lane in m.FIXED_COST_LANES:
         if lane[0] in targeted_whs:
             continue
-        if (m.shipments[lane].value or 0.0) < LANE_SHARE:
+        if (m.shipments[lane].value or 0.0) < knobs.restricted_lane_share:
             close.append(m.shipments[lane])
     return close
 

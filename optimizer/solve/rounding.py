@@ -39,11 +39,6 @@ import numpy as np
 from optimizer.prep.expected_sales import expected_sales
 from optimizer.prep.instance import Instance
 
-RAISE_SHARE = 0.5  # raise a SKU to its MOQ (a supplier to its minimum) when the LP orders this share
-PRICE_STEP = 0.85  # the fill threshold falls by this factor per round
-MIN_PRICE = 1e-4  # stop filling below this profit per unit of cost
-MAX_ROUNDS = 400
-
 
 def _group_prefix(group: np.ndarray, amount: np.ndarray) -> np.ndarray:
     """Running total of ``amount`` within each group, in the given (priority) order."""
@@ -62,6 +57,7 @@ class RoundingHeuristic:
 
     def __init__(self, inst: Instance):
         self.inst = inst
+        self.knobs = inst.settings.pipeline
         r, p, s = inst.routes, inst.pairs, inst.skus
         self.enabled = inst.min_fill_rate is None and len(r) > 0
         sku_index = s.index
@@ -205,8 +201,8 @@ class RoundingHeuristic:
         lp_sku_units = np.bincount(self.r_sku, lp_cases * self.cp, len(self.s_moq))
         st = self._state(cases)
         short = (st["sku_units"] < self.s_moq) & (st["sku_units"] > 0) | \
-                (st["sku_units"] == 0) & (lp_sku_units >= RAISE_SHARE * self.s_moq) & (lp_sku_units > 0)
-        raise_ok = lp_sku_units >= RAISE_SHARE * self.s_moq
+                (st["sku_units"] == 0) & (lp_sku_units >= self.knobs.rounding_raise_share * self.s_moq) & (lp_sku_units > 0)
+        raise_ok = lp_sku_units >= self.knobs.rounding_raise_share * self.s_moq
         lane_vol = st["lane_vol"].copy()
         for s in np.flatnonzero(short):
             routes = np.flatnonzero(self.r_sku == s)
@@ -223,7 +219,7 @@ class RoundingHeuristic:
         lp_value = np.bincount(self.s_sup, lp_sku_units * self.s_unit_cost, len(self.f_mov))
         for f in np.flatnonzero((st["sup_value"] < self.f_mov) & (st["sup_units"] > 0)):
             routes = np.flatnonzero(self.s_sup[self.r_sku] == f)
-            if lp_value[f] < RAISE_SHARE * self.f_mov[f]:
+            if lp_value[f] < self.knobs.rounding_raise_share * self.f_mov[f]:
                 cases[routes] = 0
                 continue
             gap = self.f_mov[f] - st["sup_value"][f]
@@ -273,7 +269,7 @@ class RoundingHeuristic:
 
     def _repair(self, cases: np.ndarray) -> np.ndarray:
         """Shed cases until budget, space, lane, supplier and share limits hold."""
-        for _ in range(MAX_ROUNDS):
+        for _ in range(self.knobs.rounding_max_rounds):
             st = self._state(cases)
             loss = self._marginal_loss(cases, st)
             loss = np.where(self._sheddable(cases, st), loss, np.inf)
@@ -345,12 +341,12 @@ class RoundingHeuristic:
     def _fill(self, cases: np.ndarray) -> np.ndarray:
         """Add the best cases per unit of cost while a positive gain fits."""
         price = None
-        for _ in range(MAX_ROUNDS):
+        for _ in range(self.knobs.rounding_max_rounds):
             st = self._state(cases)
             step = self._step(st)
             gain = self._addable_gain(cases, st, step)
             ratio = gain / (step * self.case_cost)
-            ok = np.isfinite(ratio) & (ratio > MIN_PRICE)
+            ok = np.isfinite(ratio) & (ratio > self.knobs.rounding_min_price)
             if not ok.any():
                 return cases
             top = ratio[ok].max()
@@ -363,12 +359,12 @@ class RoundingHeuristic:
             pick = pick[np.argsort(-ratio[pick], kind="stable")]
             pick = pick[self._fits_together(pick, st, step)]
             if len(pick) == 0:
-                price *= PRICE_STEP
-                if price < MIN_PRICE:
+                price *= self.knobs.rounding_price_step
+                if price < self.knobs.rounding_min_price:
                     return cases
                 continue
             cases[pick] += step[pick]
-            price *= PRICE_STEP
+            price *= self.knobs.rounding_price_step
         return cases
 
     def _step(self, st: dict) -> np.ndarray:

@@ -39,9 +39,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.settings import PipelineKnobs
 from optimizer.solve.highs import NodeRelaxation, Rows
+from optimizer.status import Status
 
-INTEGRALITY_TOL = 1e-6
+TOLERANCE = PipelineKnobs().integrality_tolerance  # the default of the knob
 
 
 @dataclass
@@ -56,9 +58,9 @@ class ContainerBound:
 
 def container_bound(lp, columns: list[int], *, incumbent: float | None,
                     time_limit_s: float, branch_first: list[bool] | None = None,
-                    threads: int | None = None) -> ContainerBound:
+                    threads: int | None = None, tolerance: float = TOLERANCE) -> ContainerBound:
     """One search of :class:`ShipmentSearch` without cuts (see there)."""
-    search = ShipmentSearch(lp, columns, branch_first=branch_first, threads=threads)
+    search = ShipmentSearch(lp, columns, branch_first=branch_first, threads=threads, tolerance=tolerance)
     return search.search(incumbent=incumbent, time_limit_s=time_limit_s)
 
 
@@ -67,11 +69,13 @@ class ShipmentSearch:
 
     ``lp`` is the maximisation model as loaded in HiGHS (it is copied and all its
     integrality dropped; ``columns`` are branched on, those marked in
-    ``branch_first`` — the containers — before the others).
+    ``branch_first`` — the containers — before the others).  A count within
+    ``tolerance`` of a whole number is whole (``PipelineKnobs.integrality_tolerance``).
     """
 
-    def __init__(self, lp, columns: list[int], *,
-                 branch_first: list[bool] | None = None, threads: int | None = None):
+    def __init__(self, lp, columns: list[int], *, branch_first: list[bool] | None = None,
+                 threads: int | None = None, tolerance: float = TOLERANCE):
+        self.tolerance = tolerance
         self.lp = NodeRelaxation(lp, threads=threads)
         self.cols = np.asarray(columns, dtype=np.int32)
         self.first = (np.ones(len(self.cols), bool) if branch_first is None
@@ -163,7 +167,7 @@ class ShipmentSearch:
     def _dive(self, lower: np.ndarray, upper: np.ndarray, x: np.ndarray) -> None:
         """Fix fractional counts one at a time (containers first) down to a leaf."""
         result = None  # the queue holds fractional nodes only, so the loop runs
-        while _fractional(x).any():
+        while self._fractional(x).any():
             j = self._branch_column(x)
             for value in (math.ceil(x[j]), math.floor(x[j])):
                 lo, up = lower.copy(), upper.copy()
@@ -187,9 +191,9 @@ class ShipmentSearch:
             return None
         status, value, x = self.lp.solve(self.cols, lower, upper, remaining)
         self.nodes += 1
-        if status == "infeasible":
+        if status == Status.INFEASIBLE:
             return -math.inf, None, self.version
-        if status != "optimal":
+        if status != Status.OPTIMAL:
             return None
         return value, x, self.version
 
@@ -197,13 +201,13 @@ class ShipmentSearch:
         """A node worth branching: fractional and above what is known."""
         if x is None or value <= max(self.floor, self.best_leaf):
             return False
-        return bool(_fractional(x).any())
+        return bool(self._fractional(x).any())
 
     def _push(self, result, lower, upper) -> None:
         value, x, version = result
         if x is None or value <= self.best_leaf:
             return
-        if not _fractional(x).any():
+        if not self._fractional(x).any():
             self.best_leaf, self.best_counts = value, np.round(x)
             return
         if value <= self.floor:
@@ -213,7 +217,7 @@ class ShipmentSearch:
     def _branch_column(self, x) -> int:
         """Most fractional container; else the most fractional lane flag."""
         frac = np.abs(x - np.round(x))
-        if _fractional(x[self.first]).any():
+        if self._fractional(x[self.first]).any():
             return int(np.argmax(np.where(self.first, frac, 0.0)))
         return int(np.argmax(frac))
 
@@ -221,13 +225,12 @@ class ShipmentSearch:
         self._tie += 1
         return self._tie
 
+    def _fractional(self, x: np.ndarray) -> np.ndarray:
+        """Which shipment counts are not whole."""
+        return np.abs(x - np.round(x)) > self.tolerance
+
     def _result(self, start: float, *, proven: bool) -> ContainerBound:
         open_best = -self.heap[0][0] if self.heap else -math.inf
         bound = max(open_best, self.best_leaf, self.floor)
         return ContainerBound(None if bound == -math.inf else bound, proven, self.nodes,
                               time.perf_counter() - start, self.best_counts, self.cuts)
-
-
-def _fractional(x: np.ndarray) -> np.ndarray:
-    """Which shipment counts are not whole."""
-    return np.abs(x - np.round(x)) > INTEGRALITY_TOL

@@ -7,7 +7,7 @@ each worker loads the campaign, builds the instance and model, solves, and retur
 one small row: the budget frontier's row for that point (same code:
 :func:`optimizer.workflows.frontier.budget_frontier` on one budget) plus ``build_seconds``.
 A task that raises (bad input, an unreachable service target, a worker that died)
-gives a row with ``status = "failed"`` and its ``error``; the other tasks go on.
+gives a row with status ``failed`` and its ``error``; the other tasks go on.
 
 Where it runs (:func:`dask_client`):
 
@@ -45,7 +45,8 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.io.errors import InputError, Problem
-from optimizer.prep.instance import Overrides
+from optimizer.settings import Settings
+from optimizer.status import Status
 
 # Columns of a batch row: what was asked, then the frontier point (without the
 # marginal profit, which only a sorted frontier has), then timings and the error.
@@ -76,7 +77,7 @@ class SolveTask:
 
     campaign_dir: str
     budget: float | None = None
-    overrides: Overrides = field(default_factory=Overrides)
+    settings: Settings = field(default_factory=Settings)
     input_sha256: str | None = None
     label: str = ""
 
@@ -92,7 +93,7 @@ def solve_task(task: SolveTask) -> dict:
         raise InputsDiffer(f"{task.campaign_dir}: this worker reads different files than the "
                            "client (a stale copy?); workers must see the same campaign folders")
     budget = task.budget if task.budget is not None else campaign.config.budget
-    table = budget_frontier(campaign, [budget], task.overrides)
+    table = budget_frontier(campaign, [budget], task.settings)
     row = table.iloc[0].to_dict()
     row.pop("marginal_profit_per_budget")
     row["build_seconds"] = table.attrs["build_seconds"]
@@ -108,7 +109,7 @@ def _guarded(task: SolveTask) -> dict:
 
 
 def _failed(task: SolveTask, e: BaseException) -> dict:
-    return {"budget": task.budget, "status": "failed", "error_type": type(e).__name__,
+    return {"budget": task.budget, "status": Status.FAILED, "error_type": type(e).__name__,
             "error": str(e) or type(e).__name__}
 
 
@@ -148,7 +149,7 @@ def run_batch(tasks: list[SolveTask], client=None, progress=None) -> pd.DataFram
 
 def _describe(task: SolveTask, row: dict) -> str:
     name = task.label or Path(task.campaign_dir).name
-    if row["status"] == "failed":
+    if row["status"] == Status.FAILED:
         return f"{name}: failed — {row['error_type']}: {row['error'].splitlines()[0]}"
     profit = row.get("expected_profit")
     shown = "no plan" if profit is None or math.isnan(profit) else f"profit {profit:,.2f}"
@@ -157,13 +158,13 @@ def _describe(task: SolveTask, row: dict) -> str:
 
 
 def dask_frontier(campaign_dir: str | Path, budgets: list[float], client,
-                  overrides: Overrides | None = None, time_limit_s: float | None = None,
+                  settings: Settings | None = None, time_limit_s: float | None = None,
                   progress=None) -> pd.DataFrame:
     """The budget frontier with one independent task per budget, on ``client``.
 
     Same table as :func:`~optimizer.workflows.frontier.budget_frontier` (built by the same
     :func:`~optimizer.workflows.frontier.frontier_table`): ``COLUMNS``, ascending budgets,
-    marginal profit between neighbours.  A failed point has ``status = "failed"``
+    marginal profit between neighbours.  A failed point has status ``failed``
     and empty KPIs; ``table.attrs["errors"]`` maps its budget to
     ``(error_type, message)``.  ``table.attrs["build_seconds"]`` is the total over
     the points (each builds its own model).
@@ -174,16 +175,15 @@ def dask_frontier(campaign_dir: str | Path, budgets: list[float], client,
     budgets = sorted({float(b) for b in budgets})
     if not budgets or budgets[0] <= 0:
         raise ValueError("budgets must be a non-empty list of positive numbers")
-    overrides = overrides or Overrides()
+    settings = (settings or Settings()).update(budget=None, max_budget=None)
     if time_limit_s is not None:
-        overrides = replace(overrides, time_limit_s=time_limit_s)
-    overrides = replace(overrides, budget=None, max_budget=None)
+        settings = settings.update(time_limit_s=time_limit_s)
     checksum = input_checksum(campaign_dir)
-    tasks = [SolveTask(str(campaign_dir), b, overrides, checksum, label=Path(campaign_dir).name)
+    tasks = [SolveTask(str(campaign_dir), b, settings, checksum, label=Path(campaign_dir).name)
              for b in budgets]
     batch = run_batch(tasks, client, progress)
     table = frontier_table(batch.to_dict("records"))
-    failed = batch[batch["status"] == "failed"]
+    failed = batch[batch["status"] == Status.FAILED]
     table.attrs["errors"] = {float(b): (t, e) for b, t, e in
                              zip(failed["budget"], failed["error_type"], failed["error"])}
     table.attrs["build_seconds"] = float(batch["build_seconds"].sum())

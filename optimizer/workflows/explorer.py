@@ -46,8 +46,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from optimizer.io.campaign import Campaign, load_campaign
-from optimizer.prep.instance import Instance, Overrides
+from optimizer.prep.instance import Instance
+from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible, explain_infeasible_plan
+from optimizer.status import Status
 from optimizer.workflows.planner import Planner, PlanResult, decide_status, relative_gap
 
 BUDGET_RANGE = (0.2, 1.5)  # slider span, shares of the campaign budget
@@ -85,7 +87,7 @@ class WhatIf:
     stage: str = "solve"
     time_limit_s: float | None = None
     problem: str | None = None
-    #: Why there is no result: ``"infeasible"`` or ``"error"`` (with ``problem``).
+    #: Why there is no result: ``infeasible`` or ``error`` (with ``problem``).
     failure: str | None = None
     request: int = 0
     #: The run's time limit (the refinement's cap).
@@ -111,7 +113,7 @@ class WhatIf:
         """No better answer to this request is coming."""
         if self.stage != "first answer":
             return True
-        return self.result is None or self.result.status in ("optimal", "infeasible")
+        return self.result is None or self.result.status in (Status.OPTIMAL, Status.INFEASIBLE)
 
 
 class Explorer:
@@ -217,7 +219,7 @@ class Explorer:
             return w
         except Exception as exc:  # shown in the panel rather than lost in a thread
             return WhatIf(budget, delays, None, time.perf_counter() - t0, False, stage, time_limit_s,
-                          problem=f"{type(exc).__name__}: {exc}", failure="error", request=number)
+                          problem=f"{type(exc).__name__}: {exc}", failure=Status.ERROR, request=number)
 
     def _offer(self, number: int, w: WhatIf, on_answer) -> bool:
         if not self.is_current(number):
@@ -235,11 +237,11 @@ class Explorer:
         if rebuilt:
             self.planner, self.delays, self._built = None, None, True
             try:
-                self.planner = Planner(self.campaign, Overrides(delays=delays, time_limit_s=self.time_limit_s),
+                self.planner = Planner(self.campaign, Settings(delays=delays, time_limit_s=self.time_limit_s),
                                        max_budget=self.max_budget, progress=lambda msg: None)
             except ServiceInfeasible as exc:  # a target no lane can meet with these delays
                 return WhatIf(budget, delays, None, time.perf_counter() - t0, True, stage, time_limit_s,
-                              problem=str(exc), failure="infeasible", request=number, first_build=first_build)
+                              problem=str(exc), failure=Status.INFEASIBLE, request=number, first_build=first_build)
             self.delays = dict(delays)
         if interruptible:
             result = self._interruptible_solve(number, budget, time_limit_s)
@@ -247,7 +249,7 @@ class Explorer:
                 return None
         else:
             result = self.planner.solve(budget, time_limit_s=time_limit_s)
-        run_limit = self.planner.settings.time_limit_s
+        run_limit = self.planner.settings.solver.time_limit_s
         return WhatIf(budget, delays, result, time.perf_counter() - t0, rebuilt, stage,
                       time_limit_s or run_limit, request=number, run_limit_s=run_limit,
                       instance=self.planner.instance, first_build=first_build and rebuilt)
@@ -258,9 +260,9 @@ class Explorer:
         would (outside the model lock: the diagnosis builds and solves models of its own)."""
         if w.result is None or w.problem or w.result.has_plan:
             return
-        if w.result.outcome.status == "infeasible":
-            settings = planner.settings  # the run's time limit, not the first answer's cap
-            w.problem = str(explain_infeasible_plan(planner.instance, settings.time_limit_s, settings.threads))
+        if w.result.outcome.status == Status.INFEASIBLE:
+            # the run's time limit (the instance's settings), not the first answer's cap
+            w.problem = str(explain_infeasible_plan(planner.instance))
         elif w.final:
             w.problem = (f"HiGHS found no plan ({w.result.outcome.termination}) within {w.time_limit_s:g}s; "
                          "raise [solver] time_limit_s or simplify the campaign")
@@ -282,7 +284,7 @@ class Explorer:
                     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(me), None)  # one sent, not yet raised
         except KeyboardInterrupt:  # interrupted before the solve had a plan, or just after it
             return None
-        return None if result.outcome.status == "interrupted" else result
+        return None if result.outcome.status == Status.INTERRUPTED else result
 
     def _better(self, first: WhatIf, refined: WhatIf) -> WhatIf:
         """The refined answer, or the first answer's plan (with the tighter bound) when it is no better."""
@@ -293,7 +295,8 @@ class Explorer:
         bounds = [x for x in (a.bound, b.bound) if x is not None]
         bound = min(bounds) if bounds else None
         gap = relative_gap(bound, a.expected_profit)
-        status = decide_status(b.outcome.status, gap, self.planner.settings.mip_gap)
+        status = decide_status(b.outcome.status, gap, self.planner.settings.solver.mip_gap,
+                               self.planner.settings.pipeline.optimal_gap_slack)
         kept = dataclasses.replace(a, bound=bound, gap=gap, status=status)
         return dataclasses.replace(refined, result=kept, kept_first=True)
 

@@ -36,8 +36,9 @@ import pandas as pd
 from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.io.run_folder import write_table_run
 from optimizer.io.run_index import record_runs
-from optimizer.prep.instance import Overrides
 from optimizer.progress import point_done, set_status
+from optimizer.settings import Settings
+from optimizer.status import Status
 from optimizer.workflows.planner import Planner, PlanResult
 
 COLUMNS = ["budget", "expected_profit", "spend", "expected_fill_rate", "expected_leftover_units",
@@ -81,17 +82,21 @@ def point_line(name: str, result: PlanResult) -> str:
 
 
 def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
-                    overrides: Overrides | None = None, time_limit_s: float | None = None,
+                    settings: Settings | None = None, time_limit_s: float | None = None,
                     progress=None, extend: bool = False) -> pd.DataFrame:
     """Expected profit and KPIs at each budget (ascending), from one persistent model.
 
-    ``time_limit_s`` bounds each point's solve (default: the overrides', then the
+    ``time_limit_s`` bounds each point's solve (default: the settings', then the
     campaign's ``[solver] time_limit_s``).  A point where a ``min_fill_rate``
     target cannot be met has status ``infeasible`` and empty KPIs.  Other
-    overrides (delays, gap) apply to every point; ``overrides.budget`` is ignored
+    settings (delays, gap) apply to every point; their budget is ignored
     (the sweep sets it).  ``table.attrs["build_seconds"]`` is the one build.
     ``progress`` hears the solve's stage lines and one line per point (a
     :class:`~optimizer.progress.Progress` also counts the points).
+
+    Ctrl-C ends the sweep: the table holds the points done (the one being solved with
+    its best plan, status ``interrupted``, when it had one), ``table.attrs["interrupted"]``
+    is True and there is no recommended budget (the knee may lie past the last point).
     """
     if not isinstance(campaign, Campaign):
         campaign = load_campaign(campaign)
@@ -101,49 +106,66 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
     quiet = progress or (lambda msg: None)
     n = len(budgets)
     set_status(progress, f"building the model for the largest budget, {budgets[-1]:,.2f}", done=0, total=n)
-    planner = Planner(campaign, overrides, max_budget=budgets[-1], progress=quiet)
-    rows = []
-    for k, b in enumerate(budgets, 1):
-        set_status(progress, f"point {k}/{n}: budget {b:,.2f}", done=k - 1)
-        result = planner.solve(b, time_limit_s=time_limit_s)
-        rows.append(frontier_row(result))
-        point_done(progress, point_line(f"point {k}/{n}", result))
+    planner = Planner(campaign, settings, max_budget=budgets[-1], progress=quiet)
+    rows: list[dict] = []
+    interrupted = _sweep(planner, budgets, rows, time_limit_s, progress, lambda k: f"point {k}/{n}")
     build = planner.build_seconds
-    if extend and len(rows) >= 2:
-        extra, seconds = _extension(campaign, overrides, sorted(budgets), rows, time_limit_s, progress)
+    if extend and len(rows) >= 2 and not interrupted:
+        extra, seconds, interrupted = _extension(campaign, settings, sorted(budgets), rows, time_limit_s,
+                                                 progress)
         rows += extra
         build += seconds
     table = frontier_table(rows)
     table.attrs["build_seconds"] = build
     table.attrs["hurdle"] = campaign.config.frontier.hurdle
-    table.attrs["recommended_budget"] = recommended_budget(table, campaign.config.frontier.hurdle)
+    table.attrs["interrupted"] = interrupted
+    table.attrs["recommended_budget"] = (None if interrupted else
+                                         recommended_budget(table, campaign.config.frontier.hurdle))
     return table
 
 
-def _extension(campaign: Campaign, overrides, budgets: list[float], rows: list[dict],
-               time_limit_s, progress) -> tuple[list[dict], float]:
-    """Points past the sweep while the marginal profit beats the hurdle (module docstring)."""
-    settings = campaign.config.frontier
-    cap = settings.max_budget_share * campaign.config.budget
+def _sweep(planner: Planner, budgets, rows: list[dict], time_limit_s, progress, name) -> bool:
+    """Solve ``budgets`` in order, appending a row per point to ``rows``; True when Ctrl-C
+    stopped the sweep.  The point being solved then keeps its best plan (status
+    ``interrupted``) when it has one, and no later point is solved: an interrupt ends the
+    sweep, not the point.  ``name(k)`` names the k-th point in the progress lines."""
+    for k, b in enumerate(budgets, 1):
+        set_status(progress, f"{name(k)}: budget {b:,.2f}")
+        try:
+            result = planner.solve(b, time_limit_s=time_limit_s)
+        except KeyboardInterrupt:  # between solves, or before the point had a plan
+            return True
+        rows.append(frontier_row(result))
+        point_done(progress, point_line(name(k), result))
+        if result.status == Status.INTERRUPTED:
+            return True
+    return False
+
+
+def _extension(campaign: Campaign, settings, budgets: list[float], rows: list[dict],
+               time_limit_s, progress) -> tuple[list[dict], float, bool]:
+    """Points past the sweep while the marginal profit beats the hurdle (module docstring):
+    the rows, the build seconds and whether Ctrl-C stopped it."""
+    sweep = campaign.config.frontier
+    cap = sweep.max_budget_share * campaign.config.budget
     step = budgets[-1] - budgets[-2]
     last = frontier_table(rows)
     marginal = last["marginal_profit_per_budget"].iloc[-1]
-    if not (step > 0 and np.isfinite(marginal) and marginal > settings.hurdle and budgets[-1] + step <= cap):
-        return [], 0.0
-    set_status(progress, f"extending the sweep while an extra unit earns more than {settings.hurdle:g}: "
+    if not (step > 0 and np.isfinite(marginal) and marginal > sweep.hurdle and budgets[-1] + step <= cap):
+        return [], 0.0, False
+    set_status(progress, f"extending the sweep while an extra unit earns more than {sweep.hurdle:g}: "
                          f"building the model for {cap:,.2f}")
-    planner = Planner(campaign, overrides, max_budget=cap, progress=progress or (lambda msg: None))
-    extra, b = [], budgets[-1]
-    while marginal > settings.hurdle and b + step <= cap * (1 + 1e-9):
+    planner = Planner(campaign, settings, max_budget=cap, progress=progress or (lambda msg: None))
+    extra: list[dict] = []
+    b = budgets[-1]
+    while marginal > sweep.hurdle and b + step <= cap * (1 + 1e-9):
         b = round(b + step, 2)
-        set_status(progress, f"extension: budget {b:,.2f}")
-        result = planner.solve(b, time_limit_s=time_limit_s)
-        extra.append(frontier_row(result))
-        point_done(progress, point_line("extension", result))
+        if _sweep(planner, [b], extra, time_limit_s, progress, lambda k: "extension"):
+            return extra, planner.build_seconds, True
         marginal = frontier_table(rows + extra)["marginal_profit_per_budget"].iloc[-1]
         if not np.isfinite(marginal):
             break
-    return extra, planner.build_seconds
+    return extra, planner.build_seconds, False
 
 
 def recommended_budget(table: pd.DataFrame, hurdle: float = 0.0) -> float | None:

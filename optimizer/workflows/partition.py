@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,14 +54,13 @@ import pandas as pd
 from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, summarize
 from optimizer.io.campaign import Campaign, config_text, frame_csv, load_campaign, skus_csv
 from optimizer.io.errors import InputError, Problem
-from optimizer.prep.instance import Overrides, build_instance
+from optimizer.prep.instance import build_instance
+from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible
 from optimizer.solve.rounding import RoundingHeuristic
 
 PART_COLUMNS = ["part", "skus", "suppliers", "budget", "expected_profit", "spend", "bound",
                 "gap", "status", "build_seconds", "solve_seconds"]
-# Time the whole-catalogue fill and lane moves may take after the merge.
-POLISH_SECONDS = 60.0
 # Suppliers named in a part's label before the rest are counted.
 LABEL_SUPPLIERS = 3
 
@@ -229,16 +228,16 @@ class PartServiceInfeasible(ServiceInfeasible):
         return type(self), (self.beta, self.reasons, self.folder, self.part)
 
 
-def part_overrides(overrides: Overrides) -> Overrides:
-    """The overrides a part is planned with: all of them but the budget.
+def part_settings(settings: Settings) -> Settings:
+    """The settings a part is planned with: all of them but the budget.
 
     A part's folder carries its share of the (overridden) budget, so the part
-    plans with no budget override and no larger budget to re-solve for.
+    plans with no budget of its own and no larger budget to re-solve for.
     """
-    return replace(overrides, budget=None, max_budget=None)
+    return settings.update(budget=None, max_budget=None)
 
 
-def plan_part(part: Part, overrides: Overrides) -> dict:
+def plan_part(part: Part, settings: Settings) -> dict:
     """Plan one part (on a worker): its lines and its summary.
 
     A failure is raised naming the part and the campaign folder it came from,
@@ -251,7 +250,7 @@ def plan_part(part: Part, overrides: Overrides) -> dict:
         for name, text in part.files.items():
             (Path(tmp) / name).write_text(text, encoding="utf-8")
         try:
-            run = plan_campaign(load_campaign(tmp), overrides, progress=lambda _: None)
+            run = plan_campaign(load_campaign(tmp), settings, progress=lambda _: None)
         except InputError as e:
             raise PartInputError(e.problems, part.campaign_dir, part.label) from e
         except ServiceInfeasible as e:
@@ -262,7 +261,7 @@ def plan_part(part: Part, overrides: Overrides) -> dict:
     return {"lines": lines.to_dict("records"), "summary": run.summary}
 
 
-def plan_partitioned(campaign: Campaign, n_parts: int, overrides: Overrides | None = None,
+def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None = None,
                      client=None, progress=None) -> tuple[PlanEvaluation, dict, pd.DataFrame]:
     """Split, plan every part (on ``client`` if given), merge and polish.
 
@@ -273,19 +272,19 @@ def plan_partitioned(campaign: Campaign, n_parts: int, overrides: Overrides | No
     if n_parts < 1:
         raise ValueError(f"n_parts must be at least 1, got {n_parts}")
     say = progress or (lambda msg: None)
-    overrides = overrides or Overrides()
+    settings = settings or Settings()
     t0 = time.perf_counter()
-    parts = split_campaign(campaign, n_parts, overrides.budget)
+    parts = split_campaign(campaign, n_parts, settings.what_if.budget)
     say(_split_line(len(parts), n_parts))
-    each = part_overrides(overrides)
+    each = part_settings(settings)
     if client is None:
         results = [plan_part(part, each) for part in parts]
     else:
         futures = client.map(plan_part, parts, [each] * len(parts), pure=False)
         results = client.gather(futures)
     parts_seconds = time.perf_counter() - t0
-    inst = build_instance(campaign, overrides)
-    ev, summary = merge_parts(inst, results, polish_seconds=POLISH_SECONDS)
+    inst = build_instance(campaign, settings)
+    ev, summary = merge_parts(inst, results, polish_seconds=settings.pipeline.partition_polish_seconds)
     table = pd.DataFrame([_part_row(k, part, r) for k, (part, r) in enumerate(zip(parts, results))],
                          columns=PART_COLUMNS)
     summary.update(parts=len(parts), parts_seconds=round(parts_seconds, 3),
@@ -337,4 +336,4 @@ def _part_row(k: int, part: Part, result: dict) -> dict:
 
 
 __all__ = ["PART_COLUMNS", "Part", "PartInputError", "PartServiceInfeasible", "merge_parts", "part_label",
-           "part_overrides", "plan_part", "plan_partitioned", "split_campaign"]
+           "part_settings", "plan_part", "plan_partitioned", "split_campaign"]

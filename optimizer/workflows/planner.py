@@ -5,7 +5,7 @@ frontier, the explorer, the monitor's top-up, ``plan --parts`` and the
 benchmark — so settings are resolved, the model is built, the solver's outcome is
 checked and the status is decided in one place::
 
-    planner = Planner(campaign, Overrides(delays={"sea_fcl": 10}), max_budget=900_000)
+    planner = Planner(campaign, Settings(delays={"sea_fcl": 10}), max_budget=900_000)
     first = planner.solve()                # the campaign budget
     more = planner.solve(budget=900_000)   # same loaded model, warm-started
 
@@ -16,7 +16,8 @@ service target, :class:`~optimizer.solve.diagnose.ServiceInfeasible`), builds
 
 Status rule: a solve is ``optimal`` only when the exact expected profit of the
 kept plan is proven within the gap target, ``(bound − profit) / |profit| ≤
-1.05 · mip_gap`` (the 5 % allows for rounding in the bound's last digits);
+1.05 · mip_gap`` (the 5 % allows for rounding in the bound's last digits; the
+factor is ``PipelineKnobs.optimal_gap_slack``);
 a solve that stopped on its time limit with a plan is ``time_limit``; otherwise
 the solver's own status (``infeasible``, ``no_plan``, ``error``) stands.
 """
@@ -26,47 +27,31 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, relative_gap, summarize
 from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.io.run_folder import SOLVER_LOG_FILE, write_run
 from optimizer.model import build_model
-from optimizer.prep.instance import Instance, Overrides, build_instance
+from optimizer.prep.instance import Instance, build_instance
+from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible, check_service_reachable, explain_infeasible_plan
 from optimizer.solve.pipeline import PlanSolver, SolveOutcome
-
-GAP_SLACK = 1.05  # a plan within 1.05 × mip_gap of its bound is called optimal
+from optimizer.status import Status
 
 
 class SolveFailed(Exception):
     """The solver produced no plan worth presenting (exit code 1)."""
 
 
-@dataclass(frozen=True)
-class RunSettings:
-    """The solver settings of one run: the campaign's ``[solver]`` table under the overrides."""
-
-    mip_gap: float
-    time_limit_s: float
-    threads: int | None
-
-    @classmethod
-    def resolve(cls, campaign: Campaign, overrides: Overrides) -> RunSettings:
-        s = campaign.config.solver
-        return cls(mip_gap=s.mip_gap if overrides.mip_gap is None else overrides.mip_gap,
-                   time_limit_s=s.time_limit_s if overrides.time_limit_s is None else overrides.time_limit_s,
-                   threads=s.threads if overrides.threads is None else overrides.threads)
-
-
-def decide_status(solver_status: str, gap: float | None, mip_gap: float) -> str:
+def decide_status(solver_status: Status, gap: float | None, mip_gap: float, slack: float = 1.05) -> Status:
     """The run's status from the solver's and the exact profit's gap (see the module docstring)."""
     if gap is None:
         return solver_status
-    if gap <= mip_gap * GAP_SLACK + 1e-9:
-        return "optimal"
-    return "time_limit" if solver_status in ("time_limit", "optimal") else solver_status
+    if gap <= mip_gap * slack + 1e-9:
+        return Status.OPTIMAL
+    return Status.TIME_LIMIT if solver_status in (Status.TIME_LIMIT, Status.OPTIMAL) else solver_status
 
 
 @dataclass
@@ -80,7 +65,7 @@ class PlanResult:
     budget: float
     outcome: SolveOutcome
     evaluation: PlanEvaluation | None
-    status: str
+    status: Status
     bound: float | None
     gap: float | None
     seconds: float
@@ -104,22 +89,21 @@ class Planner:
     can meet raises :class:`ServiceInfeasible` before anything is solved.
     """
 
-    def __init__(self, campaign: Campaign | str | Path, overrides: Overrides | None = None, *,
+    def __init__(self, campaign: Campaign | str | Path, settings: Settings | None = None, *,
                  max_budget: float | None = None, verbose: bool = False, progress=None):
         self.campaign = campaign if isinstance(campaign, Campaign) else load_campaign(campaign)
-        self.overrides = overrides or Overrides()
+        settings = settings or Settings()
         if max_budget is not None:
-            self.overrides = replace(self.overrides, max_budget=max_budget)
-        self.settings = RunSettings.resolve(self.campaign, self.overrides)
+            settings = settings.update(max_budget=max_budget)
+        #: The run's settings, the solver options all set (the campaign's ``[solver]`` under the run's).
+        self.settings: Settings = settings.with_campaign_solver(self.campaign.config.solver)
         self.say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
         t0 = time.perf_counter()
-        self.instance: Instance = build_instance(self.campaign, self.overrides)
+        self.instance: Instance = build_instance(self.campaign, self.settings)
         check_service_reachable(self.instance)
         self.model = build_model(self.instance)
         self.build_seconds = time.perf_counter() - t0
-        self.solver = PlanSolver(self.model, self.instance, mip_gap=self.settings.mip_gap,
-                                 time_limit_s=self.settings.time_limit_s,
-                                 threads=self.settings.threads, verbose=verbose, progress=self.say)
+        self.solver = PlanSolver(self.model, self.instance, verbose=verbose, progress=self.say)
         self._nothing: float | None = None
 
     @property
@@ -136,7 +120,7 @@ class Planner:
         """
         budget = self.instance.budget if budget is None else float(budget)
         self.solver.set_budget(budget)
-        self.solver.time_limit_s = time_limit_s or self.settings.time_limit_s
+        self.solver.time_limit_s = time_limit_s or self.settings.solver.time_limit_s
         t0 = time.perf_counter()
         out = self.solver.solve()
         seconds = time.perf_counter() - t0
@@ -147,7 +131,8 @@ class Planner:
         if bound is None and self.instance.routes.empty:
             bound = evaluation.expected_profit  # nothing can be ordered: the empty plan is proven
         gap = relative_gap(bound, evaluation.expected_profit)
-        status = decide_status(out.status, gap, self.settings.mip_gap)
+        status = decide_status(out.status, gap, self.settings.solver.mip_gap,
+                               self.settings.pipeline.optimal_gap_slack)
         return PlanResult(budget, out, evaluation, status, bound, gap, seconds)
 
     def require_plan(self, result: PlanResult) -> PlanEvaluation:
@@ -158,13 +143,13 @@ class Planner:
         with only the empty plan while its bound says better plans may exist.
         """
         limit = self.solver.time_limit_s
-        if result.outcome.status == "infeasible":
-            raise explain_infeasible_plan(self.instance, limit, self.settings.threads)
+        if result.outcome.status == Status.INFEASIBLE:
+            raise explain_infeasible_plan(self.instance, limit)
         if result.evaluation is None:
             raise SolveFailed(f"HiGHS found no plan ({result.outcome.termination}) within "
                               f"{limit:g}s; raise [solver] time_limit_s or simplify the campaign")
         nothing = self.order_nothing_profit
-        if (result.status != "optimal" and result.evaluation.lines.empty
+        if (result.status != Status.OPTIMAL and result.evaluation.lines.empty
                 and (result.bound or 0) > nothing + 1e-6):
             raise SolveFailed(
                 f"the solver stopped ({result.outcome.termination}) with only the empty plan "
@@ -180,7 +165,7 @@ class Planner:
             self.instance, result.evaluation, status=result.status, bound=result.bound,
             build_seconds=self.build_seconds, solve_seconds=out.solve_seconds,
             n_variables=n_variables, n_constraints=n_constraints,
-            extra={"termination": out.termination, "mip_gap_target": self.settings.mip_gap,
+            extra={"termination": out.termination, "mip_gap_target": self.settings.solver.mip_gap,
                    "time_limit_s": self.solver.time_limit_s, "lp_rounds": out.lp_rounds,
                    "mip_rounds": out.mip_rounds, "sales_chords": out.chords,
                    "order_nothing_profit": round(self.order_nothing_profit, 6),
@@ -200,7 +185,7 @@ class PlanRun:
     out_dir: Path | None = None
 
 
-def plan_campaign(campaign: Campaign | str | Path, overrides: Overrides | None = None, *,
+def plan_campaign(campaign: Campaign | str | Path, settings: Settings | None = None, *,
                   out_dir: str | Path | None = None, verbose: bool = False,
                   progress=None) -> PlanRun:
     """Plan one campaign and, when ``out_dir`` is given, write its run folder.
@@ -208,11 +193,11 @@ def plan_campaign(campaign: Campaign | str | Path, overrides: Overrides | None =
     Raises :class:`~optimizer.io.errors.InputError` (bad input),
     :class:`ServiceInfeasible` (rule 6 cannot be met) or :class:`SolveFailed`.
     """
-    planner = Planner(campaign, overrides, verbose=verbose, progress=progress)
+    planner = Planner(campaign, settings, verbose=verbose, progress=progress)
     inst = planner.instance
     planner.say(f"built model for {planner.campaign.config.name!r}: {len(inst.routes)} usable "
                 f"routes, {len(inst.pairs)} sku×warehouse pairs in {planner.build_seconds:.2f}s; "
-                f"solving for up to {planner.settings.time_limit_s:g}s (the time limit counts the "
+                f"solving for up to {planner.settings.solver.time_limit_s:g}s (the time limit counts the "
                 "solve, not the build)")
     result = planner.solve()
     evaluation = planner.require_plan(result)
@@ -223,5 +208,5 @@ def plan_campaign(campaign: Campaign | str | Path, overrides: Overrides | None =
     return run
 
 
-__all__ = ["PlanResult", "PlanRun", "Planner", "RunSettings", "ServiceInfeasible", "SolveFailed",
+__all__ = ["PlanResult", "PlanRun", "Planner", "ServiceInfeasible", "SolveFailed",
            "decide_status", "plan_campaign", "relative_gap"]

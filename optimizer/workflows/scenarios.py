@@ -27,8 +27,9 @@ import pandas as pd
 
 from optimizer.io.campaign import Campaign
 from optimizer.io.run_folder import write_table_run
-from optimizer.prep.instance import Overrides
 from optimizer.progress import point_done, set_status
+from optimizer.settings import Settings
+from optimizer.status import Status
 from optimizer.workflows.distributed import RESULT_COLUMNS, SolveTask, run_batch
 
 
@@ -44,28 +45,26 @@ def scenario_label(delays: dict[str, int]) -> str:
 
 
 def run_scenarios(campaigns: list[Campaign], delays: dict[str, list[int]],
-                  budgets: list[float] | None = None, overrides: Overrides | None = None,
+                  budgets: list[float] | None = None, settings: Settings | None = None,
                   client=None, progress=None) -> pd.DataFrame:
     """Solve campaigns × delay combinations × budgets (default: each campaign's budget).
 
-    ``overrides`` (time limit, gap, service target) applies to every scenario;
+    ``settings`` (time limit, gap, threads, service target, pipeline knobs) apply to every
+    scenario, whose delays replace theirs;
     ``client`` is a ``dask.distributed`` Client, or None to solve here in turn.
     ``progress`` hears one line per finished scenario (a :class:`~optimizer.progress.Progress`
     also counts them and says which one runs).
     """
     from optimizer.io.run_index import input_checksum
 
-    overrides = overrides or Overrides()
+    settings = settings or Settings()
     grid = delay_grid(delays) if delays else [{}]
     tasks, meta = [], []
     for c in campaigns:
         checksum = input_checksum(c.root)
         for b in budgets or [c.config.budget]:
             for d in grid:
-                tasks.append(SolveTask(str(c.root), float(b), Overrides(
-                    delays=d, min_fill_rate=overrides.min_fill_rate,
-                    time_limit_s=overrides.time_limit_s, mip_gap=overrides.mip_gap),
-                    checksum, label=f"{c.config.name}: {scenario_label(d)} @ {float(b):,.2f}"))
+                tasks.append(SolveTask(str(c.root), float(b), settings.update(delays=d), checksum, label=f"{c.config.name}: {scenario_label(d)} @ {float(b):,.2f}"))
                 meta.append({"campaign": c.config.name, "campaign_dir": str(Path(c.root).resolve()),
                              "scenario": scenario_label(d),
                              **{f"delay_{m}": days for m, days in d.items()}})
@@ -91,7 +90,7 @@ def run_scenarios(campaigns: list[Campaign], delays: dict[str, list[int]],
 
 def scenario_line(name: str, label: str, row) -> str:
     """One finished scenario for the progress lines: budget, profit, gap, status and solve seconds."""
-    if row["status"] == "failed":
+    if row["status"] == Status.FAILED:
         return f"{name} {label}: failed — {row['error_type']}: {str(row['error']).splitlines()[0]}"
     if pd.isna(row["expected_profit"]):
         return f"{name} {label}: no plan ({row['status']}, {row['solve_seconds']:.1f}s)"
@@ -127,7 +126,7 @@ def record_scenarios(db_path: str | Path, table: pd.DataFrame, *, run_dir: str |
     rows = []
     for r in table.to_dict("records"):
         delays = {c.removeprefix("delay_"): int(r[c]) for c in delay_cols if pd.notna(r[c])}
-        error = None if r["status"] != "failed" else f"{r['error_type']}: {r['error']}"[:2000]
+        error = None if r["status"] != Status.FAILED else f"{r['error_type']}: {r['error']}"[:2000]
         rows.append({
             "campaign": r["campaign"], "run_id": Path(run_dir).name, "run_dir": run_dir,
             "parameters": {**parameters, "command": "scenarios", "scenario": r["scenario"],
