@@ -144,9 +144,9 @@ def partitioned_run(folder: Path, n: int, parts: int, time_limit: float, gap: fl
             campaign, parts, Settings(time_limit_s=time_limit, mip_gap=gap), client)
     wall = time.perf_counter() - t0
     print(f"{n:,} SKUs in {parts} parts ({time_limit:g}s each), LocalCluster: wall {wall:.1f}s, "
-          f"parts done at {summary['parts_seconds']:.1f}s; profit {ev.expected_profit:,.0f} "
-          f"(merged {summary['merged_profit_before_polish']:,.0f}), spend {ev.spend:,.0f} of "
-          f"{summary['budget']:,.0f}; part gaps {', '.join('-' if pd.isna(g) else f'{g:.2%}' for g in table['gap'])}",
+          f"parts done at {summary.parts_seconds:.1f}s; profit {ev.expected_profit:,.0f} "
+          f"(merged {summary.merged_profit_before_polish:,.0f}), spend {ev.spend:,.0f} of "
+          f"{summary.budget:,.0f}; part gaps {', '.join('-' if pd.isna(g) else f'{g:.2%}' for g in table['gap'])}",
           flush=True)
 
 

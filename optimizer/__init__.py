@@ -6,7 +6,7 @@ The public API, for notebooks and scripts::
 
     campaign = opt.load_campaign("data/sample")          # validated; InputError names file/row/column
     run = opt.plan_campaign(campaign, opt.Settings(budget=800_000), out_dir="runs/sample-800k")
-    run.summary["expected_profit"], run.summary["status"], run.summary["mip_gap"]
+    run.summary.expected_profit, run.summary.status, run.summary.mip_gap   # a RunSummary (summary.json)
     run.evaluation.lines                                 # the plan.csv rows
 
     planner = opt.Planner(campaign, max_budget=900_000)  # one model, several budgets
@@ -33,6 +33,9 @@ _EXPORTS = {
     "InputError": "optimizer.io.errors",
     "default_run_dir": "optimizer.io.run_folder",
     "Settings": "optimizer.settings",
+    "Status": "optimizer.status",
+    "Progress": "optimizer.progress",
+    "RunSummary": "optimizer.io.summary",
     "Planner": "optimizer.workflows.planner",
     "PlanResult": "optimizer.workflows.planner",
     "PlanRun": "optimizer.workflows.planner",
@@ -43,6 +46,8 @@ _EXPORTS = {
     "budget_steps": "optimizer.workflows.frontier",
     "read_frontier": "optimizer.workflows.frontier",
     "run_scenarios": "optimizer.workflows.scenarios",
+    "frontier_run": "optimizer.workflows.frontier",
+    "scenarios_run": "optimizer.workflows.scenarios",
     "Explorer": "optimizer.workflows.explorer",
     "evaluate_plan": "optimizer.evaluate.plan",
     "simulate_plan": "optimizer.evaluate.simulate",

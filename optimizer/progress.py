@@ -15,6 +15,12 @@ after that long too: a command done within seconds prints only its own lines.
 On a terminal the same news is one live tqdm status bar (stage lines printed above
 it); anywhere else (CI, pipes, files) plain lines, one per message or heartbeat.
 
+The library reports through :mod:`logging` (``logging.getLogger(__name__)`` in each
+module) and is silent unless asked.  While a :class:`Progress` is open it is the
+display of the package's ``optimizer`` logger: each INFO or higher record becomes one of
+its lines (:class:`ProgressHandler`), so the command line and a notebook install the
+same display with ``with Progress(...)``.
+
 Best plan and bound are read from the solve pipeline's stage lines
 (:mod:`optimizer.solve.pipeline`: "… plan 95,213.06", "MIP round 1: plan … (exact X),
 bound Y", "LP round 1: relaxation X", "shipment bound X"): the best is the largest
@@ -25,6 +31,7 @@ form is printed as it is, without changing them.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -88,6 +95,7 @@ class Progress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._bar = None
+        self._handler: ProgressHandler | None = None
 
     # ------------------------------------------------------------- callbacks
     def __call__(self, message: str) -> None:
@@ -136,6 +144,7 @@ class Progress:
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> Progress:
+        self._handler = ProgressHandler(self).install()
         if self.live:
             self._bar = _live_bar(self)
             if self._bar is None:
@@ -148,6 +157,9 @@ class Progress:
         self.close()
 
     def close(self) -> None:
+        if self._handler is not None:
+            self._handler.remove()
+            self._handler = None
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2)
@@ -197,6 +209,45 @@ class Progress:
         self._bar.bar_format = _bar_format(self.total)
         self._bar.set_postfix_str("; ".join([self.doing(), *known]), refresh=False)
         self._bar.refresh()
+
+
+class ProgressHandler(logging.Handler):
+    """The package logger's records (INFO and up) as lines of one :class:`Progress`.
+
+    :meth:`install` attaches it to the ``optimizer`` logger (at INFO, not passing the
+    records on to the root logger's handlers, so nothing is printed twice);
+    :meth:`remove` restores the logger as it was.
+    """
+
+    LOGGER = "optimizer"
+
+    def __init__(self, progress: Progress):
+        super().__init__(logging.INFO)
+        self.progress = progress
+        self._saved: tuple[int, bool] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.progress.say(record.getMessage())
+        except Exception:  # noqa: BLE001 — a display never stops the work
+            self.handleError(record)
+
+    def install(self) -> ProgressHandler:
+        logger = logging.getLogger(self.LOGGER)
+        self._saved = (logger.level, logger.propagate)
+        logger.addHandler(self)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+        logger.propagate = False
+        return self
+
+    def remove(self) -> None:
+        logger = logging.getLogger(self.LOGGER)
+        logger.removeHandler(self)
+        if self._saved is not None:
+            logger.setLevel(self._saved[0])
+            logger.propagate = self._saved[1]
+            self._saved = None
 
 
 def _live_bar(progress: Progress):
@@ -284,5 +335,5 @@ def follow(path: str | Path, say):
         read_new()
 
 
-__all__ = ["HEARTBEAT_S", "PROGRESS_FILE_ENV", "Progress", "file_progress", "follow", "point_done",
+__all__ = ["HEARTBEAT_S", "PROGRESS_FILE_ENV", "Progress", "ProgressHandler", "file_progress", "follow", "point_done",
            "set_status", "stage_of"]

@@ -36,11 +36,15 @@ class Status(StrEnum):
     FAILED = "failed"
     #: A run folder whose summary names no status.
     UNKNOWN = "unknown"
+    #: A plan put together from separately planned parts (``plan --parts``): no bound for the whole.
+    PARTITIONED = "partitioned"
+    #: A monitor step that planned no top-up (its summary.json says why).
+    NO_TOP_UP = "no_top_up"
 
     @property
     def has_plan(self) -> bool:
         """Whether a run with this status holds a plan."""
-        return self in (Status.OPTIMAL, Status.TIME_LIMIT, Status.INTERRUPTED)
+        return self in (Status.OPTIMAL, Status.TIME_LIMIT, Status.INTERRUPTED, Status.PARTITIONED)
 
 
 __all__ = ["Status"]

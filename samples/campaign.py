@@ -277,7 +277,8 @@ def generate_campaign(
     ``"tiny"`` (ONT8 + DTM1, 5 lanes); by default campaigns under 20 SKUs use the
     tiny network.  ``economics=True`` adds the seller economics of SPEC §6
     (:mod:`samples.economics`: fees, fees.csv, storage, a bonded 3PL, deposits, CNY
-    quotes, a monthly cash plan) and leaves every other number as it was.
+    quotes, a monthly cash plan, weekly purchase orders) and leaves every other number
+    as it was.
     """
     n_skus = int(n_skus)
     if n_skus < 1:
@@ -789,7 +790,7 @@ def _write_csv(path: pathlib.Path, df: pd.DataFrame) -> None:
 
 def _write_toml(path: pathlib.Path, name: str, budget: float, buffer_days: int, *,
                 leftover_months: float | None = None, fx: dict | None = None,
-                cash_limits: list | None = None) -> None:
+                cash_limits: list | None = None, po_cycle_days: int | None = None) -> None:
     lines = [
         f"name = {json.dumps(name, ensure_ascii=False)}",
         f'currency = "{CURRENCY}"',
@@ -802,6 +803,8 @@ def _write_toml(path: pathlib.Path, name: str, budget: float, buffer_days: int, 
     ]
     if leftover_months is not None:
         lines.append(f"leftover_months = {leftover_months}")
+    if po_cycle_days is not None:
+        lines.append(f"po_cycle_days = {int(po_cycle_days)}")
     lines += ["", "[solver]", f"mip_gap = {SOLVER['mip_gap']}", f"time_limit_s = {SOLVER['time_limit_s']}", ""]
     if fx:
         lines += ["[fx]"] + [f"{code} = {rate}" for code, rate in fx.items()] + [""]

@@ -16,6 +16,8 @@ The values follow what a cross-border seller on Amazon pays in Q4 2026:
   the suppliers quote in CNY (``[fx] CNY = 0.14``).
 * **Cash plan**: finance caps what the plan pays by the end of August, September and
   October at 15 %, 55 % and 100 % of the budget (top-ups in October use what the plan leaves).
+* **Order cycle**: the buyer places purchase orders once a week (``po_cycle_days = 7``):
+  a line goes on the week's PO on or before its order-by date, and its deposit is paid then.
 
 Everything is drawn from ``numpy.random.default_rng([seed, 6])``, so switching these
 inputs on leaves every other table of the campaign byte for byte as it was.
@@ -38,6 +40,7 @@ STORAGE_PER_M3_MONTH = {"US": 84.75, "UK": 60.0, "DE": 55.0}
 THREE_PL_STORAGE = 18.0
 LEFTOVER_MONTHS = 2
 CASH_PLAN = ((dt.date(2026, 8, 31), 0.15), (dt.date(2026, 9, 30), 0.55), (dt.date(2026, 10, 31), 1.00))
+PO_CYCLE_DAYS = 7  # purchase orders placed weekly from the planning date
 
 
 def fba_fee(weight_kg: np.ndarray) -> np.ndarray:
@@ -53,7 +56,7 @@ def add_seller_economics(seed: int, skus: pd.DataFrame, suppliers: pd.DataFrame,
                          warehouses: pd.DataFrame, budget: float) -> dict:
     """Add the §6 columns to the formatted (text) tables in place; return ``fees`` (the
     fees.csv frame) and the campaign.toml additions (``leftover_months``, ``fx``,
-    ``cash_limits``)."""
+    ``cash_limits``, ``po_cycle_days``)."""
     rng = np.random.default_rng([seed, 6])
     skus["referral_fee_rate"] = [f"{REFERRAL_RATE.get(c, DEFAULT_REFERRAL_RATE):.2f}" for c in skus["category"]]
     fba = fba_fee(skus["weight_kg"].astype(float))
@@ -85,7 +88,7 @@ def add_seller_economics(seed: int, skus: pd.DataFrame, suppliers: pd.DataFrame,
         })
     cash_limits = [(until, round(share * budget, -3)) for until, share in CASH_PLAN]
     return {"fees": fees, "leftover_months": LEFTOVER_MONTHS, "fx": {"CNY": CNY_PER_USD_RATE},
-            "cash_limits": cash_limits}
+            "cash_limits": cash_limits, "po_cycle_days": PO_CYCLE_DAYS}
 
 
 __all__ = ["add_seller_economics", "fba_fee"]

@@ -6,7 +6,7 @@
 
 data/sample: 300 SKUs, seed 2026, the full US/UK/DE network, with the seller economics
              of SPEC §6 (fees, storage, a bonded 3PL, deposits, CNY quotes, a monthly
-             cash plan; samples.economics) — the notebook default.
+             cash plan, weekly purchase orders; samples.economics) — the notebook default.
 data/sample_v1: the same campaign without the §6 inputs (SPEC §2 economics only).
 data/tiny:   6 SKUs, seed 1, 2 warehouses and 5 lanes — small enough to read by eye.
              data/sample also gets actuals.csv and forecast_audit.csv (samples.actuals,

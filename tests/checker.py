@@ -17,9 +17,11 @@ results code cannot hide itself.
 Tolerances: money 1e-6 relative, volume 1e-9 relative (both with a floor of
 1 on the scale, so tiny right-hand sides get an absolute tolerance).
 
-The §6 outputs (summary.json `fees` ... `cash_limits`, cash.csv) are checked
-whenever they are present, and reported missing when the campaign uses any §6
-item (a §2 campaign plans, and is checked, exactly as before).
+The §6 outputs (summary.json `fees` ... `cash_limits`, cash.csv, plan.csv
+`po_date`) are checked whenever they are present, and reported missing when the
+campaign uses any §6 item (a §2 campaign plans, and is checked, exactly as before).
+A deposit is paid on its line's PO date: the order-by date rounded down to the
+campaign's `po_cycle_days`, counted from the planning date (1 day: the order-by date).
 """
 
 from __future__ import annotations
@@ -318,6 +320,7 @@ class Campaign:
     leftover_months: float = 0.0
     fees: dict[tuple[str, str], float] = field(default_factory=dict)   # fees.csv
     cash_limits: list[CashLimit] = field(default_factory=list)
+    po_cycle_days: int = 1
 
     # -- derived per-unit quantities (SPEC §2, §6) ----------------------------
     def freight(self, sku: str, warehouse: str, mode: str) -> float:
@@ -350,6 +353,13 @@ class Campaign:
     def order_by(self, sku: str, warehouse: str, mode: str, delays=None) -> date:
         return self.ship_by(sku, warehouse, mode, delays) - timedelta(
             days=int(self.skus[sku]["production_days"]))
+
+    def po_date(self, sku: str, warehouse: str, mode: str, delays=None) -> date:
+        """planning_date + floor((order_by − planning_date) / cycle) · cycle: the day the
+        line's purchase order is placed (and its deposit paid)."""
+        days = (self.order_by(sku, warehouse, mode, delays) - self.planning_date).days
+        cycle = self.po_cycle_days
+        return self.planning_date + timedelta(days=math.floor(days / cycle) * cycle)
 
     def usable(self, sku: str, warehouse: str, mode: str, delays=None) -> bool:
         """planning_date + production + transit (+ delay) + buffer <= cutoff."""
@@ -397,7 +407,7 @@ class Campaign:
         return self.storage_rate(warehouse) * self.skus[sku]["volume_m3"] * self.months_in(warehouse)
 
     def deposit_share(self, supplier: str) -> float:
-        """suppliers.csv deposit_share (blank / absent = 1: all paid on order_by)."""
+        """suppliers.csv deposit_share (blank / absent = 1: all paid on the PO date)."""
         return self.suppliers.get(supplier, {}).get("deposit_share", 1.0)
 
     def arrival(self, warehouse: str) -> date:
@@ -415,7 +425,8 @@ class Campaign:
             or any(w["storage_cost_per_m3_month"] != 0 or w["bonded"] for w in whs)
             or self.leftover_months != 0
             or any(f["deposit_share"] != 1 for f in self.suppliers.values())
-            or self.cash_limits)
+            or self.cash_limits
+            or self.po_cycle_days != 1)
 
     def penalty(self, sku: str) -> float:
         own = self.skus[sku].get("stockout_penalty", math.nan)
@@ -520,6 +531,7 @@ def load_campaign(campaign_dir: str | Path) -> Campaign:
         promo_end=_to_date(cfg["promo_end"]) if cfg.get("promo_end") is not None else None,
         leftover_months=float(cfg.get("leftover_months", 0.0)),
         fees=fees, cash_limits=cash_limits,
+        po_cycle_days=int(cfg.get("po_cycle_days", 1)),
     )
 
 
@@ -608,7 +620,7 @@ def plan_payments(camp: Campaign, units: dict[tuple[str, str, str], int],
     """The plan's payments (SPEC §6 rule 8), on the dates plan.csv must print.
 
     Per line (s, w, m) of u units, with d = deposit_share of the SKU's supplier:
-    deposit d·unit_cost·u on order_by; balance (1 − d)·unit_cost·u and freight·u on
+    deposit d·unit_cost·u on its PO date; balance (1 − d)·unit_cost·u and freight·u on
     ship_by; duty_rate·unit_cost·u on arrival = cutoff − buffer_days unless w is
     bonded.  Per used lane: shipment_cost·n on its ship_by.  Existing stock costs
     nothing.  Zero amounts are left out; the amounts add up to the spend.
@@ -621,7 +633,7 @@ def plan_payments(camp: Campaign, units: dict[tuple[str, str, str], int],
         f, share = sku["supplier"], camp.deposit_share(sku["supplier"])
         purchase = sku["unit_cost"] * u
         ship_by = camp.ship_by(s, w, m, delays)
-        out += [Payment(camp.order_by(s, w, m, delays), "deposit", f, "", "", share * purchase),
+        out += [Payment(camp.po_date(s, w, m, delays), "deposit", f, "", "", share * purchase),
                 Payment(ship_by, "balance", f, "", "", (1.0 - share) * purchase),
                 Payment(ship_by, "freight", "", w, m, camp.freight(s, w, m) * u)]
         if not camp.bonded(w):
@@ -680,6 +692,8 @@ def check_plan(campaign_dir: str | Path, run_dir: str | Path,
     plan = _read_output(run, "plan.csv", PLAN_COLUMNS, bad)
     if plan is None:
         plan = pd.DataFrame(columns=PLAN_COLUMNS)
+    elif "po_date" not in plan.columns and camp.uses_economics():
+        bad("plan.csv lacks column 'po_date' (the campaign uses SPEC §6 items)")
 
     units: dict[tuple[str, str, str], int] = {}
     cost_of: dict[tuple[str, str, str], float] = {}
@@ -728,9 +742,12 @@ def check_plan(campaign_dir: str | Path, run_dir: str | Path,
         if not _close(stated_line, c * n_units, MONEY_RTOL, 1e-6):
             bad(f"{where}: line_cost {row['line_cost']} != unit landed cost x units "
                 f"= {c * n_units:.6f}")
-        for col, want in (("cutoff", camp.warehouses[w]["cutoff"]),
-                          ("ship_by", camp.ship_by(s, w, m, delays)),
-                          ("order_by", camp.order_by(s, w, m, delays))):
+        dates = [("cutoff", camp.warehouses[w]["cutoff"]),
+                 ("ship_by", camp.ship_by(s, w, m, delays)),
+                 ("order_by", camp.order_by(s, w, m, delays))]
+        if "po_date" in plan.columns:           # SPEC §6: printed when any §6 item is used
+            dates.append(("po_date", camp.po_date(s, w, m, delays)))
+        for col, want in dates:
             try:
                 got = date.fromisoformat(row[col])
             except ValueError:

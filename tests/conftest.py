@@ -6,9 +6,9 @@ with none of them is also marked ``quick`` (``pytest -m quick``: the inner loop)
 
 Known-optimum campaigns: the repository's own hand-derived micro campaigns
 (tests/campaigns/, each with a README.md deriving its optimum) and the shared
-conformance cases, read in place from ../shared/conformance and
-../shared/conformance-v2 (never copied into the repo).  Without ../shared the
-shared cases show as skipped; a v2 case runs once the SPEC section it pins is
+conformance cases, read in place from ../shared/conformance, ../shared/conformance-v2
+and ../shared/conformance-v3 (never copied into the repo).  Without ../shared the
+shared cases show as skipped; a v2 or v3 case runs once the SPEC section it pins is
 implemented (:data:`IMPLEMENTED_SPEC_SECTIONS`).
 """
 
@@ -29,11 +29,14 @@ REPO = TESTS.parent
 SHARED = REPO.parent / "shared"
 SHARED_CONFORMANCE = SHARED / "conformance"
 SHARED_CONFORMANCE_V2 = SHARED / "conformance-v2"
+SHARED_CONFORMANCE_V3 = SHARED / "conformance-v3"
 OWN_CAMPAIGNS = TESTS / "campaigns"
 
 # The SPEC sections the conformance-v2 cases pin, by case-name prefix.
 V2_SECTION = {"c13": "§6", "c14": "§6", "c15": "§6", "c16": "§6", "c17": "§6", "c18": "§7", "c19": "§7"}
-SECTION_NAME = {"§6": "seller economics", "§7": "demand distributions"}
+# ... and the conformance-v3 cases: c20–c22 the two-stage plan, c23 §6's PO cycle.
+V3_SECTION = {"c20": "§8", "c21": "§8", "c22": "§8", "c23": "§6"}
+SECTION_NAME = {"§6": "seller economics", "§7": "demand distributions", "§8": "two-stage plan"}
 # Sections the engine implements: their v2 cases run with the others.
 IMPLEMENTED_SPEC_SECTIONS: frozenset[str] = frozenset({"§6", "§7"})
 
@@ -66,19 +69,21 @@ def conformance_cases() -> list[Path]:
 
 
 def known_optimum_cases() -> list:
-    """``pytest.param`` per known-optimum campaign: own, shared, shared v2.
+    """``pytest.param`` per known-optimum campaign: own, shared, shared v2 and v3.
 
-    A missing ../shared folder, or a v2 case whose SPEC section is not implemented,
+    A missing ../shared folder, or a v2 / v3 case whose SPEC section is not implemented,
     is one visible skip with its reason rather than silently no test.
     """
     params = [pytest.param(p, id=f"own/{p.name}") for p in case_folders(OWN_CAMPAIGNS)]
-    for root, label in ((SHARED_CONFORMANCE, "shared"), (SHARED_CONFORMANCE_V2, "shared-v2")):
+    for root, label, sections in ((SHARED_CONFORMANCE, "shared", {}),
+                                  (SHARED_CONFORMANCE_V2, "shared-v2", V2_SECTION),
+                                  (SHARED_CONFORMANCE_V3, "shared-v3", V3_SECTION)):
         cases = case_folders(root)
         if not cases:
             params.append(pytest.param(None, id=label, marks=pytest.mark.skip(
                 reason=f"no conformance cases at {root} (clone ../shared beside the repo to run them)")))
         for p in cases:
-            section = V2_SECTION.get(p.name[:3]) if label == "shared-v2" else None
+            section = sections.get(p.name[:3])
             marks = []
             if section is not None and section not in IMPLEMENTED_SPEC_SECTIONS:
                 marks.append(pytest.mark.skip(

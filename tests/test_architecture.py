@@ -133,3 +133,44 @@ def test_every_public_name_resolves():
     for name in optimizer.__all__:
         assert getattr(optimizer, name) is not None, name
     assert optimizer.__version__ and "Planner" in dir(optimizer)
+
+
+# The command line and the progress display print; the library logs (logging.getLogger(__name__)).
+PRINTING = {"optimizer/cli/__init__.py", "optimizer/cli/commands.py", "optimizer/cli/parser.py",
+            "optimizer/__main__.py", "optimizer/progress.py"}
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_library_logs_and_never_prints(path):
+    if _rel(path) in PRINTING:
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    calls = [node.lineno for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"]
+    assert not calls, f"{_rel(path)}: print() on line(s) {calls}: log through logging.getLogger(__name__)"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_statuses_are_the_status_enum_not_string_literals(path):
+    """A status compared with, assigned or passed as a plain string is a typo waiting to happen."""
+    from optimizer.status import Status
+
+    if _rel(path) == "optimizer/status.py":
+        return
+    words = {s.value for s in Status}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            for o in operands:  # a tuple of statuses; a tuple of column names that holds "error" is not one
+                elts = o.elts if isinstance(o, ast.Tuple | ast.List | ast.Set) else []
+                if elts and all(isinstance(e, ast.Constant) and e.value in words for e in elts):
+                    found.append(o.lineno)
+            found += [o.lineno for o in operands if isinstance(o, ast.Constant) and o.value in words]
+        elif isinstance(node, ast.keyword) and node.arg in ("status", "failure"):
+            found += [node.value.lineno] if isinstance(node.value, ast.Constant) and node.value.value in words else []
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value in words:
+            if any(isinstance(t, ast.Attribute) and t.attr == "status" for t in node.targets):
+                found.append(node.lineno)
+    assert not found, f"{_rel(path)}: status literal on line(s) {found}: use optimizer.status.Status"

@@ -2,8 +2,8 @@
 
 Hand-written run folders for the conformance campaigns: the plan of expected.json
 must pass and be worth expected_profit (this pins the checker's numerical
-expected-sales integral to the known optima, the §6 cases c13–c17 its seller
-economics and the §7 cases c18–c19 its demand distributions), and a plan
+expected-sales integral to the known optima, the §6 cases c13–c17 and c23 its seller
+economics and PO dates, and the §7 cases c18–c19 its demand distributions), and a plan
 breaking any rule of SPEC §2 or §6 must be caught with a message naming that rule.
 """
 
@@ -33,7 +33,9 @@ from conftest import (
     OWN_CAMPAIGNS,
     SHARED_CONFORMANCE,
     SHARED_CONFORMANCE_V2,
+    SHARED_CONFORMANCE_V3,
     V2_SECTION,
+    V3_SECTION,
     case_folders,
     conformance_cases,
     load_expected,
@@ -41,16 +43,17 @@ from conftest import (
 
 FEASIBLE_CASES = [c for c in case_folders(OWN_CAMPAIGNS) + conformance_cases()
                   if load_expected(c)["exit_code"] == 0]
-# The conformance-v2 cases pinning SPEC §6 (c13–c17), whatever the engine implements.
-ECONOMICS_CASES = [c for c in case_folders(SHARED_CONFORMANCE_V2)
-                   if V2_SECTION.get(c.name[:3]) == "§6"]
+# The conformance-v2 and -v3 cases pinning SPEC §6 (c13–c17, c23), whatever the engine implements.
+ECONOMICS_CASES = ([c for c in case_folders(SHARED_CONFORMANCE_V2) if V2_SECTION.get(c.name[:3]) == "§6"]
+                   + [c for c in case_folders(SHARED_CONFORMANCE_V3) if V3_SECTION.get(c.name[:3]) == "§6"])
 # The conformance-v2 cases pinning SPEC §7 (c18, c19), whatever the engine implements.
 DISTRIBUTION_CASES = [c for c in case_folders(SHARED_CONFORMANCE_V2)
                       if V2_SECTION.get(c.name[:3]) == "§7"]
 
 
 def case(name: str) -> Path:
-    root = SHARED_CONFORMANCE_V2 if V2_SECTION.get(name[:3]) else SHARED_CONFORMANCE
+    root = (SHARED_CONFORMANCE_V2 if V2_SECTION.get(name[:3])
+            else SHARED_CONFORMANCE_V3 if V3_SECTION.get(name[:3]) else SHARED_CONFORMANCE)
     path = root / name
     if not path.is_dir():
         pytest.skip(f"conformance case {name} not present")
@@ -78,7 +81,7 @@ def write_run(campaign_dir: Path, run_dir: Path, units: dict[tuple[str, str, str
     """
     camp = load_campaign(campaign_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    header = "sku,warehouse,mode,cases,units,unit_landed_cost,line_cost,order_by,ship_by,cutoff"
+    header = "sku,warehouse,mode,cases,units,unit_landed_cost,line_cost,order_by,po_date,ship_by,cutoff"
     lines = [header]
     lane_vol: dict[tuple[str, str], float] = {}
     for (s, w, m), u in sorted(units.items()):
@@ -92,11 +95,12 @@ def write_run(campaign_dir: Path, run_dir: Path, units: dict[tuple[str, str, str
             c = camp.landed_cost(s, w, m)
             row.update(unit_landed_cost=repr(c), line_cost=repr(c * u),
                        order_by=camp.order_by(s, w, m, delays).isoformat(),
+                       po_date=camp.po_date(s, w, m, delays).isoformat(),
                        ship_by=camp.ship_by(s, w, m, delays).isoformat(),
                        cutoff=camp.warehouses[w]["cutoff"].isoformat())
         else:
-            row.update(unit_landed_cost="1.0", line_cost=repr(float(u)),
-                       order_by="2026-01-01", ship_by="2026-01-01", cutoff="2026-01-01")
+            row.update(unit_landed_cost="1.0", line_cost=repr(float(u)), order_by="2026-01-01",
+                       po_date="2026-01-01", ship_by="2026-01-01", cutoff="2026-01-01")
         row.update((plan_edits or {}).get((s, w, m), {}))
         lines.append(",".join(str(row[c]) for c in header.split(",")))
         lane_vol[(w, m)] = lane_vol.get((w, m), 0.0) + camp.skus[s]["volume_m3"] * u
@@ -564,6 +568,49 @@ def test_cash_limit_caught(tmp_path):
     v = violations_of(c, tmp_path / "bad", units)
     assert_caught(v, "cash limit", "2026-09-30")
     assert len(v) == 1, v
+
+
+def test_deposit_is_paid_on_the_po_date(tmp_path):
+    c = case("c23_po_cycle")  # weekly POs: A by sea, order-by 10-02, placed (and 30 % paid) 09-29
+    camp = load_campaign(c)
+    assert camp.po_cycle_days == 7 and camp.uses_economics()
+    assert camp.order_by("A", "FBA1", "sea").isoformat() == "2026-10-02"
+    assert camp.po_date("A", "FBA1", "sea").isoformat() == "2026-09-29"
+    assert camp.po_date("B", "FBA1", "air").isoformat() == "2026-10-13"
+    rep = check_plan(c, write_run(c, tmp_path / "ok", expected_units(c)))
+    rep.assert_valid()
+    assert rep.cash_limits[0]["paid"] == pytest.approx(2499.0)  # only A's deposit by 09-30
+    units = expected_units(c)
+    units[("A", "FBA1", "sea")] += 1         # deposit 2502.00 on 09-29 > 2500
+    v = violations_of(c, tmp_path / "bad", units)
+    assert_caught(v, "cash limit", "2026-09-30")
+    # the same plan with each line ordered on its order-by date pays that deposit on 10-02
+    daily = copy_case("c23_po_cycle", tmp_path / "daily")
+    toml = (daily / "campaign.toml").read_text().replace("po_cycle_days = 7\n", "")
+    (daily / "campaign.toml").write_text(toml)
+    assert load_campaign(daily).po_cycle_days == 1
+    assert violations_of(daily, tmp_path / "daily_run", units) == []
+
+
+def test_wrong_or_missing_po_date_caught(tmp_path):
+    c = case("c23_po_cycle")
+    units = expected_units(c)
+    v = violations_of(c, tmp_path / "wrong", units,
+                      plan_edits={("A", "FBA1", "sea"): {"po_date": "2026-10-02"}})
+    assert_caught(v, "po_date=2026-10-02 but expected 2026-09-29")
+    run = write_run(c, tmp_path / "missing", units)
+    plan = (run / "plan.csv").read_text().splitlines()
+    drop = plan[0].split(",").index("po_date")
+    (run / "plan.csv").write_text("\n".join(",".join(x for i, x in enumerate(line.split(",")) if i != drop)
+                                            for line in plan) + "\n")
+    assert_caught(check_plan(c, run).violations, "lacks column 'po_date'")
+    # a SPEC §2 campaign's plan.csv may leave it out
+    c02 = case("c02_newsvendor")
+    run = write_run(c02, tmp_path / "c02", expected_units(c02))
+    plan = (run / "plan.csv").read_text().splitlines()
+    (run / "plan.csv").write_text("\n".join(",".join(x for i, x in enumerate(line.split(",")) if i != drop)
+                                            for line in plan) + "\n")
+    check_plan(c02, run).assert_valid()
 
 
 def test_deposit_share_defaults_to_all_on_order_by(tmp_path):

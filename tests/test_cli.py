@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import re
@@ -12,11 +13,15 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.cli import main, plan_line
+from optimizer.io.run_folder import read_summary
+from optimizer.io.summary import Overrides, RunSummary
+from optimizer.status import Status
 
 from checker import check_plan
 from conftest import OWN_CAMPAIGNS, REPO, write_campaign
@@ -33,12 +38,58 @@ def _main(args) -> tuple[int, str, str]:
 
 
 def test_plan_line_says_when_no_bound_was_proven():
-    summary = {"status": "time_limit", "expected_profit": 1234.5, "currency": "USD", "spend": 900.0,
-               "budget": 1000.0, "expected_fill_rate": 0.5, "mip_gap": None, "best_bound": None}
+    summary = RunSummary(status="time_limit", expected_profit=1234.5, currency="USD", spend=900.0,
+                         budget=1000.0, expected_fill_rate=0.5, mip_gap=None, best_bound=None)
     line = plan_line(summary, "runs/x")
+    assert line.startswith("time_limit: expected profit 1,234.50 USD, spend 900.00 of 1,000.00, fill rate 50.0%")
     assert "no bound proven" in line and "gap" not in line
-    line = plan_line({**summary, "mip_gap": 0.00123, "best_bound": 1236.0}, "runs/x")
+    line = plan_line(summary.updated(mip_gap=0.00123, best_bound=1236.0), "runs/x")
     assert "gap 0.123% to bound 1,236.00" in line
+
+
+def _written_as_read(run_dir) -> RunSummary:
+    """The run's summary.json read back, checked to be exactly what its RunSummary writes."""
+    summary = read_summary(run_dir)
+    text = (run_dir / "summary.json").read_text()
+    assert summary.to_json() == text
+    assert list(json.loads(text)) == [k for k in RunSummary.model_fields if k in summary.model_fields_set]
+    return summary
+
+
+def test_every_summary_the_tool_writes_validates(tmp_path):
+    """plan, plan --parts and the monitor's no-top-up run write summaries that read back
+    through the schema unchanged, with the keys each kind of run holds."""
+    from optimizer.monitor.campaign_monitor import MonitorResult, write_monitor
+
+    tiny = REPO / "data" / "tiny"
+    code, out, err = _main(["plan", str(tiny), "--time-limit", "10", "--out", str(tmp_path / "plan")])
+    assert code == 0, err
+    plan = _written_as_read(tmp_path / "plan")
+    assert plan.status in (Status.OPTIMAL, Status.TIME_LIMIT) and plan.campaign == "Tiny demo"
+    assert plan.campaign_dir == str(tiny.resolve()) and plan.overrides == Overrides()
+    unset = {k for k in RunSummary.model_fields if k not in plan.model_fields_set}
+    assert unset == {"merged_profit_before_polish", "parts", "parts_seconds", "scheduler", "kind", "as_of",
+                     "monitored_run", "reason"}
+    assert out.strip() == plan_line(plan, tmp_path / "plan")
+
+    code, out, err = _main(["plan", str(tiny), "--parts", "2", "--time-limit", "10",
+                            "--out", str(tmp_path / "parts")])
+    assert code == 0, err
+    parts = _written_as_read(tmp_path / "parts")
+    assert parts.status == Status.PARTITIONED and parts.best_bound is None and parts.parts == 2
+    assert parts.scheduler == "single-process" and parts.merged_profit_before_polish is not None
+
+    nothing = MonitorResult(flags=pd.DataFrame(columns=["sku", "warehouse", "status"]),
+                            pace=pd.DataFrame(columns=["date", "sku", "warehouse"]),
+                            info={"as_of": "2026-10-14", "campaign": "Tiny demo", "topup_budget": 500.0,
+                                  "run_dir": str(tmp_path / "plan")},
+                            notes=["no pair is running ahead: no top-up"])
+    write_monitor(tmp_path / "monitor", nothing)
+    monitor = _written_as_read(tmp_path / "monitor")
+    assert monitor.status == Status.NO_TOP_UP and monitor.kind == "top-up"
+    assert monitor.as_of == dt.date(2026, 10, 14) and monitor.reason == "no pair is running ahead: no top-up"
+    assert monitor.model_fields_set == {"kind", "status", "as_of", "campaign", "budget", "spend",
+                                        "expected_profit", "units_ordered", "reason", "monitored_run"}
 
 
 @pytest.mark.parametrize("out, fragment", [

@@ -1,7 +1,7 @@
 """Known-optimum campaigns through the real command line (the ``conformance`` layer).
 
 Each case — the repo's own micro campaigns (tests/campaigns/) and the shared ones
-of ../shared/conformance and ../shared/conformance-v2 — is planned with
+of ../shared/conformance, ../shared/conformance-v2 and ../shared/conformance-v3 — is planned with
 `python -m optimizer plan CASE --out DIR` in a subprocess; the exit code must be
 expected.json's, a feasible plan must pass the independent checker and reach
 expected_profit × (1 − tolerance_rel) with a reported bound no lower than

@@ -4,6 +4,8 @@ and forecast -> plan on a small generated campaign (kept small: a few seconds ea
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import io
 import shutil
 
@@ -13,6 +15,7 @@ import pytest
 
 from optimizer.cli import main
 from optimizer.forecast.forecaster import (
+    BacktestResult,
     Forecast,
     _sd_calibration,
     backtest,
@@ -237,6 +240,19 @@ def test_backtest_cli(small):
         assert row[-4].endswith("%") and all(0 <= float(v) < 1 for v in row[-3:])
 
 
+def test_backtest_returns_a_frozen_typed_result(small):
+    c = load_campaign(small)
+    r = backtest(c, load_history(c))
+    assert isinstance(r, BacktestResult)
+    assert r.target.name == "Black Friday 2025" and r.previous is not None
+    assert r.cutoff == r.target.start - dt.timedelta(days=r.lead_days)
+    assert 0 < r.compared <= r.scored <= r.pairs == len(r.table)
+    assert set(r.metrics) == {"method", "seasonal_naive", "same_promo_last_year"}
+    assert r.coverage_80 == r.shapes["coverage_80"] and 0 <= r.coverage_80_uncalibrated <= 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.pairs = 0
+
+
 def test_forecast_writes_each_pairs_shape_and_why(small, tmp_path):
     out = tmp_path / "d" / "demand.csv"
     r = run_cli(["forecast", str(small), "--out", str(out)], timeout=120)
@@ -292,13 +308,13 @@ def test_sd_calibration_gives_80_percent_coverage_on_the_held_out_promo(noisy):
     80 % interval holds close to 80 % of the held-out Black Friday 2025."""
     c, h = noisy
     r = backtest(c, h)
-    cal = r["calibration"]
-    assert r["target"].name == "Black Friday 2025" and r["compared"] >= 120
+    cal = r.calibration
+    assert r.target.name == "Black Friday 2025" and r.compared >= 120
     assert cal.origins == ["Prime Day 2025 from 2025-03-31"]       # only promos before the cutoff
     assert cal.scale > 1.3 and cal.coverage_80_raw < 0.7
-    assert r["coverage_80_uncalibrated"] < 0.65
-    assert 0.72 <= r["coverage_80"] <= 0.88, r["coverage_80"]
-    t = r["table"]
+    assert r.coverage_80_uncalibrated < 0.65
+    assert 0.72 <= r.coverage_80 <= 0.88, r.coverage_80
+    t = r.table
     assert np.allclose(t["method_sd"], np.maximum(t["method_sd_uncalibrated"] * cal.scale,
                                                   np.sqrt(t["method"])))
 

@@ -458,3 +458,33 @@ def test_fifo_in_place_of_a_campaign_file_is_refused_without_blocking(tmp_path):
     os.mkfifo(folder / "demand.csv")
     code, err = _run(["validate", str(folder)])
     assert code == 2 and "demand.csv" in err and "Traceback" not in err, err
+
+
+# ------------------------------------------------------------------ the report on hostile campaigns
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("case", sorted(p.name for p in OWN_CAMPAIGNS.iterdir() if p.is_dir()))
+def test_report_on_every_own_known_optimum_campaign_exits_0_2_or_3(tmp_path, case):
+    from conftest import run_cli
+
+    proc = run_cli(["report", str(OWN_CAMPAIGNS / case), "--time-limit", "10",
+                    "--reports-dir", str(tmp_path / "reports")], timeout=600)
+    assert proc.returncode in (0, 2, 3) and "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.notebook
+@settings(max_examples=3, derandomize=True, **_SETTINGS)
+@given(mutations=_FILE_MUTATIONS)
+def test_report_on_mutated_campaigns_exits_0_2_or_3(tmp_path_factory, mutations):
+    from conftest import run_cli
+
+    scratch = tmp_path_factory.mktemp("fuzz-report")
+    folder = scratch / "campaign"
+    shutil.copytree(M01, folder, ignore=shutil.ignore_patterns("expected.json", "README.md"))
+    for mutation in mutations:
+        _mutate_file(folder, *mutation)
+    proc = run_cli(["report", str(folder), "--time-limit", "10", "--reports-dir", str(scratch / "reports")],
+                   timeout=600)
+    assert proc.returncode in (0, 2, 3) and "Traceback" not in proc.stderr, (mutations, proc.stderr)
+    if proc.returncode != 0 and (scratch / "reports").exists():  # a failure is indexed, nothing visible kept
+        assert {p.name for p in _visible(scratch / "reports") if p.is_file()} <= {"history.sqlite"}

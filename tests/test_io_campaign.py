@@ -857,3 +857,63 @@ def test_seller_economics_facts_escape_warehouse_ids(folder):
     add_column(folder, "warehouses.csv", "bonded", ["yes"])
     facts = load_campaign(folder).seller_economics_facts()
     assert "bonded: FBA1\\x1b[2J" in facts and not any("\x1b" in f for f in facts)
+
+
+# ---------------------------------------------------------------- purchase orders (SPEC §6)
+
+
+def test_po_cycle_days_defaults_to_one_and_is_read(folder):
+    assert load_campaign(folder).config.po_cycle_days == 1
+    _toml(folder, "buffer_days = 0\n", "buffer_days = 0\npo_cycle_days = 7\n")
+    c = load_campaign(folder)
+    assert c.config.po_cycle_days == 7
+    assert c.uses_seller_economics and "purchase orders every 7 days" in c.seller_economics_facts()
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("0", "greater than or equal to 1"),
+    ("-7", "greater than or equal to 1"),
+    ("7.0", "valid integer"),
+    ('"7"', "valid integer"),
+    ("true", "valid integer"),
+    ("100000", "less than or equal to 3650"),
+])
+def test_bad_po_cycle_days_names_the_key(folder, value, fragment):
+    _toml(folder, "buffer_days = 0\n", f"buffer_days = 0\npo_cycle_days = {value}\n")
+    problem = the_problem(problems_of(folder), "campaign.toml", None, "po_cycle_days")
+    assert fragment in problem.message
+
+
+def test_buyer_table_is_read_and_incoterms_default_to_fob(folder):
+    buyer = load_campaign(folder).config.buyer
+    assert (buyer.company, buyer.address, buyer.contact, buyer.incoterms) == (None, None, None, "FOB")
+    append(folder, "campaign.toml", '[buyer]\ncompany = " Acme Trading LLC "\n'
+           'address = """\n1 Main St\nReno NV 89501"""\ncontact = "Jane Doe"\nincoterms = "fob  Yantian port"\n')
+    buyer = load_campaign(folder).config.buyer
+    assert buyer.company == "Acme Trading LLC" and buyer.address == "1 Main St\nReno NV 89501"
+    assert buyer.contact == "Jane Doe" and buyer.incoterms == "FOB Yantian port"
+
+
+@pytest.mark.parametrize("toml, key, fragment", [
+    ('[buyer]\ncompnay = "Acme"\n', "buyer.compnay", "did you mean 'company'?"),
+    ('[buyer]\ncompany = "  "\n', "buyer.company", "is blank"),
+    ("[buyer]\ncompany = 3\n", "buyer.company", "valid string"),
+    ('[buyer]\ncontact = "Jane\\tDoe"\n', "buyer.contact", "control character"),
+    (f'[buyer]\naddress = "{"x" * 201}"\n', "buyer.address", "at most 200"),
+    ('[buyer]\nincoterms = "FOBB"\n', "buyer.incoterms", "Incoterms 2020 rule"),
+    ('[buyer]\nincoterms = "free on board"\n', "buyer.incoterms", "e.g. 'FOB Shenzhen'"),
+    ('buyer = "Acme"\n', "buyer", "valid dictionary"),
+])
+def test_bad_buyer_table_names_the_key(folder, toml, key, fragment):
+    text = (folder / "campaign.toml").read_text()
+    write(folder, "campaign.toml", toml + text if not toml.startswith("[") else text + toml)
+    problem = the_problem(problems_of(folder), "campaign.toml", None, key)
+    assert fragment in problem.message
+
+
+def test_supplier_address_and_contact_are_kept_as_text(folder):
+    add_column(folder, "suppliers.csv", "address", ["88 Harbour Rd, Ningbo", ""])
+    add_column(folder, "suppliers.csv", "contact", ["=Mr Li", "00123"])
+    s = load_campaign(folder).suppliers.set_index("supplier")
+    assert s.at["F1", "address"] == "88 Harbour Rd, Ningbo" and s.at["F2", "address"] == ""
+    assert s.at["F1", "contact"] == "=Mr Li" and s.at["F2", "contact"] == "00123"  # not a number

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import stat
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from optimizer.io import run_folder
 from optimizer.io.run_folder import (
+    PLAN_COLUMNS,
+    SHIPMENT_COLUMNS,
+    SKU_SUMMARY_COLUMNS,
     NotARunFolder,
     RunFileError,
     publish,
     read_coverage,
     read_plan,
+    read_plan_run,
     read_run_csv,
     read_summary,
     staging_for,
     writable_problems,
+    write_run,
 )
+from optimizer.io.summary import CashLimitStatus, Overrides, RunSummary
+from optimizer.status import Status
 
 ODD_IDS = ["NA", "N/A", "None", "NULL", "nan", "''quoted"]
 
@@ -197,3 +209,118 @@ def test_a_missing_file_is_not_a_run_folder(tmp_path):
     with pytest.raises(NotARunFolder):
         read_plan(tmp_path)
     assert read_coverage(tmp_path) is None
+
+
+# ---------------------------------------------------------------- summary.json: RunSummary
+
+
+def _no_plan() -> SimpleNamespace:
+    """An evaluated plan that orders nothing: the tables write_run writes beside summary.json."""
+    pairs = pd.DataFrame(columns=SKU_SUMMARY_COLUMNS).set_index(["sku", "warehouse"])
+    return SimpleNamespace(lines=pd.DataFrame(columns=PLAN_COLUMNS), shipments=pd.DataFrame(columns=SHIPMENT_COLUMNS),
+                           pairs=pairs, payments=pd.DataFrame())
+
+
+def _every_field() -> RunSummary:
+    """A summary with every field summary.json may hold given a value."""
+    values = {
+        "campaign": "Tiny demo", "currency": "USD", "status": Status.TIME_LIMIT, "expected_profit": 95222.680327,
+        "best_bound": 95252.151673, "mip_gap": 0.0003095, "spend": 28980.392816, "purchase_spend": 28505.392816,
+        "shipment_spend": 475.0, "budget": 29000.0, "budget_used": 0.999324, "expected_fill_rate": 0.707145,
+        "expected_sales_units": 2562.3158, "expected_demand_units": 3623.4644, "expected_leftover_units": 454.6842,
+        "expected_leftover_cost": 6756.9528, "expected_revenue": 128218.700128, "fees": 12.5, "referral_fees": 10.0,
+        "fulfilment_fees": 2.5, "storage_cost": 3.25, "duty_deferred": 0.0,
+        "cash_limits": [CashLimitStatus(until=dt.date(2026, 8, 31), limit=113000.0, paid=52909.00656,
+                                        headroom=60090.99344)],
+        "units_ordered": 1986, "skus_ordered": 3, "build_seconds": 0.0424, "solve_seconds": 0.0807,
+        "n_variables": 49, "n_constraints": 126, "overrides": Overrides(budget=29000.0, delays={"air": 1, "sea_fcl": -2}),
+        "termination": "not run", "mip_gap_target": 0.001, "time_limit_s": 10.0, "lp_rounds": 3, "mip_rounds": 0,
+        "sales_chords": 11, "order_nothing_profit": 42863.723264, "planning_date": dt.date(2026, 8, 20),
+        "merged_profit_before_polish": 84956.693879, "campaign_dir": "/data/tiny", "parts": 2,
+        "parts_seconds": 0.315, "scheduler": "single-process", "kind": "top-up", "as_of": dt.date(2026, 10, 14),
+        "monitored_run": "runs/tiny-demo/20260820T090000Z", "reason": None,
+    }
+    assert set(values) == set(RunSummary.model_fields)
+    return RunSummary(**values)
+
+
+@pytest.mark.parametrize("summary", [
+    _every_field(),
+    RunSummary(kind="top-up", status="no_top_up", as_of="2026-10-14", campaign="NA", budget=500,
+               spend=0.0, expected_profit=0.0, units_ordered=0, reason=None, monitored_run="runs/x"),
+    RunSummary(),
+], ids=["every field", "no top-up", "empty"])
+def test_a_summary_round_trips_through_write_run_and_read_summary(tmp_path, summary):
+    run = write_run(tmp_path / "run", _no_plan(), summary)
+    back = read_summary(run)
+    assert back == summary and back.model_fields_set == summary.model_fields_set
+    text = (run / "summary.json").read_text()
+    assert text == summary.to_json()
+    assert list(json.loads(text)) == [k for k in RunSummary.model_fields if k in summary.model_fields_set]
+    assert "NaN" not in text and "Infinity" not in text
+
+
+def test_summary_json_holds_the_plain_values(tmp_path):
+    run = write_run(tmp_path / "run", _no_plan(), _every_field())
+    data = json.loads((run / "summary.json").read_text())
+    assert data["status"] == "time_limit" and data["planning_date"] == "2026-08-20"
+    assert data["cash_limits"] == [{"until": "2026-08-31", "limit": 113000.0, "paid": 52909.00656,
+                                    "headroom": 60090.99344}]
+    assert data["overrides"] == {"budget": 29000.0, "delays": {"air": 1, "sea_fcl": -2}}
+    assert data["units_ordered"] == 1986 and isinstance(data["units_ordered"], int)
+    assert data["reason"] is None and data["best_bound"] == 95252.151673
+
+
+def test_write_run_records_the_campaign_folder_as_an_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = write_run(tmp_path / "run", _no_plan(), RunSummary(campaign_dir="data/tiny"))
+    assert read_summary(run).campaign_dir == str(tmp_path / "data" / "tiny")
+
+
+def test_write_run_takes_a_run_summary_only(tmp_path):
+    with pytest.raises(TypeError, match="RunSummary"):
+        write_run(tmp_path / "run", _no_plan(), {"status": "optimal"})
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_summary_never_holds_a_non_finite_number(value):
+    with pytest.raises(ValidationError):
+        RunSummary(expected_profit=value)
+    with pytest.raises(ValidationError):
+        RunSummary(overrides={"budget": value})
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ('{"expected_profit": 1.0, "profit": 2.0}', "'profit': unknown key"),
+    ('{"status": "great"}', "'status'"),
+    ('{"spend": "12.5"}', "'spend'"),
+    ('{"units_ordered": 1.5}', "'units_ordered'"),
+    ('{"units_ordered": true}', "'units_ordered'"),
+    ('{"budget": NaN}', "'budget'"),
+    ('{"planning_date": "next week"}', "'planning_date'"),
+    ('{"overrides": [1]}', "'overrides'"),
+    ('{"overrides": {"delays": {"air": 1.5}}}', "'overrides.delays.air'"),
+    ('{"overrides": {"budget": null, "delays": {}, "service": 1}}', "'overrides.service': unknown key"),
+    ('{"cash_limits": [{"until": "2026-08-31", "limit": 1.0, "paid": 1.0}]}', "'cash_limits.0.headroom'"),
+    ('{"kind": "refill"}', "'kind'"),
+])
+def test_an_invalid_summary_is_a_run_file_error_naming_the_file_and_key(tmp_path, content, fragment):
+    (tmp_path / "summary.json").write_text(content)
+    with pytest.raises(RunFileError, match="is not a valid run summary") as e:
+        read_summary(tmp_path)
+    assert str(tmp_path / "summary.json") in str(e.value) and fragment in str(e.value)
+
+
+def test_the_monitor_reads_an_invalid_summary_as_problems(tmp_path):
+    (tmp_path / "summary.json").write_text('{"budget": "lots", "spend": 1.0, "profit": 2.0}')
+    (tmp_path / "plan.csv").write_text("sku,warehouse,mode,units,ship_by\nA,W,air,1,2026-09-01\n")
+    (tmp_path / "sku_summary.csv").write_text("sku,warehouse,existing,ordered,available,mean,sd\nA,W,0,1,1,2.0,1.0\n")
+    files, problems = read_plan_run(tmp_path)
+    assert files is None
+    assert {(p.file, p.column) for p in problems} == {(str(tmp_path / "summary.json"), "budget"),
+                                                      (str(tmp_path / "summary.json"), "profit")}
+    (tmp_path / "summary.json").write_text('{"budget": 100.0, "spend": 40.0, "campaign": "Tiny demo"}')
+    files, problems = read_plan_run(tmp_path, "Tiny demo")
+    assert problems == [] and files.summary == RunSummary(budget=100.0, spend=40.0, campaign="Tiny demo")
+    assert (files.budget, files.spend) == (100.0, 40.0)

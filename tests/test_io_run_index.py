@@ -38,6 +38,16 @@ def test_input_checksum_covers_names_and_bytes(tmp_path):
     assert input_checksum(b) != base
 
 
+def test_a_reports_folder_inside_the_campaign_leaves_its_checksum_alone(tmp_path):
+    campaign = tmp_path / "campaign"
+    shutil.copytree(TINY, campaign)
+    base = input_checksum(campaign)
+    (campaign / "reports" / "tiny-demo" / "run1").mkdir(parents=True)
+    (campaign / "reports" / "tiny-demo" / "run1" / "plan.csv").write_text("sku\nA\n")
+    (campaign / "reports" / "history.sqlite").write_bytes(b"x")
+    assert input_checksum(campaign) == base
+
+
 def test_record_and_read(tmp_path):
     db = tmp_path / "reports" / "history.sqlite"
     _row(db, 1)

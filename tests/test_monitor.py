@@ -123,7 +123,7 @@ def test_top_up_uses_fast_modes_within_the_remaining_budget(planned, monitored):
     plan = pd.read_csv(out / "plan.csv")
     assert len(plan) > 0 and set(plan["sku"]) == {"HOT"}
     assert set(plan["mode"]) <= {"air", "courier"}
-    remaining = plan_summary["budget"] - plan_summary["spend"]
+    remaining = plan_summary.budget - plan_summary.spend
     summary = json.loads((out / "summary.json").read_text())
     assert summary["budget"] == pytest.approx(remaining)
     assert summary["planning_date"] == str(AS_OF)
@@ -145,7 +145,7 @@ def test_explicit_budget_and_late_lanes(planned, tmp_path):
     folder, run_dir, _ = planned
     small = monitor_campaign(folder, run_dir, folder / "actuals.csv", budget=500.0,
                              out_dir=tmp_path / "a", progress=lambda m: None)
-    assert 0 < small.topup.summary["spend"] <= 500 + 1e-6
+    assert 0 < small.topup.summary.spend <= 500 + 1e-6
     # 2026-11-10 + 5 production + 5 air + 2 buffer > cutoff 2026-11-20: only courier makes it
     actuals = pd.read_csv(folder / "actuals.csv")
     actuals["date"] = (pd.to_datetime(actuals["date"]) + pd.Timedelta(days=27)).dt.strftime("%Y-%m-%d")

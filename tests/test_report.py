@@ -29,6 +29,7 @@ from conftest import (
     OWN_CAMPAIGNS,
     REPO,
     SHARED_CONFORMANCE_V2,
+    SHARED_CONFORMANCE_V3,
     case_folders,
     conformance_cases,
     load_expected,
@@ -106,9 +107,12 @@ def test_report_workbook_and_history(cli_report):
     wb = openpyxl.load_workbook(run_dir / "purchase_orders.xlsx")
     plan = pd.read_csv(run_dir / "plan.csv")
     suppliers = set(pd.read_csv(TINY / "skus.csv").set_index("sku").loc[plan["sku"], "supplier"])
-    assert set(wb.sheetnames) == suppliers | {"Summary", "Payment schedule", "Shipping plan"}
-    po = _read_po_sheet(wb[sorted(suppliers)[0]])
-    assert {"SKU", "Units", "Unit price", "Line total", "Order by", "Ship by"} <= set(po["titles"])
+    assert wb.sheetnames[0] == "Summary" and wb.sheetnames[-2:] == ["Payment schedule", "Shipping plan"]
+    pos = [_read_po_sheet(wb[name]) for name in wb.sheetnames[1:-2]]  # one per supplier and PO date
+    assert {po["header"]["Supplier id"].value for po in pos} == suppliers
+    assert len(pos) == len(plan.merge(pd.read_csv(TINY / "skus.csv"), on="sku")
+                          .groupby(["supplier", "po_date"]))
+    assert {"SKU", "Units", "Unit price", "Line total", "Ship by"} <= set(pos[0]["titles"])
     with sqlite3.connect(root / "history.sqlite") as con:
         rows = con.execute("SELECT campaign, run_id, parameters, input_sha256, status, "
                            "expected_profit, spend, build_seconds, solve_seconds, run_dir "
@@ -185,11 +189,11 @@ def test_plan_into_puts_plan_files_in_run_dir(tiny_run):
 def test_headline_kpis_match_summary(tiny_run):
     k = report.headline_kpis(tiny_run.instance, tiny_run.evaluation).set_index("KPI")["value"]
     s = tiny_run.summary
-    assert k["Expected profit"] == pytest.approx(s["expected_profit"])
-    assert k["Spend"] == pytest.approx(s["spend"])
-    assert k["Expected fill rate"] == pytest.approx(s["expected_fill_rate"], abs=1e-6)
-    assert k["Expected leftover units"] == pytest.approx(s["expected_leftover_units"], abs=1e-3)
-    assert k["Expected leftover value (at cost incl. duty)"] == pytest.approx(s["expected_leftover_cost"], abs=1e-3)
+    assert k["Expected profit"] == pytest.approx(s.expected_profit)
+    assert k["Spend"] == pytest.approx(s.spend)
+    assert k["Expected fill rate"] == pytest.approx(s.expected_fill_rate, abs=1e-6)
+    assert k["Expected leftover units"] == pytest.approx(s.expected_leftover_units, abs=1e-3)
+    assert k["Expected leftover value (at cost incl. duty)"] == pytest.approx(s.expected_leftover_cost, abs=1e-3)
     pairs = tiny_run.evaluation.pairs
     assert k["Expected sell-through"] == pytest.approx(
         pairs["expected_sales"].sum() / pairs["available"].sum())
@@ -220,15 +224,17 @@ def test_figures_are_plotly(tiny_run):
 
 
 def test_action_list_windows_add_up_to_the_purchase_orders(tiny_run):
-    """Orders by order-by date, one row per supplier and date, in windows from the planning
+    """Orders by PO date, one row per supplier and date, in windows from the planning
     date; their units and values are the plan's, window by window in date order."""
     inst, ev = tiny_run.instance, tiny_run.evaluation
     due = report.orders_due(inst, ev)
     po = report.purchase_orders(inst, ev)
     assert due["units"].sum() == po["units"].sum()
     assert due["value"].sum() == pytest.approx(po["po_value"].sum())
-    assert list(due["order_by"]) == sorted(due["order_by"])
-    days = [(d - inst.planning_date).days for d in due["order_by"]]
+    assert list(due["po_date"]) == sorted(due["po_date"])
+    assert len(due) == len(ev.lines.merge(inst.skus[["supplier"]], left_on="sku", right_index=True)
+                           .groupby(["supplier", "po_date"]))
+    days = [(d - inst.planning_date).days for d in due["po_date"]]
     for label, n in zip(due["window"], days):
         assert label == ("within 7 days" if n <= 7 else "8–14 days" if n <= 14 else
                          "15–30 days" if n <= 30 else "after 30 days")
@@ -246,8 +252,8 @@ def test_summary_cards_state_profit_risk_rule_of_thumb_and_cause(tiny_run):
     page = report.summary_cards(inst, ev, summary, rule_of_thumb=rot, sim=sim, previous_summary=None)
     gain = ev.expected_profit - rot.expected_profit
     assert f"{abs(gain):,.0f} USD" in page and "P10" in page and "first run" in page
-    before = dict(summary, budget=20_000.0, overrides={"delays": {"air": 0}})
-    after = dict(summary, budget=29_000.0, overrides={"delays": {"air": 3}})
+    before = summary.updated(budget=20_000.0, overrides={"delays": {"air": 0}})
+    after = summary.updated(budget=29_000.0, overrides={"delays": {"air": 3}})
     assert change_cause(before, after) == "budget 20,000 → 29,000; lead-time delays air +0 → +3 days"
     assert "same budget and lead times" in change_cause(summary, summary)
 
@@ -448,23 +454,33 @@ def test_a_full_disk_publishes_nothing(tmp_path, monkeypatch, where):
     reports = tmp_path / "reports"
     with pytest.raises(ReportFailed, match="nothing was published"):
         run_report(load_campaign(TINY), reports_root=reports)
-    assert not [p for p in reports.rglob("*") if p.is_file() and p.name != "history.sqlite"]
-    assert all(not any(p.iterdir()) for p in reports.rglob("*") if p.is_dir() and p.name != "reports")
+    visible = [p for p in reports.rglob("*") if not any(part.startswith(".") for part in p.relative_to(reports).parts)]
+    assert not [p for p in visible if p.is_file() and p.name != "history.sqlite"]
+    assert all(not any(q for q in p.iterdir() if not q.name.startswith(".")) for p in visible if p.is_dir())
+    from optimizer.io.run_index import read_history
+    assert list(read_history(reports / "history.sqlite")["status"]) == ["failed"]  # the failure is indexed
 
 
 # ---------------------------------------------------------------- profit and cash (SPEC §6)
 
-ECONOMICS_CASES = ["c13_marketplace_fees", "c15_bonded", "c16_cash_limits", "c17_fx"]
+ECONOMICS_CASES = ["c13_marketplace_fees", "c15_bonded", "c16_cash_limits", "c17_fx", "c23_po_cycle"]
+CASH_LIMIT_CASES = ("c16_cash_limits", "c23_po_cycle")  # 30 % deposits under cash limits
+
+
+def _shared_case(name: str) -> Path:
+    """A shared conformance-v2 or -v3 case folder (v3: ``c20`` on)."""
+    return (SHARED_CONFORMANCE_V3 if name[:3] >= "c20" else SHARED_CONFORMANCE_V2) / name
 
 
 @pytest.fixture(scope="module", params=ECONOMICS_CASES)
 def economics_run(request):
-    """A planned SPEC §6 conformance-v2 campaign (fees, bonded, deposits + cash limits, fx)."""
+    """A planned SPEC §6 conformance campaign (fees, bonded, deposits + cash limits, fx,
+    a weekly PO cycle)."""
     from optimizer.workflows.planner import plan_campaign
 
-    case = SHARED_CONFORMANCE_V2 / request.param
+    case = _shared_case(request.param)
     if not case.is_dir():
-        pytest.skip(f"no conformance-v2 case at {case} (clone ../shared beside the repo)")
+        pytest.skip(f"no conformance case at {case} (clone ../shared beside the repo)")
     return plan_campaign(case, Settings(time_limit_s=20), progress=lambda msg: None)
 
 
@@ -500,7 +516,7 @@ def test_cash_curve_ends_at_spend_under_each_limit(economics_run):
     assert y[0] == 0 and y[-1] == pytest.approx(ev.spend)
     assert all(b >= a - 1e-9 for a, b in zip(y, y[1:]))
     assert ("cash limit" in traces) == bool(cfg.cash_limits)
-    if cfg.cash_limits:  # c16: a marker per limit at its date and amount, the curve below it
+    if cfg.cash_limits:  # c16, c23: a marker per limit at its date and amount, the curve below it
         marks = traces["cash limit"]
         assert list(marks.y) == [c.limit for c in cfg.cash_limits]
         assert "limit until 2026-09-30: 2,500 USD" in marks.text
@@ -522,10 +538,11 @@ def test_payment_schedule_pays_each_supplier_its_purchase_value(economics_run):
         cash.groupby(["supplier", "kind"])["amount"].sum().to_dict())
     lines = ev.lines.set_index("sku")
     for r in sp.itertuples():
-        assert r.due in set(lines["order_by" if r.kind == "deposit" else "ship_by"])
+        assert r.due in set(lines["po_date" if r.kind == "deposit" else "ship_by"])
+        assert r.kind == "balance" or r.due == r.po_date  # the deposit on the PO date
         rate = inst.campaign.config.rate(r.currency)
         assert r.quoted_amount * rate == pytest.approx(r.amount)
-    if inst.campaign.config.name == "c16_cash_limits":  # 30 % deposits
+    if inst.campaign.config.name in CASH_LIMIT_CASES:
         dep = sp[sp["kind"] == "deposit"].groupby("supplier")["amount"].sum()
         assert dep.to_dict() == pytest.approx((0.3 * value).to_dict())
     shown = report.payment_schedule(inst, ev).set_index("supplier")
@@ -536,7 +553,7 @@ def test_payment_schedule_pays_each_supplier_its_purchase_value(economics_run):
         assert set(shown["deposit share"]) == {"30.0%"}
         by_supplier = ev.lines.merge(inst.skus[["supplier"]], left_on="sku", right_index=True)
         for f, g in by_supplier.groupby("supplier"):
-            assert shown.at[f, "deposit due"] == str(g["order_by"].iloc[0])
+            assert shown.at[f, "deposit due"] == str(g["po_date"].iloc[0])
             assert shown.at[f, "balance due"] == str(g["ship_by"].iloc[0])
     foreign = "deposit as quoted" in shown
     assert foreign == (case == "c17_fx")
@@ -548,11 +565,11 @@ def test_payment_schedule_pays_each_supplier_its_purchase_value(economics_run):
 def test_cash_limit_table_matches_summary(economics_run):
     inst, ev, summary = economics_run.instance, economics_run.evaluation, economics_run.summary
     t = report.cash_limit_table(inst, ev)
-    limits = summary.get("cash_limits") or []
-    assert list(t["paid until"]) == [c["until"] for c in limits]
-    assert list(t["paid"]) == [f"{c['paid']:,.2f} USD" for c in limits]
-    assert list(t["headroom"]) == [f"{c['headroom']:,.2f} USD" for c in limits]
-    assert t.empty == (inst.campaign.config.name != "c16_cash_limits")
+    limits = summary.cash_limits or []
+    assert list(t["paid until"]) == [c.until.isoformat() for c in limits]
+    assert list(t["paid"]) == [f"{c.paid:,.2f} USD" for c in limits]
+    assert list(t["headroom"]) == [f"{c.headroom:,.2f} USD" for c in limits]
+    assert t.empty == (inst.campaign.config.name not in CASH_LIMIT_CASES)
 
 
 def test_workbook_payment_schedule_sheet(economics_run, tmp_path):
@@ -561,16 +578,17 @@ def test_workbook_payment_schedule_sheet(economics_run, tmp_path):
     path = report.write_purchase_orders(inst, ev, tmp_path)
     wb = openpyxl.load_workbook(path)
     suppliers = set(report.purchase_orders(inst, ev)["supplier"])
-    assert set(wb.sheetnames) == suppliers | {"Summary", "Payment schedule", "Shipping plan"}
     ws = wb["Payment schedule"]
     rows = list(ws.iter_rows(values_only=True))
     header = list(rows[0])
-    assert header[:6] == ["supplier", "kind", "share", "due", "amount", "currency"]
+    assert header[:7] == ["supplier", "po_number", "kind", "share", "due", "amount", "currency"]
     sheet = pd.DataFrame(rows[1:], columns=header)
+    assert set(sheet["supplier"]) == suppliers
+    assert set(sheet["po_number"]) == set(wb.sheetnames[1:-2])  # every PO, each its own sheet
     own = f"amount in {cur}" if f"amount in {cur}" in header else "amount"
     assert (own == "amount") == (inst.campaign.config.name != "c17_fx")
     assert sheet.groupby("supplier")[own].sum().to_dict() == pytest.approx(
-        _purchase_value_by_supplier(inst, ev).to_dict())
+        _purchase_value_by_supplier(inst, ev).to_dict(), abs=0.005)
     assert set(sheet["kind"]) <= {"deposit", "balance"}
     for cells in ws.iter_rows(min_row=2):
         cell = dict(zip(header, cells))
@@ -602,11 +620,11 @@ def test_workbook_payment_schedule_keeps_formula_text_as_text(tmp_path):
 # ---------------------------------------------------------------- purchase orders a supplier accepts
 
 PO_HEADER_FIELDS = ("PO number", "PO date", "Supplier", "Supplier id", "Buyer", "Currency",
-                    "Payment terms", "Ship to")
+                    "Incoterms", "Payment terms", "Ship to")
 
 
 def _read_po_sheet(ws) -> dict:
-    """A supplier's PO sheet read back: ``header`` (label → value cell), ``ship_to``
+    """A PO sheet read back: ``header`` (label → value cell), ``ship_to``
     (the texts of the Ship to rows), ``head_row``,
     ``lines`` (a dict of cells per line, by column title), ``totals`` and ``payments``
     (label and cells by column title) and ``payment_totals``."""
@@ -639,44 +657,54 @@ def _read_po_sheet(ws) -> dict:
     return out
 
 
-def _check_po_workbook(inst, ev, path) -> dict:
-    """Every PO sheet against the plan (SPEC §3 lines, §6 money); returns the sheets read."""
-    from optimizer.report.workbook import po_numbers
+def _code(cell) -> str:
+    """The currency of a money cell, from its number format (``#,##0.00 "CNY"``)."""
+    return cell.number_format.split('"')[1]
 
+
+def _check_po_workbook(inst, ev, path) -> dict:
+    """Every PO sheet against the plan (SPEC §3 lines, §6 money and PO dates): one PO per
+    supplier and PO date, by PO date; returns the sheets read by (supplier, PO date)."""
+    from optimizer.report.workbook import PO_NUMBER_MAX, po_numbers
+
+    cfg = inst.campaign.config
     wb = openpyxl.load_workbook(path)
-    po = report.purchase_orders(inst, ev)
-    suppliers = list(dict.fromkeys(po["supplier"]))
+    plan = ev.lines.merge(inst.skus[["supplier"]], left_on="sku", right_index=True)
+    keys = sorted({(d, f) for f, d in zip(plan["supplier"], plan["po_date"])})
+    orders = [(f, d) for d, f in keys]
     assert wb.sheetnames[0] == "Summary"
     assert wb.sheetnames[-2:] == ["Payment schedule", "Shipping plan"]
-    sheets = dict(zip(suppliers, wb.sheetnames[1:-2]))
-    assert len(sheets) == len(wb.sheetnames) - 3  # one sheet per supplier
+    assert len(wb.sheetnames) - 3 == len(orders)  # one sheet per supplier and PO date
+    sheets = dict(zip(orders, wb.sheetnames[1:-2]))
+    numbers = dict(zip(orders, po_numbers(cfg.name, orders)))
+    assert len(set(numbers.values())) == len(numbers)
     payments = report.supplier_payments(inst, ev)
-    numbers = dict(zip(suppliers, po_numbers(inst.campaign.config.name, suppliers, inst.planning_date)))
     read = {}
-    for supplier, sheet in sheets.items():
+    for (supplier, day), sheet in sheets.items():
         ws = wb[sheet]
-        s = read[supplier] = _read_po_sheet(ws)
+        s = read[(supplier, day)] = _read_po_sheet(ws)
         h = s["header"]
         assert set(PO_HEADER_FIELDS) <= set(h), sheet
         assert h["Supplier id"].value == supplier and h["Supplier id"].data_type == "s"
-        assert h["PO number"].value == numbers[supplier]
-        assert h["PO number"].value.endswith(inst.planning_date.strftime("-%Y%m%d"))
-        assert h["PO date"].is_date and h["PO date"].value.date() == inst.planning_date
-        assert h["Buyer"].value == inst.campaign.config.name
+        assert h["PO number"].value == numbers[(supplier, day)] == sheet
+        assert len(sheet) <= PO_NUMBER_MAX
+        assert h["PO date"].is_date and h["PO date"].value.date() == day
+        assert h["Buyer"].value == (cfg.buyer.company or cfg.name)
+        assert h["Incoterms"].value == cfg.buyer.incoterms
         share = float(inst.suppliers["deposit_share"].get(supplier, 1.0))
         if 0 < share < 1:
             assert h["Payment terms"].value == (f"{round(100 * share, 2):g} % deposit on order, "
                                                 "balance before shipment")
-        mine = ev.lines.merge(inst.skus[["supplier"]], left_on="sku", right_index=True)
-        mine = mine[mine["supplier"] == supplier]
+        mine = plan[(plan["supplier"] == supplier) & (plan["po_date"] == day)]
         shown = " ".join(s["ship_to"])
-        assert all(w in shown for w in set(mine["warehouse"]))
-        # lines: one per plan line, sorted by order-by then ship-by, totals = units × quoted price
+        for w in set(mine["warehouse"]):
+            assert f"{w} ({inst.warehouses.at[w, 'market']})" in shown
+        # lines: one per plan line of this PO, sorted by ship-by, totals = units × quoted price
         lines = s["lines"]
         assert len(lines) == len(mine)
         assert sum(line["Units"].value for line in lines) == mine["units"].sum()
-        keys = [(line["Order by"].value, line["Ship by"].value) for line in lines]
-        assert keys == sorted(keys)
+        ship_by = [line["Ship by"].value for line in lines]
+        assert ship_by == sorted(ship_by)
         currencies = set()
         for line in lines:
             sku = inst.skus.loc[line["SKU"].value]
@@ -689,77 +717,193 @@ def _check_po_workbook(inst, ev, path) -> dict:
             assert line["Cases"].value * line["Units per case"].value == line["Units"].value
             assert line["Line total"].number_format == f'#,##0.00 "{code}"'
             assert code in line["Unit price"].number_format
-            assert line["Order by"].is_date and line["Ship by"].is_date
-            assert line["Order by"].value <= line["Ship by"].value
+            assert line["Ship by"].is_date and line["Ship by"].value.date() >= day
         mixed = len(currencies) > 1
         assert ("Currency" in s["titles"]) == mixed
         assert set(h["Currency"].value.replace(" and ", " ").split()) >= currencies
         # totals: per currency when the supplier quotes in two, then units and cases overall
         value = {}
         for line in lines:
-            code = line["Line total"].number_format.split('"')[1]
-            value[code] = value.get(code, 0.0) + line["Line total"].value
+            value[_code(line["Line total"])] = value.get(_code(line["Line total"]), 0.0) + line["Line total"].value
         overall = s["totals"][-1]
         assert overall["Units"].value == sum(line["Units"].value for line in lines)
         assert overall["Cases"].value == sum(line["Cases"].value for line in lines)
-        money_totals = {t["Line total"].number_format.split('"')[1]: t["Line total"].value
+        money_totals = {_code(t["Line total"]): t["Line total"].value
                         for t in s["totals"] if t["Line total"].value is not None}
         assert money_totals == pytest.approx(value, abs=1e-6)
         assert len(s["totals"]) == (len(currencies) + 1 if mixed else 1)
-        # payments: supplier_payments in the quoted currency, adding up to the PO value
-        theirs = payments[payments["supplier"] == supplier]
+        # payments: one deposit per currency on the PO date, the balances on the lines'
+        # ship-by dates, in the quoted currency, adding up to the PO value to the cent
+        theirs = payments[(payments["supplier"] == supplier) & (payments["po_date"] == day)]
         assert len(s["payments"]) == len(theirs)
+        deposits = [p for p in s["payments"] if p["Payment"].value.startswith("Deposit") or share >= 1]
+        if share > 0:
+            assert sorted(_code(p["Amount"]) for p in deposits) == sorted(currencies)
+            assert {p["Due"].value.date() for p in deposits} == {day}
         paid = {}
         for p in s["payments"]:
-            code = p["Amount"].number_format.split('"')[1]
-            paid[code] = paid.get(code, 0.0) + p["Amount"].value
-            assert p["Due"].is_date
+            paid[_code(p["Amount"])] = paid.get(_code(p["Amount"]), 0.0) + p["Amount"].value
+            assert p["Due"].is_date and p["Due"].value.date() >= day
         assert paid == pytest.approx(value, abs=1e-6)  # to the cent, rounding included
-        assert {t["Amount"].number_format.split('"')[1]: t["Amount"].value
+        assert {_code(t["Amount"]): t["Amount"].value
                 for t in s["payment_totals"]} == pytest.approx(value, abs=1e-6)
         assert theirs.groupby("currency")["quoted_amount"].sum().to_dict() == pytest.approx(value, abs=0.01)
         due = sorted(d.date() for d in (p["Due"].value for p in s["payments"]))
         assert due == sorted(theirs["due"])
-        # laid out for screen and print
+        # laid out for screen and print: its own pages, numbered from 1, counted on the sheet
         assert ws.freeze_panes == f"A{s['head_row'] + 1}"
         assert ws.page_setup.orientation == "landscape"
-        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert 10 <= ws.page_setup.scale <= 100 and not ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.oddFooter.center.text == f"{sheet} · page &P of {len(ws.row_breaks.brk) + 1}"
+        assert int(ws.page_setup.firstPageNumber) == 1 and ws.page_setup.useFirstPageNumber
+        assert ws.print_area.replace("$", "").startswith(f"'{sheet}'!A1:")
         assert ws.column_dimensions["B"].width >= 8
     return {"workbook": wb, "sheets": sheets, "read": read}
 
 
 def _read_summary(ws) -> pd.DataFrame:
     rows = list(ws.iter_rows())
-    head = [r[0].value for r in rows].index("Supplier")
+    head = [r[0].value for r in rows].index("PO number")
     titles = [c.value for c in rows[head]]
     body = rows[head + 1:]
     return pd.DataFrame([[c.value for c in r] for r in body], columns=titles), body, titles
 
 
-def test_workbook_purchase_order_per_supplier(economics_run, tmp_path):
+def test_workbook_one_purchase_order_per_supplier_and_po_date(economics_run, tmp_path):
     inst, ev = economics_run.instance, economics_run.evaluation
     path = report.write_purchase_orders(inst, ev, tmp_path)
     got = _check_po_workbook(inst, ev, path)
     summary, cells, titles = _read_summary(got["workbook"]["Summary"])
     total, summary = summary.iloc[-1], summary.iloc[:-1]
-    assert total["Supplier"] == "Total"
-    numbers = {f: got["read"][f]["header"]["PO number"].value for f in got["sheets"]}
+    assert total["PO number"] == "Total"
+    numbers = {key: got["read"][key]["header"]["PO number"].value for key in got["sheets"]}
     assert set(summary["PO number"]) == set(numbers.values())  # every PO, none twice over
     assert summary.groupby("Supplier")["Units"].sum().to_dict() == \
         report.purchase_orders(inst, ev).groupby("supplier")["units"].sum().to_dict()
     assert total["Units"] == ev.lines["units"].sum() and total["Lines"] == len(ev.lines)
-    first = list(summary["First order-by"])
-    assert first == sorted(first)
+    days = [d.date() for d in summary["PO date"]]
+    assert days == sorted(days)
     for row in cells[:-1]:  # each PO number links to its sheet
         link = row[titles.index("PO number")].hyperlink
-        assert link is not None and got["sheets"][row[0].value] in link.location
+        assert link is not None and f"'{row[0].value}'!" in link.location
     cur = inst.campaign.config.currency
     own = f"Value in {cur}" if f"Value in {cur}" in titles else "Value"
     assert (own == "Value") == (inst.campaign.config.name != "c17_fx")
     assert total[own] == pytest.approx(_purchase_value_by_supplier(inst, ev).sum(), abs=0.01)
-    if inst.campaign.config.name == "c17_fx":  # F1 quotes SKU A in CNY, B in USD: one PO, two currencies
+    name = inst.campaign.config.name
+    if name == "c17_fx":  # F1 quotes SKU A in CNY, B in USD: one PO, two currencies
         assert list(summary["Currency"]) == ["CNY", "USD"] and summary["PO number"].nunique() == 1
-        assert "Currency" in got["read"]["F1"]["titles"]
+        (key,) = got["read"]
+        assert "Currency" in got["read"][key]["titles"]
+    if name == "c23_po_cycle":  # weekly POs from 09-01: F1 on 09-29 and 10-20, F2 on 10-13
+        assert [(r["PO number"], r["PO date"].date().isoformat(), r["Deposit"]) for _, r in summary.iterrows()] == [
+            ("CPC-F1-001", "2026-09-29", pytest.approx(2499.0)),
+            ("CPC-F2-001", "2026-10-13", pytest.approx(2858.4)),
+            ("CPC-F1-002", "2026-10-20", pytest.approx(483.0))]
+
+
+def _assert_po_money_agrees_with_cash(inst, cash: pd.DataFrame, path) -> None:
+    """The workbook's payments against cash.csv's deposits and balances, to the cent:
+    each PO's deposit is cash.csv's deposit of its supplier on its PO date (in the quote
+    currency), each supplier's payments add up to what cash.csv pays it, and the
+    Summary's total value to all of cash.csv's deposits and balances."""
+    cfg = inst.campaign.config
+    wb = openpyxl.load_workbook(path)
+    cash = cash[cash["kind"].isin(["deposit", "balance"])].copy()
+    cash["date"] = [str(d) for d in cash["date"]]
+    rows = list(wb["Payment schedule"].iter_rows(values_only=True))
+    sheet = pd.DataFrame(rows[1:], columns=rows[0])
+    sheet["date"] = [d.date().isoformat() for d in sheet["due"]]
+    own = f"amount in {cfg.currency}" if f"amount in {cfg.currency}" in sheet else "amount"
+    # one deposit per PO and currency, on the PO date: cash.csv's deposit of the supplier that day
+    deposits = sheet[sheet["kind"] == "deposit"]
+    assert not deposits.duplicated(["po_number", "currency"]).any()
+    paid = cash[cash["kind"] == "deposit"].groupby(["supplier", "date"])["amount"].sum()
+    assert set(deposits.groupby(["supplier", "date"]).groups) == set(paid.index)
+    for (supplier, day), g in deposits.groupby(["supplier", "date"]):
+        assert g["po_number"].nunique() == 1  # one PO per supplier and PO date
+        rates = [cfg.rate(c) for c in g["currency"]]
+        got = sum(a * r for a, r in zip(g["amount"], rates))
+        assert abs(got - paid[(supplier, day)]) <= 0.005 * sum(rates) + 1e-6, (supplier, day)
+    # each PO sheet's payments are the Payment schedule's rows of that PO
+    for number, g in sheet.groupby("po_number"):
+        s = _read_po_sheet(wb[number])
+        assert sorted(p["Amount"].value for p in s["payments"]) == pytest.approx(sorted(g["amount"]), abs=1e-9)
+    # per supplier and in all, what the workbook pays is what cash.csv pays, to the cent
+    want = cash.groupby("supplier")["amount"].sum()
+    got = sheet.groupby("supplier")[own].sum()
+    assert set(got.index) == set(want.index)
+    for supplier in want.index:
+        assert abs(got[supplier] - want[supplier]) <= 0.005 + 1e-6, supplier
+    summary, _, titles = _read_summary(wb["Summary"])
+    total = summary.iloc[-1][f"Value in {cfg.currency}" if f"Value in {cfg.currency}" in titles else "Value"]
+    assert abs(total - cash["amount"].sum()) <= 0.005 + 1e-6
+
+
+def test_workbook_money_agrees_with_cash_csv_to_the_cent(economics_run, tmp_path):
+    inst, ev = economics_run.instance, economics_run.evaluation
+    _assert_po_money_agrees_with_cash(inst, ev.payments, report.write_purchase_orders(inst, ev, tmp_path))
+
+
+@pytest.mark.slow
+def test_sample_purchase_orders_are_weekly_with_one_deposit_each(tmp_path):
+    """data/sample places its purchase orders weekly (po_cycle_days = 7): every PO date is
+    the planning date plus whole weeks, each PO pays one deposit on its PO date, and the
+    workbook agrees with the run's cash.csv to the cent."""
+    from optimizer.workflows.planner import plan_campaign
+
+    run = plan_campaign(REPO / "data" / "sample", Settings(time_limit_s=60), out_dir=tmp_path / "run",
+                        progress=lambda msg: None)
+    inst, ev = run.instance, run.evaluation
+    assert inst.campaign.config.po_cycle_days == 7
+    assert {(d - inst.planning_date).days % 7 for d in ev.lines["po_date"]} == {0}
+    assert (ev.lines["po_date"] <= ev.lines["order_by"]).all()
+    path = report.write_purchase_orders(inst, ev, tmp_path)
+    got = _check_po_workbook(inst, ev, path)
+    cash = pd.read_csv(tmp_path / "run" / "cash.csv", dtype={"supplier": str}, keep_default_na=False)
+    deposits = cash[cash["kind"] == "deposit"]
+    assert len(deposits) == len(got["sheets"])  # one deposit per PO
+    _assert_po_money_agrees_with_cash(inst, cash, path)
+
+
+def test_purchase_order_prints_the_buyer_and_the_suppliers_address(tmp_path):
+    """campaign.toml [buyer] and suppliers.csv address / contact on every PO; a PO's
+    pages are numbered on their own."""
+    from optimizer.workflows.planner import plan_campaign
+
+    case = _shared_case("c23_po_cycle")
+    if not case.is_dir():
+        pytest.skip(f"no conformance case at {case}")
+    folder = tmp_path / "campaign"
+    shutil.copytree(case, folder)
+    with open(folder / "campaign.toml", "a", encoding="utf-8") as f:
+        f.write('\n[buyer]\ncompany = "Acme Trading LLC"\naddress = """\n1 Main St\nReno NV 89501"""\n'
+                'contact = "Jane Doe, buying@acme.example"\nincoterms = "fob Shenzhen"\n')
+    (folder / "suppliers.csv").write_text(
+        "supplier,min_order_value,capacity_units,deposit_share,name,address,contact\n"
+        'F1,0,,0.3,Ningbo Lotus Co. Ltd,"88 Harbour Rd, Ningbo",=Mr Li\n'
+        "F2,0,,0.3,,,\n")
+    run = plan_campaign(folder, Settings(time_limit_s=20), progress=lambda msg: None)
+    inst, ev = run.instance, run.evaluation
+    out = tmp_path / "out"
+    out.mkdir()
+    got = _check_po_workbook(inst, ev, report.write_purchase_orders(inst, ev, out))
+    f1 = got["read"][("F1", dt.date(2026, 9, 29))]["header"]
+    assert f1["Buyer"].value == "Acme Trading LLC"
+    assert f1["Buyer address"].value == "1 Main St, Reno NV 89501"
+    assert f1["Buyer contact"].value == "Jane Doe, buying@acme.example"
+    assert f1["Incoterms"].value == "FOB Shenzhen"
+    assert f1["Supplier"].value == "Ningbo Lotus Co. Ltd"
+    assert f1["Supplier address"].value == "88 Harbour Rd, Ningbo"
+    assert f1["Supplier contact"].value == "=Mr Li" and f1["Supplier contact"].data_type == "s"
+    f2 = got["read"][("F2", dt.date(2026, 10, 13))]["header"]
+    assert "Supplier address" not in f2 and "Supplier contact" not in f2  # not given: not printed
+    assert f2["Supplier"].value == "F2" and f2["Buyer"].value == "Acme Trading LLC"
+    summary = {r[0]: r[1] for r in got["workbook"]["Summary"].iter_rows(values_only=True, max_row=9) if r[0]}
+    assert summary["Buyer"] == "Acme Trading LLC" and summary["Campaign"] == "c23_po_cycle"
+    assert summary["Order cycle"] == "every 7 days from the planning date"
+    footers = {got["workbook"][sheet].oddFooter.center.text for sheet in got["sheets"].values()}
+    assert footers == {f"{n} · page &P of 1" for n in ("CPC-F1-001", "CPC-F2-001", "CPC-F1-002")}
 
 
 def _hostile_campaign(folder: Path) -> Path:
@@ -797,12 +941,13 @@ def test_purchase_order_keeps_formula_like_names_as_text(tmp_path):
     path = report.write_purchase_orders(inst, ev, out)
     got = _check_po_workbook(inst, ev, path)
     wb = got["workbook"]
-    assert set(got["sheets"]) == {"=1+1"}
-    s = got["read"]["=1+1"]
+    (key,) = got["sheets"]
+    assert key[0] == "=1+1"
+    s = got["read"][key]
     h = s["header"]
     assert h["Supplier"].value == "-Evil Co, Ltd" and h["Supplier id"].value == "=1+1"
-    assert h["Ship to"].value == "FBA1: +1 Dock Road, Reno NV"
-    assert h["PO number"].value == "c17-fx-1-1-20260901"
+    assert h["Ship to"].value == "FBA1 (US): +1 Dock Road, Reno NV"
+    assert h["PO number"].value == "CF-1-1-001" == got["sheets"][key]
     assert h["Payment terms"].value == "30 % deposit on order, balance before shipment"
     assert {line["Name"].value for line in s["lines"]} == {'=HYPERLINK("http://x","click")', "@SUM(1)"}
     a = next(line for line in s["lines"] if line["SKU"].value == "A")
@@ -811,7 +956,7 @@ def test_purchase_order_keeps_formula_like_names_as_text(tmp_path):
     assert labels.count("Deposit 30 %") == 2 and labels.count("Balance 70 %") == 2  # CNY and USD
     hostile = {"=1+1", "-Evil Co, Ltd", '=HYPERLINK("http://x","click")', "@SUM(1)"}
     seen = set()
-    for ws in (wb["=1+1"], wb["Summary"]):
+    for ws in (wb[got["sheets"][key]], wb["Summary"]):
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
@@ -820,14 +965,75 @@ def test_purchase_order_keeps_formula_like_names_as_text(tmp_path):
     assert seen == hostile
 
 
-def test_purchase_order_numbers_and_terms():
-    from optimizer.report.workbook import payment_terms, po_numbers
+def test_a_long_purchase_order_breaks_its_pages_where_it_says():
+    """The page count in a PO's footer is the sheet's own: a break where a page is full
+    (90 % of a landscape page, 15-point rows) at a scale that fits the columns on the page
+    width, a block that fits on a page moved whole to the next one."""
+    from openpyxl import Workbook
 
-    day = dt.date(2026, 8, 20)
-    assert po_numbers("Black Friday 2026", ["SUP01", "=1+1", "F-1", "F 1", ""], day) == [
-        "black-friday-2026-SUP01-20260820", "black-friday-2026-1-1-20260820",
-        "black-friday-2026-F-1-20260820", "black-friday-2026-F-1-20260820-2",
-        "black-friday-2026-supplier-20260820"]
+    from optimizer.report.workbook import _paginate
+
+    def sheet(width: float):
+        ws = Workbook().active
+        for c in "ABCDEFGHIJ":
+            ws.column_dimensions[c].width = width
+        return ws
+
+    ws = sheet(15)  # 150 characters: 78 %, 37 rows a page
+    assert _paginate(ws, 10, 37) == 1 and not ws.row_breaks.brk
+    assert ws.page_setup.scale == 78
+    ws = sheet(8)  # 80 characters: 100 %, 29 rows a page
+    assert _paginate(ws, 10, 100) == 4
+    assert ws.page_setup.scale == 100 and [b.id for b in ws.row_breaks.brk] == [29, 58, 87]
+    ws = sheet(8)
+    assert _paginate(ws, 10, 40, keep=[(25, 33)]) == 2  # the block starts page 2
+    assert [b.id for b in ws.row_breaks.brk] == [24]
+    ws = sheet(8)
+    assert _paginate(ws, 10, 40, keep=[(5, 40)]) == 2  # longer than a page: split
+    assert [b.id for b in ws.row_breaks.brk] == [29]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
+                    reason="LibreOffice (soffice) and poppler's pdftotext are not installed")
+def test_purchase_orders_print_each_with_its_own_page_numbers(economics_run, tmp_path):
+    """The workbook converted to PDF by LibreOffice: each PO's pages say "page n of m"
+    counted on that PO alone, though they print in one document."""
+    import re
+    import subprocess
+
+    inst, ev = economics_run.instance, economics_run.evaluation
+    path = report.write_purchase_orders(inst, ev, tmp_path)
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=300)
+    text = subprocess.run(["pdftotext", "-layout", str(path.with_suffix(".pdf")), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    found = re.findall(r"(\S+) · page (\d+) of (\d+)", text)
+    wb = openpyxl.load_workbook(path)
+    want = [(name, str(n), str(len(wb[name].row_breaks.brk) + 1)) for name in wb.sheetnames[1:-2]
+            for n in range(1, len(wb[name].row_breaks.brk) + 2)]
+    assert found == want
+    assert "###" not in text  # every amount fits its column
+
+
+def test_purchase_order_numbers_and_terms():
+    from optimizer.report.workbook import PO_NUMBER_MAX, payment_terms, po_numbers, po_prefix
+
+    assert po_prefix("Black Friday 2026 (sample)") == "BF26"
+    assert po_prefix("Prime Day 2025 — EU") == "PDE25"
+    assert po_prefix("c23_po_cycle") == "CPC"
+    assert po_prefix("Singles' Day [test] 20261111") == "SD"  # no year on its own
+    assert po_prefix("双十一 2026") == "PO26" and po_prefix("") == "PO"
+    d1, d2 = dt.date(2026, 8, 20), dt.date(2026, 8, 27)
+    orders = [("SUP01", d2), ("SUP01", d1), ("=1+1", d1), ("F-1", d1), ("F 1", d1), ("", d1),
+              ("Shenzhen Kingstar Electronics", d1), ("Shenzhen Kingstar Homeware", d2)]
+    numbers = po_numbers("Black Friday 2026 (sample)", orders)
+    assert numbers == ["BF26-SUP01-002", "BF26-SUP01-001", "BF26-1-1-001", "BF26-F-1-2-001",
+                       "BF26-F-1-001", "BF26-SUP-001", "BF26-Shenzhen-Ki-001", "BF26-Shenzhen-2-001"]
+    assert len(set(n.casefold() for n in numbers)) == len(numbers)
+    assert max(map(len, numbers)) <= PO_NUMBER_MAX
+    many = po_numbers("Black Friday 2026", [("SUP01", d1 + dt.timedelta(days=k)) for k in range(1000)])
+    assert many[0] == "BF26-SUP01-0001" and many[-1] == "BF26-SUP01-1000"
     assert payment_terms(0.3) == "30 % deposit on order, balance before shipment"
     assert payment_terms(0.125) == "12.5 % deposit on order, balance before shipment"
     assert payment_terms(1.0) == "payment in full on order"

@@ -322,6 +322,7 @@ def test_seller_economics_leave_the_rest_unchanged(tmp_path):
     assert set(b.fees["warehouse"]) == {"US-3PL-NJ"}
     assert [c.until.isoformat() for c in b.config.cash_limits] == ["2026-08-31", "2026-09-30", "2026-10-31"]
     assert b.config.leftover_months == 2 and b.config.fx == {"CNY": 0.14}
+    assert b.config.po_cycle_days == 7 and a.config.po_cycle_days == 1  # weekly purchase orders
 
 
 def test_fba_fee_tiers():

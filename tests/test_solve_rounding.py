@@ -26,6 +26,7 @@ from optimizer.solve.highs import Rows
 from optimizer.solve.price_start import PriceStart
 from optimizer.solve.rounding import RoundingHeuristic
 from optimizer.solve.shipment_bound import ShipmentSearch, container_bound
+from optimizer.status import Status
 
 from checker import check_plan
 from conftest import write_campaign
@@ -33,7 +34,7 @@ from conftest import write_campaign
 
 def _write_heuristic_run(inst, units: np.ndarray, out):
     ev = evaluate_plan(inst, pd.Series(units, index=inst.routes.index))
-    summary = summarize(inst, ev, status="heuristic", bound=None, build_seconds=0.0,
+    summary = summarize(inst, ev, status=Status.TIME_LIMIT, bound=None, build_seconds=0.0,
                         solve_seconds=0.0, n_variables=0, n_constraints=0)
     write_run(out, ev, summary)
     return ev

@@ -55,7 +55,7 @@ def test_budget_moves_re_solve_in_place_and_delays_rebuild():
     assert late.rebuilt and e.planner.model is not model
     cold = plan_campaign(TINY, Settings(budget=15_000, delays={"sea_lcl": 7}, time_limit_s=10),
                          progress=lambda msg: None)
-    assert late.evaluation.expected_profit == pytest.approx(cold.summary["expected_profit"], rel=2e-3)
+    assert late.evaluation.expected_profit == pytest.approx(cold.summary.expected_profit, rel=2e-3)
     table = what_if_kpis(e, lower)
     assert "persistent re-solve" in kpi(table, "Solved by")
     # against the budget asked for, not the instance's (built for the slider's largest budget)

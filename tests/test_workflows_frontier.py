@@ -64,7 +64,7 @@ def test_frontier_points_equal_cold_solves(tiny_frontier):
         run = plan_campaign(campaign, Settings(budget=b, time_limit_s=TIME_LIMIT_S),
                             progress=lambda msg: None)
         cold_seconds += time.perf_counter() - t0
-        cold = run.summary["expected_profit"]
+        cold = run.summary.expected_profit
         assert warm == pytest.approx(cold, rel=2e-3), (b, warm, cold)
     print(f"\ndata/tiny frontier, {len(budgets)} budgets: {frontier_seconds:.2f}s "
           f"(one build + warm re-solves) vs {cold_seconds:.2f}s for cold plan_campaign runs")

@@ -223,7 +223,7 @@ def test_every_part_is_planned_with_the_overrides(repo):
     client = _RecordingClient()
     ev, summary, table = plan_partitioned(tiny, 2, overrides, client)
     assert [args[1] for args in client.calls] == [part_settings(overrides)] * 2
-    assert summary["budget"] == 15_000.0 and summary["spend"] <= 15_000.0 * (1 + 1e-9)
+    assert summary.budget == 15_000.0 and summary.spend <= 15_000.0 * (1 + 1e-9)
     assert table["budget"].sum() == pytest.approx(15_000.0, rel=1e-9)
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.io.run_folder import SUMMARY_FILE, RunFileError, read_coverage, read_plan, read_summary
+from optimizer.io.summary import Overrides, RunSummary
 from optimizer.prep.instance import Instance
 
 TOTALS = ["expected_profit", "spend", "purchase_spend", "shipment_spend", "budget",
@@ -98,7 +99,7 @@ def _plan(run: Path) -> pd.DataFrame:
     return read_plan(run)[KEY + ["units", "line_cost"]]
 
 
-def _coverage(run: Path, summary: dict, notes: list[str]) -> pd.DataFrame:
+def _coverage(run: Path, summary: RunSummary, notes: list[str]) -> pd.DataFrame:
     coverage = read_coverage(run)
     if coverage is not None:
         return coverage
@@ -106,21 +107,18 @@ def _coverage(run: Path, summary: dict, notes: list[str]) -> pd.DataFrame:
     from optimizer.prep.instance import build_instance
     from optimizer.settings import Settings
 
-    o = summary.get("overrides") or {}
-    delays = (o.get("delays") or {}) if isinstance(o, dict) else None
-    if not isinstance(delays, dict):
-        raise RunFileError(run / SUMMARY_FILE, "'overrides' must be an object with a 'delays' object")
+    o = summary.overrides or Overrides()
     inst = build_instance(load_campaign(_campaign_folder(run, summary, notes)),
-                          Settings(budget=o.get("budget"), delays=delays))
+                          Settings(budget=o.budget, delays=o.delays))
     return coverage_table(inst)
 
 
-def _campaign_folder(run: Path, summary: dict, notes: list[str]) -> Path:
+def _campaign_folder(run: Path, summary: RunSummary, notes: list[str]) -> Path:
     """The campaign folder a plan run was made from (its coverage is re-derived from it)."""
     path = run / SUMMARY_FILE
-    recorded = summary.get("campaign_dir")
+    recorded = summary.campaign_dir
     why = "the route coverage (the run folder has no coverage.csv) is re-derived from it"
-    if not isinstance(recorded, str) or not recorded:
+    if not recorded:
         raise RunFileError(path, f"has no campaign_dir naming the campaign folder: {why}")
     folder = Path(recorded)
     if folder.is_absolute():
@@ -128,7 +126,7 @@ def _campaign_folder(run: Path, summary: dict, notes: list[str]) -> Path:
             raise RunFileError(path, f"the campaign folder {recorded} in campaign_dir does not exist "
                                      f"(any more): {why}")
         return folder
-    name = summary.get("campaign")
+    name = summary.campaign
     here = folder.resolve()
     if here.is_dir() and name is not None and _campaign_name(here) == name:
         notes.append(f"{path} records the campaign folder as the relative path {recorded!r}, without the "
@@ -150,13 +148,13 @@ def _campaign_name(folder: Path) -> str | None:
         return None
 
 
-def _campaign_notes(a: Path, sa: dict, b: Path, sb: dict) -> list[str]:
+def _campaign_notes(a: Path, sa: RunSummary, b: Path, sb: RunSummary) -> list[str]:
     """A note when the two runs planned different campaigns or campaign folders."""
-    name_a, name_b = sa.get("campaign"), sb.get("campaign")
+    name_a, name_b = sa.campaign, sb.campaign
     if name_a != name_b:
         return [f"the runs plan different campaigns: {name_a!r} ({a}) and {name_b!r} ({b})"]
-    dir_a, dir_b = sa.get("campaign_dir"), sb.get("campaign_dir")
-    if all(isinstance(d, str) and Path(d).is_absolute() for d in (dir_a, dir_b)) and dir_a != dir_b:
+    dir_a, dir_b = sa.campaign_dir, sb.campaign_dir
+    if all(d and Path(d).is_absolute() for d in (dir_a, dir_b)) and dir_a != dir_b:
         return [f"the runs of campaign {name_a!r} were made from different campaign folders: "
                 f"{dir_a} ({a}) and {dir_b} ({b})"]
     return []
@@ -165,11 +163,11 @@ def _campaign_notes(a: Path, sa: dict, b: Path, sb: dict) -> list[str]:
 # ---------------------------------------------------------------- parts
 
 
-def _totals(sa: dict, sb: dict) -> pd.DataFrame:
+def _totals(sa: RunSummary, sb: RunSummary) -> pd.DataFrame:
     rows = []
-    for k in TOTALS:
-        va, vb = sa.get(k), sb.get(k)
-        delta = vb - va if isinstance(va, (int, float)) and isinstance(vb, (int, float)) else None
+    for k in TOTALS:  # RunSummary fields, each a number or None
+        va, vb = getattr(sa, k), getattr(sb, k)
+        delta = None if va is None or vb is None else vb - va
         rows.append((k, va, vb, delta))
     return pd.DataFrame(rows, columns=["metric", "previous", "new", "change"])
 

@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from optimizer.io.run_folder import SHIPMENT_COLUMNS
+from optimizer.io.summary import RunSummary
 from optimizer.prep.cash import payment_schedule
 from optimizer.prep.expected_sales import expected_sales, stockout_probability
 from optimizer.prep.instance import Instance
+from optimizer.status import Status
 
 
 @dataclass
@@ -39,7 +41,6 @@ class PlanEvaluation:
     purchase_spend: float
     shipment_spend: float
     payments: pd.DataFrame = field(default_factory=pd.DataFrame)  # cash.csv rows
-    summary: dict = field(default_factory=dict)
 
     def profit_parts(self) -> dict[str, float]:
         """The expected profit split into its parts (they add up to it), in waterfall order."""
@@ -71,7 +72,7 @@ def evaluate_plan(inst: Instance, route_units: pd.Series | None) -> PlanEvaluati
     lines["line_cost"] = lines["units"] * lines["landed_cost"]
     lines = lines.reset_index()[
         ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost", "line_cost",
-         "order_by", "ship_by", "cutoff", "volume_m3", "transit_days", "slack_days"]
+         "order_by", "po_date", "ship_by", "cutoff", "volume_m3", "transit_days", "slack_days"]
     ]
     lines["line_volume_m3"] = lines["units"] * lines["volume_m3"]
 
@@ -161,10 +162,14 @@ def relative_gap(bound: float | None, profit: float) -> float | None:
     return max(0.0, (bound - profit) / max(abs(profit), 1e-9))
 
 
-def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float | None,
+def summarize(inst: Instance, ev: PlanEvaluation, *, status: Status, bound: float | None,
               build_seconds: float, solve_seconds: float, n_variables: int,
-              n_constraints: int, extra: dict | None = None) -> dict:
-    """The summary.json content: exact profit, spend, KPIs, solver honesty."""
+              n_constraints: int, extra: dict | None = None) -> RunSummary:
+    """The summary.json content: exact profit, spend, KPIs, solver honesty.
+
+    ``extra`` holds further :class:`~optimizer.io.summary.RunSummary` fields by name
+    (the solve's, or a partitioned plan's); every value is validated.
+    """
     pairs = ev.pairs
     demand = float(pairs["expected_demand"].sum())
     sales = float(pairs["expected_sales"].sum())
@@ -207,5 +212,4 @@ def summarize(inst: Instance, ev: PlanEvaluation, *, status: str, bound: float |
             "delays": dict(inst.settings.what_if.delays),
         },
     }
-    summary.update(extra or {})
-    return summary
+    return RunSummary.model_validate({**summary, **(extra or {})})

@@ -69,7 +69,9 @@ subtracted here.  For every pair, with every factor in the audit table:
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
+import logging
 import math
 import os
 import uuid
@@ -89,6 +91,8 @@ from optimizer.forecast.shapes import choose_shapes
 from optimizer.io.campaign import Campaign
 from optimizer.io.errors import InputError, Problem
 from optimizer.io.safe_text import safe_frame
+
+log = logging.getLogger(__name__)
 
 CAL_ORIGINS = 2        # earlier promos re-forecast to calibrate the sd
 CAL_MIN_DAYS = 300     # history before a calibration origin (the yearly index needs it)
@@ -299,7 +303,7 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
 
     from optimizer.progress import set_status
 
-    say = progress or (lambda msg: None)
+    say = progress or log.info
     t0 = time.perf_counter()
     cfg = campaign.config
     end = pd.Timestamp(cfg.planning_date)
@@ -563,6 +567,69 @@ def _place(tmp: Path, path: Path) -> None:
 # ------------------------------------------------------------------ backtest
 
 
+@dataclass(frozen=True)
+class BacktestResult:
+    """What :func:`backtest` found on one past promo.
+
+    The point scores (``metrics``, ``new_skus``) are dicts of ``pairs``, ``wape`` and
+    ``bias``; the distribution scores (``shapes``, ``normal``) add ``coverage_80`` and
+    ``pinball_10`` / ``pinball_50`` / ``pinball_90``
+    (:mod:`optimizer.forecast.scoring`).
+    """
+
+    #: The promo forecast and scored.
+    target: PastPromo
+    #: The forecast reads only sales before this day.
+    cutoff: dt.date
+    #: Days from the cutoff to the promo's start.
+    lead_days: int
+    #: The same promo the year before, inside the history (None: there is none).
+    previous: PastPromo | None
+    #: Pairs forecast.
+    pairs: int
+    #: Pairs with an outcome and every benchmark (the ``metrics`` pairs).
+    compared: int
+    #: Point scores per forecast: ``method``, ``seasonal_naive``, ``same_promo_last_year``.
+    metrics: dict[str, dict]
+    #: Pairs with an outcome (the ``shapes``, ``normal`` and ``new_skus`` pairs).
+    scored: int
+    #: Distribution scores with the demand shape chosen per pair.
+    shapes: dict
+    #: Distribution scores with the normal for every pair.
+    normal: dict
+    #: Point scores of the pairs whose SKU has no past occurrence of the promo.
+    new_skus: dict
+    #: Share of actuals inside the calibrated 80 % interval (``shapes["coverage_80"]``).
+    coverage_80: float
+    #: The same with the uncalibrated sd.
+    coverage_80_uncalibrated: float
+    #: The sd calibration, from promos before the cutoff only.
+    calibration: SdCalibration
+    #: One row per pair: actual, the method's mean, sd and shape, and the benchmarks.
+    table: pd.DataFrame
+
+    def text(self) -> str:
+        """The backtest as ``python -m optimizer backtest`` prints it."""
+        t, prev = self.target, self.previous
+        last = f"{prev.name} ({prev.start} .. {prev.end})" if prev else "none"
+        lines = [f"backtest: {t.name} ({t.start} .. {t.end}) forecast from data before {self.cutoff} "
+                 f"(lead {self.lead_days} days); same promo last year: {last}",
+                 f"pairs compared: {self.compared} of {self.pairs} (left out: a censored promo day, "
+                 "or no history for a benchmark)",
+                 f"{'forecast':<22}{'WAPE':>8}{'bias':>9}"]
+        lines += [f"{name:<22}{m['wape']:>8.1%}{m['bias']:>+9.1%}" for name, m in self.metrics.items()]
+        new = self.new_skus
+        lines.append(f"new SKUs (no past occurrence of the promo): {new['pairs']} pairs, WAPE "
+                     + (f"{new['wape']:.1%}, bias {new['bias']:+.1%}" if new["pairs"] else "-"))
+        lines += ["", f"the method's distribution on the {self.scored} pairs with an outcome "
+                  "(pinball loss per unit of actual demand):",
+                  f"{'demand shape':<22}{'80% cover':>10}{'P10':>8}{'P50':>8}{'P90':>8}"]
+        lines += [f"{name:<22}{m['coverage_80']:>10.1%}{m['pinball_10']:>8.3f}{m['pinball_50']:>8.3f}"
+                  f"{m['pinball_90']:>8.3f}" for name, m in (("chosen per pair", self.shapes),
+                                                            ("normal everywhere", self.normal))]
+        lines.append(f"80% interval coverage with the uncalibrated sd: {self.coverage_80_uncalibrated:.1%}; "
+                     f"sd calibration: {self.calibration.source}")
+        return "\n".join(lines)
 
 
 def _backtest_cutoff(target: PastPromo, lead: int, first: pd.Timestamp) -> pd.Timestamp:
@@ -585,7 +652,7 @@ def _backtest_cutoff(target: PastPromo, lead: int, first: pd.Timestamp) -> pd.Ti
 
 
 def backtest(campaign: Campaign, hist: History, kind: str | None = None,
-             lead_days: int | None = None) -> dict:
+             lead_days: int | None = None) -> BacktestResult:
     """Forecast the most recent past promo inside the sales history (of the campaign's
     kind when there is one) from the data before it; WAPE and bias against seasonal
     naive and last year's same promo (inside the history too).  Pairs with a censored
@@ -658,10 +725,9 @@ def backtest(campaign: Campaign, hist: History, kind: str | None = None,
     normal = distribution_scores(a, m, scored["method_sd"])
     raw = distribution_scores(a, m, scored["method_sd_uncalibrated"], scored["distribution"])
     new = scored["new"].to_numpy(bool)
-    return {"target": target, "cutoff": cutoff.date(), "lead_days": lead,
-            "previous": prev[-1] if prev else None, "pairs": len(table),
-            "compared": len(comparable), "metrics": metrics, "scored": len(scored),
-            "shapes": shapes, "normal": normal,
-            "new_skus": point_scores(a[new], m[new]),
-            "coverage_80": shapes["coverage_80"], "coverage_80_uncalibrated": raw["coverage_80"],
-            "calibration": cal, "table": table}
+    return BacktestResult(target=target, cutoff=cutoff.date(), lead_days=lead,
+                          previous=prev[-1] if prev else None, pairs=len(table),
+                          compared=len(comparable), metrics=metrics, scored=len(scored),
+                          shapes=shapes, normal=normal, new_skus=point_scores(a[new], m[new]),
+                          coverage_80=shapes["coverage_80"], coverage_80_uncalibrated=raw["coverage_80"],
+                          calibration=cal, table=table)

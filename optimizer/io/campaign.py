@@ -31,7 +31,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from optimizer.io import checks
 from optimizer.io.errors import InputError, Problem, limit_per_column, visible
-from optimizer.io.options import Budget, MipGap, Threads, TimeLimit
+from optimizer.io.options import DAYS_MAX, Budget, MipGap, Threads, TimeLimit
 from optimizer.io.toml_text import toml_text
 
 CONFIG_FILE = "campaign.toml"
@@ -116,6 +116,59 @@ class FrontierSettings(BaseModel):
     max_budget_share: float = Field(3.0, gt=0, le=100)
 
 
+# The rules of Incoterms 2020: a purchase order's delivery terms start with one.
+INCOTERMS = ("EXW", "FCA", "FAS", "FOB", "CFR", "CIF", "CPT", "CIP", "DAP", "DPU", "DDP")
+PO_TEXT_MAX = 200  # characters of one [buyer] entry printed on a purchase order
+
+
+def _po_text(value):
+    """Text printed on a purchase order: not blank, at most :data:`PO_TEXT_MAX`
+    characters, no control characters but line breaks (an address may take several
+    lines). Leading and trailing spaces are dropped."""
+    if not isinstance(value, str):
+        return value  # pydantic names the wrong type
+    text = value.strip()
+    if not text:
+        raise ValueError("is blank: give the text or leave the key out")
+    if len(text) > PO_TEXT_MAX:
+        raise ValueError(f"is {len(text)} characters long: at most {PO_TEXT_MAX} fit on a purchase order")
+    if bad := re.search(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]", text):
+        raise ValueError(f"holds the control character {bad[0]!r}: only line breaks are allowed")
+    return text
+
+
+def _incoterms(value):
+    """An Incoterms 2020 rule, optionally with its place: ``FOB``, ``fob Shenzhen`` →
+    ``FOB Shenzhen`` (the rule in upper case, the place as written)."""
+    text = _po_text(value)
+    if not isinstance(text, str):
+        return text
+    rule, _, place = text.partition(" ")
+    if rule.upper() not in INCOTERMS:
+        raise ValueError(f"must start with an Incoterms 2020 rule ({', '.join(INCOTERMS)}), "
+                         f"e.g. 'FOB Shenzhen', got {text!r}")
+    return f"{rule.upper()} {place.strip()}".strip()
+
+
+PoText = Annotated[str, BeforeValidator(_po_text)]
+
+
+class BuyerSettings(BaseModel):
+    """The optional ``[buyer]`` table: who places the purchase orders, as printed on them.
+
+    Every key is optional text; without ``company`` the purchase orders name the
+    campaign as the buyer. ``incoterms`` is the delivery rule of every order
+    (default ``FOB``), optionally with its place (``FOB Shenzhen``).
+    """
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    company: PoText | None = None
+    address: PoText | None = None
+    contact: PoText | None = None
+    incoterms: Annotated[str, BeforeValidator(_incoterms)] = "FOB"
+
+
 class CampaignConfig(BaseModel):
     """campaign.toml (SPEC §1); a key no table knows is an error (:func:`unknown_key_problems`).
 
@@ -140,6 +193,8 @@ class CampaignConfig(BaseModel):
     leftover_months: float = Field(0.0, ge=0, le=120)
     fx: Annotated[dict[CurrencyCode, FxRate], BeforeValidator(_fx_table)] = Field(default_factory=dict)
     cash_limits: list[CashLimit] = Field(default_factory=list)
+    po_cycle_days: int = Field(1, ge=1, le=DAYS_MAX)
+    buyer: BuyerSettings = Field(default_factory=BuyerSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     frontier: FrontierSettings = Field(default_factory=FrontierSettings)
 
@@ -192,7 +247,7 @@ def _known_keys() -> dict[str, set[str]]:
     return {"": set(CampaignConfig.model_fields) | {"past_promos", "forecast"},
             "solver": set(SolverSettings.model_fields), "frontier": set(FrontierSettings.model_fields),
             "forecast": set(FORECAST_KEYS), "past_promos": set(PAST_PROMO_KEYS),
-            "cash_limits": set(CashLimit.model_fields)}
+            "cash_limits": set(CashLimit.model_fields), "buyer": set(BuyerSettings.model_fields)}
 
 
 def unknown_key_problems(raw: dict) -> list[Problem]:
@@ -214,7 +269,7 @@ def unknown_key_problems(raw: dict) -> list[Problem]:
         return out
 
     problems = check(raw, "", known[""])
-    for table in ("solver", "forecast", "frontier"):
+    for table in ("solver", "forecast", "frontier", "buyer"):
         if isinstance(raw.get(table), dict):
             problems += check(raw[table], f"{table}.", known[table])
     for table in ("past_promos", "cash_limits"):
@@ -516,14 +571,15 @@ class Campaign:
 
     @property
     def uses_seller_economics(self) -> bool:
-        """Whether any SPEC §6 input is set (fees, currencies, storage, bonded, deposits, cash)."""
+        """Whether any SPEC §6 input is set (fees, currencies, storage, bonded, deposits, cash,
+        a purchase-order cycle)."""
         cfg, s, w = self.config, self.skus, self.warehouses
         return bool(
             (s["referral_fee_rate"] > 0).any() or (s["fulfilment_fee"] > 0).any() or len(self.fees)
             or (s["cost_currency"] != cfg.currency.upper()).any()
             or (w["storage_cost_per_m3_month"] > 0).any() or w["bonded"].any()
             or cfg.leftover_months > 0 or (self.suppliers["deposit_share"] < 1).any()
-            or cfg.cash_limits
+            or cfg.cash_limits or cfg.po_cycle_days > 1
         )
 
     def seller_economics_facts(self) -> list[str]:
@@ -545,6 +601,7 @@ class Campaign:
             (f["deposit_share"] < 1).sum() and f"deposits with {(f['deposit_share'] < 1).sum()} suppliers",
             cfg.cash_limits and f"{len(cfg.cash_limits)} cash limits ("
             + ", ".join(f"{c.until}: {c.limit:,.0f}" for c in cfg.cash_limits) + ")",
+            cfg.po_cycle_days > 1 and f"purchase orders every {cfg.po_cycle_days} days",
         ]
         return [fact for fact in facts if fact]
 

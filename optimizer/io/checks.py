@@ -143,6 +143,8 @@ TABLES: tuple[Table, ...] = (
         _f("min_order_value", ge=0, cap=LUMP_MONEY_MAX),
         _f("capacity_units", ge=0, cap=UNITS_MAX, blank_ok=True),  # blank: unlimited
         _f("deposit_share", ge=0, le=1, optional=True, blank_ok=True),  # blank: 1, all on order
+        # Printed on the supplier's purchase orders (text, as written).
+        _s("address", optional=True, blank_ok=True), _s("contact", optional=True, blank_ok=True),
     ), key=("supplier",), required_file=False),
     Table("warehouses.csv", (
         _s("warehouse"), _s("market"),

@@ -7,6 +7,7 @@ A plan run (SPEC §3) is one folder::
     sku_summary.csv   one row per (sku, warehouse) with demand or stock
     cash.csv          the plan's payments by date and kind, running total and cash limit
     summary.json      exact expected profit, spend, KPIs, solver status, bound and gap
+                      (its schema: :class:`optimizer.io.summary.RunSummary`)
     solver_log.txt    the solve's progress lines
     coverage.csv      (report runs) every route, usable or late, for later diffs
 
@@ -38,11 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from optimizer.io.campaign import read_checked_csv
 from optimizer.io.checks import Col
 from optimizer.io.errors import Problem
 from optimizer.io.safe_text import plain_frame, safe_frame
+from optimizer.io.summary import RunSummary, validation_problems
 
 PLAN_FILE = "plan.csv"
 SHIPMENTS_FILE = "shipments.csv"
@@ -53,7 +56,7 @@ COVERAGE_FILE = "coverage.csv"
 CASH_FILE = "cash.csv"
 
 PLAN_COLUMNS = ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost", "line_cost",
-                "order_by", "ship_by", "cutoff"]
+                "order_by", "po_date", "ship_by", "cutoff"]
 SKU_SUMMARY_COLUMNS = ["sku", "warehouse", "existing", "ordered", "available", "mean", "sd",
                        "expected_sales", "expected_leftover", "fill_rate", "stockout_probability",
                        "distribution"]
@@ -208,21 +211,24 @@ def publish(staging: str | Path, final: str | Path) -> Path:
     return final
 
 
-def write_run(out_dir: str | Path, evaluation, summary: dict, *,
+def write_run(out_dir: str | Path, evaluation, summary: RunSummary, *,
               extra_files: dict[str, str] | None = None) -> Path:
     """Write a plan run folder from an evaluated plan, completely or not at all.
 
     ``evaluation`` is a :class:`~optimizer.evaluate.plan.PlanEvaluation` (its
-    ``lines``, ``shipments`` and ``pairs`` tables); ``extra_files`` maps a name —
-    which may hold a subfolder, ``"a/b.csv"`` — to its text.  Files go to a hidden
-    temporary sibling first, which then replaces ``out_dir`` in one rename.  A
-    ``campaign_dir`` in ``summary`` is written as an absolute path, so the run folder
-    names its campaign folder wherever it is read from.
+    ``lines``, ``shipments`` and ``pairs`` tables), ``summary`` the
+    :class:`~optimizer.io.summary.RunSummary` written as ``summary.json``;
+    ``extra_files`` maps a name — which may hold a subfolder, ``"a/b.csv"`` — to its
+    text.  Files go to a hidden temporary sibling first, which then replaces
+    ``out_dir`` in one rename.  A ``campaign_dir`` in ``summary`` is written as an
+    absolute path, so the run folder names its campaign folder wherever it is read from.
     """
+    if not isinstance(summary, RunSummary):
+        raise TypeError(f"summary must be a RunSummary, not {type(summary).__name__}")
     out_dir = Path(out_dir)
     refuse_nonempty(out_dir)
-    if summary.get("campaign_dir"):
-        summary = {**summary, "campaign_dir": str(Path(summary["campaign_dir"]).resolve())}
+    if summary.campaign_dir:
+        summary = summary.updated(campaign_dir=str(Path(summary.campaign_dir).resolve()))
     tmp = staging_for(out_dir)
     try:
         safe_frame(evaluation.lines[PLAN_COLUMNS]).to_csv(tmp / PLAN_FILE, index=False)
@@ -232,7 +238,7 @@ def write_run(out_dir: str | Path, evaluation, summary: dict, *,
         cash = evaluation.payments
         cash = cash[CASH_COLUMNS] if len(cash) else pd.DataFrame(columns=CASH_COLUMNS)
         safe_frame(cash.round({"amount": 6, "cumulative": 6})).to_csv(tmp / CASH_FILE, index=False)
-        (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=1, default=str) + "\n")
+        (tmp / SUMMARY_FILE).write_text(summary.to_json())
         for name, text in (extra_files or {}).items():
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_text(text)
@@ -290,13 +296,27 @@ def is_run_folder(run_dir: str | Path) -> bool:
     return (Path(run_dir) / SUMMARY_FILE).is_file()
 
 
-def read_summary(run_dir: str | Path) -> dict:
-    """``summary.json`` of a run folder (:class:`NotARunFolder` when it has none,
-    :class:`RunFileError` when it is not a readable JSON object)."""
+def read_summary(run_dir: str | Path) -> RunSummary:
+    """``summary.json`` of a run folder as a :class:`~optimizer.io.summary.RunSummary`
+    (:class:`NotARunFolder` when it has none, :class:`RunFileError` when it is not a
+    readable JSON object or does not fit the schema: an unknown key, a value of the
+    wrong type)."""
     path = Path(run_dir) / SUMMARY_FILE
     if not path.is_file():
         raise NotARunFolder(f"{run_dir} is not a run folder: no {SUMMARY_FILE}")
-    return _json_object(path)
+    _json_object(path)
+    return _summary(path, path.read_text(encoding="utf-8"))
+
+
+def _summary(path: Path, text: str) -> RunSummary:
+    """``text`` of the summary file ``path`` validated (:class:`RunFileError` naming each problem)."""
+    try:
+        return RunSummary.from_json(text)
+    except ValidationError as e:
+        problems = validation_problems(e)
+        shown = "; ".join(f"{key!r}: {message}" for key, message in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise RunFileError(path, f"is not a valid run summary: {shown}{more}") from None
 
 
 def read_meta(run_dir: str | Path, stem: str) -> dict:
@@ -406,26 +426,27 @@ class PlanRunFiles:
     """A plan run folder as read back: its summary, plan lines and pair table."""
 
     folder: Path
-    summary: dict
+    summary: RunSummary   # budget and spend are numbers (read_plan_run checks)
     lines: pd.DataFrame   # plan.csv: sku, warehouse, mode, units, ship_by
     pairs: pd.DataFrame   # sku_summary.csv, index (sku, warehouse)
 
     @property
     def budget(self) -> float:
-        return float(self.summary["budget"])
+        return float(self.summary.budget)
 
     @property
     def spend(self) -> float:
-        return float(self.summary["spend"])
+        return float(self.summary.spend)
 
 
 def read_plan_run(folder: str | Path, campaign_name: str | None = None
                   ) -> tuple[PlanRunFiles | None, list[Problem]]:
     """A plan run folder read back and checked like input (the monitor's input).
 
-    ``summary.json`` must hold a numeric budget and spend (and, with ``campaign_name``,
-    be that campaign's); ``plan.csv`` and ``sku_summary.csv`` go through the campaign
-    files' column rules.  Returns the files, or None and every problem found.
+    ``summary.json`` must fit :class:`~optimizer.io.summary.RunSummary` and hold a
+    budget and spend (and, with ``campaign_name``, be that campaign's); ``plan.csv`` and
+    ``sku_summary.csv`` go through the campaign files' column rules.  Returns the
+    files, or None and every problem found.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -434,21 +455,28 @@ def read_plan_run(folder: str | Path, campaign_name: str | None = None
     summary_file = str(folder / SUMMARY_FILE)
     summary = None
     try:
-        summary = json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+        text = (folder / SUMMARY_FILE).read_text(encoding="utf-8")
+        data = json.loads(text)
     except FileNotFoundError:
         problems.append(Problem(summary_file, None, None,
                                 "required file is missing: is this a `python -m optimizer plan` run folder?"))
     except (OSError, ValueError) as e:
         problems.append(Problem(summary_file, None, None, f"cannot be read as JSON: {e}"))
-    if isinstance(summary, dict):
+    else:
+        if not isinstance(data, dict):
+            problems.append(Problem(summary_file, None, None, "must be a JSON object"))
+        else:
+            try:
+                summary = RunSummary.from_json(text)
+            except ValidationError as e:
+                problems += [Problem(summary_file, None, key, message) for key, message in validation_problems(e)]
+    if summary is not None:
         for key in ("budget", "spend"):
-            if not isinstance(summary.get(key), (int, float)) or isinstance(summary.get(key), bool):
+            if getattr(summary, key) is None:
                 problems.append(Problem(summary_file, None, key, "must be a number"))
-        if campaign_name is not None and summary.get("campaign") not in (None, campaign_name):
+        if campaign_name is not None and summary.campaign not in (None, campaign_name):
             problems.append(Problem(summary_file, None, "campaign",
-                                    f"this run planned {summary['campaign']!r}, not {campaign_name!r}"))
-    elif summary is not None:
-        problems.append(Problem(summary_file, None, None, "must be a JSON object"))
+                                    f"this run planned {summary.campaign!r}, not {campaign_name!r}"))
     lines, found = read_checked_csv(folder / PLAN_FILE, str(folder / PLAN_FILE), _PLAN_CHECKS,
                                     ("sku", "warehouse", "mode"))
     problems += found

@@ -22,16 +22,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import numbers
 import secrets
 import sqlite3
-import sys
 import time
 from pathlib import Path
 
-from optimizer.io.run_folder import RunFileError, is_run_folder, read_meta, read_run_csv, read_summary
+from optimizer.io.run_folder import is_run_folder, read_meta, read_run_csv, read_summary
+from optimizer.io.summary import Overrides
 from optimizer.status import Status
+
+log = logging.getLogger(__name__)
+ERROR_KEY = "error"  # a failed batch run's frontier.json / scenarios.json holds its error here
 
 HISTORY_NAME = "history.sqlite"
 BUSY_TIMEOUT_S = 30.0
@@ -60,15 +64,16 @@ COLUMNS = ["campaign", "run_id", "parameters", "input_sha256", "status", "expect
 
 
 def input_checksum(folder: str | Path) -> str:
-    """sha256 over the folder's files (recursively), in sorted relative-path order.
+    """sha256 over the campaign folder's files, in sorted name order.
 
-    Both the relative path and the bytes of every file go into the hash, so a
-    renamed or moved file changes it too. Hidden files are skipped.
+    Both the name and the bytes of every file go into the hash, so a renamed file
+    changes it too.  Only the folder's own regular files count (a campaign's inputs sit
+    at its top): hidden files, and folders inside it — a reports or runs folder kept
+    there — are left out, so writing a run never changes the checksum of its inputs.
     """
     folder = Path(folder)
     h = hashlib.sha256()
-    files = sorted(p for p in folder.rglob("*")
-                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     for p in files:
         rel = p.relative_to(folder).as_posix().encode("utf-8")
         h.update(len(rel).to_bytes(8, "big") + rel)
@@ -217,9 +222,8 @@ def latest_frontier(db_path: str | Path, campaign: str, input_sha256: str | None
 
 def _warn_unusable(db_path: str | Path, error: Exception, consequence: str) -> None:
     root = Path(db_path).parent
-    print(f"warning: the run index {db_path} cannot be used ({error}): {consequence}; rebuild it from "
-          f"the run folders with `python -m optimizer index --rebuild --reports-dir {root}`",
-          file=sys.stderr, flush=True)
+    log.warning(f"warning: the run index {db_path} cannot be used ({error}): {consequence}; rebuild it "
+                f"from the run folders with `python -m optimizer index --rebuild --reports-dir {root}`")
 
 
 def rebuild_index(reports_root: str | Path) -> tuple[Path, int, Path | None, list[tuple[Path, str]]]:
@@ -282,15 +286,13 @@ def _rebuilt_rows(run_dir: Path) -> list[dict]:
     """The index rows of one run folder (none when it holds no run's files)."""
     if is_run_folder(run_dir):
         s = read_summary(run_dir)
-        o = s.get("overrides") or {}
-        if not isinstance(o, dict):
-            raise RunFileError(run_dir / "summary.json", "'overrides' must be a JSON object")
-        return [{"campaign": _text(s.get("campaign")) or run_dir.parent.name, "run_id": run_dir.name,
-                 "run_dir": run_dir, "input_sha256": None, "status": _text(s.get("status")) or Status.UNKNOWN,
-                 "parameters": {"budget": o.get("budget"), "delays": o.get("delays") or {},
-                                "time_limit_s": s.get("time_limit_s"),
-                                "campaign_dir": s.get("campaign_dir"), "rebuilt": True},
-                 **{k: _number(s.get(k)) for k in ("expected_profit", "spend", "build_seconds", "solve_seconds")}}]
+        o = s.overrides or Overrides()
+        return [{"campaign": s.campaign or run_dir.parent.name, "run_id": run_dir.name,
+                 "run_dir": run_dir, "input_sha256": None, "status": s.status or Status.UNKNOWN,
+                 "parameters": {"budget": o.budget, "delays": o.delays, "time_limit_s": s.time_limit_s,
+                                "campaign_dir": s.campaign_dir, "rebuilt": True},
+                 "expected_profit": s.expected_profit, "spend": s.spend,
+                 "build_seconds": s.build_seconds, "solve_seconds": s.solve_seconds}]
     rows = []
     for command in ("frontier", "scenarios"):
         if not (run_dir / f"{command}.json").is_file():
@@ -298,7 +300,7 @@ def _rebuilt_rows(run_dir: Path) -> list[dict]:
         meta = read_meta(run_dir, command)
         base = {"run_id": run_dir.name, "run_dir": run_dir, "input_sha256": None,
                 "campaign": _text(meta.get("campaign")) or run_dir.parent.name}
-        params = {k: v for k, v in meta.items() if k not in ("error",)} | {"command": command, "rebuilt": True}
+        params = {k: v for k, v in meta.items() if k != ERROR_KEY} | {"command": command, "rebuilt": True}
         table_file = run_dir / f"{command}.csv"
         if not table_file.is_file():
             error = meta.get("error")

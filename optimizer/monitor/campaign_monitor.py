@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,11 +32,15 @@ from optimizer.io.run_folder import (
     write_run,
 )
 from optimizer.io.safe_text import safe_frame
+from optimizer.io.summary import RunSummary
 from optimizer.monitor.actuals import AUDIT_FILE, load_monitor_inputs
 from optimizer.monitor.pace import Thresholds, daily_pace, flag_pairs
 from optimizer.monitor.topup import FAST_MODES, solve_topup, topup_folder
 from optimizer.progress import set_status
+from optimizer.status import Status
 from optimizer.workflows.planner import PlanRun
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,7 +73,7 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
     naming ``--out``.
     Raises InputError (bad input, exit 2), and what ``plan`` raises for the solve.
     """
-    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    say = progress or log.info
     if not isinstance(campaign, Campaign):
         campaign = load_campaign(campaign)
     problems = []
@@ -109,8 +113,7 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
         demand = ahead[["sku", "warehouse"]].assign(
             mean=ahead["remaining_demand_at_pace"].round(4), sd=ahead["remaining_sd_at_pace"].round(4))
         stock = ahead.set_index(["sku", "warehouse"])["stock_left"]
-        cash_paid = {dt.date.fromisoformat(c["until"]): float(c["paid"])
-                     for c in run.summary.get("cash_limits", [])}
+        cash_paid = {c.until: c.paid for c in run.summary.cash_limits or []}
         source = f"campaign folder {campaign.root}, run {run_dir} and the actuals as of {actuals.as_of}"
         folder = topup_folder(campaign, run.lines, demand, stock, actuals.as_of, remaining, modes,
                               cash_paid=cash_paid, source=source)
@@ -134,9 +137,7 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
         "plan_budget": run.budget, "plan_spend": run.spend,
         "topup_budget": remaining, "budget_override": budget,
         "status_counts": {k: int(v) for k, v in flags["status"].value_counts().items()},
-        "topup": None if topup is None else {
-            k: topup.summary.get(k) for k in ("status", "expected_profit", "spend", "units_ordered",
-                                              "skus_ordered", "mip_gap")},
+        "topup": None if topup is None else _topup_info(topup.summary),
         "notes": notes,
     }
     result = MonitorResult(flags, pace, info, topup, files, notes=notes)
@@ -144,6 +145,12 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
         result.out_dir = write_monitor(out, result)
     return result
 
+
+
+def _topup_info(s: RunSummary) -> dict:
+    """The top-up's figures in monitor.json."""
+    return {"status": s.status, "expected_profit": s.expected_profit, "spend": s.spend,
+            "units_ordered": s.units_ordered, "skus_ordered": s.skus_ordered, "mip_gap": s.mip_gap}
 
 
 def _note_topup(flags: pd.DataFrame, topup: PlanRun, modes, as_of: dt.date) -> None:
@@ -188,17 +195,17 @@ def write_monitor(out_dir: Path, result: MonitorResult) -> Path:
         "monitor.json": json.dumps(result.info, indent=1, default=str) + "\n",
     }
     if result.topup is not None:
-        summary = dict(result.topup.summary, kind="top-up", as_of=result.info["as_of"],
-                       campaign_dir=str(Path(out_dir) / "topup_campaign"),
-                       monitored_run=result.info["run_dir"])
+        summary = result.topup.summary.updated(kind="top-up", as_of=result.info["as_of"],
+                                               campaign_dir=str(Path(out_dir) / "topup_campaign"),
+                                               monitored_run=result.info["run_dir"])
         extra[SOLVER_LOG_FILE] = "\n".join(result.topup.outcome.log) + "\n"
         extra.update({f"topup_campaign/{k}": v for k, v in result.topup_files.items()})
         return write_run(out_dir, result.topup.evaluation, summary, extra_files=extra)
-    summary = {"kind": "top-up", "status": "no_top_up", "as_of": result.info["as_of"],
-               "campaign": result.info["campaign"], "budget": result.info["topup_budget"],
-               "spend": 0.0, "expected_profit": 0.0, "units_ordered": 0,
-               "reason": "; ".join(n for n in result.notes if "top-up" in n) or None,
-               "monitored_run": result.info["run_dir"]}
+    summary = RunSummary(kind="top-up", status=Status.NO_TOP_UP, as_of=result.info["as_of"],
+                         campaign=result.info["campaign"], budget=result.info["topup_budget"],
+                         spend=0.0, expected_profit=0.0, units_ordered=0,
+                         reason="; ".join(n for n in result.notes if "top-up" in n) or None,
+                         monitored_run=result.info["run_dir"])
     return write_run(out_dir, _empty_evaluation(), summary, extra_files=extra)
 
 

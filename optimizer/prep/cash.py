@@ -2,7 +2,7 @@
 
 A plan line of ``u`` units on route ``(s, w, m)`` pays, on the dates plan.csv prints:
 
-* ``deposit``   ``deposit_share[f]·unit_cost·u`` on ``order_by``;
+* ``deposit``   ``deposit_share[f]·unit_cost·u`` on its PO date ``po_date``;
 * ``balance``   ``(1 − deposit_share[f])·unit_cost·u`` on ``ship_by``;
 * ``freight``   ``freight[s,l]·u`` on ``ship_by``;
 * ``duty``      ``duty_rate·unit_cost·u`` on arrival, ``cutoff − buffer_days``
@@ -17,6 +17,12 @@ before ``until``; as rows over the decisions:
 
 ``coef[j,r]`` the per-unit payments of route r dated ≤ until_j, ``lane_coef[j,l]`` the
 lane's shipment cost when its ship-by date is ≤ until_j.
+
+The PO date (SPEC §6 ``po_cycle_days``): the buyer places purchase orders every
+``cycle`` days from the planning date, so a line goes on the last order day on or
+before its order-by date, ``planning_date + ⌊(order_by − planning_date)/cycle⌋·cycle``
+(:func:`po_dates`; its ``order_by`` when the cycle is 1 day). One purchase order per
+supplier and PO date; its deposit is paid that day.
 """
 
 from __future__ import annotations
@@ -44,10 +50,19 @@ class CashLimits:
         return len(self.until)
 
 
+def po_dates(order_by, planning_date: dt.date, cycle_days: int = 1) -> list[dt.date]:
+    """The PO date of each ``order_by`` date: the last order day of the cycle
+    (``planning_date`` + a multiple of ``cycle_days``) on or before it."""
+    cycle = int(cycle_days)
+    return [planning_date + dt.timedelta(days=((d - planning_date).days // cycle) * cycle)
+            for d in order_by]
+
+
 def route_payments(routes: pd.DataFrame, skus: pd.DataFrame, suppliers: pd.DataFrame,
                    warehouses: pd.DataFrame, buffer_days: int) -> pd.DataFrame:
     """Per-unit payments of every route: one row per (route position, kind) with
-    ``route`` (position in ``routes``), ``kind``, ``date`` and ``per_unit``."""
+    ``route`` (position in ``routes``), ``kind``, ``date`` and ``per_unit``; the deposit
+    is dated ``routes["po_date"]``."""
     sku_of = routes.index.get_level_values("sku")
     wh_of = routes.index.get_level_values("warehouse")
     s = skus.loc[sku_of]
@@ -57,7 +72,7 @@ def route_payments(routes: pd.DataFrame, skus: pd.DataFrame, suppliers: pd.DataF
     arrival = [c - dt.timedelta(days=buffer_days) for c in routes["cutoff"]]
     position = np.arange(len(routes))
     parts = [
-        ("deposit", routes["order_by"].to_numpy(), share * unit_cost),
+        ("deposit", routes["po_date"].to_numpy(), share * unit_cost),
         ("balance", routes["ship_by"].to_numpy(), (1.0 - share) * unit_cost),
         ("freight", routes["ship_by"].to_numpy(), routes["freight"].to_numpy(float)),
         ("duty", np.array(arrival, dtype=object),
@@ -138,4 +153,5 @@ def _tightest_limit(dates: pd.Series, limits) -> tuple[list, list]:
     return until, limit
 
 
-__all__ = ["KINDS", "CashLimits", "cash_limits", "lane_ship_by", "payment_schedule", "route_payments"]
+__all__ = ["KINDS", "CashLimits", "cash_limits", "lane_ship_by", "payment_schedule", "po_dates",
+           "route_payments"]

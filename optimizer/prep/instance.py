@@ -9,8 +9,9 @@ solver) into sparse tables the model is built from:
 * ``lanes``   — (warehouse, mode) with effective transit days (delays added).
 * ``routes``  — the *usable* (sku, warehouse, mode) triples only: those meeting
   ``planning_date + production_days + transit_days + buffer_days ≤ cutoff``, with
-  the landed unit cost ``c = unit_cost·(1 + duty·(1 − bonded)) + freight`` and a
-  valid upper bound on the units the route can carry in some optimal plan.
+  the landed unit cost ``c = unit_cost·(1 + duty·(1 − bonded)) + freight``, the dates
+  ``order_by``, ``ship_by`` and ``po_date`` (SPEC §3, §6) and a valid upper bound on
+  the units the route can carry in some optimal plan.
 * ``pairs``   — (sku, warehouse) with demand, stock or a route: existing stock E,
   demand moments, the service-level stock ``A_β`` when a fill-rate target is set,
   and the unit economics of :mod:`optimizer.prep.economics` (``sales_coef``,
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.io.campaign import Campaign
-from optimizer.prep.cash import CashLimits, cash_limits, lane_ship_by, route_payments
+from optimizer.prep.cash import CashLimits, cash_limits, lane_ship_by, po_dates, route_payments
 from optimizer.prep.economics import pair_economics
 from optimizer.prep.expected_sales import (
     DISTRIBUTIONS,
@@ -200,9 +201,10 @@ def _route_table(campaign, skus, warehouses, lanes, buffer_days) -> pd.DataFrame
     r["order_by"] = [
         s - dt.timedelta(days=int(p)) for s, p in zip(r["ship_by"], r["production_days"])
     ]
+    r["po_date"] = po_dates(r["order_by"], campaign.config.planning_date, campaign.config.po_cycle_days)
     keep = [
         "sku", "warehouse", "mode", "landed_cost", "freight", "volume_m3", "case_pack",
-        "transit_days", "slack_days", "usable", "cutoff", "ship_by", "order_by",
+        "transit_days", "slack_days", "usable", "cutoff", "ship_by", "order_by", "po_date",
     ]
     return r[keep].set_index(["sku", "warehouse", "mode"]).sort_index()
 

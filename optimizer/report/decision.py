@@ -4,8 +4,8 @@
   and the tightest cash limit, the fill rate, the gain over the spreadsheet rule of
   thumb, the change since the last run with its cause, and the solver's honesty
   (status, gap to a proven bound).
-* :func:`orders_due` / :func:`action_list_html` — the purchase orders by order-by date,
-  one row per supplier and date, in windows of 7, 14 and 30 days from the planning
+* :func:`orders_due` / :func:`action_list_html` — the purchase orders by PO date (SPEC
+  §6), one row per supplier and date, in windows of 7, 14 and 30 days from the planning
   date (the day orders are placed), with ship-by, units and value, and totals.
 
 The cards, the action list and the frontier note format their numbers here
@@ -28,6 +28,7 @@ import pandas as pd
 
 from optimizer.evaluate.plan import PlanEvaluation, cash_limit_status
 from optimizer.io.run_folder import NotARunFolder, read_summary
+from optimizer.io.summary import Overrides, RunSummary
 from optimizer.prep.instance import Instance
 from optimizer.status import Status
 
@@ -67,9 +68,9 @@ CARD_STYLE = """<style>
 </style>"""
 
 
-def summary_cards(inst: Instance, ev: PlanEvaluation, summary: dict, *,
+def summary_cards(inst: Instance, ev: PlanEvaluation, summary: RunSummary, *,
                   rule_of_thumb: PlanEvaluation | None = None, sim=None,
-                  previous_summary: dict | None = None) -> str:
+                  previous_summary: RunSummary | None = None) -> str:
     """The decision in six cards (HTML; every text escaped)."""
     cur = inst.campaign.config.currency
     cards = []
@@ -104,19 +105,19 @@ def summary_cards(inst: Instance, ev: PlanEvaluation, summary: dict, *,
     if previous_summary is None:
         cards.append(_card("Against the last run", "first run", "no earlier run of this campaign"))
     else:
-        change = profit - float(previous_summary.get("expected_profit", 0.0))
+        change = profit - (previous_summary.expected_profit or 0.0)
         cards.append(_card("Against the last run", _money(change, cur, signed=True),
                            change_cause(previous_summary, summary)))
 
-    gap, bound = summary.get("mip_gap"), summary.get("best_bound")
+    gap, bound = summary.mip_gap, summary.best_bound
     honesty = (f"gap {gap:.3%} to the bound {_money(bound, cur)}" if gap is not None and bound is not None
                else "no bound proven")
-    cards.append(_card("Solver", str(summary.get("status", "")), honesty,
-                       "" if summary.get("status") == Status.OPTIMAL else "bad"))
+    cards.append(_card("Solver", str(summary.status or ""), honesty,
+                       "" if summary.status == Status.OPTIMAL else "bad"))
     return CARD_STYLE + '<div class="cards">' + "".join(cards) + "</div>"
 
 
-def previous_summary(run_dir) -> dict | None:
+def previous_summary(run_dir) -> RunSummary | None:
     """summary.json of the run compared with (None: no earlier run, or not a run folder)."""
     if run_dir is None:
         return None
@@ -150,13 +151,13 @@ def frontier_note(campaign, frontier: pd.DataFrame) -> str:
     return "<p>" + " ".join(parts) + "</p>"
 
 
-def change_cause(before: dict, after: dict) -> str:
+def change_cause(before: RunSummary, after: RunSummary) -> str:
     """What differs between two runs' settings (budget, lead-time delays)."""
     causes = []
-    if before.get("budget") != after.get("budget"):
-        causes.append(f"budget {before.get('budget'):,.0f} → {after.get('budget'):,.0f}")
-    da = (before.get("overrides") or {}).get("delays") or {}
-    db = (after.get("overrides") or {}).get("delays") or {}
+    if before.budget != after.budget:
+        causes.append(f"budget {before.budget or 0:,.0f} → {after.budget or 0:,.0f}")
+    da = (before.overrides or Overrides()).delays
+    db = (after.overrides or Overrides()).delays
     if da != db:
         modes = sorted(set(da) | set(db))
         causes.append("lead-time delays " + ", ".join(
@@ -169,20 +170,20 @@ def change_cause(before: dict, after: dict) -> str:
 
 
 def orders_due(inst: Instance, ev: PlanEvaluation, windows=WINDOWS) -> pd.DataFrame:
-    """Purchase orders by order-by date: one row per (order-by date, supplier), with the
-    window it falls in (days from the planning date), the earliest ship-by date of its
-    lines, lines, units and value at unit cost (campaign currency)."""
-    cols = ["window", "order_by", "supplier", "supplier_name", "ship_by", "lines", "units", "value"]
+    """Purchase orders by PO date: one row per (PO date, supplier) — one purchase order
+    (SPEC §6) — with the window it falls in (days from the planning date), the earliest
+    ship-by date of its lines, lines, units and value at unit cost (campaign currency)."""
+    cols = ["window", "po_date", "supplier", "supplier_name", "ship_by", "lines", "units", "value"]
     if ev.lines.empty:
         return pd.DataFrame(columns=cols)
     lines = ev.lines.merge(inst.skus[["supplier", "unit_cost"]], left_on="sku", right_index=True)
     lines["value"] = lines["units"] * lines["unit_cost"]
-    g = lines.groupby(["order_by", "supplier"], as_index=False).agg(
+    g = lines.groupby(["po_date", "supplier"], as_index=False).agg(
         ship_by=("ship_by", "min"), lines=("sku", "size"), units=("units", "sum"), value=("value", "sum"))
     names = inst.suppliers["name"] if "name" in inst.suppliers else pd.Series(dtype=str)
     g["supplier_name"] = g["supplier"].map(names).fillna("")
-    g["window"] = [window_label(inst.planning_date, d, windows) for d in g["order_by"]]
-    return g.sort_values(["order_by", "supplier"]).reset_index(drop=True)[cols]
+    g["window"] = [window_label(inst.planning_date, d, windows) for d in g["po_date"]]
+    return g.sort_values(["po_date", "supplier"]).reset_index(drop=True)[cols]
 
 
 def window_label(start: dt.date, day: dt.date, windows=WINDOWS) -> str:
@@ -199,7 +200,7 @@ def window_label(start: dt.date, day: dt.date, windows=WINDOWS) -> str:
 def action_list_html(inst: Instance, ev: PlanEvaluation, windows=WINDOWS,
                      rows_per_window: int = ROWS_PER_WINDOW) -> str:
     """The action list: per window its total, then its first ``rows_per_window`` orders
-    (supplier, order-by, ship-by, units, value), earliest first, and a count of the rest;
+    (supplier, PO date, ship-by, units, value), earliest first, and a count of the rest;
     orders due after the last window are only counted."""
     cur = inst.campaign.config.currency
     due = orders_due(inst, ev, windows)
@@ -217,19 +218,19 @@ def action_list_html(inst: Instance, ev: PlanEvaluation, windows=WINDOWS,
         listed = g.head(0) if window.startswith("after") else g.head(rows_per_window)
         for r in listed.itertuples(index=False):
             who = html.escape(r.supplier) + (f" — {html.escape(r.supplier_name)}" if r.supplier_name else "")
-            rows.append(f"<tr><td>{r.order_by}</td><td>{who}</td><td>{r.ship_by}</td>"
+            rows.append(f"<tr><td>{r.po_date}</td><td>{who}</td><td>{r.ship_by}</td>"
                         f"<td>{r.lines:,}</td><td>{int(r.units):,}</td><td>{_money_html(r.value, cur)}</td></tr>")
         rest = g.iloc[len(listed):]
         if len(rest):
             more = "more " if len(listed) else ""
             rows.append(f'<tr class="more"><td colspan="4">… {len(rest)} {more}orders in this window, '
-                        f'{rest["order_by"].min()} – {rest["order_by"].max()} (every one in '
+                        f'{rest["po_date"].min()} – {rest["po_date"].max()} (every one in '
                         f'purchase_orders.xlsx)</td><td>{int(rest["units"].sum()):,}</td>'
                         f'<td>{_money_html(float(rest["value"].sum()), cur)}</td></tr>')
     rows.append(f'<tr class="window"><th colspan="4">Total: {due["supplier"].nunique()} suppliers, '
                 f'{len(due)} orders</th><th>{int(due["units"].sum()):,}</th>'
                 f'<th>{_money_html(float(due["value"].sum()), cur)}</th></tr>')
-    head = ("<tr><th>order by</th><th>supplier</th><th>ship by</th><th>lines</th><th>units</th>"
+    head = ("<tr><th>PO date</th><th>supplier</th><th>ship by</th><th>lines</th><th>units</th>"
             f"<th>value ({html.escape(cur)})</th></tr>")
     style = ("<style>.actions td,.actions th{padding:3px 10px;text-align:right}"
              ".actions td:nth-child(2),.actions thead th:nth-child(2){text-align:left}"

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import warnings
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
@@ -41,18 +41,17 @@ from optimizer.evaluate.diff import coverage_table
 from optimizer.io.campaign import Campaign
 from optimizer.io.run_folder import (
     NotARunFolder,
-    default_run_dir,
     move_run_into,
     new_run_dir,
-    publish,
     read_summary,
-    staging_for,
     write_coverage,
 )
-from optimizer.io.run_index import HISTORY_NAME, input_checksum, latest_frontier, previous_run, record_run
+from optimizer.io.run_index import HISTORY_NAME, input_checksum, latest_frontier, previous_run
+from optimizer.io.summary import RunSummary
 from optimizer.progress import PROGRESS_FILE_ENV, file_progress, follow, set_status
 from optimizer.settings import Settings
 from optimizer.status import Status
+from optimizer.workflows.run_lifecycle import RunLifecycle
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding optimizer/
 NOTEBOOK = PACKAGE_ROOT / "notebooks" / "campaign_plan.ipynb"
@@ -77,7 +76,7 @@ class ReportRun:
     run_dir: Path
     notebook: Path
     html: Path
-    summary: dict = field(default_factory=dict)
+    summary: RunSummary | None = None  # None when the run left no readable summary.json
 
 
 class VenvKernelManager(AsyncKernelManager):
@@ -135,32 +134,37 @@ def run_report(campaign: Campaign, settings: Settings | None = None, *,
     message) hears the solve's stage lines from the kernel; a ``Progress`` also
     shows the cell being executed.
 
-    Raises :class:`ReportFailed` (after recording the failure in the history) when
-    the notebook raises; the error notebook is kept in the run folder.  The run is
-    built in a hidden folder and renamed to ``reports/<campaign>/<run-id>`` once
-    complete (or failed with its error notebook): an interrupted report leaves nothing.
+    The run follows the :class:`~optimizer.workflows.run_lifecycle.RunLifecycle`: built in
+    a hidden folder, renamed to ``reports/<campaign>/<run-id>`` once complete and indexed.
+    Raises :class:`ReportFailed` when the notebook raises or the report cannot be
+    written: nothing visible is left, the failure is indexed and the error notebook is
+    kept in the hidden ``.failed-<run-id>`` folder the message names; an interrupted
+    report leaves nothing.
     """
     settings = settings or Settings()
     reports_root = Path(reports_root).resolve()
-    final = default_run_dir(campaign.config.name, reports_root)
-    run_dir = staging_for(final)
-    try:
-        return _run_in(run_dir, final, campaign, settings, reports_root, notebook, start_timeout,
-                       progress)
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)  # published runs are gone from here already
-        raise
+    checksum = input_checksum(campaign.root)
+    with RunLifecycle(reports_root, campaign.config.name, command="report",
+                      input_sha256=checksum) as run:
+        summary = _execute(run, campaign, settings, reports_root, checksum, notebook, start_timeout, progress)
+        run_dir = run.publish()
+        s = summary or RunSummary()
+        run.index([{"parameters": run.parameters, "status": s.status or Status.UNKNOWN,
+                    "expected_profit": s.expected_profit, "spend": s.spend,
+                    "build_seconds": s.build_seconds, "solve_seconds": s.solve_seconds}])
+    return ReportRun(run_dir, run_dir / EXECUTED_NAME, run_dir / HTML_NAME, summary)
 
 
-def _run_in(run_dir: Path, final: Path, campaign: Campaign, settings: Settings, reports_root: Path,
-            notebook, start_timeout: float, progress) -> ReportRun:
-    """Execute and render the report in ``run_dir``, then publish it as ``final``."""
+def _execute(run: RunLifecycle, campaign: Campaign, settings: Settings, reports_root: Path, checksum: str,
+             notebook, start_timeout: float, progress) -> RunSummary | None:
+    """Execute and render the report in the run's staging folder; the plan's summary."""
     import papermill as pm
     from nbformat.validator import MissingIDFieldWarning
 
+    run_dir = run.staging
     executed = run_dir / EXECUTED_NAME
     # The report shows what changed since the last good run of this campaign.
-    previous = previous_run(reports_root / HISTORY_NAME, campaign.config.name, final.name)
+    previous = previous_run(reports_root / HISTORY_NAME, campaign.config.name, run.run_id)
     parameters = {
         "campaign_dir": str(Path(campaign.root).resolve()),
         "budget": settings.what_if.budget,
@@ -169,13 +173,10 @@ def _run_in(run_dir: Path, final: Path, campaign: Campaign, settings: Settings, 
         "run_dir": str(run_dir),
         "previous_run_dir": None if previous is None else str(previous),
     }
-    checksum = input_checksum(campaign.root)
     # The latest budget frontier of these very campaign files (`python -m optimizer frontier`).
     frontier = latest_frontier(reports_root / HISTORY_NAME, campaign.config.name, checksum)
     parameters["frontier_dir"] = None if frontier is None else str(frontier)
-    history = dict(db_path=reports_root / HISTORY_NAME, campaign=campaign.config.name,
-                   run_id=final.name, parameters=parameters,
-                   input_sha256=checksum, run_dir=final)
+    run.parameters = parameters
     # papermill warns about parameters it cannot match to the parameters cell's lines;
     # the names are ours, so its warnings are noise.
     pm_log = logging.getLogger("papermill")
@@ -204,14 +205,13 @@ def _run_in(run_dir: Path, final: Path, campaign: Campaign, settings: Settings, 
         ename = getattr(e, "ename", type(e).__name__)
         evalue = getattr(e, "evalue", str(e))
         first = (str(evalue).strip().splitlines() or [""])[0]
-        if not _is_notebook(executed):  # no record to keep (a full disk, say): nothing is published
+        if not _is_notebook(executed):  # no record to keep (a full disk, say)
             raise ReportFailed(f"the report notebook failed ({ename}: {first}) and its record could not be "
-                               f"written in {final.parent}; nothing was published", None, ename, str(evalue)) from e
-        publish(run_dir, final)  # the error notebook is the run's record
-        executed = final / EXECUTED_NAME
-        message = f"the report notebook failed ({ename}: {first}); see {executed}"
-        record_run(**history, status=Status.FAILED, message=f"{ename}: {evalue}"[:2000])
-        raise ReportFailed(message, executed, ename, str(evalue)) from e
+                               f"written in {run.final.parent}; nothing was published", None, ename,
+                               str(evalue)) from e
+        kept = run.failed_dir / EXECUTED_NAME
+        raise ReportFailed(f"the report notebook failed ({ename}: {first}); nothing was published; the "
+                           f"error notebook is {kept}", kept, ename, str(evalue)) from e
     finally:
         pm_log.setLevel(level)
 
@@ -221,17 +221,12 @@ def _run_in(run_dir: Path, final: Path, campaign: Campaign, settings: Settings, 
             warnings.simplefilter("ignore", MissingIDFieldWarning)
             render_html(executed, run_dir / HTML_NAME, title=f"{campaign.config.name} — campaign plan")
     except OSError as e:  # a full disk, a quota: the report is incomplete, so it is not published
-        raise ReportFailed(f"could not write {HTML_NAME} in {final.parent}: {e.strerror or e}; nothing was "
+        raise ReportFailed(f"could not write {HTML_NAME} in {run.final.parent}: {e.strerror or e}; nothing was "
                            "published", None, "OSError", str(e)) from e
     try:
-        summary = read_summary(run_dir)
+        return read_summary(run_dir)
     except (NotARunFolder, OSError, ValueError):
-        summary = {}
-    run_dir = publish(run_dir, final)
-    record_run(**history, status=summary.get("status", Status.UNKNOWN),
-               expected_profit=summary.get("expected_profit"), spend=summary.get("spend"),
-               build_seconds=summary.get("build_seconds"), solve_seconds=summary.get("solve_seconds"))
-    return ReportRun(run_dir, run_dir / EXECUTED_NAME, run_dir / HTML_NAME, summary)
+        return None
 
 
 def _is_notebook(path: Path) -> bool:
@@ -328,16 +323,16 @@ def plan_into(campaign_dir, run_dir, *, budget: float | None = None,
 
     ``run_dir`` may already hold the notebook being executed, so the engine writes
     its folder to a fresh hidden folder inside ``run_dir`` (complete or not at
-    all), whose files are then moved up. ``run_dir=None`` makes a new folder
-    ``reports/<campaign>/<UTC time>`` in the repository. (The engine already writes
-    formula-safe CSVs.)
+    all), whose files are then moved up. ``run_dir=None`` (an interactive session)
+    makes a new folder ``reports/<campaign>/<UTC time>`` under the working folder, never
+    inside the installed package. (The engine already writes formula-safe CSVs.)
     """
     from optimizer.io.campaign import load_campaign
     from optimizer.workflows.planner import plan_campaign
 
     campaign = load_campaign(campaign_dir)
-    if run_dir is None:  # an interactive session: a new folder under the repository's reports/
-        run_dir = new_run_dir(campaign.config.name, PACKAGE_ROOT / "reports")
+    if run_dir is None:  # an interactive session: a new folder under the working folder's reports/
+        run_dir = new_run_dir(campaign.config.name, Path("reports"))
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     staging = run_dir / ".plan"

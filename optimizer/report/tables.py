@@ -27,6 +27,7 @@ from optimizer.evaluate.plan import PlanEvaluation
 from optimizer.evaluate.rule_of_thumb import rule_of_thumb
 from optimizer.io.run_folder import list_files
 from optimizer.io.safe_text import plain_frame
+from optimizer.io.summary import Overrides, RunSummary
 from optimizer.prep.instance import Instance
 
 # ---------------------------------------------------------------- planning
@@ -69,18 +70,18 @@ def headline_kpis(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["KPI", "value", "shown", "kind"])
 
 
-def run_facts(summary: dict) -> pd.DataFrame:
+def run_facts(summary: RunSummary) -> pd.DataFrame:
     """What was run: campaign, overrides and solver honesty (status, gap, seconds)."""
-    gap = summary.get("mip_gap")
+    s, gap = summary, summary.mip_gap
+    o = s.overrides or Overrides()
     rows = [
-        ("Campaign", summary.get("campaign")),
-        ("Planning date", summary.get("planning_date")),
-        ("Budget", f"{summary.get('budget'):,.2f}" + (" (override)" if summary.get("overrides", {}).get("budget") is not None else "")),
-        ("Lead-time delays (days)", ", ".join(f"{m}: {d:+d}" for m, d in
-                                             summary.get("overrides", {}).get("delays", {}).items()) or "none"),
-        ("Solver status", summary.get("status")),
+        ("Campaign", s.campaign),
+        ("Planning date", None if s.planning_date is None else str(s.planning_date)),
+        ("Budget", None if s.budget is None else f"{s.budget:,.2f}" + (" (override)" if o.budget is not None else "")),
+        ("Lead-time delays (days)", ", ".join(f"{m}: {d:+d}" for m, d in o.delays.items()) or "none"),
+        ("Solver status", s.status),
         ("MIP gap", None if gap is None else f"{gap:.3%}"),
-        ("Build / solve seconds", f"{summary.get('build_seconds', 0):.2f} / {summary.get('solve_seconds', 0):.2f}"),
+        ("Build / solve seconds", f"{s.build_seconds or 0:.2f} / {s.solve_seconds or 0:.2f}"),
     ]
     return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": object})
 
@@ -89,9 +90,11 @@ def run_facts(summary: dict) -> pd.DataFrame:
 
 
 def purchase_orders(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
-    """One row per plan line, grouped by supplier, with the PO value and order-by date."""
+    """One row per plan line, grouped by supplier, with the line's value at unit cost
+    (``po_value``), order-by date and PO date (SPEC §6: one purchase order per supplier
+    and PO date)."""
     cols = ["supplier", "sku", "name", "warehouse", "mode", "cases", "units", "unit_cost",
-            "po_value", "order_by"]
+            "po_value", "order_by", "po_date"]
     if ev.lines.empty:
         return pd.DataFrame(columns=cols)
     l = ev.lines.merge(inst.skus[["supplier", "unit_cost", "name"]], left_on="sku", right_index=True)
@@ -121,43 +124,45 @@ PAYMENT_KINDS = ("deposit", "balance")
 
 
 def supplier_payments(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
-    """What each supplier is paid and when (SPEC §6): the deposit ``deposit_share ·
-    unit_cost · units`` on the line's order-by date, the balance on its ship-by date.
+    """What each supplier is paid and when (SPEC §6): per purchase order (supplier and
+    PO date) the deposit ``deposit_share · unit_cost · units`` of its lines on the PO
+    date, and each line's balance on its ship-by date.
 
-    One row per supplier, kind, due date and quoted currency: ``amount`` in the campaign
-    currency (these add up to the plan's purchase value and to the deposit and balance
-    rows of cash.csv) and ``quoted_amount`` in ``currency``, the currency the supplier
-    quotes the SKUs in (``amount`` / fx rate).
+    One row per supplier, PO date, kind, due date and quoted currency: ``amount`` in the
+    campaign currency (these add up to the plan's purchase value and to the deposit and
+    balance rows of cash.csv) and ``quoted_amount`` in ``currency``, the currency the
+    supplier quotes the SKUs in (``amount`` / fx rate).
     """
-    cols = ["supplier", "kind", "share", "due", "amount", "currency", "quoted_amount"]
+    cols = ["supplier", "po_date", "kind", "share", "due", "amount", "currency", "quoted_amount"]
     if ev.lines.empty:
         return pd.DataFrame(columns=cols)
-    l = ev.lines[["sku", "units", "order_by", "ship_by"]].merge(
+    l = ev.lines[["sku", "units", "po_date", "ship_by"]].merge(
         inst.skus[["supplier", "unit_cost", "quoted_unit_cost", "cost_currency"]],
         left_on="sku", right_index=True)
     deposit = l["supplier"].map(inst.suppliers["deposit_share"]).fillna(1.0).astype(float)
     value = l["units"] * l["unit_cost"]
     quoted = l["units"] * l["quoted_unit_cost"]
-    parts = [pd.DataFrame({"supplier": l["supplier"], "kind": kind, "share": share, "due": l[due],
-                           "amount": share * value, "currency": l["cost_currency"],
-                           "quoted_amount": share * quoted})
-             for kind, due, share in (("deposit", "order_by", deposit),
+    parts = [pd.DataFrame({"supplier": l["supplier"], "po_date": l["po_date"], "kind": kind,
+                           "share": share, "due": l[due], "amount": share * value,
+                           "currency": l["cost_currency"], "quoted_amount": share * quoted})
+             for kind, due, share in (("deposit", "po_date", deposit),
                                       ("balance", "ship_by", 1.0 - deposit))]
     p = pd.concat(parts, ignore_index=True)
     p = p[p["amount"] > 0]
-    g = p.groupby(["supplier", "kind", "share", "due", "currency"], as_index=False, sort=False)[
-        ["amount", "quoted_amount"]].sum()
+    g = p.groupby(["supplier", "po_date", "kind", "share", "due", "currency"], as_index=False,
+                  sort=False)[["amount", "quoted_amount"]].sum()
     g["kind_order"] = g["kind"].map({k: i for i, k in enumerate(PAYMENT_KINDS)})
-    g = g.sort_values(["supplier", "due", "kind_order", "currency"]).reset_index(drop=True)
+    g = g.sort_values(["supplier", "due", "kind_order", "po_date", "currency"]).reset_index(drop=True)
     return g[cols]
 
 
 def payment_schedule(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
-    """Per supplier, as shown in the report: its deposit share, the deposits (due on the
-    lines' order-by dates) and the balances (due on their ship-by dates) — totals in the
-    campaign currency, the due dates — and the total; for a supplier quoting in another
-    currency, the deposits and balances also as quoted. Payment by payment they are
-    :func:`supplier_payments` (the workbook's "Payment schedule" sheet)."""
+    """Per supplier, as shown in the report: its deposit share, the deposits (one per
+    purchase order, due on its PO date) and the balances (due on the lines' ship-by
+    dates) — totals in the campaign currency, the due dates — and the total; for a
+    supplier quoting in another currency, the deposits and balances also as quoted.
+    Payment by payment they are :func:`supplier_payments` (the workbook's "Payment
+    schedule" sheet)."""
     cur = inst.campaign.config.currency
     p = supplier_payments(inst, ev)
     foreign = bool((p["currency"] != cur.upper()).any())

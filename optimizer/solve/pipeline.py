@@ -40,8 +40,8 @@ no plan at all.
 
 from __future__ import annotations
 
+import logging
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -58,6 +58,8 @@ from optimizer.solve.restricted import Closed, Fixed, lp_guided_closures
 from optimizer.solve.rounding import RoundingHeuristic
 from optimizer.solve.shipment_bound import ShipmentSearch
 from optimizer.status import Status
+
+log = logging.getLogger(__name__)
 
 # The stages of one solve, in order, as (number, name): docs/solve-pipeline.md has a section per stage.
 STAGES = (("0", "price start"), ("1", "LP rounds"), ("2", "rounding"), ("2b", "previous-shipments start"),
@@ -132,7 +134,7 @@ class PlanSolver:
         self.time_limit_s = options.time_limit_s
         self.threads = options.threads
         self.verbose = verbose
-        self.progress = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.progress = progress or log.info
         self.link: HighsLink | None = None  # the model as loaded in HiGHS
         self._rounding: RoundingHeuristic | None = None
         self._prices: PriceStart | None = None

@@ -35,6 +35,7 @@ each can stop at a different plan.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -45,8 +46,11 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.io.errors import InputError, Problem
+from optimizer.progress import set_status
 from optimizer.settings import Settings
 from optimizer.status import Status
+
+log = logging.getLogger(__name__)
 
 # Columns of a batch row: what was asked, then the frontier point (without the
 # marginal profit, which only a sorted frontier has), then timings and the error.
@@ -119,7 +123,7 @@ def run_batch(tasks: list[SolveTask], client=None, progress=None) -> pd.DataFram
     Columns: ``TASK_COLUMNS + RESULT_COLUMNS``.  ``progress`` (a callable taking a
     string) hears about each task as it finishes.
     """
-    say = progress or (lambda msg: None)
+    say = progress or log.info
     tasks = [replace(t, campaign_dir=str(Path(t.campaign_dir).resolve())) for t in tasks]
     if client is None:
         results = []
@@ -241,6 +245,22 @@ def check_scheduler(scheduler: str) -> None:
                              "tcp://host:8786")
 
 
+@contextmanager
+def batch_client(scheduler: str | None, n_workers: int | None = None, progress=None):
+    """The Dask client a batch runs on (None: in this process, one task after the other).
+
+    ``progress`` hears the cluster's description; a :class:`~optimizer.progress.Progress`
+    also says the cluster is starting.
+    """
+    if scheduler is None:
+        yield None
+        return
+    set_status(progress, "starting the Dask cluster")
+    with dask_client(scheduler, n_workers) as client:
+        (progress or log.info)(describe_client(client))
+        yield client
+
+
 def describe_client(client) -> str:
     """One line: the scheduler address and its workers' count and threads."""
     info = client.scheduler_info()
@@ -251,6 +271,7 @@ def describe_client(client) -> str:
 
 __all__ = [
     "RESULT_COLUMNS",
+    "batch_client",
     "TASK_COLUMNS",
     "InputsDiffer",
     "SolveTask",

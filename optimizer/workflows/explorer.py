@@ -52,6 +52,8 @@ from optimizer.solve.diagnose import ServiceInfeasible, explain_infeasible_plan
 from optimizer.status import Status
 from optimizer.workflows.planner import Planner, PlanResult, decide_status, relative_gap
 
+log = logging.getLogger(__name__)
+
 BUDGET_RANGE = (0.2, 1.5)  # slider span, shares of the campaign budget
 DELAY_RANGE = (-10, 30)    # days
 FIRST_ANSWER_S = 3.0       # time cap of a request's first answer
@@ -238,7 +240,7 @@ class Explorer:
             self.planner, self.delays, self._built = None, None, True
             try:
                 self.planner = Planner(self.campaign, Settings(delays=delays, time_limit_s=self.time_limit_s),
-                                       max_budget=self.max_budget, progress=lambda msg: None)
+                                       max_budget=self.max_budget, progress=log.debug)
             except ServiceInfeasible as exc:  # a target no lane can meet with these delays
                 return WhatIf(budget, delays, None, time.perf_counter() - t0, True, stage, time_limit_s,
                               problem=str(exc), failure=Status.INFEASIBLE, request=number, first_build=first_build)

@@ -28,6 +28,8 @@ extra unit of currency earns no more than the hurdle.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +37,12 @@ import pandas as pd
 
 from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.io.run_folder import write_table_run
-from optimizer.io.run_index import record_runs
 from optimizer.progress import point_done, set_status
 from optimizer.settings import Settings
 from optimizer.status import Status
 from optimizer.workflows.planner import Planner, PlanResult
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ["budget", "expected_profit", "spend", "expected_fill_rate", "expected_leftover_units",
            "bound", "gap", "status", "solve_seconds", "marginal_profit_per_budget"]
@@ -103,7 +106,7 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
     budgets = sorted({float(b) for b in budgets})
     if not budgets or budgets[0] <= 0:
         raise ValueError("budgets must be a non-empty list of positive numbers")
-    quiet = progress or (lambda msg: None)
+    quiet = progress or log.info
     n = len(budgets)
     set_status(progress, f"building the model for the largest budget, {budgets[-1]:,.2f}", done=0, total=n)
     planner = Planner(campaign, settings, max_budget=budgets[-1], progress=quiet)
@@ -155,7 +158,7 @@ def _extension(campaign: Campaign, settings, budgets: list[float], rows: list[di
         return [], 0.0, False
     set_status(progress, f"extending the sweep while an extra unit earns more than {sweep.hurdle:g}: "
                          f"building the model for {cap:,.2f}")
-    planner = Planner(campaign, settings, max_budget=cap, progress=progress or (lambda msg: None))
+    planner = Planner(campaign, settings, max_budget=cap, progress=progress or log.info)
     extra: list[dict] = []
     b = budgets[-1]
     while marginal > sweep.hurdle and b + step <= cap * (1 + 1e-9):
@@ -219,15 +222,13 @@ def write_frontier(table: pd.DataFrame, run_dir: str | Path, meta: dict | None =
     return write_table_run(table, run_dir, "frontier", meta)
 
 
-def record_frontier(db_path: str | Path, table: pd.DataFrame, *, campaign: str, run_dir: str | Path,
-                    parameters: dict, input_sha256: str | None) -> list[int]:
-    """Index a frontier run in the run history: one row per budget point, one transaction.
+def frontier_rows(table: pd.DataFrame, parameters: dict) -> list[dict]:
+    """The run index rows of a frontier run: one per budget point.
 
-    Every row has the run folder's name as ``run_id`` and ``parameters`` plus
-    ``command = "frontier"`` and the point's ``budget``.  The model build time
-    (``table.attrs["build_seconds"]``, total for the run) goes on the first row, so
-    a run's rows add up to its real build work.  A failed point (Dask batches) has
-    status ``failed`` and its error as the message.
+    Each row has ``parameters`` plus ``command = "frontier"`` and the point's ``budget``.
+    The model build time (``table.attrs["build_seconds"]``, total for the run) goes on
+    the first row, so a run's rows add up to its real build work.  A failed point (Dask
+    batches) has status ``failed`` and its error as the message.
     """
     errors = table.attrs.get("errors", {})
     build = table.attrs.get("build_seconds")
@@ -235,13 +236,68 @@ def record_frontier(db_path: str | Path, table: pd.DataFrame, *, campaign: str, 
     for i, r in enumerate(table.itertuples(index=False)):
         error = errors.get(float(r.budget))
         rows.append({
-            "campaign": campaign, "run_id": Path(run_dir).name, "run_dir": run_dir,
             "parameters": {**parameters, "command": "frontier", "budget": float(r.budget)},
-            "input_sha256": input_sha256, "status": r.status,
-            "expected_profit": r.expected_profit, "spend": r.spend,
+            "status": r.status, "expected_profit": r.expected_profit, "spend": r.spend,
             "build_seconds": build if i == 0 else None, "solve_seconds": r.solve_seconds,
             "message": None if error is None else f"{error[0]}: {error[1]}"[:2000]})
-    return record_runs(db_path, rows)
+    return rows
+
+
+@dataclass
+class FrontierRun:
+    """A frontier run in its published folder: the table, where it is, what it recommends."""
+
+    table: pd.DataFrame
+    run_dir: Path
+    csv: Path
+    recommended_budget: float | None
+    interrupted: bool  # Ctrl-C ended the sweep: the table holds the points done
+    asked: int  # how many budgets were asked for
+
+
+def frontier_run(campaign: Campaign, budgets: list[float], settings: Settings | None = None, *,
+                 reports_dir: str | Path = "reports", extend: bool = False, scheduler: str | None = None,
+                 workers: int | None = None, time_limit_s: float | None = None, progress=None) -> FrontierRun:
+    """Sweep ``budgets`` and write the run: ``frontier.csv`` and ``frontier.json`` in a new
+    folder under ``reports_dir``, indexed one row per point
+    (:class:`~optimizer.workflows.run_lifecycle.RunLifecycle`).
+
+    ``scheduler`` (``"local"`` or an address) solves one task per budget on Dask
+    (:func:`~optimizer.workflows.distributed.dask_frontier`), else one persistent model is
+    re-solved here (:func:`budget_frontier`, ``extend`` past the last budget while money
+    still earns the hurdle).  Ctrl-C keeps the points done (``interrupted``); Ctrl-C before
+    the first point had a plan raises KeyboardInterrupt and leaves nothing.
+    """
+    from optimizer.io.run_index import input_checksum
+    from optimizer.workflows.distributed import batch_client, dask_frontier
+    from optimizer.workflows.run_lifecycle import RunLifecycle
+
+    settings = settings or Settings()
+    asked = sorted({float(b) for b in budgets})
+    meta = {"campaign": campaign.config.name, "campaign_dir": str(Path(campaign.root).resolve()),
+            "budgets": asked, "delays": dict(settings.what_if.delays), "time_limit_s": time_limit_s,
+            "scheduler": scheduler or "single-process"}
+    with RunLifecycle(reports_dir, campaign.config.name, command="frontier", parameters=meta,
+                      input_sha256=input_checksum(campaign.root)) as run:
+        with batch_client(scheduler, workers, progress) as client:
+            if client is None:
+                table = budget_frontier(campaign, asked, settings, time_limit_s=time_limit_s,
+                                        progress=progress, extend=extend)
+            else:
+                set_status(progress, "solving the budgets, one task each", total=len(asked))
+                table = dask_frontier(campaign.root, asked, client, settings, time_limit_s=time_limit_s,
+                                      progress=getattr(progress, "step", progress))
+        interrupted = bool(table.attrs.get("interrupted"))
+        if interrupted and table.empty:  # Ctrl-C before the first point had a plan
+            raise KeyboardInterrupt
+        hurdle = campaign.config.frontier.hurdle
+        recommended = None if interrupted else recommended_budget(table, hurdle)
+        meta.update(budgets=[float(b) for b in table["budget"]], hurdle=hurdle,
+                    recommended_budget=recommended, interrupted=interrupted)
+        csv = write_frontier(table, run.staging, meta=meta)
+        run_dir = run.publish()
+        run.index(frontier_rows(table, meta))
+    return FrontierRun(table, run_dir, run_dir / csv.name, recommended, interrupted, len(asked))
 
 
 __all__ = [
@@ -252,6 +308,8 @@ __all__ = [
     "budget_steps",
     "frontier_row",
     "frontier_table",
-    "record_frontier",
+    "FrontierRun",
+    "frontier_rows",
+    "frontier_run",
     "write_frontier",
 ]

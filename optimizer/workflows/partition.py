@@ -43,6 +43,7 @@ budget, profit, bound and gap.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from dataclasses import dataclass
@@ -54,10 +55,14 @@ import pandas as pd
 from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, summarize
 from optimizer.io.campaign import Campaign, config_text, frame_csv, load_campaign, skus_csv
 from optimizer.io.errors import InputError, Problem
+from optimizer.io.summary import RunSummary
 from optimizer.prep.instance import build_instance
 from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible
 from optimizer.solve.rounding import RoundingHeuristic
+from optimizer.status import Status
+
+log = logging.getLogger(__name__)
 
 PART_COLUMNS = ["part", "skus", "suppliers", "budget", "expected_profit", "spend", "bound",
                 "gap", "status", "build_seconds", "solve_seconds"]
@@ -238,7 +243,8 @@ def part_settings(settings: Settings) -> Settings:
 
 
 def plan_part(part: Part, settings: Settings) -> dict:
-    """Plan one part (on a worker): its lines and its summary.
+    """Plan one part (on a worker): its lines (``"lines"``, records) and its
+    :class:`~optimizer.io.summary.RunSummary` (``"summary"``).
 
     A failure is raised naming the part and the campaign folder it came from,
     never the temporary folder the part is planned in.
@@ -250,7 +256,7 @@ def plan_part(part: Part, settings: Settings) -> dict:
         for name, text in part.files.items():
             (Path(tmp) / name).write_text(text, encoding="utf-8")
         try:
-            run = plan_campaign(load_campaign(tmp), settings, progress=lambda _: None)
+            run = plan_campaign(load_campaign(tmp), settings, progress=log.debug)
         except InputError as e:
             raise PartInputError(e.problems, part.campaign_dir, part.label) from e
         except ServiceInfeasible as e:
@@ -262,7 +268,7 @@ def plan_part(part: Part, settings: Settings) -> dict:
 
 
 def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None = None,
-                     client=None, progress=None) -> tuple[PlanEvaluation, dict, pd.DataFrame]:
+                     client=None, progress=None) -> tuple[PlanEvaluation, RunSummary, pd.DataFrame]:
     """Split, plan every part (on ``client`` if given), merge and polish.
 
     The overridden budget (else campaign.toml's) is what the parts share; every
@@ -271,7 +277,7 @@ def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None
     """
     if n_parts < 1:
         raise ValueError(f"n_parts must be at least 1, got {n_parts}")
-    say = progress or (lambda msg: None)
+    say = progress or log.info
     settings = settings or Settings()
     t0 = time.perf_counter()
     parts = split_campaign(campaign, n_parts, settings.what_if.budget)
@@ -287,8 +293,8 @@ def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None
     ev, summary = merge_parts(inst, results, polish_seconds=settings.pipeline.partition_polish_seconds)
     table = pd.DataFrame([_part_row(k, part, r) for k, (part, r) in enumerate(zip(parts, results))],
                          columns=PART_COLUMNS)
-    summary.update(parts=len(parts), parts_seconds=round(parts_seconds, 3),
-                   solve_seconds=round(time.perf_counter() - t0, 3))
+    summary = summary.updated(parts=len(parts), parts_seconds=round(parts_seconds, 3),
+                              solve_seconds=round(time.perf_counter() - t0, 3))
     say(f"merged {_parts(len(parts))}: expected profit {ev.expected_profit:,.2f}")
     return ev, summary, table
 
@@ -306,7 +312,7 @@ def _split_line(made: int, asked: int) -> str:
     return line
 
 
-def merge_parts(inst, results: list[dict], polish_seconds: float) -> tuple[PlanEvaluation, dict]:
+def merge_parts(inst, results: list[dict], polish_seconds: float) -> tuple[PlanEvaluation, RunSummary]:
     """The parts' lines on the whole campaign, then the heuristic's fill and lane moves."""
     lines = pd.DataFrame([line for r in results for line in r["lines"]],
                          columns=["sku", "warehouse", "mode", "units"]).astype({"units": float})
@@ -319,20 +325,20 @@ def merge_parts(inst, results: list[dict], polish_seconds: float) -> tuple[PlanE
         units = polished
     ev = evaluate_plan(inst, pd.Series(units, index=inst.routes.index))
     summary = summarize(
-        inst, ev, status="partitioned", bound=None, build_seconds=0.0, solve_seconds=0.0,
-        n_variables=sum(r["summary"]["n_variables"] for r in results),
-        n_constraints=sum(r["summary"]["n_constraints"] for r in results),
+        inst, ev, status=Status.PARTITIONED, bound=None, build_seconds=0.0, solve_seconds=0.0,
+        n_variables=sum(r["summary"].n_variables for r in results),
+        n_constraints=sum(r["summary"].n_constraints for r in results),
         extra={"merged_profit_before_polish": round(merged_profit, 6),
                "campaign_dir": str(inst.campaign.root)})
     return ev, summary
 
 
 def _part_row(k: int, part: Part, result: dict) -> dict:
-    s = result["summary"]
-    return {"part": k + 1, "skus": part.skus, "suppliers": part.suppliers, "budget": s["budget"],
-            "expected_profit": s["expected_profit"], "spend": s["spend"], "bound": s["best_bound"],
-            "gap": s["mip_gap"], "status": s["status"], "build_seconds": s["build_seconds"],
-            "solve_seconds": s["solve_seconds"]}
+    s: RunSummary = result["summary"]
+    return {"part": k + 1, "skus": part.skus, "suppliers": part.suppliers, "budget": s.budget,
+            "expected_profit": s.expected_profit, "spend": s.spend, "bound": s.best_bound,
+            "gap": s.mip_gap, "status": s.status, "build_seconds": s.build_seconds,
+            "solve_seconds": s.solve_seconds}
 
 
 __all__ = ["PART_COLUMNS", "Part", "PartInputError", "PartServiceInfeasible", "merge_parts", "part_label",

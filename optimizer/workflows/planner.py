@@ -24,8 +24,8 @@ the solver's own status (``infeasible``, ``no_plan``, ``error``) stands.
 
 from __future__ import annotations
 
+import logging
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +33,15 @@ from pathlib import Path
 from optimizer.evaluate.plan import PlanEvaluation, evaluate_plan, relative_gap, summarize
 from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.io.run_folder import SOLVER_LOG_FILE, write_run
+from optimizer.io.summary import RunSummary
 from optimizer.model import build_model
 from optimizer.prep.instance import Instance, build_instance
 from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible, check_service_reachable, explain_infeasible_plan
 from optimizer.solve.pipeline import PlanSolver, SolveOutcome
 from optimizer.status import Status
+
+log = logging.getLogger(__name__)
 
 
 class SolveFailed(Exception):
@@ -97,7 +100,7 @@ class Planner:
             settings = settings.update(max_budget=max_budget)
         #: The run's settings, the solver options all set (the campaign's ``[solver]`` under the run's).
         self.settings: Settings = settings.with_campaign_solver(self.campaign.config.solver)
-        self.say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.say = progress or log.info
         t0 = time.perf_counter()
         self.instance: Instance = build_instance(self.campaign, self.settings)
         check_service_reachable(self.instance)
@@ -157,7 +160,7 @@ class Planner:
                 "this is not a plan: raise [solver] time_limit_s")
         return result.evaluation
 
-    def summary(self, result: PlanResult) -> dict:
+    def summary(self, result: PlanResult) -> RunSummary:
         """``summary.json`` of a result that is a plan (see :func:`optimizer.evaluate.plan.summarize`)."""
         out = result.outcome
         n_variables, n_constraints = self.solver.model_size()
@@ -181,7 +184,7 @@ class PlanRun:
     instance: Instance
     outcome: SolveOutcome
     evaluation: PlanEvaluation
-    summary: dict
+    summary: RunSummary
     out_dir: Path | None = None
 
 

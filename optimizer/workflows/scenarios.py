@@ -20,6 +20,7 @@ has status ``failed`` and its error; the others are kept.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -112,14 +113,14 @@ def write_scenarios(table: pd.DataFrame, run_dir: str | Path, meta: dict) -> Pat
     return write_table_run(table, run_dir, "scenarios", meta)
 
 
-def record_scenarios(db_path: str | Path, table: pd.DataFrame, *, run_dir: str | Path,
-                     parameters: dict) -> list[int]:
-    """Index a scenario batch in the run history: one row per scenario, one transaction.
+def scenario_rows(table: pd.DataFrame, parameters: dict) -> list[dict]:
+    """The run index rows of a scenario batch: one per scenario.
 
     ``parameters`` plus ``command = "scenarios"``, the scenario's name, delays and
-    budget; the input checksum of the scenario's campaign folder.
+    budget; the input checksum of the scenario's campaign folder; a failed scenario's
+    error as the message.
     """
-    from optimizer.io.run_index import input_checksum, record_runs
+    from optimizer.io.run_index import input_checksum
 
     sums = {d: input_checksum(d) for d in table["campaign_dir"].unique()}
     delay_cols = [c for c in table.columns if c.startswith("delay_")]
@@ -128,16 +129,48 @@ def record_scenarios(db_path: str | Path, table: pd.DataFrame, *, run_dir: str |
         delays = {c.removeprefix("delay_"): int(r[c]) for c in delay_cols if pd.notna(r[c])}
         error = None if r["status"] != Status.FAILED else f"{r['error_type']}: {r['error']}"[:2000]
         rows.append({
-            "campaign": r["campaign"], "run_id": Path(run_dir).name, "run_dir": run_dir,
+            "campaign": r["campaign"],
             "parameters": {**parameters, "command": "scenarios", "scenario": r["scenario"],
-                        "delays": delays, "budget": r["budget"],
-                        "campaign_dir": r["campaign_dir"]},
+                           "delays": delays, "budget": r["budget"], "campaign_dir": r["campaign_dir"]},
             "input_sha256": sums[r["campaign_dir"]], "status": r["status"],
             "expected_profit": r["expected_profit"], "spend": r["spend"],
             "build_seconds": r["build_seconds"], "solve_seconds": r["solve_seconds"],
             "message": error})
-    return record_runs(db_path, rows)
+    return rows
 
 
-__all__ = ["delay_grid", "record_scenarios", "run_scenarios", "scenario_label", "scenario_line",
-           "write_scenarios"]
+@dataclass
+class ScenariosRun:
+    """A scenario batch in its published folder."""
+
+    table: pd.DataFrame
+    run_dir: Path
+    csv: Path
+
+
+def scenarios_run(campaigns: list[Campaign], delays: dict[str, list[int]], budgets: list[float] | None = None,
+                  settings: Settings | None = None, *, reports_dir: str | Path = "reports",
+                  scheduler: str | None = None, workers: int | None = None, progress=None) -> ScenariosRun:
+    """Solve the scenarios (:func:`run_scenarios`) and write the run: ``scenarios.csv`` and
+    ``scenarios.json`` in a new folder under ``reports_dir`` (``<campaign>`` or ``batch``
+    for several folders), indexed one row per scenario
+    (:class:`~optimizer.workflows.run_lifecycle.RunLifecycle`)."""
+    from optimizer.workflows.distributed import batch_client
+    from optimizer.workflows.run_lifecycle import RunLifecycle
+
+    settings = settings or Settings()
+    name = campaigns[0].config.name if len(campaigns) == 1 else "batch"
+    meta = {"campaign_dirs": [str(Path(c.root).resolve()) for c in campaigns], "delays": delays,
+            "budgets": budgets, "time_limit_s": settings.solver.time_limit_s,
+            "scheduler": scheduler or "single-process"}
+    with RunLifecycle(reports_dir, name, command="scenarios", parameters=meta) as run:
+        with batch_client(scheduler, workers, progress) as client:
+            table = run_scenarios(campaigns, delays, budgets, settings, client, progress=progress)
+        csv = write_scenarios(table, run.staging, meta)
+        run_dir = run.publish()
+        run.index(scenario_rows(table, {k: v for k, v in meta.items() if k not in ("campaign_dirs", "delays")}))
+    return ScenariosRun(table, run_dir, run_dir / csv.name)
+
+
+__all__ = ["ScenariosRun", "delay_grid", "run_scenarios", "scenario_label", "scenario_line", "scenario_rows",
+           "scenarios_run", "write_scenarios"]
