@@ -90,14 +90,49 @@ def test_frontier_command_rejects_bad_budgets(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
-def test_recommended_budget_is_where_money_stops_earning_the_hurdle():
+def test_recommended_budget_is_what_the_plan_at_the_knee_spends():
     from optimizer.workflows.frontier import frontier_table, recommended_budget
-    rows = [{"budget": b, "expected_profit": p, "status": "optimal"}
+    rows = [{"budget": b, "expected_profit": p, "spend": b - 5, "status": "optimal"}
             for b, p in ((100, 10.0), (200, 150.0), (300, 200.0), (400, 205.0), (500, 205.0))]
     t = frontier_table(rows)  # marginals: 1.4, 0.5, 0.05, 0
-    assert recommended_budget(t, 0.0) == 400
-    assert recommended_budget(t, 0.1) == 300
-    assert recommended_budget(t, 2.0) == 100
+    assert recommended_budget(t, 0.0) == 395
+    assert recommended_budget(t, 0.1) == 295
+    assert recommended_budget(t, 2.0) == 95
+
+
+def test_the_frontier_never_falls_as_the_budget_grows(monkeypatch):
+    """A point whose own solve ends below a smaller budget's plan shows that plan (it fits)."""
+    import dataclasses
+
+    from optimizer.workflows.planner import Planner
+
+    solve, seen = Planner.solve, {}
+
+    def worse_at_the_top(self, budget=None, **kw):
+        result = solve(self, budget, **kw)
+        seen[budget] = result
+        if budget == 29000 and 20000 in seen:  # the solver stopped early with a poorer plan
+            result = dataclasses.replace(result, evaluation=seen[10000].evaluation)
+        return result
+
+    monkeypatch.setattr(Planner, "solve", worse_at_the_top)
+    t = budget_frontier(load_campaign(TINY), [10000, 20000, 29000], time_limit_s=TIME_LIMIT_S)
+    assert t["expected_profit"].is_monotonic_increasing
+    assert t["expected_profit"].iloc[2] == t["expected_profit"].iloc[1]
+    assert t["spend"].iloc[2] == t["spend"].iloc[1] and t["gap"].iloc[2] >= t["gap"].iloc[1] - 1e-12
+
+
+def test_the_knee_is_bisected_between_grid_points():
+    campaign = load_campaign(TINY)
+    grid = [10000, 40000, 70000]
+    plain = budget_frontier(campaign, grid, time_limit_s=TIME_LIMIT_S)
+    refined = budget_frontier(campaign, grid, time_limit_s=TIME_LIMIT_S, refine=3)
+    added = sorted(set(refined["budget"]) - set(plain["budget"]))
+    assert len(added) == 3 and all(10000 < b < 70000 for b in added)
+    assert refined["expected_profit"].is_monotonic_increasing
+    rec = refined.attrs["recommended_budget"]  # what the plan at the knee spends, near its budget
+    knee = refined.loc[(refined["spend"] - rec).abs() < 0.01, "budget"].min()
+    assert rec <= knee and knee - rec < 0.5 * (plain["budget"].diff().max())
 
 
 def test_sweep_extends_while_money_still_earns_and_names_the_recommended_budget(tmp_path):
@@ -115,7 +150,7 @@ def test_sweep_extends_while_money_still_earns_and_names_the_recommended_budget(
     assert t["budget"].max() > 1.5 * campaign.config.budget  # extended past the sweep
     assert t["budget"].max() <= campaign.config.frontier.max_budget_share * campaign.config.budget
     assert not t["marginal_profit_per_budget"].iloc[-1] > 0  # stopped where money stopped earning
-    assert t.attrs["recommended_budget"] in set(t["budget"]) and "recommended budget:" in out.getvalue()
+    assert t.attrs["recommended_budget"] in set(t["spend"].round(2)) and "recommended budget:" in out.getvalue()
 
 
 def _interrupt_at(monkeypatch, call: int, *, keep_plan: bool) -> None:

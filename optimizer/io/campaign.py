@@ -107,13 +107,15 @@ class FrontierSettings(BaseModel):
 
     The sweep goes on past its last budget while one more unit of currency still
     earns more than ``hurdle`` of expected profit, up to ``max_budget_share`` times
-    the campaign budget.
+    the campaign budget; then it bisects the step where the money stops earning the
+    hurdle ``knee_bisections`` times, to find the recommended budget between grid points.
     """
 
     model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
 
     hurdle: float = Field(0.0, ge=0, le=100)
     max_budget_share: float = Field(3.0, gt=0, le=100)
+    knee_bisections: int = Field(3, ge=0, le=20)
 
 
 # The rules of Incoterms 2020: a purchase order's delivery terms start with one.

@@ -18,18 +18,29 @@ The table has one row per budget::
 ``marginal_profit_per_budget`` is (profit − previous profit) / (budget − previous
 budget): what one more unit of currency is worth between two points (NaN at the first).
 
+The frontier is monotone by construction: a plan that fits a budget fits every larger
+one (the budget row and the SKU cap ``α·budget`` only loosen), so a point whose own solve
+ends below a smaller budget's plan shows that plan instead (its bound and gap stay the
+point's own).  A higher budget never shows a lower profit; what the solver's gap would
+otherwise show as economics is kept out of finance's chart.
+
+With ``refine`` the sweep bisects the step around the knee (where the marginal profit
+falls to the hurdle) ``refine`` times, so the knee is found to a fraction of a grid step
+instead of read off a coarse grid.
+
 With ``extend=True`` the sweep goes on past its last budget, in steps of its last
 spacing, while that marginal profit is above the campaign's ``[frontier] hurdle``
 (default 0: while money still earns anything) and the budget stays within
 ``max_budget_share`` × the campaign budget (default 3); the extension is one more
-model, built for that cap.  :func:`recommended_budget` is the budget past which an
-extra unit of currency earns no more than the hurdle.
+model, built for that cap.  :func:`recommended_budget` is what the plan at the knee
+actually spends: the budget past which an extra unit of currency earns no more than the
+hurdle, down to what that plan uses of it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +51,7 @@ from optimizer.io.run_folder import write_table_run
 from optimizer.progress import point_done, set_status
 from optimizer.settings import Settings
 from optimizer.status import Status
-from optimizer.workflows.planner import Planner, PlanResult
+from optimizer.workflows.planner import Planner, PlanResult, decide_status, relative_gap
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +97,7 @@ def point_line(name: str, result: PlanResult) -> str:
 
 def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
                     settings: Settings | None = None, time_limit_s: float | None = None,
-                    progress=None, extend: bool = False) -> pd.DataFrame:
+                    progress=None, extend: bool = False, refine: int = 0) -> pd.DataFrame:
     """Expected profit and KPIs at each budget (ascending), from one persistent model.
 
     ``time_limit_s`` bounds each point's solve (default: the settings', then the
@@ -95,7 +106,9 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
     settings (delays, gap) apply to every point; their budget is ignored
     (the sweep sets it).  ``table.attrs["build_seconds"]`` is the one build.
     ``progress`` hears the solve's stage lines and one line per point (a
-    :class:`~optimizer.progress.Progress` also counts the points).
+    :class:`~optimizer.progress.Progress` also counts the points).  ``refine``
+    bisections locate the knee and ``extend`` goes past the last budget (module
+    docstring); the profit never falls as the budget grows.
 
     Ctrl-C ends the sweep: the table holds the points done (the one being solved with
     its best plan, status ``interrupted``, when it had one), ``table.attrs["interrupted"]``
@@ -108,28 +121,36 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
         raise ValueError("budgets must be a non-empty list of positive numbers")
     quiet = progress or log.info
     n = len(budgets)
+    hurdle = campaign.config.frontier.hurdle
     set_status(progress, f"building the model for the largest budget, {budgets[-1]:,.2f}", done=0, total=n)
     planner = Planner(campaign, settings, max_budget=budgets[-1], progress=quiet)
-    rows: list[dict] = []
-    interrupted = _sweep(planner, budgets, rows, time_limit_s, progress, lambda k: f"point {k}/{n}")
-    build = planner.build_seconds
-    if extend and len(rows) >= 2 and not interrupted:
-        extra, seconds, interrupted = _extension(campaign, settings, sorted(budgets), rows, time_limit_s,
-                                                 progress)
-        rows += extra
-        build += seconds
-    table = frontier_table(rows)
+    results: dict[float, PlanResult] = {}
+    interrupted = _sweep(planner, budgets, results, time_limit_s, progress, lambda k: f"point {k}/{n}")
+    build, wider = planner.build_seconds, None
+    if extend and len(results) >= 2 and not interrupted:
+        wider, interrupted = _extension(campaign, settings, planner, results, time_limit_s, progress)
+        build += wider.build_seconds if wider is not None else 0.0
+    for k in range(refine if not interrupted else 0):
+        step = _knee_step(_monotone(results, planner), hurdle)
+        if step is None:
+            break
+        mid = round(sum(step) / 2, 2)
+        solver = planner if mid <= budgets[-1] or wider is None else wider
+        interrupted = _sweep(solver, [mid], results, time_limit_s, progress,
+                             lambda _, k=k: f"knee {k + 1}/{refine}")
+        if interrupted:
+            break
+    table = frontier_table([frontier_row(r) for r in _monotone(results, planner)])
     table.attrs["build_seconds"] = build
-    table.attrs["hurdle"] = campaign.config.frontier.hurdle
+    table.attrs["hurdle"] = hurdle
     table.attrs["interrupted"] = interrupted
-    table.attrs["recommended_budget"] = (None if interrupted else
-                                         recommended_budget(table, campaign.config.frontier.hurdle))
+    table.attrs["recommended_budget"] = None if interrupted else recommended_budget(table, hurdle)
     return table
 
 
-def _sweep(planner: Planner, budgets, rows: list[dict], time_limit_s, progress, name) -> bool:
-    """Solve ``budgets`` in order, appending a row per point to ``rows``; True when Ctrl-C
-    stopped the sweep.  The point being solved then keeps its best plan (status
+def _sweep(planner: Planner, budgets, results: dict, time_limit_s, progress, name) -> bool:
+    """Solve ``budgets`` in order, keeping each point's result in ``results``; True when
+    Ctrl-C stopped the sweep.  The point being solved then keeps its best plan (status
     ``interrupted``) when it has one, and no later point is solved: an interrupt ends the
     sweep, not the point.  ``name(k)`` names the k-th point in the progress lines."""
     for k, b in enumerate(budgets, 1):
@@ -138,52 +159,101 @@ def _sweep(planner: Planner, budgets, rows: list[dict], time_limit_s, progress, 
             result = planner.solve(b, time_limit_s=time_limit_s)
         except KeyboardInterrupt:  # between solves, or before the point had a plan
             return True
-        rows.append(frontier_row(result))
+        results[float(b)] = result
         point_done(progress, point_line(name(k), result))
         if result.status == Status.INTERRUPTED:
             return True
     return False
 
 
-def _extension(campaign: Campaign, settings, budgets: list[float], rows: list[dict],
-               time_limit_s, progress) -> tuple[list[dict], float, bool]:
-    """Points past the sweep while the marginal profit beats the hurdle (module docstring):
-    the rows, the build seconds and whether Ctrl-C stopped it."""
+def _monotone(results: dict[float, PlanResult], planner: Planner) -> list[PlanResult]:
+    """The points in ascending budget, each showing the best plan of any budget up to its
+    own (a smaller budget's plan fits a larger one); its bound, and so its gap, stay its own."""
+    out, best = [], None
+    knobs = planner.settings
+    for budget in sorted(results):
+        r = results[budget]
+        if r.has_plan and best is not None and r.expected_profit < best.expected_profit - 1e-9:
+            gap = relative_gap(r.bound, best.expected_profit)
+            r = replace(r, evaluation=best.evaluation, gap=gap,
+                        status=decide_status(r.outcome.status, gap, knobs.solver.mip_gap,
+                                             knobs.pipeline.optimal_gap_slack))
+        if r.has_plan and (best is None or r.expected_profit > best.expected_profit):
+            best = r
+        out.append(r)
+    return out
+
+
+def _knee_step(points: list[PlanResult], hurdle: float) -> tuple[float, float] | None:
+    """The step to bisect next: around the knee (the last point whose step still earned
+    more than ``hurdle`` per unit of budget), the step below it when the knee's plan leaves
+    budget unspent (the money stopped earning inside that step), else the step above it
+    (the marginal may still beat the hurdle part of the way).  None when there is no such
+    step or it is already narrow (under 0.5 % of its upper budget)."""
+    planned = [p for p in points if p.has_plan]
+    if len(planned) < 2:
+        return None
+    knee = 0
+    for i, (lo, hi) in enumerate(zip(planned, planned[1:]), 1):
+        if not (hi.expected_profit - lo.expected_profit) / (hi.budget - lo.budget) > hurdle:
+            break
+        knee = i
+    at = planned[knee]
+    if knee >= 1 and at.evaluation.spend < 0.995 * at.budget:
+        lo, hi = planned[knee - 1], at
+    elif knee + 1 < len(planned):
+        lo, hi = at, planned[knee + 1]
+    else:
+        return None
+    return None if hi.budget - lo.budget < 0.005 * hi.budget else (lo.budget, hi.budget)
+
+
+def _extension(campaign: Campaign, settings, planner: Planner, results: dict, time_limit_s,
+               progress) -> tuple[Planner | None, bool]:
+    """Points past the sweep while the marginal profit beats the hurdle (module docstring),
+    added to ``results``: the extension's model (None: no extension) and whether Ctrl-C
+    stopped it."""
     sweep = campaign.config.frontier
     cap = sweep.max_budget_share * campaign.config.budget
+    budgets = sorted(results)
     step = budgets[-1] - budgets[-2]
-    last = frontier_table(rows)
-    marginal = last["marginal_profit_per_budget"].iloc[-1]
+
+    def last_marginal() -> float:
+        return frontier_table([frontier_row(r) for r in _monotone(results, planner)])[
+            "marginal_profit_per_budget"].iloc[-1]
+
+    marginal = last_marginal()
     if not (step > 0 and np.isfinite(marginal) and marginal > sweep.hurdle and budgets[-1] + step <= cap):
-        return [], 0.0, False
+        return None, False
     set_status(progress, f"extending the sweep while an extra unit earns more than {sweep.hurdle:g}: "
                          f"building the model for {cap:,.2f}")
-    planner = Planner(campaign, settings, max_budget=cap, progress=progress or log.info)
-    extra: list[dict] = []
+    wider = Planner(campaign, settings, max_budget=cap, progress=progress or log.info)
     b = budgets[-1]
     while marginal > sweep.hurdle and b + step <= cap * (1 + 1e-9):
         b = round(b + step, 2)
-        if _sweep(planner, [b], extra, time_limit_s, progress, lambda k: "extension"):
-            return extra, planner.build_seconds, True
-        marginal = frontier_table(rows + extra)["marginal_profit_per_budget"].iloc[-1]
+        if _sweep(wider, [b], results, time_limit_s, progress, lambda k: "extension"):
+            return wider, True
+        marginal = last_marginal()
         if not np.isfinite(marginal):
             break
-    return extra, planner.build_seconds, False
+    return wider, False
 
 
 def recommended_budget(table: pd.DataFrame, hurdle: float = 0.0) -> float | None:
-    """The budget past which one more unit of currency earns no more than ``hurdle``:
-    the last point of the rising part of the frontier whose step from the previous
-    point still earned more than the hurdle (the first point if none did)."""
+    """What the plan at the knee spends: the knee is the last point of the rising part of
+    the frontier whose step from the previous point still earned more than the hurdle
+    per unit of budget (the first point if none did).  Its plan spends at most its budget;
+    that spend is the budget to give (the same plan fits it, and nothing better does)."""
     t = table.dropna(subset=["expected_profit"]).reset_index(drop=True)
     if t.empty:
         return None
-    best = float(t["budget"].iloc[0])
-    for budget, marginal in zip(t["budget"].iloc[1:], t["marginal_profit_per_budget"].iloc[1:]):
+    knee = 0
+    for i, marginal in enumerate(t["marginal_profit_per_budget"].iloc[1:], 1):
         if not marginal > hurdle:
             break
-        best = float(budget)
-    return best
+        knee = i
+    spend = t["spend"].iloc[knee] if "spend" in t else float("nan")
+    return round(float(spend if pd.notna(spend) else t["budget"].iloc[knee]), 2)
 
 
 def frontier_table(rows: list[dict]) -> pd.DataFrame:
@@ -264,8 +334,9 @@ def frontier_run(campaign: Campaign, budgets: list[float], settings: Settings | 
 
     ``scheduler`` (``"local"`` or an address) solves one task per budget on Dask
     (:func:`~optimizer.workflows.distributed.dask_frontier`), else one persistent model is
-    re-solved here (:func:`budget_frontier`, ``extend`` past the last budget while money
-    still earns the hurdle).  Ctrl-C keeps the points done (``interrupted``); Ctrl-C before
+    re-solved here (:func:`budget_frontier`; with ``extend``, past the last budget while
+    money still earns the hurdle and then ``[frontier] knee_bisections`` bisections of the
+    knee).  Ctrl-C keeps the points done (``interrupted``); Ctrl-C before
     the first point had a plan raises KeyboardInterrupt and leaves nothing.
     """
     from optimizer.io.run_index import input_checksum
@@ -282,7 +353,8 @@ def frontier_run(campaign: Campaign, budgets: list[float], settings: Settings | 
         with batch_client(scheduler, workers, progress) as client:
             if client is None:
                 table = budget_frontier(campaign, asked, settings, time_limit_s=time_limit_s,
-                                        progress=progress, extend=extend)
+                                        progress=progress, extend=extend,
+                                        refine=campaign.config.frontier.knee_bisections if extend else 0)
             else:
                 set_status(progress, "solving the budgets, one task each", total=len(asked))
                 table = dask_frontier(campaign.root, asked, client, settings, time_limit_s=time_limit_s,
