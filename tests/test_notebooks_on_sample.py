@@ -42,7 +42,7 @@ def test_forecast_then_report_on_the_sample(tmp_path, sample_history):
     assert proc.returncode == 0, proc.stderr
     page = Path(proc.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
     for text in ("Expected profit", "Expected fill rate", "Purchase orders", "Shipping plan",
-                 "Timeline", "Against the rule of thumb", "ABC classes and stock health",
+                 "Timeline", "Against the spreadsheet rule (feasible)", "ABC classes and stock health",
                  # the forecast audit
                  "Demand forecast", "Forecast by category", "Forecast audit per SKU × warehouse",
                  f"{len(demand)} of the {len(demand)} SKU × warehouse rows of demand.csv are the forecast",

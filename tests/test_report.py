@@ -6,6 +6,7 @@ tiny campaign once in process.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -14,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -80,7 +82,7 @@ def test_report_html_has_kpis_tables_and_offline_charts(cli_report):
     for kpi in KPI_NAMES:
         assert kpi in page, kpi
     for heading in ("Purchase orders", "Shipping plan", "Allocation by warehouse and mode",
-                    "Timeline", "SKUs no lane can bring in time", "Against the rule of thumb",
+                    "Timeline", "SKUs no lane can bring in time", "Against the spreadsheet rule (feasible)",
                     "Profit risk", "ABC classes and stock health", "Chance of a loss",
                     "share of expected revenue", "Profit and cash", "Supplier payments"):
         assert heading in page, heading
@@ -91,7 +93,7 @@ def test_report_html_has_kpis_tables_and_offline_charts(cli_report):
     first = {k: page.index(k) for k in ('class="cards"', 'id="What-to-order,-and-by-when"',
                                         'id="Profit-and-cash"', 'id="Details"', 'id="Appendix"')}
     assert list(first) == sorted(first, key=first.get), first
-    assert 'class="cards"' in page and "Against the rule of thumb" in page and "within 7 days" in page
+    assert 'class="cards"' in page and "Against the spreadsheet rule (feasible)" in page and "within 7 days" in page
     assert page.count("<details>") == 6
     # profit waterfall, cash curve, allocation ×2, timeline, simulated-profit histogram
     assert page.count("Plotly.newPlot(") == 6
@@ -252,10 +254,182 @@ def test_summary_cards_state_profit_risk_rule_of_thumb_and_cause(tiny_run):
     page = report.summary_cards(inst, ev, summary, rule_of_thumb=rot, sim=sim, previous_summary=None)
     gain = ev.expected_profit - rot.expected_profit
     assert f"{abs(gain):,.0f} USD" in page and "P10" in page and "first run" in page
+    assert "Against the spreadsheet rule (feasible)" in page
     before = summary.updated(budget=20_000.0, overrides={"delays": {"air": 0}})
     after = summary.updated(budget=29_000.0, overrides={"delays": {"air": 3}})
     assert change_cause(before, after) == "budget 20,000 → 29,000; lead-time delays air +0 → +3 days"
     assert "same budget and lead times" in change_cause(summary, summary)
+
+
+def _assert_spend_parts_reconcile(inst, ev):
+    """Purchase, freight, duty and shipments add up to the spend to the cent, in the
+    Spend card and under the action list's total alike, and agree with cash.csv by kind."""
+    from optimizer.report.decision import _cents, spend_cents
+
+    cur = inst.campaign.config.currency
+    cents, spend = spend_cents(ev)
+    assert list(cents) == ["purchase", "freight", "duty", "shipments"]
+    assert sum(cents.values()) == spend == round(ev.spend * 100)
+    exact = ev.spend_parts()
+    assert sum(exact.values()) == pytest.approx(ev.spend, abs=1e-6)
+    for kind, c in cents.items():
+        assert abs(c / 100 - exact[kind]) <= 0.01 + 1e-9, kind
+    paid = ev.payments.groupby("kind")["amount"].sum() if len(ev.payments) else pd.Series(dtype=float)
+    by_kind = {"purchase": paid.get("deposit", 0.0) + paid.get("balance", 0.0), "freight": paid.get("freight", 0.0),
+               "duty": paid.get("duty", 0.0), "shipments": paid.get("shipments", 0.0)}
+    for kind, amount in by_kind.items():  # cash.csv pays the same parts
+        assert exact[kind] == pytest.approx(amount, abs=1e-6), kind
+    # the purchase is the purchase orders' value at unit cost
+    assert exact["purchase"] == pytest.approx(report.purchase_orders(inst, ev)["po_value"].sum(), abs=1e-6)
+    cards = report.summary_cards(inst, ev, summary_of(inst, ev))
+    actions = report.action_list_html(inst, ev)
+    for text in [_cents(spend, cur)] + [_cents(c, cur) for c in cents.values()]:
+        assert text in cards, text
+        assert text in actions or ev.lines.empty, text  # an empty plan's action list says so
+    if not ev.lines.empty:
+        assert "= spend (the Spend card)" in actions and "+ freight" in actions and "+ duty" in actions
+
+
+def summary_of(inst, ev):
+    from optimizer.evaluate.plan import summarize
+    from optimizer.status import Status
+
+    return summarize(inst, ev, status=Status.OPTIMAL, bound=None, build_seconds=0.0, solve_seconds=0.0,
+                     n_variables=0, n_constraints=0)
+
+
+def test_spend_parts_add_up_to_the_spend_card_to_the_cent(tiny_run):
+    inst, ev = tiny_run.instance, tiny_run.evaluation
+    assert ev.spend_parts()["duty"] > 0 and ev.spend_parts()["shipments"] > 0  # every part shows
+    _assert_spend_parts_reconcile(inst, ev)
+    # the lines carry their parts: purchase + duty + freight is the line cost
+    lines = ev.lines
+    assert (lines["line_purchase"] + lines["line_duty"] + lines["line_freight"]
+            - lines["line_cost"]).abs().max() < 1e-9
+
+
+def test_spend_parts_of_an_empty_plan_are_zero(tiny_run):
+    from optimizer.evaluate.plan import evaluate_plan
+    from optimizer.report.decision import spend_cents
+
+    ev = evaluate_plan(tiny_run.instance, None)
+    assert spend_cents(ev) == ({"purchase": 0, "freight": 0, "duty": 0, "shipments": 0}, 0)
+
+
+def _causes_hold(inst, ev):
+    """Every pair's unserved demand is in the cause its definition names, and the causes
+    add up to the expected demand less the expected sales."""
+    from optimizer.evaluate.kpis import unserved_by_cause, unserved_demand
+
+    u = unserved_demand(inst, ev).set_index(["sku", "warehouse"])
+    p = ev.pairs
+    total = float((p["expected_demand"] - p["expected_sales"]).sum())
+    t = unserved_by_cause(inst, ev).set_index("cause")
+    assert list(t.index) == ["unreachable", "not_worth_stocking", "cut_by_limits"]
+    assert t["unserved_units"].sum() == pytest.approx(total, rel=1e-12, abs=1e-9)
+    assert u["unserved"].sum() == pytest.approx(total, rel=1e-12, abs=1e-9)
+    demand = float(p["expected_demand"].sum())
+    assert t["demand_share"].sum() == pytest.approx(total / demand)
+    info = inst.pairs.reindex(u.index)
+    assert (u["cause"] == "unreachable").eq(~info["has_route"]).all()
+    reach = u[info["has_route"]]
+    assert (reach["cause"] == "cut_by_limits").eq(reach["economic_stock"] > reach["available"]).all()
+    for cause, row in t.iterrows():  # the top SKUs: most unserved units of that cause first
+        per_sku = u[u["cause"] == cause].groupby(level="sku")["unserved"].sum().sort_values(ascending=False)
+        assert [s for s, _ in row["top_skus"]] == [s for s in per_sku.index[:3] if per_sku[s] > 0]
+    table = report.unserved_table(inst, ev)
+    assert list(table["cause"])[:2] == ["no lane in time", "not worth stocking at its margin"]
+    assert table["cause"].iloc[2].startswith("cut by ") and table["cause"].iloc[3] == "unserved in all"
+    assert table["expected units unserved"].iloc[3] == f"{total:,.0f}"
+    return t
+
+
+def test_unserved_demand_splits_into_its_three_causes(tiny_run):
+    """No lane in time + not worth stocking at its margin + cut by the budget or a limit
+    = the unserved expected demand, on the tiny plan, on the same units when two modes
+    are 60 days late (ONT8 unreachable), and on the newsvendor's stock everywhere."""
+    from optimizer.evaluate.plan import evaluate_plan
+
+    inst, ev = tiny_run.instance, tiny_run.evaluation
+    t = _causes_hold(inst, ev)
+    assert t.at["cut_by_limits", "unserved_units"] > 0  # the budget binds on data/tiny
+    page = report.summary_cards(inst, ev, tiny_run.summary)
+    for row in t.itertuples():
+        assert f"{row.demand_share:.1%}" in page
+    assert "no lane in time" in page and "not worth stocking" in page and "cut by the budget" in page
+
+    late = build_instance(inst.campaign, Settings(delays={"sea_lcl": 60, "air": 60}))
+    units = ev.lines.set_index(["sku", "warehouse", "mode"])["units"]
+    t = _causes_hold(late, evaluate_plan(late, units))
+    assert t.at["unreachable", "unserved_units"] > 0 and t.at["unreachable", "pairs"] > 0
+
+    p = inst.pairs[inst.pairs["has_route"] & np.isfinite(inst.pairs["economic_stock"])]
+    cheapest = inst.routes["landed_cost"].groupby(level=["sku", "warehouse"]).idxmin()
+    newsvendor = pd.Series((p["economic_stock"] - p["existing"]).clip(lower=0).to_numpy(),
+                           index=pd.MultiIndex.from_tuples(list(cheapest.reindex(p.index))))
+    t = _causes_hold(inst, evaluate_plan(inst, newsvendor))
+    assert t.at["not_worth_stocking", "unserved_units"] > 0
+
+
+def test_changes_since_read_in_words_with_the_currency():
+    from optimizer.evaluate.diff import TOTALS
+
+    assert set(report.tables.CHANGE_TOTALS) == set(TOTALS)  # every total has a name and a format
+    totals = pd.DataFrame([("expected_fill_rate", 0.48, 0.47, -0.01), ("spend", 1000.0, 1234.5, 234.5),
+                           ("units_ordered", 10, 10, 0), ("expected_profit", None, 5.0, None)],
+                          columns=["metric", "previous", "new", "change"])
+    t = report.tables.changes_totals(totals, "USD")
+    assert t.values.tolist() == [["Fill rate", "48.0% → 47.0%", "-1.0 pp"],
+                                 ["Spend", "1,000.00 USD → 1,234.50 USD", "+234.50 USD"],
+                                 ["Units ordered", "10 → 10", "0"],
+                                 ["Expected profit", "– → 5.00 USD", "–"]]
+    page = report.changes_html({"totals": totals, **{k: pd.DataFrame() for k in
+                                                     ("moved", "quantities", "newly_late", "lost_routes")}},
+                               "runs/x/previous", "USD")
+    assert "Fill rate" in page and "48.0% → 47.0%" in page and "expected_fill_rate" not in page
+
+
+def test_modes_have_one_colour_in_the_report_and_the_explorer(tiny_run):
+    from types import SimpleNamespace
+
+    from optimizer.report.explorer_panel import allocation_chart
+    from optimizer.report.figures import MODE_COLOURS, mode_colour
+
+    ev = tiny_run.evaluation
+    shown = {t.name: t.marker.color for t in report.allocation_by_warehouse_figure(ev).data}
+    assert set(shown) == set(ev.lines["mode"]) and all(shown[m] == mode_colour(m) for m in shown)
+    panel = {t.name: t.marker.color for t in allocation_chart(SimpleNamespace(evaluation=ev),
+                                                              sorted(set(ev.lines["mode"])) + ["rail"]).data}
+    assert panel == shown
+    assert len(set(MODE_COLOURS.values())) == len(MODE_COLOURS)
+    assert mode_colour("drone") == mode_colour("drone") and mode_colour("drone") not in MODE_COLOURS.values()
+
+
+def test_line_labels_are_placed_apart():
+    """Labels of vertical lines (the histogram's P10/P50/P90 and expected profit, the
+    frontier's budgets): in one row never on one another, in the row next to the plot
+    never across another line; close lines read away from each other."""
+    from optimizer.report.figures import LABEL_CHAR_PX, place_line_labels
+
+    sample = [(447_871, "P10 447,871"), (574_989, "P50 574,989"), (661_507, "P90 661,507"),
+              (560_974, "expected 560,974")]
+    assert place_line_labels(sample, 240_000, 770_000, plot_px=700) == [
+        ("right", 0), ("left", 0), ("left", 0), ("right", 0)]  # expected and P50 back to back
+    same = [(753_000, "campaign budget"), (753_000, "recommended")]
+    assert place_line_labels(same, 150_000, 1_400_000, plot_px=240) == [("right", 0), ("left", 0)]
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        marks = [(float(x), f"label {k} " + "x" * int(rng.integers(0, 10))) for k, x in
+                 enumerate(rng.uniform(0, 100, int(rng.integers(1, 6))))]
+        where = place_line_labels(marks, 0, 100, plot_px=500)
+        spans = []
+        for (x, text), (anchor, row) in zip(marks, where):
+            at, width = 5 * x, len(text) * LABEL_CHAR_PX + 6
+            spans.append((row, at - width if anchor == "right" else at, at if anchor == "right" else at + width))
+        for k, (row, lo, hi) in enumerate(spans):
+            assert not any(r == row and a < hi and lo < b for r, a, b in spans[k + 1:]), (marks, where)
+            if row == 0:
+                assert not any(lo + 1 < 5 * x < hi - 1 for j, (x, _) in enumerate(marks) if j != k), (marks, where)
 
 
 def test_tables_in_the_house_style():
@@ -286,15 +460,18 @@ def test_rule_of_thumb_plan_fits_budget_packs_and_moq(tiny_run):
     rot = report.rule_of_thumb(inst)
     assert rot.spend <= inst.budget + 1e-6
     cmp = report.compare_with_rule_of_thumb(inst, tiny_run.evaluation, rot).set_index("KPI")
-    assert list(cmp.columns) == ["optimised", "rule of thumb", "difference"]
-    # the optimiser is at least as good as the rule of thumb on the exact objective
-    # whenever the rule-of-thumb plan keeps every rule
-    if report.rule_breaches(inst, rot).empty:
-        assert tiny_run.evaluation.expected_profit >= rot.expected_profit - 1e-6
+    assert list(cmp.columns) == ["optimised", "spreadsheet rule (feasible)", "difference"]
+    # the spreadsheet rule keeps every rule, so the optimiser is at least as good on the exact objective
+    assert report.rule_breaches(inst, rot).empty
+    assert tiny_run.evaluation.expected_profit >= rot.expected_profit - 1e-6
 
 
-def test_rule_of_thumb_is_the_newsvendor_quantity_when_money_is_plenty():
+def test_rule_of_thumb_is_the_newsvendor_quantity_when_no_limit_binds():
     inst = build_instance(load_campaign(TINY), Settings(budget=1e9))
+    # plenty of money, space and supplier capacity (tiny's SUP01 caps 2,000 units)
+    inst = dataclasses.replace(inst, warehouses=inst.warehouses.assign(capacity_m3=math.inf),
+                               lanes=inst.lanes.assign(capacity_m3=math.nan),
+                               suppliers=inst.suppliers.assign(capacity_units=math.nan))
     units = report.rule_of_thumb_units(inst).groupby(level=["sku", "warehouse"]).sum()
     p = inst.pairs
     for (s, w), u in units[units > 0].items():
@@ -383,8 +560,9 @@ def test_report_tables_on_every_known_optimum_campaign(case_dir):
               report.supplier_summary(inst, ev), report.shipping_plan(inst, ev), report.allocation(ev),
               report.timeline(inst, ev), report.unreachable(inst), report.abc_table(inst, ev),
               report.compare_with_rule_of_thumb(inst, ev, rot), report.rule_breaches(inst, rot)]
-    tables += [report.orders_due(inst, ev), report.demand_shapes(inst, ev)]
+    tables += [report.orders_due(inst, ev), report.demand_shapes(inst, ev), report.unserved_table(inst, ev)]
     assert all(isinstance(t, pd.DataFrame) for t in tables)
+    _assert_spend_parts_reconcile(inst, ev)
     assert len(tables[2]) == len(ev.lines)  # one purchase-order line per plan line
     assert report.summary_cards(inst, ev, run.summary, rule_of_thumb=rot).count('class="card-title"') == 6
     assert "<table" in report.action_list_html(inst, ev) or ev.lines.empty
@@ -560,6 +738,16 @@ def test_payment_schedule_pays_each_supplier_its_purchase_value(economics_run):
     if foreign:  # c17: SKU A quoted in CNY, SKU B in USD, both from F1
         assert "CNY" in shown.at["F1", "deposit as quoted"]
         assert shown.at["F1", "balance"] == "" and shown.at["F1", "balance due"] == ""
+
+
+def test_spend_parts_add_up_to_the_spend_card_on_seller_economics(economics_run):
+    """Fees, bonded warehouses (no duty), deposits under cash limits (c16), quotes in
+    another currency, a weekly PO cycle: the parts still add up to the spend to the cent."""
+    _assert_spend_parts_reconcile(economics_run.instance, economics_run.evaluation)
+
+
+def test_unserved_demand_splits_on_seller_economics(economics_run):
+    _causes_hold(economics_run.instance, economics_run.evaluation)
 
 
 def test_cash_limit_table_matches_summary(economics_run):

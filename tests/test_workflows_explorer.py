@@ -1,21 +1,24 @@
 """The what-if explorer (optimizer.workflows.explorer, optimizer.report.explorer_panel): a budget
 change re-solves in place and a delay change rebuilds; a slider's request is answered first within a
 time cap, then refined, and a newer request interrupts the solve in flight; "Budget used" is against
-the budget asked for; an infeasible what-if carries the command line's explanation; the notebook runs
-under papermill (widgets become static output).  The explorer in a real JupyterLab:
-tests/test_explorer_browser.py."""
+the budget asked for; an infeasible what-if carries the command line's explanation; the status line
+and the KPI cards are one widget drawn from one answer in one update; the campaign picker lists the
+campaign folders found and rebuilds the explorer for the one picked; the notebook runs under papermill
+(widgets become static output).  The explorer in a real JupyterLab: tests/test_explorer_browser.py."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from optimizer.report.explorer_panel import ExplorerPanel, what_if_kpis
 from optimizer.settings import Settings
-from optimizer.workflows.explorer import Explorer
+from optimizer.workflows.explorer import Explorer, find_campaigns
 from optimizer.workflows.planner import plan_campaign
 
 from conftest import REPO, execute_notebook, write_campaign
@@ -138,20 +141,98 @@ def test_an_infeasible_what_if_says_why(tmp_path):
     assert e.solve(20_000).status == "optimal"  # and back to a plan without the delay
 
 
+def card(page: str, name: str) -> str | None:
+    """The value of KPI card ``name`` in the panel's answer HTML (None: no such card)."""
+    hit = re.search(rf'data-kpi="{re.escape(name)}"><span class="pso-card-name">[^<]*</span>'
+                    r'<span class="pso-card-value">([^<]*)</span>', page)
+    return hit and hit.group(1)
+
+
+def status(page: str) -> str:
+    return re.search(r'<div class="pso-status">([^<]*)</div>', page).group(1)
+
+
 def test_panel_greys_out_stale_kpis_and_draws_the_chart_as_plotly_json():
     e = Explorer(TINY, time_limit_s=10)
     panel = ExplorerPanel(e)
     panel.changed()
-    assert "pso-stale" in panel.kpis._dom_classes and "solving…" in panel.status.value
+    assert 'class="pso-kpis pso-stale"' in panel.answer.value and "solving…" in status(panel.answer.value)
     assert panel.wait_for_answer(60)
-    assert "pso-stale" not in panel.kpis._dom_classes
-    assert "Expected profit" in panel.kpis.value and "Budget used" in panel.kpis.value
-    assert panel.status.value.startswith("first answer")
+    page = panel.answer.value
+    assert "pso-stale" not in page
+    assert card(page, "Expected profit") and card(page, "Budget used")
+    assert status(page).startswith("first answer")
     (out,) = panel.chart.outputs
     assert out["data"][PLOTLY_MIME]["layout"]["height"] == 380 and "Plotly.newPlot" in out["data"]["text/html"]
     panel.budget.value = 0.5 * panel.budget.value  # what a slider move does
-    assert "pso-stale" in panel.kpis._dom_classes
-    assert panel.wait_for_answer(60) and "14,500.00 USD" in panel.kpis.value
+    assert "pso-stale" in panel.answer.value
+    assert panel.wait_for_answer(60) and card(panel.answer.value, "Budget") == "14,500.00 USD"
+
+
+def test_status_line_and_kpis_change_together_from_one_answer():
+    """Every value the answer widget takes has a status line and KPI cards of the same answer:
+    the profit the status line states is the profit card's, and the budget card is the
+    request's — so the two never disagree on screen, not even between two updates."""
+    e = Explorer(TINY, time_limit_s=10, first_answer_s=0.01)  # first answer, then a refined one
+    panel = ExplorerPanel(e)
+    values = []
+    panel.answer.observe(lambda change: values.append(change["new"]), names="value")
+    panel.changed()
+    assert panel.wait_for_answer(60)
+    panel.budget.value = 20_000.0
+    deadline = time.monotonic() + 60
+    while "refined plan" not in status(panel.answer.value) or "solving" in status(panel.answer.value):
+        assert time.monotonic() < deadline, panel.answer.value
+        time.sleep(0.05)
+    assert card(panel.answer.value, "Budget") == "20,000.00 USD"
+    answered = [v for v in values if "expected profit" in status(v)]
+    assert len(answered) >= 3  # first answer and refined plan of the second request included
+    for page in answered:
+        stated = re.search(r"expected profit ([\d,.-]+)", status(page)).group(1)
+        assert card(page, "Expected profit") == f"{stated} USD", page
+    for page in values:  # greyed out exactly while the first answer of a request is awaited
+        assert ("pso-stale" in page) == ("the first answer" in status(page)), page
+
+
+def test_find_campaigns_lists_folders_holding_a_campaign_toml(tmp_path):
+    for folder in ("data/a", "data/b/c", "data/.hidden", "data/d/e/too_deep", "here/mine", "data"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    for folder in ("data/a", "data/b/c", "data/.hidden", "data/d/e/too_deep", "here/mine"):
+        (tmp_path / folder / "campaign.toml").write_text('name = "x"\n')
+    (tmp_path / "here" / "data").symlink_to(tmp_path / "data")  # the same folders again, through a link
+    found = find_campaigns([tmp_path / "data", tmp_path / "here"])
+    assert found == [tmp_path / "data/a", tmp_path / "data/b/c", tmp_path / "here/mine"]
+    assert find_campaigns([tmp_path / "missing"]) == []
+    assert find_campaigns([REPO / "data"]) == [REPO / "data" / n for n in ("sample", "sample_v1", "tiny")]
+
+
+def test_picking_a_campaign_rebuilds_the_explorer_for_it(tmp_path):
+    other = service_campaign(tmp_path)  # one mode, "sea"; budget 20,000
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "campaign.toml").write_text("name = \n")
+    e = Explorer(TINY, time_limit_s=10)
+    panel = ExplorerPanel(e, campaigns=find_campaigns([REPO / "data", tmp_path]))
+    values = [v for _, v in panel.picker.options]
+    assert values == [str(REPO / "data" / n) for n in ("sample", "sample_v1", "tiny")] + [str(broken), str(other)]
+    assert panel.picker.value == str(REPO / "data" / "tiny")  # the explorer's own campaign
+    assert "Tiny demo" in dict((v, k) for k, v in panel.picker.options)[panel.picker.value]
+    panel.changed()
+    assert panel.wait_for_answer(60)
+    number = e._request
+    panel.picker.value = str(other)
+    assert panel.explorer is not e and Path(panel.explorer.campaign.root) == other
+    assert not e.is_current(number)  # the old campaign's request was cancelled
+    assert list(panel.delay) == ["sea"] and panel.budget.max == pytest.approx(30_000)
+    assert panel.wait_for_answer(60)
+    page = panel.answer.value
+    assert card(page, "Budget") == "20,000.00 USD" and "svc" in page and "pso-stale" not in page
+    panel.picker.value = str(broken)  # cannot be loaded: the campaign on screen stays
+    assert panel.picker.value == str(other) and Path(panel.explorer.campaign.root) == other
+    assert "could not be loaded" in panel.answer.value
+    assert panel.wait_for_answer(60) and card(panel.answer.value, "Budget") == "20,000.00 USD"
+    panel.budget.value = 15_000.0  # a what-if of the campaign on screen: the load problem is gone
+    assert panel.wait_for_answer(60) and "could not be loaded" not in panel.answer.value
 
 
 @pytest.mark.notebook
@@ -163,7 +244,10 @@ def test_explore_notebook_runs_with_papermill(tmp_path):
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     models = [v["model_name"] for v in state.values()]
     assert "FloatSliderModel" in models and models.count("IntSliderModel") == 3
-    assert any("Expected profit" in v["state"].get("value", "") for v in state.values()
+    (picker,) = [v["state"] for v in state.values() if v["model_name"] == "DropdownModel"]
+    assert picker["_options_labels"][picker["index"]] == "../data/tiny · Tiny demo"
+    assert "../data/sample · Black Friday 2026 (sample)" in picker["_options_labels"]
+    assert any('data-kpi="Expected profit"' in v["state"].get("value", "") for v in state.values()
                if v["model_name"] == "HTMLModel")
     (out,) = [v for v in state.values() if v["model_name"] == "OutputModel"]
     (chart,) = out["state"]["outputs"]

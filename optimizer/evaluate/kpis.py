@@ -32,6 +32,19 @@ A group of SKUs (an ABC class, a category, the whole plan) sums these and report
 
 Every SKU of ``skus.csv`` counts (one with neither demand nor stock has zero
 revenue and is a C item). Ratios with a zero denominator are NaN.
+
+The expected demand the plan leaves unserved, ``Σ (E[D] − ES)``, splits by pair into
+three causes (:func:`unserved_demand`, :func:`unserved_by_cause`):
+
+* ``unreachable`` — no lane brings the SKU to the warehouse by the cutoff (no usable
+  route): only existing stock serves it;
+* ``not_worth_stocking`` — the plan holds at least the pair's economic stock (the
+  newsvendor level of :func:`optimizer.prep.instance._add_economic_stock_limit`: past
+  it one more case costs more than it earns), so the rest is demand not worth
+  stocking at its margin;
+* ``cut_by_limits`` — one more case would pay (economic stock above the plan's stock)
+  but the plan stops short: the budget, a cash limit, space, a supplier's capacity or
+  a fixed cost of ordering (MOQ, minimum order value, shipment cost) holds it back.
 """
 
 from __future__ import annotations
@@ -199,6 +212,58 @@ def plan_kpis(inst: Instance, evaluation: PlanEvaluation) -> pd.Series:
     return abc_summary(inst, evaluation).set_index("abc_class").loc["Total"]
 
 
+# ---------------------------------------------------------------- unserved demand
+
+UNSERVED_CAUSES = ("unreachable", "not_worth_stocking", "cut_by_limits")
+
+
+def unserved_demand(inst: Instance, evaluation: PlanEvaluation) -> pd.DataFrame:
+    """Per (SKU, warehouse) pair with demand: the expected unserved units and their cause.
+
+    Columns: ``sku, warehouse, expected_demand, expected_sales, unserved``
+    (``E[D] − ES``), ``available``, ``economic_stock`` and ``cause`` (one of
+    :data:`UNSERVED_CAUSES`, as in the module docstring).  The ``unserved`` column adds
+    up to the plan's expected demand less its expected sales.
+    """
+    cols = ["sku", "warehouse", "expected_demand", "expected_sales", "unserved", "available",
+            "economic_stock", "cause"]
+    p = evaluation.pairs
+    p = p[p["expected_demand"] > 0]
+    info = inst.pairs[["has_route", "economic_stock"]].reindex(p.index)
+    out = p[["expected_demand", "expected_sales", "available"]].astype(float).copy()
+    out["unserved"] = (out["expected_demand"] - out["expected_sales"]).clip(lower=0.0)
+    out["economic_stock"] = info["economic_stock"].astype(float)
+    reachable = info["has_route"].fillna(False).astype(bool).to_numpy()
+    pays = (out["economic_stock"] > out["available"] + 1e-9).to_numpy()
+    out["cause"] = np.where(~reachable, UNSERVED_CAUSES[0],
+                            np.where(pays, UNSERVED_CAUSES[2], UNSERVED_CAUSES[1]))
+    return out.reset_index()[cols]
+
+
+def unserved_by_cause(inst: Instance, evaluation: PlanEvaluation, top: int = 3) -> pd.DataFrame:
+    """The unserved expected demand per cause (rows :data:`UNSERVED_CAUSES`, always all three).
+
+    Columns: ``cause, pairs`` (pairs with unserved demand), ``unserved_units``,
+    ``demand_share`` (of the expected demand), ``unserved_share`` (of the unserved
+    demand) and ``top_skus``: the ``top`` SKUs with the most unserved units of that
+    cause, as ``(sku, units)`` tuples, most first.  The ``unserved_units`` add up to
+    the expected demand less the expected sales.
+    """
+    u = unserved_demand(inst, evaluation)
+    demand = float(u["expected_demand"].sum())
+    unserved = float(u["unserved"].sum())
+    rows = []
+    for cause in UNSERVED_CAUSES:
+        g = u[(u["cause"] == cause) & (u["unserved"] > 0)]
+        units = float(g["unserved"].sum())
+        per_sku = g.groupby("sku")["unserved"].sum()
+        ranked = sorted(per_sku.items(), key=lambda kv: (-kv[1], str(kv[0])))[:top]
+        rows.append((cause, len(g), units, _ratio(units, demand), _ratio(units, unserved),
+                     tuple((str(k), float(v)) for k, v in ranked)))
+    return pd.DataFrame(rows, columns=["cause", "pairs", "unserved_units", "demand_share",
+                                       "unserved_share", "top_skus"])
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -258,4 +323,5 @@ def _text_column(skus: pd.DataFrame, column: str) -> pd.Series:
 
 
 __all__ = ["A_SHARE", "B_SHARE", "STOCKOUT_THRESHOLD", "GROUP_COLUMNS", "promo_days",
-           "pair_values", "abc_classes", "sku_kpis", "kpis_by", "abc_summary", "plan_kpis"]
+           "pair_values", "abc_classes", "sku_kpis", "kpis_by", "abc_summary", "plan_kpis",
+           "UNSERVED_CAUSES", "unserved_demand", "unserved_by_cause"]

@@ -11,6 +11,12 @@ revenue ``Σ price·(1 − r)·ES``, referral fees ``Σ ρ·price·(1 − r)·ES
 fulfilment fees ``Σ f·ES``, duty paid on sales at bonded warehouses (deferred duty)
 ``Σ b·duty·unit_cost·(1 − r)·ES``, storage ``Σ k·A + Σ h·vol·L·(A − ES)``, salvage
 ``Σ salvage·(r·ES + A − ES)`` and the penalty ``Σ penalty·(E[D] − ES)``.
+
+The spend splits the same way (:meth:`PlanEvaluation.spend_parts`): each plan line's
+cost ``u·c`` is its purchase ``u·unit_cost``, its duty ``u·duty_rate·unit_cost`` (none
+at a bonded warehouse) and its freight ``u·freight`` (the line columns ``line_purchase``,
+``line_duty``, ``line_freight``), and each used lane adds its shipment cost — the same
+per-unit amounts cash.csv pays as deposits and balances, duty, freight and shipments.
 """
 
 from __future__ import annotations
@@ -58,6 +64,17 @@ class PlanEvaluation:
         }
         return parts
 
+    def spend_parts(self) -> dict[str, float]:
+        """The spend split into purchase (Σ units·unit_cost), freight, duty and shipments;
+        they add up to :attr:`spend` (and to cash.csv's amounts by kind: deposits and
+        balances are the purchase)."""
+        lines = self.lines
+        parts = {name: float(lines[column].sum()) if column in lines and len(lines) else 0.0
+                 for name, column in (("purchase", "line_purchase"), ("freight", "line_freight"),
+                                      ("duty", "line_duty"))}
+        parts["shipments"] = float(self.shipment_spend)
+        return parts
+
 
 def evaluate_plan(inst: Instance, route_units: pd.Series | None) -> PlanEvaluation:
     """Exact SPEC §2 profit and the §3 tables for ``route_units`` (None = order nothing)."""
@@ -70,8 +87,16 @@ def evaluate_plan(inst: Instance, route_units: pd.Series | None) -> PlanEvaluati
     lines["cases"] = (lines["units"] // lines["case_pack"]).astype("int64")
     lines["unit_landed_cost"] = lines["landed_cost"]
     lines["line_cost"] = lines["units"] * lines["landed_cost"]
+    sku = inst.skus.loc[lines.index.get_level_values("sku")]
+    bonded = inst.warehouses.loc[lines.index.get_level_values("warehouse"), "bonded"].to_numpy(bool)
+    unit_cost = sku["unit_cost"].to_numpy(float)
+    lines["line_purchase"] = lines["units"].to_numpy(float) * unit_cost
+    lines["line_duty"] = lines["units"].to_numpy(float) * np.where(
+        bonded, 0.0, sku["duty_rate"].to_numpy(float) * unit_cost)
+    lines["line_freight"] = lines["units"] * lines["freight"]
     lines = lines.reset_index()[
         ["sku", "warehouse", "mode", "cases", "units", "unit_landed_cost", "line_cost",
+         "line_purchase", "line_duty", "line_freight",
          "order_by", "po_date", "ship_by", "cutoff", "volume_m3", "transit_days", "slack_days"]
     ]
     lines["line_volume_m3"] = lines["units"] * lines["volume_m3"]

@@ -65,6 +65,7 @@ from optimizer.report.tables import (
     supplier_summary,
     timeline,
     unreachable,
+    unserved_table,
 )
 from optimizer.report.workbook import write_purchase_orders
 from optimizer.workflows.frontier import read_frontier
@@ -79,4 +80,5 @@ __all__ = [
     "rule_of_thumb", "rule_of_thumb_units", "run_facts", "run_files", "shipping_plan",
     "show_figure", "show_html", "show_table", "simulate", "simulated_profit_figure", "simulation_summary",
     "supplier_payments", "supplier_summary", "table_html", "timeline", "timeline_figure", "title_html", "unreachable",
+    "unserved_table",
 ]

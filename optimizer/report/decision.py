@@ -1,12 +1,16 @@
 """The top of the report: the decision in a few numbers, then what to order by when.
 
 * :func:`summary_cards` — expected profit (with its P10–P90), spend against the budget
-  and the tightest cash limit, the fill rate, the gain over the spreadsheet rule of
-  thumb, the change since the last run with its cause, and the solver's honesty
-  (status, gap to a proven bound).
+  and the tightest cash limit, split into purchase, freight, duty and shipments, the fill
+  rate with the unserved demand by cause (no lane in time, not worth stocking, cut by
+  the budget or a limit), the gain over the spreadsheet rule of thumb, the change since
+  the last run with its cause, and the solver's honesty (status, gap to a proven bound).
 * :func:`orders_due` / :func:`action_list_html` — the purchase orders by PO date (SPEC
   §6), one row per supplier and date, in windows of 7, 14 and 30 days from the planning
-  date (the day orders are placed), with ship-by, units and value, and totals.
+  date (the day orders are placed), with ship-by, units and value, and totals; under the
+  total, freight, duty and shipments, adding up to the spend.
+* :func:`spend_cents` — the spend and its parts in whole cents, the parts adding up to
+  the spend exactly: the Spend card and the action list show the same amounts.
 
 The cards, the action list and the frontier note format their numbers here
 (:func:`_money`, :func:`_pct`), money always with its currency.  The report's other
@@ -30,6 +34,7 @@ from optimizer.evaluate.plan import PlanEvaluation, cash_limit_status
 from optimizer.io.run_folder import NotARunFolder, read_summary
 from optimizer.io.summary import Overrides, RunSummary
 from optimizer.prep.instance import Instance
+from optimizer.report.tables import unserved_parts
 from optimizer.status import Status
 
 WINDOWS = (7, 14, 30)  # days from the planning date: the action list's windows
@@ -37,7 +42,9 @@ ROWS_PER_WINDOW = 6  # orders the action list shows per window; the rest are cou
 
 
 def _money(x: float, currency: str, signed: bool = False) -> str:
-    """``x`` with its currency, as plain text: whole units from 1,000 up, cents below."""
+    """``x`` with its currency, as plain text: whole units from 1,000 up, cents below
+    (less than half a cent is 0.00, without a sign)."""
+    x = 0.0 if abs(x) < 0.005 else x
     sign = "+" if signed and x > 0 else ("−" if x < 0 else "")
     return f"{sign}{abs(x):,.0f} {currency}" if abs(x) >= 1000 else f"{sign}{abs(x):,.2f} {currency}"
 
@@ -52,10 +59,58 @@ def _pct(x: float, signed: bool = False) -> str:
     return f"{sign}{abs(x):.1%}"
 
 
-def _card(title: str, value: str, detail: str = "", tone: str = "") -> str:
+# The parts of PlanEvaluation.spend_parts() as the Spend card and the action list name them.
+SPEND_PART_LABELS = {
+    "purchase": "purchase",
+    "freight": "freight",
+    "duty": "duty",
+    "shipments": "shipments",
+}
+SPEND_PART_NOTES = {
+    "purchase": "the purchase orders at unit cost",
+    "freight": "per unit and lane, paid on the ship-by dates",
+    "duty": "at non-bonded warehouses, paid on arrival",
+    "shipments": "per container or lane use, paid on the lanes' ship-by dates",
+}
+
+
+def spend_cents(ev: PlanEvaluation) -> tuple[dict[str, int], int]:
+    """The parts of the spend (:meth:`PlanEvaluation.spend_parts`) and the spend, in whole
+    cents.  Each part is its running total rounded to the cent less the one before, the
+    last running total being the spend itself: every part is within a cent of its exact
+    amount and together they are the spend rounded to the cent."""
+    parts = ev.spend_parts()
+    names = list(parts)
+    running, done, out = 0.0, 0, {}
+    for i, name in enumerate(names):
+        running = float(ev.spend) if i == len(names) - 1 else running + parts[name]
+        upto = round(running * 100)
+        out[name] = upto - done
+        done = upto
+    return out, done
+
+
+def _cents(c: int, currency: str) -> str:
+    """A whole number of cents as money with its currency (plain text), exactly."""
+    sign = "−" if c < 0 else ""
+    whole, cents = divmod(abs(int(c)), 100)
+    return f"{sign}{whole:,}.{cents:02d} {currency}"
+
+
+def _card(title: str, value: str, detail: str = "", tone: str = "", rows_html: str = "") -> str:
+    """A summary card; ``rows_html`` (already escaped) is a breakdown under the detail."""
     return (f'<div class="card {tone}"><div class="card-title">{html.escape(title)}</div>'
             f'<div class="card-value">{html.escape(value)}</div>'
-            f'<div class="card-detail">{html.escape(detail)}</div></div>')
+            f'<div class="card-detail">{html.escape(detail)}</div>{rows_html}</div>')
+
+
+def _card_rows(rows: list[tuple[str, str, str]]) -> str:
+    """A card's breakdown: one line per (label, amount, note), the note in small type under it."""
+    body = "".join(
+        f'<div class="card-row"><span>{html.escape(label)}</span><span>{html.escape(amount)}</span></div>'
+        + (f'<div class="card-note">{html.escape(note)}</div>' if note else "")
+        for label, amount, note in rows)
+    return f'<div class="card-rows">{body}</div>'
 
 
 CARD_STYLE = """<style>
@@ -64,7 +119,10 @@ CARD_STYLE = """<style>
 .card-title{font-size:13px;color:#57606a;text-transform:uppercase;letter-spacing:.03em}
 .card-value{font-size:21px;font-weight:600;margin:4px 0;color:#1f2328}
 .card-detail{font-size:13px;color:#57606a}
-.card.good .card-value{color:#1a7f37}.card.bad .card-value{color:#cf222e}
+.card.good .card-value{color:#1a7f37}.card.bad .card-value{color:#cf222e}.card.long .card-value{font-size:18px}
+.card-rows{margin-top:6px;border-top:1px solid #d0d7de;padding-top:4px;font-size:12.5px;color:#1f2328}
+.card-row{display:flex;justify-content:space-between;gap:8px}.card-row span:last-child{white-space:nowrap;font-variant-numeric:tabular-nums}
+.card-row.total{font-weight:600}.card-note{font-size:11.5px;color:#57606a;margin:0 0 2px 8px;overflow-wrap:anywhere}
 </style>"""
 
 
@@ -87,18 +145,28 @@ def summary_cards(inst: Instance, ev: PlanEvaluation, summary: RunSummary, *,
     if limits:
         tight = min(limits, key=lambda c: c["headroom"])
         detail += f"; tightest cash limit {tight['until']}: {_money(tight['headroom'], cur)} left"
-    cards.append(_card("Spend", _money(ev.spend, cur), detail))
+    parts, spend = spend_cents(ev)
+    cards.append(_card("Spend", _cents(spend, cur), detail, "long", rows_html=_card_rows(
+        [(SPEND_PART_LABELS[k], _cents(v, cur), "") for k, v in parts.items()])))
 
     p = ev.pairs
     demand, sales = float(p["expected_demand"].sum()), float(p["expected_sales"].sum())
     fill = sales / demand if demand > 0 else float("nan")
+    unserved = ""
+    if demand > 0 and demand - sales > 0:
+        t = unserved_parts(inst, ev)
+        unserved = _card_rows(
+            [("unserved", _pct((demand - sales) / demand), "")]
+            + [(f"· {r.short_label}", _pct(r.demand_share),
+                ", ".join(sku for sku, _ in r.top_skus[:2]) if r.top_skus else "")
+               for r in t.itertuples(index=False)])
     cards.append(_card("Expected fill rate", _pct(fill) if demand > 0 else "–",
-                       f"{sales:,.0f} of {demand:,.0f} units of expected demand"))
+                       f"{sales:,.0f} of {demand:,.0f} units of expected demand", rows_html=unserved))
 
     if rule_of_thumb is not None:
         gain = profit - rule_of_thumb.expected_profit
         rel = gain / abs(rule_of_thumb.expected_profit) if rule_of_thumb.expected_profit else float("nan")
-        cards.append(_card("Against the rule of thumb", _money(gain, cur, signed=True),
+        cards.append(_card("Against the spreadsheet rule (feasible)", _money(gain, cur, signed=True),
                            f"{_pct(rel, signed=True)} on its {_money(rule_of_thumb.expected_profit, cur)}"
                            if rule_of_thumb.expected_profit else "", "good" if gain > 0 else "bad"))
 
@@ -107,7 +175,7 @@ def summary_cards(inst: Instance, ev: PlanEvaluation, summary: RunSummary, *,
     else:
         change = profit - (previous_summary.expected_profit or 0.0)
         cards.append(_card("Against the last run", _money(change, cur, signed=True),
-                           change_cause(previous_summary, summary)))
+                           change_cause(previous_summary, summary, cur)))
 
     gap, bound = summary.mip_gap, summary.best_bound
     honesty = (f"gap {gap:.3%} to the bound {_money(bound, cur)}" if gap is not None and bound is not None
@@ -151,11 +219,13 @@ def frontier_note(campaign, frontier: pd.DataFrame) -> str:
     return "<p>" + " ".join(parts) + "</p>"
 
 
-def change_cause(before: RunSummary, after: RunSummary) -> str:
-    """What differs between two runs' settings (budget, lead-time delays)."""
+def change_cause(before: RunSummary, after: RunSummary, currency: str = "") -> str:
+    """What differs between two runs' settings (budget, with ``currency`` when given;
+    lead-time delays)."""
+    unit = f" {currency}" if currency else ""
     causes = []
     if before.budget != after.budget:
-        causes.append(f"budget {before.budget or 0:,.0f} → {after.budget or 0:,.0f}")
+        causes.append(f"budget {before.budget or 0:,.0f}{unit} → {after.budget or 0:,.0f}{unit}")
     da = (before.overrides or Overrides()).delays
     db = (after.overrides or Overrides()).delays
     if da != db:
@@ -208,8 +278,9 @@ def action_list_html(inst: Instance, ev: PlanEvaluation, windows=WINDOWS,
         return "<p><em>The plan orders nothing.</em></p>"
     start = inst.planning_date
     parts = [f"<p>Days counted from the planning date, {start}, the day orders are placed. "
-             f"Value at unit cost; the full order lines are in <code>plan.csv</code> and "
-             f"<code>purchase_orders.xlsx</code>.</p>"]
+             f"Value at unit cost; under the total, the freight, duty and shipments the plan pays "
+             f"besides, adding up to the spend. The full order lines are in <code>plan.csv</code> and "
+             f"<code>purchase_orders.xlsx</code>, every payment by date in <code>cash.csv</code>.</p>"]
     rows = []
     for window, g in due.groupby("window", sort=False):
         rows.append(f'<tr class="window"><th colspan="4">{html.escape(window)}: {g["supplier"].nunique()} '
@@ -227,20 +298,28 @@ def action_list_html(inst: Instance, ev: PlanEvaluation, windows=WINDOWS,
                         f'{rest["po_date"].min()} – {rest["po_date"].max()} (every one in '
                         f'purchase_orders.xlsx)</td><td>{int(rest["units"].sum()):,}</td>'
                         f'<td>{_money_html(float(rest["value"].sum()), cur)}</td></tr>')
+    cents, spend = spend_cents(ev)
     rows.append(f'<tr class="window"><th colspan="4">Total: {due["supplier"].nunique()} suppliers, '
                 f'{len(due)} orders</th><th>{int(due["units"].sum()):,}</th>'
-                f'<th>{_money_html(float(due["value"].sum()), cur)}</th></tr>')
+                f'<th>{html.escape(_cents(cents["purchase"], cur))}</th></tr>')
+    for kind in ("freight", "duty", "shipments"):
+        rows.append(f'<tr class="spend-part"><td colspan="4">+ {SPEND_PART_LABELS[kind]} '
+                    f'({SPEND_PART_NOTES[kind]})</td><td></td><td>{html.escape(_cents(cents[kind], cur))}</td></tr>')
+    rows.append(f'<tr class="window spend"><th colspan="4">= spend (the Spend card)</th><th></th>'
+                f'<th>{html.escape(_cents(spend, cur))}</th></tr>')
     head = ("<tr><th>PO date</th><th>supplier</th><th>ship by</th><th>lines</th><th>units</th>"
             f"<th>value ({html.escape(cur)})</th></tr>")
     style = ("<style>.actions td,.actions th{padding:3px 10px;text-align:right}"
              ".actions td:nth-child(2),.actions thead th:nth-child(2){text-align:left}"
              ".actions tr.more td{color:#57606a;font-style:italic}.actions tr.more td:first-child{text-align:left}"
              ".actions tr.window th{background:#eef2f7;"
-             "text-align:left}.actions tr.window th:nth-last-child(-n+2){text-align:right}</style>")
+             "text-align:left}.actions tr.window th:nth-last-child(-n+2){text-align:right}"
+             ".actions tr.spend-part td:first-child{text-align:left;color:#57606a}"
+             ".actions td:last-child,.actions th:last-child{white-space:nowrap}</style>")
     parts.append(style + f'<table class="actions report-table"><thead>{head}</thead><tbody>'
                  + "".join(rows) + "</tbody></table>")
     return "".join(parts)
 
 
-__all__ = ["WINDOWS", "action_list_html", "change_cause", "frontier_note", "orders_due", "previous_summary", "summary_cards",
+__all__ = ["SPEND_PART_LABELS", "WINDOWS", "action_list_html", "spend_cents", "change_cause", "frontier_note", "orders_due", "previous_summary", "summary_cards",
            "window_label"]

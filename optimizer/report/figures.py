@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -13,14 +14,42 @@ from optimizer.evaluate.plan import PlanEvaluation
 from optimizer.prep.instance import Instance
 from optimizer.report.tables import allocation, timeline
 
+# One colour per transport mode, the same in every chart: the report's and the explorer's.
+MODE_COLOURS = {
+    "sea_fcl": "#1f77b4",
+    "sea_lcl": "#17becf",
+    "express_sea": "#9467bd",
+    "rail": "#8c564b",
+    "air": "#ff7f0e",
+    "courier": "#d62728",
+}
+# Modes lanes.csv may name besides those: a colour picked by the mode's name.
+OTHER_MODE_COLOURS = ("#2ca02c", "#e377c2", "#7f7f7f", "#bcbd22", "#636efa", "#ffa15a", "#19d3f3", "#b6e880")
+
+
+def mode_colour(mode: str) -> str:
+    """The colour of a transport mode: :data:`MODE_COLOURS`, else one of
+    :data:`OTHER_MODE_COLOURS` chosen by a checksum of the name (the same in every run)."""
+    if mode in MODE_COLOURS:
+        return MODE_COLOURS[mode]
+    return OTHER_MODE_COLOURS[zlib.crc32(str(mode).encode("utf-8")) % len(OTHER_MODE_COLOURS)]
+
+
+def mode_order(modes) -> list[str]:
+    """Modes in one fixed order: those of :data:`MODE_COLOURS` as listed there, then the others by name."""
+    known = [m for m in MODE_COLOURS if m in set(modes)]
+    return known + sorted(set(modes) - set(known), key=str)
+
 
 def allocation_by_warehouse_figure(ev: PlanEvaluation):
-    """Stacked bars: units per warehouse, coloured by transport mode."""
+    """Stacked bars: units per warehouse, coloured by transport mode (:func:`mode_colour`)."""
     import plotly.express as px
 
     a = allocation(ev)
+    modes = mode_order(a["mode"])
     fig = px.bar(a, x="warehouse", y="units", color="mode", barmode="stack",
-                 hover_data=["line_cost", "volume_m3"], title="Units by warehouse and mode")
+                 hover_data=["line_cost", "volume_m3"], title="Units by warehouse and mode",
+                 color_discrete_map={m: mode_colour(m) for m in modes}, category_orders={"mode": modes})
     return fig.update_layout(xaxis_type="category", legend_title_text="mode")
 
 
@@ -54,11 +83,73 @@ def timeline_figure(inst: Instance, ev: PlanEvaluation):
                       title="Order-by and ship-by dates against the check-in cutoffs")
     planning = pd.Timestamp(inst.planning_date)
     fig.add_vline(x=planning.timestamp() * 1000, line_dash="dot")
-    fig.add_annotation(x=planning, y=1, yref="paper", text="planning date", showarrow=False)
+    # above the plot, reading rightwards from the line: clear of the bars and the lane names
+    fig.add_annotation(x=planning, y=1, yref="paper", yanchor="bottom", xanchor="left", yshift=2,
+                       text="planning date", showarrow=False)
     for cutoff in sorted(set(t["cutoff"])):
         fig.add_vline(x=pd.Timestamp(cutoff).timestamp() * 1000, line_dash="dash", line_color="red")
+    fig.update_layout(margin={"t": 90})
     return fig.update_yaxes(autorange="reversed", type="category")
 
+
+LABEL_ROW_PX = 18  # the height of one row of labels beside or above a chart
+LABEL_CHAR_PX = 7.0  # the width of a label's character (12 px text), to place labels
+LINE_LABEL_PLOT_PX = 700.0  # the narrowest a full-width chart's plot is drawn (a page ≥ 1,000 px wide)
+
+
+def place_line_labels(marks: list[tuple[float, str]], low: float, high: float,
+                      plot_px: float = 600.0, overflow_px: float = 70.0) -> list[tuple[str, int]]:
+    """Where the label of each vertical line goes above its plot: ``(xanchor, row)`` per
+    ``(x, text)``, placed from left to right.
+
+    A label reads away from the nearest other line (``"right"``: to the left of its line,
+    ``"left"``: to the right; the first of two lines at one x to the left), else towards
+    it; neither may run more than ``overflow_px`` past an edge of the range
+    ``low``–``high`` drawn ``plot_px`` wide (into the margin beside the plot).  It takes
+    the lowest row that is free there — row 0, next to the plot, only where it spans no
+    other line's end — and in that row the first of the two directions that fits.
+    Widths are estimated (:data:`LABEL_CHAR_PX` a character).
+    """
+    span = (high - low) or 1.0
+    scale = plot_px / span
+    placed: list[tuple[int, float, float]] = []
+    out: list[tuple[str, int]] = [("left", 0)] * len(marks)
+    order = sorted(range(len(marks)), key=lambda i: marks[i][0])
+    for rank, i in enumerate(order):
+        x, text = marks[i]
+        at, width = (x - low) * scale, len(text) * LABEL_CHAR_PX + 6
+        others = [(marks[j][0] - low) * scale for j in range(len(marks)) if j != i]
+        if not others:
+            away = "left" if at <= plot_px / 2 else "right"
+        else:
+            nearest = min(others, key=lambda o: (abs(o - at), o))
+            away = "right" if nearest > at or (nearest == at and rank == 0) else "left"
+        sides = [away, "left" if away == "right" else "right"]
+        spans = {"right": (at - width, at), "left": (at, at + width)}
+        fits = [a for a in sides if -overflow_px <= spans[a][0] and spans[a][1] <= plot_px + overflow_px]
+        sides = fits or sides[:1]
+        row = 0
+        while True:
+            free = [a for a in sides
+                    if not (row == 0 and any(spans[a][0] + 1 < o < spans[a][1] - 1 for o in others))
+                    and not any(r == row and lo < spans[a][1] and spans[a][0] < hi for r, lo, hi in placed)]
+            if free:
+                break
+            row += 1
+        placed.append((row, *spans[free[0]]))
+        out[i] = (free[0], row)
+    return out
+
+
+def _mark_label(fig, x: float, text: str, *, row: int, colour: str = "#1f2328", xanchor: str = "center",
+                above: bool = True, xref: str = "x", yref: str = "paper") -> None:
+    """Label a vertical line at ``x``: above the plot area (``above``) or inside it under
+    its top edge, in label row ``row`` (0 next to the plot's edge, each further row
+    :data:`LABEL_ROW_PX` away), so that labels in different rows never overlap."""
+    shift = row * LABEL_ROW_PX
+    fig.add_annotation(x=x, xref=xref, y=1, yref=yref, text=text, showarrow=False, xanchor=xanchor,
+                       yanchor="bottom" if above else "top", yshift=2 + shift if above else -2 - shift,
+                       font={"color": colour}, bgcolor="rgba(255,255,255,0.85)")
 
 
 # The parts of PlanEvaluation.profit_parts() as the waterfall names them.
@@ -184,12 +275,18 @@ def simulated_profit_figure(sim, currency: str = ""):
     fig = px.histogram(x=sim.profit, nbins=60,
                        title=f"Simulated promo profit ({sim.n:,} demand scenarios)",
                        labels={"x": f"profit ({currency})".replace(" ()", "")})
-    fig.update_layout(yaxis_title="scenarios", showlegend=False, bargap=0.02)
-    for name, pos in (("P10", "top left"), ("P50", "top"), ("P90", "top right")):
-        fig.add_vline(x=float(st[name.lower()]), line_dash="dash", line_color="black",
-                      annotation_text=f"{name} {st[name.lower()]:,.0f}", annotation_position=pos)
-    fig.add_vline(x=float(st["exact"]), line_color="red",
-                  annotation_text=f"expected {st['exact']:,.0f}", annotation_position="bottom right")
+    # The lines' labels above the plot (place_line_labels): side by side where there is
+    # room, P50 and the nearby expected profit each reading away from the other's line.
+    marks = [(float(st[q]), f"{q.upper()} {float(st[q]):,.0f}", "black", "dash") for q in ("p10", "p50", "p90")]
+    marks.append((float(st["exact"]), f"expected {float(st['exact']):,.0f}", "red", "solid"))
+    where = place_line_labels([(x, text) for x, text, _, _ in marks], float(np.min(sim.profit)),
+                              float(np.max(sim.profit)), plot_px=LINE_LABEL_PLOT_PX)
+    for (x, text, colour, dash), (anchor, row) in zip(marks, where):
+        fig.add_vline(x=x, line_dash=dash, line_color=colour)
+        _mark_label(fig, x, text, row=row, colour=colour, xanchor=anchor)
+    rows = 1 + max(row for _, row in where)
+    fig.update_layout(yaxis_title="scenarios", showlegend=False, bargap=0.02,
+                      margin={"t": 56 + rows * LABEL_ROW_PX})
     return fig
 
 
@@ -217,19 +314,35 @@ def frontier_figures(table: pd.DataFrame, currency: str = "", *, campaign_budget
     marginal.update_layout(title="Marginal expected profit per extra unit of budget",
                            xaxis_title=f"budget ({currency})", yaxis_title="Δ profit / Δ budget",
                            height=340, margin={"t": 50, "b": 40})
-    marks = [(campaign_budget, "campaign budget", "#6e7781"), (recommended, "recommended", "#1a7f37")]
-    for value, label, colour in marks:
-        if value is None:
-            continue
-        kpis.add_vline(x=value, line_dash="dash", line_color=colour, row=1, col=1,
-                       annotation_text=label, annotation_font_color=colour)
-        for col in (2, 3):
-            kpis.add_vline(x=value, line_dash="dash", line_color=colour, row=1, col=col)
-        marginal.add_vline(x=value, line_dash="dash", line_color=colour, annotation_text=label,
-                           annotation_font_color=colour)
+    # The marks' labels above the plots (place_line_labels), where no line reaches them:
+    # each reading away from the other mark's line, side by side where there is room, else
+    # in a second row — above the profit plot (its subplot titles moved up over them,
+    # narrow: 240 px) and above the marginal chart (clear of its bars).
+    marks = [(v, label, colour) for v, label, colour in
+             ((campaign_budget, "campaign budget", "#6e7781"), (recommended, "recommended", "#1a7f37"))
+             if v is not None]
+    if marks:
+        values = [v for v, _, _ in marks] + ([float(x) for x in t["budget"]] if len(t) else [])
+        low, high = min(values), max(values)
+        texts = [(v, label) for v, label, _ in marks]
+        narrow = place_line_labels(texts, low, high, plot_px=240.0)
+        wide = place_line_labels(texts, low, high, plot_px=LINE_LABEL_PLOT_PX)
+        titles = len(kpis.layout.annotations)  # the subplot titles, made first
+        for (value, label, colour), (anchor, row), (top_anchor, top_row) in zip(marks, narrow, wide):
+            for col in (1, 2, 3):
+                kpis.add_vline(x=value, line_dash="dash", line_color=colour, row=1, col=col)
+            _mark_label(kpis, value, label, row=row, colour=colour, xanchor=anchor, yref="y domain")
+            marginal.add_vline(x=value, line_dash="dash", line_color=colour)
+            _mark_label(marginal, value, label, row=top_row, colour=colour, xanchor=top_anchor)
+        kpi_rows = 1 + max(r for _, r in narrow)
+        for title in kpis.layout.annotations[:titles]:
+            title.yshift = kpi_rows * LABEL_ROW_PX + 2
+        kpis.update_layout(margin={"t": 50 + kpi_rows * LABEL_ROW_PX})
+        marginal.update_layout(margin={"t": 50 + (1 + max(r for _, r in wide)) * LABEL_ROW_PX})
     if hurdle is not None:
         marginal.add_hline(y=hurdle, line_dash="dot", line_color="#cf222e",
-                           annotation_text=f"hurdle {hurdle:g}", annotation_font_color="#cf222e")
+                           annotation_text=f"hurdle {hurdle:g}", annotation_font_color="#cf222e",
+                           annotation_position="bottom right")
     return kpis, marginal
 
 
@@ -262,11 +375,14 @@ def pace_figure(pace: pd.DataFrame, flags: pd.DataFrame, max_pairs: int = 12):
 
 
 __all__ = [
+    "MODE_COLOURS",
     "PROFIT_PART_LABELS",
     "allocation_by_mode_figure",
     "allocation_by_warehouse_figure",
     "cash_curve_figure",
     "frontier_figures",
+    "mode_colour",
+    "mode_order",
     "pace_figure",
     "profit_waterfall_figure",
     "simulated_profit_figure",

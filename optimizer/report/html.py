@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.prep.instance import Instance
+from optimizer.report.tables import changes_totals
 
 
 def title_html(inst: Instance) -> str:
@@ -137,7 +138,7 @@ def changes_html(changes: dict | None, previous_run_dir=None, currency: str | No
     if changes is None:
         return "<p><em>No earlier successful run of this campaign in the history.</em></p>"
     parts = [f"<p>Compared with run <code>{html.escape(Path(previous_run_dir).name)}</code>.</p>",
-             table_html(changes["totals"].fillna(""), caption="Totals")]
+             table_html(changes_totals(changes["totals"], currency or ""), caption="Totals")]
     for key, caption in (("moved", "Lines that switched mode or warehouse"),
                          ("quantities", "Quantity changes per SKU × warehouse × mode"),
                          ("newly_late", "SKU × warehouse with demand that newly miss the cutoff"),

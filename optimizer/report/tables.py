@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from optimizer.evaluate.diff import diff_runs
-from optimizer.evaluate.plan import PlanEvaluation
+from optimizer.evaluate.kpis import unserved_by_cause, unserved_demand
+from optimizer.evaluate.plan import PlanEvaluation, cash_limit_status
 from optimizer.evaluate.rule_of_thumb import rule_of_thumb
 from optimizer.io.run_folder import list_files
 from optimizer.io.safe_text import plain_frame
@@ -38,6 +39,44 @@ def changes_since(previous_run_dir, run_dir) -> dict | None:
     if previous_run_dir is None:
         return None
     return diff_runs(previous_run_dir, run_dir)
+
+
+# The totals of a diff (optimizer.evaluate.diff.TOTALS, summary.json fields) as the report
+# names and formats them: money with the currency, the fill rate as a percentage (its
+# change in percentage points), counts as whole numbers.
+CHANGE_TOTALS = {
+    "expected_profit": ("Expected profit", "money"),
+    "spend": ("Spend", "money"),
+    "purchase_spend": ("Purchase incl. duty and freight", "money"),
+    "shipment_spend": ("Shipments", "money"),
+    "budget": ("Budget", "money"),
+    "expected_fill_rate": ("Fill rate", "pct"),
+    "expected_leftover_units": ("Expected leftover units", "count"),
+    "expected_leftover_cost": ("Expected leftover value (at cost incl. duty)", "money"),
+    "units_ordered": ("Units ordered", "count"),
+    "skus_ordered": ("SKUs ordered", "count"),
+}
+
+
+def changes_totals(totals: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The ``totals`` of a diff (``metric, previous, new, change``) in words: each total by
+    its name (:data:`CHANGE_TOTALS`), ``previous → new`` and the change, formatted —
+    "Fill rate | 48.0% → 47.0% | -1.0 pp", money with the currency.  A metric missing
+    from one run shows "–"."""
+    rows = []
+    for r in totals.itertuples(index=False):
+        label, kind = CHANGE_TOTALS.get(r.metric, (str(r.metric).replace("_", " ").capitalize(), "count"))
+
+        def shown(x, change=False, kind=kind):
+            if x is None or (isinstance(x, float) and math.isnan(x)):
+                return "–"
+            x = float(x)
+            signed = change and abs(x) >= {"money": 0.005, "pct": 0.0005}.get(kind, 0.5)
+            x = x if signed or not change else 0.0  # no change at the precision shown: no sign
+            return _format(x, "pp" if kind == "pct" and change else kind, currency, signed=signed).rstrip()
+
+        rows.append((label, f"{shown(r.previous)} → {shown(r.new)}", shown(r.change, change=True)))
+    return pd.DataFrame(rows, columns=["total", "previous → new", "change"])
 
 
 # ---------------------------------------------------------------- KPIs
@@ -249,6 +288,76 @@ def timeline(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
     return t.sort_values("order_by").reset_index(drop=True)
 
 
+# ---------------------------------------------------------------- unserved demand
+
+UNSERVED_LABELS = {"unreachable": "no lane in time", "not_worth_stocking": "not worth stocking at its margin",
+                   "cut_by_limits": "cut by {limits}"}
+UNSERVED_SHORT_LABELS = {"unreachable": "no lane in time", "not_worth_stocking": "not worth stocking",
+                         "cut_by_limits": "cut by {limits}"}
+UNSERVED_TOP_SKUS = 3  # SKUs named per cause
+
+
+def cutting_limits(inst: Instance, ev: PlanEvaluation) -> list[str] | None:
+    """Which of the budget and the cash limits hold back the pairs where one more case
+    would pay: ``"budget"`` when less than the cheapest such case (landed cost × case
+    pack) is left of it, ``"cash limit"`` when the tightest ``[[cash_limits]]`` headroom
+    is below it (a case pays at most its landed cost by any date).  Empty when neither
+    does: then space, supplier capacity or an order minimum holds them back; None when
+    no such pair has unserved demand."""
+    u = unserved_demand(inst, ev)
+    cut = u[(u["cause"] == "cut_by_limits") & (u["unserved"] > 0)]
+    if cut.empty:
+        return None
+    routes = inst.routes.reset_index().merge(cut[["sku", "warehouse"]], on=["sku", "warehouse"])
+    case = float((routes["landed_cost"] * routes["case_pack"]).min()) if len(routes) else math.inf
+    found = []
+    if inst.budget - ev.spend < case:
+        found.append("budget")
+    if any(c["headroom"] < case for c in cash_limit_status(inst, ev)):
+        found.append("cash limit")
+    return found
+
+
+def _limits_words(limits: list[str] | None, short: bool) -> str:
+    """The limits of :func:`cutting_limits` in words, for a table (``short``: for a card)."""
+    if limits is None:
+        return "the budget or a limit"
+    if limits == ["budget", "cash limit"]:
+        return "budget, cash" if short else "the budget and a cash limit"
+    if limits == ["budget"]:
+        return "the budget"
+    if limits == ["cash limit"]:
+        return "a cash limit"
+    return "other limits" if short else "space, capacity or order minimums"
+
+
+def unserved_parts(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """:func:`optimizer.evaluate.kpis.unserved_by_cause` with each cause's ``label``
+    (:data:`UNSERVED_LABELS`) and ``short_label`` (:data:`UNSERVED_SHORT_LABELS`), the
+    limits of "cut by …" named by :func:`cutting_limits`."""
+    t = unserved_by_cause(inst, ev, top=UNSERVED_TOP_SKUS)
+    limits = cutting_limits(inst, ev)
+    t.insert(1, "label", [UNSERVED_LABELS[c].format(limits=_limits_words(limits, False)) for c in t["cause"]])
+    t.insert(2, "short_label", [UNSERVED_SHORT_LABELS[c].format(limits=_limits_words(limits, True))
+                                for c in t["cause"]])
+    return t
+
+
+def unserved_table(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
+    """The expected demand the plan leaves unserved, by cause (formatted): no lane in time,
+    not worth stocking at its margin, cut by the budget or a limit — pairs, expected units,
+    share of the expected demand and the SKUs with the most unserved units — and the total."""
+    t = unserved_parts(inst, ev)
+    demand = float(ev.pairs["expected_demand"].sum())
+    total = float(t["unserved_units"].sum())
+    rows = [(r.label, f"{r.pairs:,}", f"{r.unserved_units:,.0f}", _pct(r.demand_share),
+             " · ".join(f"{sku} ({units:,.0f})" for sku, units in r.top_skus))
+            for r in t.itertuples(index=False)]
+    rows.append(("unserved in all", f"{int(t['pairs'].sum()):,}", f"{total:,.0f}", _pct(_ratio(total, demand)), ""))
+    return pd.DataFrame(rows, columns=["cause", "SKU × warehouse pairs", "expected units unserved",
+                                       "share of expected demand", "most unserved SKUs (units)"])
+
+
 # ---------------------------------------------------------------- late SKUs
 
 
@@ -323,7 +432,8 @@ def demand_shapes(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
 
 
 def rule_breaches(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
-    """Rules of SPEC §2 a plan breaks (the rule of thumb ignores them): space, suppliers, lanes."""
+    """Rules of SPEC §2 a plan breaks among warehouse space, supplier minimums and capacities, and lane
+    space (none for the optimised plan or the spreadsheet rule, which keep them)."""
     rows = []
     if not ev.lines.empty:
         vol = ev.lines.groupby("warehouse")["line_volume_m3"].sum()
@@ -349,7 +459,8 @@ def rule_breaches(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
 
 def compare_with_rule_of_thumb(inst: Instance, ev: PlanEvaluation,
                                rot: PlanEvaluation | None = None) -> pd.DataFrame:
-    """Headline KPIs of the optimised plan next to the rule-of-thumb plan."""
+    """Headline KPIs of the optimised plan next to the spreadsheet rule's plan, which keeps the same
+    hard rules (:mod:`optimizer.evaluate.rule_of_thumb`)."""
     rot = rot if rot is not None else rule_of_thumb(inst)
     a = headline_kpis(inst, ev).set_index("KPI")
     b = headline_kpis(inst, rot).set_index("KPI")
@@ -359,7 +470,7 @@ def compare_with_rule_of_thumb(inst: Instance, ev: PlanEvaluation,
         kind = "pp" if kind == "pct" else kind
         diff.append("" if kpi == "Budget" else _format(da - db, kind, cur, signed=True))
     return pd.DataFrame({"KPI": a.index, "optimised": a["shown"].to_numpy(),
-                         "rule of thumb": b["shown"].to_numpy(), "difference": diff})
+                         "spreadsheet rule (feasible)": b["shown"].to_numpy(), "difference": diff})
 
 
 # ---------------------------------------------------------------- ABC classes and stock health
@@ -372,25 +483,30 @@ def abc_table(inst: Instance, ev: PlanEvaluation) -> pd.DataFrame:
     making 80 % of it, B the next 15 %, C the rest. Stock value and leftover cash
     are at purchase cost incl. duty; turnover days = stock value / daily cost of
     goods sold over the promo window; stockout rate = share of the SKU × warehouse
-    pairs with demand whose stock-out probability exceeds 50 %.
+    pairs with demand whose stock-out probability exceeds 50 %.  Amounts have two
+    decimals and the currency in the column name (cells hold no space: they never wrap).
     """
     from optimizer.evaluate.kpis import abc_summary
 
     cur = inst.campaign.config.currency
     t = abc_summary(inst, ev)
+
+    def amounts(values) -> list[str]:
+        return [_format(x, "money", "").strip() for x in values]
+
     return pd.DataFrame({
         "class": t["abc_class"],
         "SKUs": [_format(float(x), "count", cur) for x in t["skus"]],
         "share of SKUs": [_format(x, "pct", cur) for x in t["sku_share"]],
         "share of expected revenue": [_format(x, "pct", cur) for x in t["revenue_share"]],
         "share of stock value": [_format(x, "pct", cur) for x in t["stock_value_share"]],
-        "expected revenue": [_format(x, "money", cur) for x in t["expected_revenue"]],
-        "stock value": [_format(x, "money", cur) for x in t["stock_value"]],
+        f"expected revenue ({cur})": amounts(t["expected_revenue"]),
+        f"stock value ({cur})": amounts(t["stock_value"]),
         "expected sell-through": [_format(x, "pct", cur) for x in t["sell_through"]],
         "turnover days": [_days(x) for x in t["turnover_days"]],
         "stockout rate": [_format(x, "pct", cur) for x in t["stockout_rate"]],
         "expected unmet units": [_format(x, "count", cur) for x in t["expected_unmet_units"]],
-        "cash in expected leftover": [_format(x, "money", cur) for x in t["leftover_cash"]],
+        f"cash in expected leftover ({cur})": amounts(t["leftover_cash"]),
     })
 
 
@@ -557,6 +673,7 @@ __all__ = [
     "allocation",
     "cash_limit_table",
     "changes_since",
+    "changes_totals",
     "compare_with_rule_of_thumb",
     "forecast_audit",
     "forecast_audit_table",
@@ -576,4 +693,6 @@ __all__ = [
     "supplier_summary",
     "timeline",
     "unreachable",
+    "unserved_parts",
+    "unserved_table",
 ]

@@ -31,6 +31,10 @@ An infeasible what-if (a service target the budget or the delays cannot meet) is
 answered with the command line's explanation
 (:class:`~optimizer.solve.diagnose.ServiceInfeasible`).
 
+An explorer answers for one campaign; :func:`find_campaigns` lists the campaign folders a
+picker offers: the panel builds a new explorer for the one picked, and
+:meth:`Explorer.cancel` stops the old one's request in flight.
+
 The sliders and the redrawn output live in :mod:`optimizer.report.explorer_panel`.
 """
 
@@ -39,11 +43,13 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import logging
+import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.prep.instance import Instance
@@ -57,6 +63,8 @@ log = logging.getLogger(__name__)
 BUDGET_RANGE = (0.2, 1.5)  # slider span, shares of the campaign budget
 DELAY_RANGE = (-10, 30)    # days
 FIRST_ANSWER_S = 3.0       # time cap of a request's first answer
+CAMPAIGN_FILE = "campaign.toml"  # what makes a folder a campaign folder (SPEC §1)
+SEARCH_DEPTH = 2           # how many folder levels below a search root find_campaigns looks
 
 
 class _QuietInterrupt(logging.Filter):
@@ -174,6 +182,11 @@ class Explorer:
     def is_current(self, number: int) -> bool:
         """Whether request ``number`` is still the newest."""
         return number == self._request
+
+    def cancel(self) -> None:
+        """Stop answering: the request in flight is superseded (its solve interrupted, no
+        further answer of it is offered); the explorer stays usable."""
+        self._supersede()
 
     # ------------------------------------------------------------------ worker
     def _checked(self, budget: float, delays: dict | None) -> tuple[float, dict]:
@@ -303,4 +316,38 @@ class Explorer:
         return dataclasses.replace(refined, result=kept, kept_first=True)
 
 
-__all__ = ["BUDGET_RANGE", "DELAY_RANGE", "FIRST_ANSWER_S", "Explorer", "WhatIf"]
+def find_campaigns(roots: Iterable[str | Path], depth: int = SEARCH_DEPTH) -> list[Path]:
+    """The campaign folders — folders holding a ``campaign.toml`` — in each of ``roots``:
+    the root itself and its subfolders down to ``depth`` levels, hidden folders (``.name``:
+    ``.ipynb_checkpoints``, ``.venv``, …) skipped.
+
+    Paths are returned as found from the root as given (``../data/sample`` for the root
+    ``../data``), sorted within each root, roots in the order given; a folder found from
+    several roots (or through a link) is listed once, as the first root found it.  A root
+    that is missing or unreadable finds nothing.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+
+    def visit(folder: Path, level: int) -> None:
+        if (folder / CAMPAIGN_FILE).is_file():
+            real = folder.resolve()
+            if real not in seen:
+                seen.add(real)
+                found.append(folder)
+        if level >= depth:
+            return
+        try:
+            subfolders = sorted(e.name for e in os.scandir(folder)
+                                if not e.name.startswith(".") and e.is_dir())
+        except OSError:
+            return
+        for name in subfolders:
+            visit(folder / name, level + 1)
+
+    for root in roots:
+        visit(Path(root), 0)
+    return found
+
+
+__all__ = ["BUDGET_RANGE", "DELAY_RANGE", "FIRST_ANSWER_S", "SEARCH_DEPTH", "Explorer", "WhatIf", "find_campaigns"]
