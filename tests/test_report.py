@@ -1246,3 +1246,29 @@ def test_report_shows_the_latest_frontier_of_the_same_campaign_files(tmp_path):
     text = page.read_text(encoding="utf-8")
     assert "Recommended budget:" in text and "At the campaign budget of" in text
     assert text.index('id="Budget-frontier"') < text.index('id="Profit-and-cash"')
+
+
+def test_the_spend_card_gives_the_recommended_budget_and_what_ten_percent_more_earns(tiny_run):
+    from optimizer.report.decision import budget_advice
+    from optimizer.workflows.frontier import frontier_table
+
+    campaign = load_campaign(TINY)  # budget 29,000
+    rows = [{"budget": b, "expected_profit": p, "spend": s, "status": "optimal"}
+            for b, p, s in ((20_000, 80_000.0, 19_990), (30_000, 100_000.0, 29_990), (40_000, 104_000.0, 33_000))]
+    t = frontier_table(rows)
+    t.attrs["recommended_budget"] = 33_000.0
+    recommended, more = budget_advice(campaign, t)
+    assert recommended == 33_000.0
+    assert more == pytest.approx((100_000 + 0.19 * 4_000) - (80_000 + 0.9 * 20_000))  # 29,000 → 31,900: 2,760
+    html = report.summary_cards(tiny_run.instance, tiny_run.evaluation, tiny_run.summary, frontier=t)
+    assert "recommended budget 33,000 USD" in html and "one more 10 % of budget earns 2,760 USD" in html
+
+
+def test_an_unreadable_frontier_is_said_in_one_line_and_the_report_goes_on(tmp_path):
+    from optimizer.report.decision import load_frontier
+
+    (tmp_path / "frontier.csv").write_bytes(b"\x00\x01garbage")
+    table, note = load_frontier(tmp_path)
+    assert table is None and "cannot be read" in note and note.count("<p>") == 1
+    table, note = load_frontier(None)
+    assert table is None and "No budget frontier" in note

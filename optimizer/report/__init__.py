@@ -11,7 +11,9 @@ baseline (:mod:`optimizer.evaluate.rule_of_thumb`).
 from optimizer.evaluate.rule_of_thumb import SAFETY_Z, rule_of_thumb, rule_of_thumb_units
 from optimizer.report.decision import (
     action_list_html,
+    budget_advice,
     frontier_note,
+    load_frontier,
     orders_due,
     previous_summary,
     summary_cards,
@@ -71,7 +73,7 @@ from optimizer.report.workbook import write_purchase_orders
 from optimizer.workflows.frontier import read_frontier
 
 __all__ = [
-    "TOP_ROWS", "action_list_html", "frontier_note", "read_frontier", "appendix_html", "changes_html", "orders_due", "previous_summary",
+    "TOP_ROWS", "action_list_html", "budget_advice", "frontier_note", "load_frontier", "read_frontier", "appendix_html", "changes_html", "orders_due", "previous_summary",
     "summary_cards",
     "PACKAGE_ROOT", "SAFETY_Z", "show_explorer", "what_if_kpis", "write_purchase_orders", "abc_table", "allocation", "allocation_by_mode_figure", "allocation_by_warehouse_figure",
     "cash_curve_figure", "cash_limit_table", "changes_since", "compare_with_rule_of_thumb", "demand_shapes", "figure_html", "flag_table", "forecast_audit",

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from optimizer.evaluate.plan import PlanEvaluation, cash_limit_status
@@ -128,8 +130,10 @@ CARD_STYLE = """<style>
 
 def summary_cards(inst: Instance, ev: PlanEvaluation, summary: RunSummary, *,
                   rule_of_thumb: PlanEvaluation | None = None, sim=None,
-                  previous_summary: RunSummary | None = None) -> str:
-    """The decision in six cards (HTML; every text escaped)."""
+                  previous_summary: RunSummary | None = None, frontier: pd.DataFrame | None = None) -> str:
+    """The decision in six cards (HTML; every text escaped).  With a budget ``frontier`` of
+    these campaign files the spend card also gives the recommended budget and what one more
+    10 % of budget earns (:func:`budget_advice`)."""
     cur = inst.campaign.config.currency
     cards = []
     profit = ev.expected_profit
@@ -145,6 +149,10 @@ def summary_cards(inst: Instance, ev: PlanEvaluation, summary: RunSummary, *,
     if limits:
         tight = min(limits, key=lambda c: c["headroom"])
         detail += f"; tightest cash limit {tight['until']}: {_money(tight['headroom'], cur)} left"
+    if frontier is not None and (advice := budget_advice(inst.campaign, frontier)) is not None:
+        recommended, more = advice
+        detail += f"; recommended budget {_money(recommended, cur)}" if recommended is not None else ""
+        detail += f"; one more 10 % of budget earns {_money(more, cur)}" if more is not None else ""
     parts, spend = spend_cents(ev)
     cards.append(_card("Spend", _cents(spend, cur), detail, "long", rows_html=_card_rows(
         [(SPEND_PART_LABELS[k], _cents(v, cur), "") for k, v in parts.items()])))
@@ -195,6 +203,38 @@ def previous_summary(run_dir) -> RunSummary | None:
         return None
 
 
+def load_frontier(frontier_dir) -> tuple[pd.DataFrame | None, str]:
+    """The frontier run the report shows, and a one-line note when there is none to show:
+    a recorded frontier that cannot be read is said so, and the report renders without it."""
+    from optimizer.workflows.frontier import read_frontier
+
+    if not frontier_dir:
+        return None, ("<p><em>No budget frontier of these campaign files yet: <code>python -m optimizer "
+                      "frontier CAMPAIGN --steps 8</code> sweeps one, and the next report shows it here.</em></p>")
+    try:
+        return read_frontier(frontier_dir), ""
+    except (OSError, ValueError, KeyError) as e:
+        return None, (f"<p><em>The budget frontier recorded for these campaign files "
+                      f"({html.escape(Path(frontier_dir).name)}) cannot be read "
+                      f"({html.escape(type(e).__name__)}): the report is shown without it.</em></p>")
+
+
+def budget_advice(campaign, frontier: pd.DataFrame) -> tuple[float | None, float | None] | None:
+    """(recommended budget, what one more 10 % of the campaign budget earns) from a budget
+    frontier: the profit curve read linearly between its points, None where the frontier does
+    not reach (None for both: no point with a plan)."""
+    t = frontier.dropna(subset=["expected_profit"]).sort_values("budget")
+    if t.empty:
+        return None
+    recommended = frontier.attrs.get("recommended_budget")
+    budget = float(campaign.config.budget)
+    b, p = t["budget"].to_numpy(float), t["expected_profit"].to_numpy(float)
+    more = None
+    if len(t) > 1 and b[0] <= budget and 1.1 * budget <= b[-1]:
+        more = float(np.interp(1.1 * budget, b, p) - np.interp(budget, b, p))
+    return (None if recommended is None else float(recommended)), more
+
+
 def frontier_note(campaign, frontier: pd.DataFrame) -> str:
     """What the frontier says, in words: the recommended budget, and what one more unit
     of currency earns at the campaign budget (between the two points around it)."""
@@ -214,8 +254,8 @@ def frontier_note(campaign, frontier: pd.DataFrame) -> str:
         parts.append(f"At the campaign budget of {_money_html(budget, cur)}, one more unit earns "
                      f"{float(b['marginal_profit_per_budget']):,.2f} of expected profit "
                      f"(between the points at {_money_html(float(a['budget']), cur)} and {_money_html(float(b['budget']), cur)}).")
-    if frontier.attrs.get("run_dir"):
-        parts.append(f"From <code>{html.escape(str(frontier.attrs['run_dir']))}/frontier.csv</code>.")
+    if frontier.attrs.get("run_dir"):  # the run's name: where it is depends on who reads the report
+        parts.append(f"From the frontier run <code>{html.escape(Path(str(frontier.attrs['run_dir'])).name)}</code>.")
     return "<p>" + " ".join(parts) + "</p>"
 
 
