@@ -262,3 +262,25 @@ def test_budget_frontier_notebook_runs_with_papermill(tmp_path):
                     for o in c.outputs)
     # the table is in the house style (optimizer.report.html.present): spaced names, the currency in money headers
     assert "marginal profit per budget" in html and html.count("Plotly.newPlot(") == 2
+
+
+def test_a_request_keeps_the_run_time_limit_in_wall_time():
+    """First answer plus refinement fit the run's limit (the build of a new model aside)."""
+    import threading
+
+    limit = 4.0
+    ex = Explorer(TINY, time_limit_s=limit, first_answer_s=1.0)
+    ex.solve(15_000)  # the model is built: later requests re-solve it
+    answers, done = [], threading.Event()
+
+    def on_answer(w):
+        answers.append((time.perf_counter(), w))
+        if w.final:
+            done.set()
+
+    began = time.perf_counter()
+    ex.request(20_000, {}, on_answer)
+    assert done.wait(60)
+    finished, last = answers[-1]
+    assert finished - began <= limit * 1.05 + 1.0, (finished - began, [w.stage for _, w in answers])
+    assert last.stage in ("first answer", "refined") and last.result is not None

@@ -230,3 +230,20 @@ def test_budget_what_ifs_keep_the_cash_limits(tmp_path):
         assert payments["amount"].sum() == pytest.approx(run.evaluation.spend)
         profits.append(run.expected_profit)
     assert profits[1] >= profits[0]
+
+
+@pytest.mark.slow
+def test_a_solve_keeps_its_time_limit_in_wall_time(repo):
+    """On the sample, a 10 s limit: everything after the build (hand-off, solve, the exact
+    evaluation) fits the limit plus 5 % and a second of slack for a busy machine."""
+    import time as clock
+
+    from optimizer.io.campaign import load_campaign
+    from optimizer.settings import Settings
+    from optimizer.workflows.planner import Planner
+
+    planner = Planner(load_campaign(repo / "data" / "sample"), Settings(time_limit_s=10), progress=lambda _: None)
+    began = clock.perf_counter()
+    result = planner.solve()
+    wall = clock.perf_counter() - began
+    assert result.has_plan and wall <= 10 * 1.05 + 1.0, wall

@@ -95,7 +95,7 @@ def solved_by(w: WhatIf) -> str:
         return f"first answer within {w.time_limit_s:g} s; {how}"
     if w.stage == "refined":
         kept = "; no better plan: the first answer's stands" if w.kept_first else ""
-        return f"refined within {w.time_limit_s:g} s, persistent re-solve (warm start){kept}"
+        return f"refined within {(w.run_limit_s or w.time_limit_s):g} s, persistent re-solve (warm start){kept}"
     return how
 
 

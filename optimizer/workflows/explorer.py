@@ -83,8 +83,8 @@ logging.getLogger("pyomo.common.numeric_types").addFilter(_QuietInterrupt())
 class WhatIf:
     """One explorer answer: the planner's result and how it was obtained.
 
-    ``stage``: ``"first answer"`` (capped at ``time_limit_s``), ``"refined"`` (the
-    run's time limit) or ``"solve"`` (:meth:`Explorer.solve`).  ``result`` is None
+    ``stage``: ``"first answer"`` (capped at ``time_limit_s``), ``"refined"`` (what the
+    first answer left of the run's time limit) or ``"solve"`` (:meth:`Explorer.solve`).  ``result`` is None
     when no planner could be built (a delay leaves a service target without a lane);
     ``problem`` then, or for an infeasible or planless solve, says why.
     """
@@ -100,7 +100,7 @@ class WhatIf:
     #: Why there is no result: ``infeasible`` or ``error`` (with ``problem``).
     failure: str | None = None
     request: int = 0
-    #: The run's time limit (the refinement's cap).
+    #: The run's time limit: the whole request's, first answer and refinement together.
     run_limit_s: float | None = None
     #: True when the refinement found no better plan and the first answer's plan stands.
     kept_first: bool = False
@@ -209,13 +209,22 @@ class Explorer:
             return self._request
 
     def _work(self, number: int, budget: float, delays: dict, on_answer) -> None:
-        """A request's first answer, then its refinement; each shown only while current."""
+        """A request's first answer, then its refinement; each shown only while current.
+
+        The request as a whole keeps the run's time limit in wall time: the refinement gets
+        what the first answer left of it (a model rebuilt for new delays is the build, outside)."""
+        began = time.perf_counter()
         first = self._stage(number, budget, delays, "first answer", self.first_answer_s)
         if first is None or not self._offer(number, first, on_answer) or first.final:
             return
+        build = self.planner.build_seconds if first.rebuilt and self.planner is not None else 0.0
+        left = first.run_limit_s - (time.perf_counter() - began - build)
         if self.first_answer_s >= first.run_limit_s:  # the first answer had the whole time limit
             return
-        refined = self._stage(number, budget, delays, "refined", self.time_limit_s)
+        if left < 0.5:  # no time left to refine: the first answer is the request's final one
+            self._offer(number, dataclasses.replace(first, stage="refined", kept_first=True), on_answer)
+            return
+        refined = self._stage(number, budget, delays, "refined", left)
         if refined is not None:
             self._offer(number, self._better(first, refined), on_answer)
 
