@@ -332,7 +332,37 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
                      "series' own rate and inferred as stockouts (censored; inferred_stockout_days "
                      "in forecast_audit.csv)")
 
-    # series -> (sku, warehouse): market-level series split over the market's warehouses
+    audit = _split_over_warehouses(series, campaign)
+    audit, kept = _keep_rows_without_history(audit, campaign, notes)
+    audit = _apply_overrides(audit, hist.overrides, notes)
+    unseen = sorted(set(campaign.skus["sku"]) - set(audit["sku"]))
+    if unseen:
+        notes.append(f"{len(unseen)} SKU(s) of skus.csv have no sales history and no demand.csv or "
+                     f"override row: not forecast (zero demand): {', '.join(unseen[:10])}"
+                     + (" ..." if len(unseen) > 10 else "") + " — add them to demand_overrides.csv")
+    bad = audit["mean"].isna()
+    if bad.any():
+        notes.append(f"{int(bad.sum())} pair(s) have no usable history and no override: left out "
+                     "(zero demand) — add them to demand_overrides.csv")
+    _choose_shapes(audit, kept, hist.promo_kind)
+    audit = audit.sort_values(["sku", "warehouse"]).reset_index(drop=True)
+    audit = audit.reindex(columns=AUDIT_COLUMNS + [c for c in ("forecast_mean", "forecast_sd") if c in audit])
+    demand = audit.loc[~bad, ["sku", "warehouse", "mean", "sd", "distribution"]].reset_index(drop=True)
+    return Forecast(demand, audit, notes, time.perf_counter() - t0)
+
+
+AUDIT_COLUMNS = ["sku", "warehouse", "category", "level", "method", "history_days", "history_weeks",
+                 "censored_days", "inferred_stockout_days", "spike_weeks", "first_date", "baseline_rate",
+                 "promo_days", "baseline", "lift_sku_raw", "n_past_promos", "lift_category", "lift",
+                 "lift_source", *FACTOR_NAMES, "split_share", "cv_b2", "cv_l2", "sd_uncalibrated",
+                 "sd_scale", "mean", "sd", "distribution", "distribution_reason", "override", "note"]
+
+
+def _split_over_warehouses(series: pd.DataFrame, campaign: Campaign) -> pd.DataFrame:
+    """Series → (sku, warehouse) rows: a market-level series is shared over the market's
+    warehouses in proportion to their demand.csv means (equal shares without any).  Means
+    and baselines scale with the share; an sd keeps its Poisson part at the warehouse's mean
+    and scales its relative part by the share."""
     whs = campaign.warehouses
     existing = campaign.demand.set_index(["sku", "warehouse"])["mean"]
     parts = []
@@ -353,8 +383,13 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
     mean0 = audit["mean"] / s.where(s > 0, 1)   # the market series' mean
     for col in ("sd", "sd_uncalibrated"):          # scale the relative part, re-add Poisson
         audit[col] = np.sqrt(audit["mean"] + (audit[col] ** 2 - mean0).clip(lower=0) * s * s)
+    return audit
 
-    # pairs in demand.csv with no history: keep the analyst's row (flagged)
+
+def _keep_rows_without_history(audit: pd.DataFrame, campaign: Campaign,
+                               notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """demand.csv's pairs with no sales history keep the analyst's row (flagged by its
+    method); returns the audit with them and those rows."""
     have = set(zip(audit["sku"], audit["warehouse"]))
     kept = campaign.demand[[(a, b) not in have for a, b in zip(campaign.demand["sku"], campaign.demand["warehouse"])]]
     if len(kept):
@@ -366,38 +401,43 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
             "level": "warehouse", "category": cats.reindex(kept["sku"]).fillna("").to_numpy(),
             "method": "no history: demand.csv kept", "history_days": 0, "history_weeks": 0,
             "mean": kept["mean"], "sd": kept["sd"]})], ignore_index=True)
+    return audit, kept
+
+
+def _apply_overrides(audit: pd.DataFrame, overrides: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """demand_overrides.csv applied last: an overridden pair keeps its forecast in
+    ``forecast_mean`` / ``forecast_sd``; an override of a pair the forecast has not is a row
+    of its own (method 'override only')."""
     audit["override"] = False
     audit["note"] = ""
-    ov = hist.overrides
-    if len(ov):
-        key = audit.set_index(["sku", "warehouse"]).index
-        for r in ov.itertuples(index=False):
-            hit = key == (r.sku, r.warehouse)
-            if hit.any():
-                audit.loc[hit, "forecast_mean"] = audit.loc[hit, "mean"]
-                audit.loc[hit, "forecast_sd"] = audit.loc[hit, "sd"]
-                audit.loc[hit, "mean"] = r.mean
-                if not pd.isna(r.sd):
-                    audit.loc[hit, "sd"] = r.sd
-            else:
-                audit = pd.concat([audit, pd.DataFrame([{"sku": r.sku, "warehouse": r.warehouse,
-                                                         "method": "override only", "mean": r.mean,
-                                                         "sd": 0.0 if pd.isna(r.sd) else r.sd}])],
-                                  ignore_index=True)
-                hit = (audit["sku"] == r.sku) & (audit["warehouse"] == r.warehouse)
-            audit.loc[hit, "override"] = True
-            audit.loc[hit, "note"] = str(r.note or "analyst override")
-        notes.append(f"{len(ov)} analyst override(s) applied from demand_overrides.csv")
-    unseen = sorted(set(campaign.skus["sku"]) - set(audit["sku"]))
-    if unseen:
-        notes.append(f"{len(unseen)} SKU(s) of skus.csv have no sales history and no demand.csv or "
-                     f"override row: not forecast (zero demand): {', '.join(unseen[:10])}"
-                     + (" ..." if len(unseen) > 10 else "") + " — add them to demand_overrides.csv")
-    bad = audit["mean"].isna()
-    if bad.any():
-        notes.append(f"{int(bad.sum())} pair(s) have no usable history and no override: left out "
-                     "(zero demand) — add them to demand_overrides.csv")
-    audit["distribution"], audit["distribution_reason"] = choose_shapes(audit, hist.promo_kind)
+    if not len(overrides):
+        return audit
+    key = audit.set_index(["sku", "warehouse"]).index
+    for r in overrides.itertuples(index=False):
+        hit = key == (r.sku, r.warehouse)
+        if hit.any():
+            audit.loc[hit, "forecast_mean"] = audit.loc[hit, "mean"]
+            audit.loc[hit, "forecast_sd"] = audit.loc[hit, "sd"]
+            audit.loc[hit, "mean"] = r.mean
+            if not pd.isna(r.sd):
+                audit.loc[hit, "sd"] = r.sd
+        else:
+            audit = pd.concat([audit, pd.DataFrame([{"sku": r.sku, "warehouse": r.warehouse,
+                                                     "method": "override only", "mean": r.mean,
+                                                     "sd": 0.0 if pd.isna(r.sd) else r.sd}])],
+                              ignore_index=True)
+            hit = (audit["sku"] == r.sku) & (audit["warehouse"] == r.warehouse)
+        audit.loc[hit, "override"] = True
+        audit.loc[hit, "note"] = str(r.note or "analyst override")
+    notes.append(f"{len(overrides)} analyst override(s) applied from demand_overrides.csv")
+    return audit
+
+
+def _choose_shapes(audit: pd.DataFrame, kept: pd.DataFrame, kind: str | None) -> None:
+    """Each pair's SPEC §7 shape and why (in place): chosen from the forecast
+    (:func:`~optimizer.forecast.shapes.choose_shapes`); demand.csv's kept rows keep their own
+    shape; an analyst override is normal with its mean and sd as given."""
+    audit["distribution"], audit["distribution_reason"] = choose_shapes(audit, kind)
     if len(kept):   # the analyst's rows keep their own shape
         shape = (kept["distribution"] if "distribution" in kept else pd.Series("normal", index=kept.index))
         keys = audit.set_index(["sku", "warehouse"]).index
@@ -407,17 +447,6 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
             audit.loc[hit, "distribution_reason"] = "demand.csv's own row"
     audit.loc[audit["override"], "distribution"] = "normal"
     audit.loc[audit["override"], "distribution_reason"] = "analyst override: mean and sd as given"
-    audit = audit.sort_values(["sku", "warehouse"]).reset_index(drop=True)
-    cols = ["sku", "warehouse", "category", "level", "method", "history_days", "history_weeks",
-            "censored_days", "inferred_stockout_days", "spike_weeks", "first_date", "baseline_rate",
-            "promo_days", "baseline", "lift_sku_raw", "n_past_promos", "lift_category", "lift",
-            "lift_source", *FACTOR_NAMES, "split_share", "cv_b2", "cv_l2", "sd_uncalibrated",
-            "sd_scale", "mean", "sd", "distribution", "distribution_reason", "override", "note"]
-    audit = audit.reindex(columns=cols + [c for c in ("forecast_mean", "forecast_sd") if c in audit])
-    demand = audit.loc[~bad, ["sku", "warehouse", "mean", "sd", "distribution"]].reset_index(drop=True)
-    return Forecast(demand, audit, notes, time.perf_counter() - t0)
-
-
 
 
 DEMAND_FILE = "demand.csv"
