@@ -220,3 +220,12 @@ def test_a_running_frontier_shows_no_folder_until_it_is_complete(monkeypatch, tm
     assert seen and all(name.startswith(".") for name in seen)  # killed now, nothing visible is left
     (run,) = (tmp_path / "tiny-demo").iterdir()
     assert not run.name.startswith(".") and (run / "frontier.csv").is_file()
+
+
+def test_a_table_of_points_solved_apart_is_carried_forward_to_be_monotone():
+    from optimizer.workflows.frontier import carry_forward, frontier_table
+    rows = [{"budget": b, "expected_profit": p, "spend": s, "bound": bd, "status": "optimal"}
+            for b, p, s, bd in ((100, 50.0, 90, 51.0), (200, 80.0, 150, 81.0), (300, 79.0, 160, 82.0))]
+    t = carry_forward(frontier_table(rows))
+    assert t["expected_profit"].tolist() == [50.0, 80.0, 80.0] and t["spend"].tolist() == [90, 150, 150]
+    assert t["gap"].iloc[2] == pytest.approx(2 / 80) and t["marginal_profit_per_budget"].iloc[2] == 0

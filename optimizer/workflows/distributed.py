@@ -174,7 +174,7 @@ def dask_frontier(campaign_dir: str | Path, budgets: list[float], client,
     the points (each builds its own model).
     """
     from optimizer.io.run_index import input_checksum
-    from optimizer.workflows.frontier import frontier_table
+    from optimizer.workflows.frontier import carry_forward, frontier_table
 
     budgets = sorted({float(b) for b in budgets})
     if not budgets or budgets[0] <= 0:
@@ -186,7 +186,7 @@ def dask_frontier(campaign_dir: str | Path, budgets: list[float], client,
     tasks = [SolveTask(str(campaign_dir), b, settings, checksum, label=Path(campaign_dir).name)
              for b in budgets]
     batch = run_batch(tasks, client, progress)
-    table = frontier_table(batch.to_dict("records"))
+    table = carry_forward(frontier_table(batch.to_dict("records")))
     failed = batch[batch["status"] == Status.FAILED]
     table.attrs["errors"] = {float(b): (t, e) for b, t, e in
                              zip(failed["budget"], failed["error_type"], failed["error"])}

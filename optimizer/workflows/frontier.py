@@ -270,6 +270,31 @@ def frontier_table(rows: list[dict]) -> pd.DataFrame:
     return table
 
 
+def carry_forward(table: pd.DataFrame) -> pd.DataFrame:
+    """The frontier table made monotone row by row: a point whose plan is worth less than a
+    smaller budget's shows that plan's figures (it fits the larger budget), with its own
+    bound and the gap to it; ``marginal_profit_per_budget`` follows.  For tables whose
+    points were solved apart (the Dask frontier); :func:`budget_frontier` does the same with
+    the plans themselves."""
+    t = table.copy()
+    kpis = ["expected_profit", "spend", "expected_fill_rate", "expected_leftover_units"]
+    best = None
+    for i in t.index:
+        profit = t.at[i, "expected_profit"]
+        if pd.isna(profit):
+            continue
+        if best is not None and profit < t.at[best, "expected_profit"] - 1e-9:
+            t.loc[i, kpis] = t.loc[best, kpis].to_numpy()
+            bound = t.at[i, "bound"]
+            t.at[i, "gap"] = ((bound - t.at[i, "expected_profit"]) / max(abs(t.at[i, "expected_profit"]), 1e-9)
+                              if pd.notna(bound) else np.nan)
+        elif best is None or profit > t.at[best, "expected_profit"]:
+            best = i
+    t["marginal_profit_per_budget"] = t["expected_profit"].diff() / t["budget"].diff()
+    t.attrs = dict(table.attrs)
+    return t
+
+
 def read_frontier(run_dir: str | Path) -> pd.DataFrame:
     """A frontier run folder's ``frontier.csv``, with its ``frontier.json`` (the campaign,
     hurdle and recommended budget the run found) in ``table.attrs``."""
@@ -381,6 +406,7 @@ __all__ = [
     "frontier_row",
     "frontier_table",
     "FrontierRun",
+    "carry_forward",
     "frontier_rows",
     "frontier_run",
     "write_frontier",
