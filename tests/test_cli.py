@@ -530,3 +530,38 @@ def test_plan_out_holding_files_is_bad_input_before_any_work(tmp_path):
     code, _, err = _main(["plan", str(M01), "--out", str(tmp_path / "full")])
     assert code == 2 and "option '--out'" in err and "already holds files" in err, err
     assert "built model" not in err and (tmp_path / "full" / "notes.txt").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["frontier", "{m01}", "--budgets", "nan"], "--budgets"),
+    (["scenarios", "{m01}", "--budgets", "nan"], "--budgets"),
+    (["plan", "{m01}", "--budget", "inf"], "--budget"),
+    (["plan", "{m01}", "--budget", "1e400"], "--budget"),
+    (["plan", "{m01}", "--budget", "1e300"], "--budget"),
+    (["report", "{m01}", "--budget", "1e300"], "--budget"),
+    (["frontier", "{m01}", "--steps", "100000"], "--steps"),
+    (["plan", "{m01}", "--parts", "0"], "--parts"),
+    (["plan", "{m01}", "--parts", "-1"], "--parts"),
+    (["plan", "{m01}", "--time-limit", "nan"], "--time-limit"),
+    (["index", "--last", "0"], "--last"),
+    (["index", "--last", "-1"], "--last"),
+    (["backtest", "{m01}", "--lead-days", "-5"], "--lead-days"),
+    (["backtest", "{m01}", "--lead-days", "100000"], "--lead-days"),
+])
+def test_every_number_on_the_command_line_is_checked_like_the_campaigns(tmp_path, argv, option):
+    argv = [a.format(m01=M01) for a in argv] + (["--reports-dir", str(tmp_path / "r")]
+                                                if argv[0] in ("frontier", "scenarios", "report", "index") else [])
+    code, _, err = _main(argv)
+    assert code == 2 and f"argument {option}" in err and "Traceback" not in err, err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("line, key", [("threads = 1000", "threads"), ("threads = 100000", "threads"),
+                                       ("mip_gap = 5.0", "mip_gap"), ("time_limit_s = inf", "time_limit_s")])
+def test_solver_settings_beyond_their_caps_are_bad_input(tmp_path, line, key):
+    folder = tmp_path / "campaign"
+    shutil.copytree(M01, folder, ignore=shutil.ignore_patterns("expected.json", "README.md"))
+    toml = (folder / "campaign.toml").read_text()
+    (folder / "campaign.toml").write_text(toml + ("" if "[solver]" in toml else "\n[solver]\n") + line + "\n")
+    code, _, err = _main(["plan", str(folder), "--out", str(tmp_path / "run")])
+    assert code == 2 and key in err and "Traceback" not in err, err
