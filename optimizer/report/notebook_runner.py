@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -106,6 +107,14 @@ class VenvKernelManager(AsyncKernelManager):
         if self.shutting_down and self.cell_running is not None and not self.cell_running():
             return
         await super()._async_interrupt_kernel()
+
+    async def _async_pre_start_kernel(self, **kw):
+        # The kernel process's own stderr holds only the kernel's internal log (a cell's output
+        # reaches the notebook over its sockets): ipykernel's shutdown can log a ZMQ race
+        # there, which must not reach the report command's terminal as a traceback.
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return cmd, kw
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
