@@ -397,6 +397,7 @@ def test_progress_lines_carry_elapsed_time_best_plan_and_bound():
     assert lines[3].endswith("[best 95,250.10, bound 95,280.00]")  # best and bound only improve
 
 
+@pytest.mark.slow
 def test_progress_heartbeat_says_what_runs_and_a_point_starts_afresh():
     from optimizer.progress import Progress
 
@@ -413,6 +414,7 @@ def test_progress_heartbeat_says_what_runs_and_a_point_starts_afresh():
     assert lines[-1].split("s  ", 1)[1] == "1 of 2 done, working on the next", lines  # no stale bound
 
 
+@pytest.mark.slow
 def test_progress_on_a_terminal_is_a_live_bar():
     from optimizer.progress import Progress
 
@@ -466,6 +468,7 @@ def test_the_report_kernel_talks_over_private_unix_sockets():
     shutil.rmtree(km._ipc_dir)
 
 
+@pytest.mark.slow
 def test_plan_frontier_and_scenarios_print_progress_lines(tmp_path):
     code, _, err = _main(["plan", str(M01), "--out", str(tmp_path / "run")])
     assert code == 0 and re.search(r"^plan +\d+\.\ds  built model for", err, re.M), err

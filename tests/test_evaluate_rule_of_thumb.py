@@ -42,6 +42,7 @@ def checked(campaign_dir, tmp_path):
     return inst, ev, check_plan(campaign_dir, write_run(tmp_path / "run", ev, summary))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_dir", baseline_cases())
 def test_the_spreadsheet_rule_passes_the_independent_checker(case_dir, tmp_path):
     inst, ev, rep = checked(case_dir, tmp_path)
@@ -50,6 +51,7 @@ def test_the_spreadsheet_rule_passes_the_independent_checker(case_dir, tmp_path)
     assert ev.spend <= inst.budget + 1e-6
 
 
+@pytest.mark.slow
 def test_on_data_sample_the_spreadsheet_rule_orders_within_every_limit(tmp_path):
     inst, ev, rep = checked(SAMPLE, tmp_path)
     rep.assert_valid()

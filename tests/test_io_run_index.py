@@ -67,6 +67,7 @@ def _writer(db, who, n, barrier):
         _row(db, i, campaign=f"writer{who}", run_id=f"{who}-{i}")
 
 
+@pytest.mark.slow
 def test_two_processes_write_at_the_same_time(tmp_path):
     db = tmp_path / "history.sqlite"
     n = 25

@@ -205,6 +205,7 @@ def test_bad_options_and_run_folder_exit_2(planned, tmp_path):
     assert f"{tmp_path / 'plan.csv'}: required file is missing" in err
 
 
+@pytest.mark.slow
 def test_monitor_command_through_the_cli(planned, tmp_path):
     folder, run_dir, _ = planned
     out = tmp_path / "monitor"

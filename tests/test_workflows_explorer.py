@@ -194,6 +194,12 @@ def test_status_line_and_kpis_change_together_from_one_answer():
         assert ("pso-stale" in page) == ("the first answer" in status(page)), page
 
 
+def _bundled() -> list:
+    """The campaign folders under data/: sample, sample_v1, tiny, and whatever else a
+    generator wrote there with a campaign.toml."""
+    return sorted(p.parent for p in (REPO / "data").glob("*/campaign.toml"))
+
+
 def test_find_campaigns_lists_folders_holding_a_campaign_toml(tmp_path):
     for folder in ("data/a", "data/b/c", "data/.hidden", "data/d/e/too_deep", "here/mine", "data"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
@@ -203,7 +209,8 @@ def test_find_campaigns_lists_folders_holding_a_campaign_toml(tmp_path):
     found = find_campaigns([tmp_path / "data", tmp_path / "here"])
     assert found == [tmp_path / "data/a", tmp_path / "data/b/c", tmp_path / "here/mine"]
     assert find_campaigns([tmp_path / "missing"]) == []
-    assert find_campaigns([REPO / "data"]) == [REPO / "data" / n for n in ("sample", "sample_v1", "tiny")]
+    # the bundled campaigns (and data/sample_history once generated, a campaign folder too)
+    assert find_campaigns([REPO / "data"]) == _bundled()
 
 
 def test_picking_a_campaign_rebuilds_the_explorer_for_it(tmp_path):
@@ -214,7 +221,7 @@ def test_picking_a_campaign_rebuilds_the_explorer_for_it(tmp_path):
     e = Explorer(TINY, time_limit_s=10)
     panel = ExplorerPanel(e, campaigns=find_campaigns([REPO / "data", tmp_path]))
     values = [v for _, v in panel.picker.options]
-    assert values == [str(REPO / "data" / n) for n in ("sample", "sample_v1", "tiny")] + [str(broken), str(other)]
+    assert values == [str(p) for p in _bundled()] + [str(broken), str(other)]
     assert panel.picker.value == str(REPO / "data" / "tiny")  # the explorer's own campaign
     assert "Tiny demo" in dict((v, k) for k, v in panel.picker.options)[panel.picker.value]
     panel.changed()

@@ -36,6 +36,7 @@ def tiny_frontier():
     return campaign, budgets, table, time.perf_counter() - t0
 
 
+@pytest.mark.slow
 def test_frontier_table_shape(tiny_frontier):
     _, budgets, table, _ = tiny_frontier
     assert list(table.columns) == COLUMNS
@@ -47,6 +48,7 @@ def test_frontier_table_shape(tiny_frontier):
     assert table["marginal_profit_per_budget"].iloc[1:].tolist() == pytest.approx(d.iloc[1:].tolist())
 
 
+@pytest.mark.slow
 def test_frontier_profit_is_non_decreasing_within_gap(tiny_frontier):
     _, _, table, _ = tiny_frontier
     profit, bound = table["expected_profit"].to_numpy(), table["bound"].to_numpy()
@@ -56,6 +58,7 @@ def test_frontier_profit_is_non_decreasing_within_gap(tiny_frontier):
         assert profit[i] >= profit[i - 1] - (bound[i] - profit[i]) - 1e-6, table
 
 
+@pytest.mark.slow
 def test_frontier_points_equal_cold_solves(tiny_frontier):
     campaign, budgets, table, frontier_seconds = tiny_frontier
     cold_seconds = 0.0
@@ -122,6 +125,7 @@ def test_the_frontier_never_falls_as_the_budget_grows(monkeypatch):
     assert t["spend"].iloc[2] == t["spend"].iloc[1] and t["gap"].iloc[2] >= t["gap"].iloc[1] - 1e-12
 
 
+@pytest.mark.slow
 def test_the_knee_is_bisected_between_grid_points():
     campaign = load_campaign(TINY)
     grid = [10000, 40000, 70000]
@@ -135,6 +139,7 @@ def test_the_knee_is_bisected_between_grid_points():
     assert rec <= knee and knee - rec < 0.5 * (plain["budget"].diff().max())
 
 
+@pytest.mark.slow
 def test_sweep_extends_while_money_still_earns_and_names_the_recommended_budget(tmp_path):
     """data/tiny at 20-150 % of its budget still earns at 150 %: the command goes on, one
     step at a time, until one more unit earns nothing, and says where that is."""
