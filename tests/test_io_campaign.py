@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from optimizer.io.campaign import Campaign, CampaignConfig, load_campaign
 from optimizer.io.errors import InputError, Problem
+from optimizer.prep.instance import build_instance
+from optimizer.settings import Settings
 
 from conftest import OWN_CAMPAIGNS, case_folders, conformance_cases
 
@@ -185,7 +187,18 @@ def test_extra_columns_kept_and_sku_penalty_overrides_default(folder):
     c = load_campaign(folder)
     assert c.skus["stockout_penalty"].tolist() == [7.0, 2.5, 0.0]
     assert c.skus["category"].tolist() == ["toys", "toys", ""]
-    assert c.skus["notes"].tolist() == ["fragile", "", ""]
+    assert "notes" not in c.skus
+    assert c.extra_columns["skus.csv"]["notes"].tolist() == ["fragile", "", ""]
+    assert [str(w) for w in c.warnings] == ["skus.csv, column 'notes': unknown column: ignored"]
+
+
+def test_extra_column_named_like_another_files_key_is_ignored(folder):
+    """lanes.csv with a ``sku`` column must not stand in for skus.csv's when tables are joined."""
+    lanes = (folder / "lanes.csv").read_text().splitlines()
+    write(folder, "lanes.csv", "\n".join([lanes[0] + ",sku"] + [ln + ",1" for ln in lanes[1:]]) + "\n")
+    c = load_campaign(folder)
+    assert "sku" not in c.lanes
+    assert build_instance(c, Settings()).routes.index.names == ["sku", "warehouse", "mode"]
 
 
 def test_messy_but_valid_export(folder):

@@ -554,8 +554,10 @@ def _missing_file(root: Path, file: str) -> Problem:
 class Campaign:
     """A valid campaign folder, typed (see SPEC §1 for each column's meaning).
 
-    Row order is the file's; frames have a fresh RangeIndex. Extra CSV columns
-    are kept as text after the specified ones.
+    Row order is the file's; frames have a fresh RangeIndex and hold the specified
+    columns only. Extra CSV columns are kept apart, as text, in ``extra_columns``
+    (file → frame with the file's row order), so that no name in them can stand in
+    for a column of another file when tables are joined.
     """
 
     root: Path
@@ -570,6 +572,7 @@ class Campaign:
     # What the plan lives with but the user should know (a warehouse whose cutoff is
     # before the planning date, ...): checks.DATE_RULES marked ``warning``.
     warnings: list[Problem] = field(default_factory=list)
+    extra_columns: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def uses_seller_economics(self) -> bool:
@@ -647,9 +650,26 @@ def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
 
     if problems:
         raise InputError(limit_per_column(sorted(problems, key=_reading_order)), root)
+    extra_columns = _split_extra_columns(tables)
+    warnings += [Problem(file, None, column, "unknown column: ignored")
+                 for file, frame in extra_columns.items() for column in frame.columns]
     campaign = _assemble(root, config, tables)
     campaign.warnings = limit_per_column(sorted(warnings, key=_reading_order))
+    campaign.extra_columns = extra_columns
     return campaign
+
+
+def _split_extra_columns(tables: dict[str, checks.Checked]) -> dict[str, pd.DataFrame]:
+    """Take the columns no rule names out of ``tables`` (in place); file → those columns."""
+    extras = {}
+    for file, checked in tables.items():
+        known = {col.name for col in checks.TABLE[file].columns}
+        names = [c for c in checked.frame.columns if c not in known]
+        if names:
+            extras[file] = checked.frame[names].reset_index(drop=True)
+            checked.frame.drop(columns=names, inplace=True)
+            checked.ok.drop(columns=[c for c in names if c in checked.ok], inplace=True)
+    return extras
 
 
 def _currency_problems(config: CampaignConfig, skus: checks.Checked | None) -> list[Problem]:
