@@ -140,6 +140,12 @@ class PipelineKnobs(_Section):
     optimal_gap_slack: Annotated[float, Field(ge=1)] = 1.05
     #: ``plan --parts``: seconds for the whole-catalogue fill and lane moves after the merge.
     partition_polish_seconds: Positive = 60.0
+    #: Two-stage plan: at most this many MIP solves of the extensive form, each adding chords.
+    two_stage_rounds: Count = 12
+    #: Two-stage plan: scenarios (of a fresh seed) the reported profits are evaluated on.
+    evaluation_scenarios: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    #: Two-stage plan: of those, how many the perfect-information profit is solved on.
+    perfect_information_scenarios: Annotated[int, Field(ge=1, le=100_000)] = 100
 
 
 class Settings(_Section):

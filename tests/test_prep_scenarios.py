@@ -17,14 +17,8 @@ from scipy import stats
 
 from optimizer.io import checks
 from optimizer.io.campaign import read_checked_csv
-from optimizer.prep.scenarios import (
-    SCENARIOS_MAX,
-    RecourseSettings,
-    Scenarios,
-    generate_scenarios,
-    read_scenarios,
-    recourse_settings,
-)
+from optimizer.io.recourse import SCENARIOS_MAX, RecourseSettings, recourse_settings
+from optimizer.prep.scenarios import Scenarios, generate_scenarios, read_scenarios
 
 from conftest import SHARED_CONFORMANCE_V3, case_folders
 

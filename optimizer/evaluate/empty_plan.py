@@ -5,7 +5,7 @@ off the instance:
 
 * no demand, or no lane that makes any cutoff;
 * no pair where one more case pays for itself (``economic_stock`` above the stock on
-  hand and in transit, :func:`optimizer.prep.instance._add_economic_stock_limit`):
+  hand and in transit, :func:`optimizer.prep.instance.economic_stock_limit`):
   existing stock covers what pays;
 * otherwise a case pays somewhere, and the limits stop every such route from carrying a
   single case: the budget, the SKU budget share, a warehouse's or a lane's space, the

@@ -39,7 +39,7 @@ three causes (:func:`unserved_demand`, :func:`unserved_by_cause`):
 * ``unreachable`` — no lane brings the SKU to the warehouse by the cutoff (no usable
   route): only existing stock serves it;
 * ``not_worth_stocking`` — the plan holds at least the pair's economic stock (the
-  newsvendor level of :func:`optimizer.prep.instance._add_economic_stock_limit`: past
+  newsvendor level of :func:`optimizer.prep.instance.economic_stock_limit`: past
   it one more case costs more than it earns), so the rest is demand not worth
   stocking at its margin;
 * ``cut_by_limits`` — one more case would pay (economic stock above the plan's stock)

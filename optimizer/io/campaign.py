@@ -31,7 +31,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from optimizer.io import checks
 from optimizer.io.errors import InputError, Problem, limit_per_column, visible
-from optimizer.io.options import DAYS_MAX, Budget, MipGap, Threads, TimeLimit
+from optimizer.io.options import DAYS_MAX, Budget, IsoDate, MipGap, Threads, TimeLimit
+from optimizer.io.recourse import RECOURSE_TABLE, RecourseSettings, recourse_settings
 from optimizer.io.toml_text import toml_text
 
 CONFIG_FILE = "campaign.toml"
@@ -41,21 +42,6 @@ FILE_ORDER = [CONFIG_FILE] + [t.file for t in checks.TABLES]
 # ---------------------------------------------------------------- campaign.toml
 
 
-def _iso_date(value):
-    """Accept a TOML date (or an ISO string); reject datetimes and other formats."""
-    if isinstance(value, dt.datetime):
-        raise ValueError(f"must be a date YYYY-MM-DD without a time, got {value.isoformat()}")
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
-
-
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class SolverSettings(BaseModel):
@@ -199,6 +185,8 @@ class CampaignConfig(BaseModel):
     buyer: BuyerSettings = Field(default_factory=BuyerSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     frontier: FrontierSettings = Field(default_factory=FrontierSettings)
+    # The two-stage plan (SPEC §8), validated by optimizer.io.recourse (read_config).
+    recourse: RecourseSettings | None = None
 
     @pydantic.field_validator("promo_end")
     @classmethod
@@ -312,11 +300,25 @@ def read_config(path: Path) -> tuple[CampaignConfig | None, list[Problem]]:
             message = message.replace(found[0], f"(column {found[2]})")
         return None, [Problem(CONFIG_FILE, line, None, f"is not valid TOML: {message}")]
     unknown = unknown_key_problems(raw)
+    recourse, found = _recourse_table(raw.pop(RECOURSE_TABLE, None))
+    unknown += found
     try:
         config = CampaignConfig.model_validate(raw)
     except pydantic.ValidationError as err:
         return None, unknown + [_pydantic_problem(e) for e in err.errors()]
-    return (None, unknown) if unknown else (config, [])
+    if unknown:
+        return None, unknown
+    return config.model_copy(update={"recourse": recourse}), []
+
+
+def _recourse_table(table) -> tuple[RecourseSettings | None, list[Problem]]:
+    """campaign.toml's ``[recourse]`` (absent: None), with its own key-naming problems."""
+    if table is None:
+        return None, []
+    if not isinstance(table, dict):
+        return None, [Problem(CONFIG_FILE, None, RECOURSE_TABLE,
+                              f"must be a table ([recourse] with date = ...), got {table!r}")]
+    return recourse_settings(table)
 
 
 # ---------------------------------------------------------------- CSV files
@@ -643,6 +645,9 @@ def load_campaign(path: str | Path, *, require_demand: bool = True) -> Campaign:
             problems += found
     problems += checks.check_campaign(tables)
     warnings: list[Problem] = []
+    if config is not None and config.recourse is not None and "lanes.csv" in tables:
+        problems += config.recourse.check(config.planning_date, config.promo_start,
+                                          tables["lanes.csv"].frame["mode"].dropna())
     if config is not None:
         problems += _currency_problems(config, tables.get("skus.csv"))
         found, warnings = checks.check_dates(tables, config.planning_date)
@@ -769,9 +774,10 @@ def config_text(config: CampaignConfig, **changes) -> str:
     Used to derive campaign folders (a top-up, a part of a large catalogue) that
     the ordinary loader then reads and checks like any other. ``cash_limits`` is
     a list of :class:`CashLimit` (or their tables); ``fx`` a mapping of currency to rate.
-    An empty table or list is left out, as a campaign folder would.
+    An empty table or list is left out, as a campaign folder would.  A derived folder
+    plans one stage: ``[recourse]`` is left out unless ``changes`` holds it.
     """
-    table = config.model_dump() | changes
+    table = config.model_dump(exclude={"recourse"}) | changes
     table["cash_limits"] = [c.model_dump() if isinstance(c, CashLimit) else dict(c)
                             for c in table.get("cash_limits") or []]
     return toml_text({k: v for k, v in table.items() if v is not None and (v or not isinstance(v, dict | list))})

@@ -16,12 +16,14 @@ argparse.ArgumentTypeError: must be ≤ 10,000,000,000 (a sanity cap), got 1e+30
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
+import re
 from pathlib import Path
 from typing import Annotated
 
 import pydantic
-from pydantic import Field, TypeAdapter
+from pydantic import BeforeValidator, Field, TypeAdapter
 
 LUMP_MONEY_MAX = 1e10     # per shipment, per order (minimum order value), a budget
 DAYS_MAX = 3650           # production and transit days, delays, lead days
@@ -47,6 +49,23 @@ RowsShown = Annotated[int, Field(ge=1, le=ROWS_SHOWN_MAX)]
 _CAPS = {LUMP_MONEY_MAX, TIME_LIMIT_MAX_S, THREADS_MAX, STEPS_MAX, PARTS_MAX, WORKERS_MAX, DAYS_MAX,
          ROWS_SHOWN_MAX}
 
+
+
+def _iso_date(value):
+    """Accept a TOML date (or an ISO string); reject datetimes and other formats."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"must be a date YYYY-MM-DD without a time, got {value.isoformat()}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 def message(err: dict) -> str:
     """A pydantic error on one value in the project's words: 'must be > 0, got -1'."""

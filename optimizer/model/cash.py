@@ -31,13 +31,14 @@ def add_cash_limits(m: pyo.ConcreteModel, inst: Instance) -> None:
                              mutable=True, doc="cash paid up to a date ≤ limit")
     lane_pos = {l: i for i, l in enumerate(inst.lanes.index)}
 
-    def row(m, j):
+    def paid(m, j):
         coef = cash.coef[j]
         terms = [(coef[i] * ix.case_pack[k], m.cases[k]) for i, k in enumerate(ix.routes) if coef[i] > 0]
         terms += [(cash.lane_coef[j, lane_pos[l]], m.shipments[l]) for l in ix.fixed_cost_lanes
                   if cash.lane_coef[j, lane_pos[l]] > 0]
-        if not terms:
-            return pyo.Constraint.Skip
-        return linear(*zip(*terms)) <= m.cash_limit[j]
-
-    m.cash_row = pyo.Constraint(m.CASH_LIMITS, rule=row, doc="payments dated ≤ until ≤ cash limit")
+        return linear(*zip(*terms)) if terms else linear([], [])
+    m.cash_paid = pyo.Expression(m.CASH_LIMITS, rule=paid, doc="payments dated ≤ until")
+    m.cash_row = pyo.Constraint(
+        m.CASH_LIMITS,
+        rule=lambda m, j: m.cash_paid[j] <= m.cash_limit[j] if m.cash_paid[j].expr.args else pyo.Constraint.Skip,
+        doc="payments dated ≤ until ≤ cash limit")

@@ -9,7 +9,7 @@ import pyomo.environ as pyo
 
 from optimizer.model.budget import add_budget
 from optimizer.model.family import family
-from optimizer.model.linear import linear
+from optimizer.model.linear import combine, linear
 from optimizer.prep.instance import Instance
 
 
@@ -20,10 +20,14 @@ def add_concentration(m: pyo.ConcreteModel, inst: Instance) -> None:
     alpha = inst.max_sku_budget_share
     skus = list(ix.ordered_skus) if alpha is not None else []
     m.max_sku_share = pyo.Param(initialize=alpha if alpha is not None else 1.0, mutable=True)
+    m.sku_cost = pyo.Expression(
+        list(ix.ordered_skus),
+        rule=lambda m, s: linear([ix.landed_cost[k] * ix.case_pack[k] for k in ix.routes_of_sku[s]],
+                                 [m.cases[k] for k in ix.routes_of_sku[s]]),
+        doc="landed cost of one SKU's units",
+    )
     m.sku_share_limit = pyo.Constraint(
         skus,
-        rule=lambda m, s: linear([ix.landed_cost[k] * ix.case_pack[k] for k in ix.routes_of_sku[s]],
-                                 [m.cases[k] for k in ix.routes_of_sku[s]])
-        <= m.max_sku_share * m.budget,
+        rule=lambda m, s: combine((1, m.sku_cost[s])) <= m.max_sku_share * m.budget,
         doc="landed cost of one SKU ≤ α·budget",
     )

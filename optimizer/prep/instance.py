@@ -27,6 +27,7 @@ numbers the model and the reports share.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -102,7 +103,7 @@ def build_instance(campaign: Campaign, settings: Settings | None = None) -> Inst
     routes = all_routes[all_routes["usable"]].copy()
     late = all_routes[~all_routes["usable"]].copy()
     pairs = _pair_table(campaign, skus, routes, warehouses, fill_rate)
-    _add_economic_stock_limit(pairs, routes)
+    pairs["economic_stock"] = economic_stock_limit(pairs, routes)
     routes["max_units"] = _route_unit_bounds(
         routes, pairs, skus, suppliers, warehouses, lanes, bound_budget, cfg.max_sku_budget_share
     )
@@ -246,12 +247,12 @@ def _pair_table(campaign, skus, routes, warehouses, fill_rate) -> pd.DataFrame:
     p["service_stock"] = np.nan
     if fill_rate is not None:
         targeted = (p["mean"] > 0).to_numpy()
-        p.loc[targeted, "service_stock"] = _service_stock(p[targeted], fill_rate)
+        p.loc[targeted, "service_stock"] = service_stock(p[targeted], fill_rate)
     p = p.join(pair_economics(campaign, skus, p.index))
     return p.sort_index()
 
 
-def _service_stock(pairs: pd.DataFrame, beta: float) -> np.ndarray:
+def service_stock(pairs: pd.DataFrame, beta: float) -> np.ndarray:
     """Smallest stock on the lattice ``E + case_pack·k`` with ``ES(A) ≥ β·E[D]``.
 
     Returns ``inf`` where no finite stock reaches the target (β = 1 with sd > 0).
@@ -286,7 +287,7 @@ def _service_stock(pairs: pd.DataFrame, beta: float) -> np.ndarray:
     return np.where(reachable, E + cp * hi, np.inf)
 
 
-def _add_economic_stock_limit(pairs, routes) -> None:
+def economic_stock_limit(pairs: pd.DataFrame, routes: pd.DataFrame) -> np.ndarray:
     """Stock beyond which one more case is never worth buying at this warehouse.
 
     With ``m = sales_coef``, ``v = stock_coef`` (:mod:`optimizer.prep.economics`) and
@@ -318,8 +319,24 @@ def _add_economic_stock_limit(pairs, routes) -> None:
     limit = np.where(m > 0, np.where(ratio <= 0, np.inf, limit), np.where(v > c, np.inf, E))
     limit = np.where(np.isnan(c), E, limit)  # no usable route: stock stays E
     service = pairs["service_stock"].to_numpy(float)
-    limit = np.where(np.isnan(service), limit, np.maximum(limit, service))
-    pairs["economic_stock"] = limit
+    return np.where(np.isnan(service), limit, np.maximum(limit, service))
+
+
+def with_stock_limits(inst: Instance, economic_stock: pd.Series) -> Instance:
+    """``inst`` with the pairs' economic stock replaced by ``economic_stock`` (index: the
+    pairs) and every route's unit bound derived again from it (:func:`_route_unit_bounds`).
+
+    The two-stage plan bounds each stage's routes by the largest economic stock over its
+    scenarios (:mod:`optimizer.prep.recourse`): beyond it one more case is worth less than
+    it costs in every scenario, so in their expectation too.
+    """
+    pairs = inst.pairs.copy()
+    pairs["economic_stock"] = economic_stock.reindex(pairs.index).to_numpy(float)
+    routes = inst.routes.copy()
+    cfg = inst.campaign.config
+    routes["max_units"] = _route_unit_bounds(routes, pairs, inst.skus, inst.suppliers, inst.warehouses,
+                                             inst.lanes, inst.bound_budget, cfg.max_sku_budget_share)
+    return dataclasses.replace(inst, pairs=pairs, routes=routes)
 
 
 def _route_unit_bounds(routes, pairs, skus, suppliers, warehouses, lanes, budget, share):
