@@ -38,7 +38,7 @@ V2_SECTION = {"c13": "§6", "c14": "§6", "c15": "§6", "c16": "§6", "c17": "§
 V3_SECTION = {"c20": "§8", "c21": "§8", "c22": "§8", "c23": "§6"}
 SECTION_NAME = {"§6": "seller economics", "§7": "demand distributions", "§8": "two-stage plan"}
 # Sections the engine implements: their v2 cases run with the others.
-IMPLEMENTED_SPEC_SECTIONS: frozenset[str] = frozenset({"§6", "§7"})
+IMPLEMENTED_SPEC_SECTIONS: frozenset[str] = frozenset({"§6", "§7", "§8"})
 
 LAYERS = ("slow", "notebook", "browser", "distributed", "conformance")
 

@@ -68,8 +68,11 @@ def test_every_summary_the_tool_writes_validates(tmp_path):
     assert plan.status in (Status.OPTIMAL, Status.TIME_LIMIT) and plan.campaign == "Tiny demo"
     assert plan.campaign_dir == str(tiny.resolve()) and plan.overrides == Overrides()
     unset = {k for k in RunSummary.model_fields if k not in plan.model_fields_set}
+    two_stage = {k for k in RunSummary.model_fields
+                 if k.startswith(("two_stage", "single_stage", "no_recourse", "perfect_information",
+                                  "value_of_flexibility", "evaluation_", "planning_scenarios"))}
     assert unset == {"merged_profit_before_polish", "parts", "parts_seconds", "scheduler", "kind", "as_of",
-                     "monitored_run", "reason"}
+                     "monitored_run", "reason", "recourse_date", "reserve", "expected_stage2_spend"} | two_stage
     assert out.strip() == plan_line(plan, tmp_path / "plan")
 
     code, out, err = _main(["plan", str(tiny), "--parts", "2", "--time-limit", "10",

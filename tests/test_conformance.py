@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
+from checker_two_stage import check_two_stage
 
 from checker import check_plan
 from conftest import OWN_CAMPAIGNS, known_optimum_cases, load_expected, plan_args, run_cli
@@ -36,6 +38,9 @@ def test_conformance_case(case_dir, tmp_path):
         f"({exp['what_it_checks']})\n{_output(proc)}")
     assert "Traceback" not in proc.stderr, _output(proc)
 
+    if exp["exit_code"] == 0 and "recourse" in exp:
+        _check_two_stage_case(case_dir, out, exp)
+        return
     if exp["exit_code"] == 0:
         rep = check_plan(case_dir, out)
         rep.assert_valid()   # every SPEC §2 rule, plus summary.json profit/spend = exact
@@ -60,6 +65,26 @@ def test_conformance_case(case_dir, tmp_path):
         # min_fill_rate cannot be met for A at FBA2: no lane reaches it before its cutoff.
         assert "FBA2" in message, _output(proc)
         assert "cutoff" in message.lower(), _output(proc)
+
+
+def _check_two_stage_case(case_dir, out, exp) -> None:
+    """SPEC §8: every rule in every scenario, the exact expected profit, the stage-1 plan, each
+    scenario's top-up and the comparison profits as expected.json pins them."""
+    rep = check_two_stage(case_dir, out)
+    rep.assert_valid()
+    tol = exp["tolerance_rel"]
+    assert rep.exact_profit == pytest.approx(exp["expected_profit"], rel=tol)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["best_bound"] >= exp["expected_profit"] * (1 - 1e-6) - 1e-4
+    assert rep.units == {tuple(k.split("|")): v for k, v in exp["units"].items()}
+    recourse = pd.read_csv(out / "recourse.csv", dtype=str)
+    for scenario, lines in exp["recourse"].items():
+        mine = recourse[recourse["scenario"] == scenario]
+        got = {f"{r.sku}|{r.warehouse}|{r.mode}": int(r.units) for r in mine.itertuples()}
+        assert got == lines, f"{case_dir.name}: scenario {scenario} tops up {got}, expected {lines}"
+    for key in ("spend", "reserve", "no_recourse_profit", "single_stage_profit", "value_of_flexibility",
+                "perfect_information_profit"):
+        assert summary[key] == pytest.approx(exp[key], rel=tol, abs=1e-6), key
 
 
 def test_plan_refuses_non_empty_out_dir(tmp_path):

@@ -102,9 +102,16 @@ def plan_line(summary, out_dir) -> str:
     s = summary
     gap = ("no bound proven" if s.mip_gap is None
            else f"gap {s.mip_gap:.3%} to bound {s.best_bound:,.2f}")
-    return (f"{s.status}: expected profit {s.expected_profit:,.2f} {s.currency}, "
+    line = (f"{s.status}: expected profit {s.expected_profit:,.2f} {s.currency}, "
             f"spend {s.spend:,.2f} of {s.budget:,.2f}, fill rate "
             f"{(s.expected_fill_rate or 0):.1%}, {gap} → {out_dir}")
+    if s.recourse_date is not None:
+        line += (f"\ntwo-stage: {s.reserve:,.2f} kept back for top-ups on {s.recourse_date} (expected "
+                 f"top-up spend {s.expected_stage2_spend:,.2f}); on {s.evaluation_scenarios:,} evaluation "
+                 f"scenarios {s.two_stage_profit:,.2f} ± {s.two_stage_profit_se:,.2f} against "
+                 f"{s.single_stage_profit:,.2f} planned for one stage and topped up, value of flexibility "
+                 f"{s.value_of_flexibility:,.2f} ± {s.value_of_flexibility_se:,.2f}")
+    return line
 
 
 def _require_writable(folder: Path, option: str, campaign) -> None:

@@ -144,6 +144,33 @@ class RunSummary(_Section):
     monitored_run: str | None = None
     #: Why there is no top-up (status ``no_top_up``).
     reason: str | None = None
+    # ---- the two-stage plan (SPEC §8, optimizer.workflows.two_stage): ``expected_profit`` is
+    # Σ_k π_k·profit_k over the planning scenarios, ``spend`` stage 1's; the profits below are
+    # evaluated on ``evaluation_scenarios`` scenarios not used to plan (with scenarios.csv: its
+    # own), each with its standard error (``_se``; 0 on scenarios.csv's exact distribution).
+    recourse_date: dt.date | None = None
+    #: ``budget − spend``: what stage 1 keeps back for the top-up.
+    reserve: float | None = None
+    #: Σ_k π_k·(stage-2 spend of k) over the planning scenarios.
+    expected_stage2_spend: float | None = None
+    planning_scenarios: int | None = None
+    evaluation_scenarios: int | None = None
+    evaluation_seed: int | None = None
+    two_stage_profit: float | None = None
+    two_stage_profit_se: float | None = None
+    #: The best stage-1 plan when no top-up is allowed, then topped up optimally in each scenario.
+    single_stage_profit: float | None = None
+    single_stage_profit_se: float | None = None
+    #: That plan without top-ups.
+    no_recourse_profit: float | None = None
+    no_recourse_profit_se: float | None = None
+    #: Each scenario planned knowing its demand (on ``perfect_information_scenarios`` of them).
+    perfect_information_profit: float | None = None
+    perfect_information_profit_se: float | None = None
+    perfect_information_scenarios: int | None = None
+    #: ``two_stage_profit − single_stage_profit`` (paired over the same scenarios).
+    value_of_flexibility: float | None = None
+    value_of_flexibility_se: float | None = None
 
     def updated(self, **changes) -> RunSummary:
         """A copy with ``changes`` (field names and values), validated like a new summary."""

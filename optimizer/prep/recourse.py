@@ -167,5 +167,23 @@ def build_two_stage(campaign: Campaign, settings: Settings | None = None) -> Two
     return TwoStage(first, second, recourse, scenarios, demand, tuple(warnings))
 
 
-__all__ = ["ScenarioDemand", "TwoStage", "build_two_stage", "campaign_scenarios", "scenario_demand",
+def with_scenarios(ts: TwoStage, scenarios: Scenarios) -> TwoStage:
+    """``ts`` on other scenarios (to evaluate a plan out of sample, or one scenario alone):
+    stage 2's route bounds from those scenarios, stage 1's the larger of both sets' bounds
+    (a stage-1 plan made for ``ts`` stays within them)."""
+    demand = scenario_demand(ts.stage1, scenarios)
+    first = ts.stage1.pairs["economic_stock"]
+    limits = np.maximum(_scenario_stock_limits(ts.stage1, demand), first)
+    return TwoStage(with_stock_limits(ts.stage1, limits),
+                    with_stock_limits(ts.stage2, _scenario_stock_limits(ts.stage2, demand)),
+                    ts.recourse, scenarios, demand)
+
+
+def one_scenario(scenarios: Scenarios, k: int) -> Scenarios:
+    """Scenario ``k`` alone, with probability 1."""
+    rows = scenarios.demand[scenarios.demand["scenario"] == scenarios.ids[k]].reset_index(drop=True)
+    return Scenarios((scenarios.ids[k],), np.ones(1), rows)
+
+
+__all__ = ["ScenarioDemand", "TwoStage", "build_two_stage", "one_scenario", "with_scenarios", "campaign_scenarios", "scenario_demand",
            "stage2_campaign"]

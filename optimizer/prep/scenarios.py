@@ -172,6 +172,8 @@ def generate_scenarios(demand: pd.DataFrame, skus: pd.DataFrame, settings: Recou
 
     >>> demand = pd.DataFrame({"sku": ["A"], "warehouse": ["W"], "mean": [100.0], "sd": [50.0]})
     >>> skus = pd.DataFrame({"sku": ["A"]})
+    >>> import datetime as dt
+    >>> from optimizer.io.recourse import RecourseSettings
     >>> settings = RecourseSettings(date=dt.date(2026, 10, 20), scenarios=4, resolved_share=1.0)
     >>> s = generate_scenarios(demand, skus, settings)
     >>> s.ids, s.probabilities.tolist()

@@ -193,9 +193,16 @@ def plan_campaign(campaign: Campaign | str | Path, settings: Settings | None = N
                   progress=None) -> PlanRun:
     """Plan one campaign and, when ``out_dir`` is given, write its run folder.
 
+    A campaign with ``[recourse]`` gets its two-stage plan
+    (:func:`optimizer.workflows.two_stage.plan_two_stage`, a ``TwoStageRun``).
     Raises :class:`~optimizer.io.errors.InputError` (bad input),
     :class:`ServiceInfeasible` (rule 6 cannot be met) or :class:`SolveFailed`.
     """
+    campaign = campaign if isinstance(campaign, Campaign) else load_campaign(campaign)
+    if campaign.config.recourse is not None:  # SPEC §8: order now, top up later
+        from optimizer.workflows.two_stage import plan_two_stage
+
+        return plan_two_stage(campaign, settings, out_dir=out_dir, progress=progress)
     planner = Planner(campaign, settings, verbose=verbose, progress=progress)
     inst = planner.instance
     planner.say(f"built model for {planner.campaign.config.name!r}: {len(inst.routes)} usable "
