@@ -101,6 +101,9 @@ class Planner:
         #: The run's settings, the solver options all set (the campaign's ``[solver]`` under the run's).
         self.settings: Settings = settings.with_campaign_solver(self.campaign.config.solver)
         self.say = progress or log.info
+        if self.campaign.config.recourse is not None:
+            log.warning("campaign %r has [recourse]: this plans one stage against demand.csv; "
+                        "`plan` makes its two-stage plan", self.campaign.config.name)
         t0 = time.perf_counter()
         self.instance: Instance = build_instance(self.campaign, self.settings)
         check_service_reachable(self.instance)
