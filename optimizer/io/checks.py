@@ -144,7 +144,7 @@ TABLES: tuple[Table, ...] = (
         _f("capacity_units", ge=0, cap=UNITS_MAX, blank_ok=True),  # blank: unlimited
         _f("deposit_share", ge=0, le=1, optional=True, blank_ok=True),  # blank: 1, all on order
         # Printed on the supplier's purchase orders (text, as written).
-        _s("name", optional=True, blank_ok=True),
+        _s("name", optional=True, blank_ok=True), _s("category", optional=True, blank_ok=True),
         _s("address", optional=True, blank_ok=True), _s("contact", optional=True, blank_ok=True),
     ), key=("supplier",), required_file=False),
     Table("warehouses.csv", (
@@ -152,6 +152,7 @@ TABLES: tuple[Table, ...] = (
         _f("capacity_m3", ge=0, cap=M3_MAX), _d("cutoff"),
         _f("storage_cost_per_m3_month", ge=0, cap=LUMP_MONEY_MAX, optional=True, blank_ok=True),
         _b("bonded", optional=True, blank_ok=True),  # blank: duty paid at purchase
+        _s("kind", optional=True, blank_ok=True),  # descriptive: FBA, 3PL, bonded store, ...
         _s("address", optional=True, blank_ok=True),  # printed as the purchase orders' ship-to
     ), key=("warehouse",), min_rows=1),
     Table("lanes.csv", (
