@@ -42,8 +42,6 @@ FILE_ORDER = [CONFIG_FILE] + [t.file for t in checks.TABLES]
 # ---------------------------------------------------------------- campaign.toml
 
 
-
-
 class SolverSettings(BaseModel):
     """The optional ``[solver]`` table of campaign.toml."""
 
@@ -673,7 +671,7 @@ def _split_extra_columns(tables: dict[str, checks.Checked]) -> dict[str, pd.Data
         if names:
             extras[file] = checked.frame[names].reset_index(drop=True)
             checked.frame.drop(columns=names, inplace=True)
-            checked.ok.drop(columns=[c for c in names if c in checked.ok], inplace=True)
+            checked.ok.drop(columns=names, inplace=True)
     return extras
 
 

@@ -50,7 +50,6 @@ _CAPS = {LUMP_MONEY_MAX, TIME_LIMIT_MAX_S, THREADS_MAX, STEPS_MAX, PARTS_MAX, WO
          ROWS_SHOWN_MAX}
 
 
-
 def _iso_date(value):
     """Accept a TOML date (or an ISO string); reject datetimes and other formats."""
     if isinstance(value, dt.datetime):
@@ -66,6 +65,7 @@ def _iso_date(value):
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
 
 def message(err: dict) -> str:
     """A pydantic error on one value in the project's words: 'must be > 0, got -1'."""

@@ -86,14 +86,19 @@ def stage2_campaign(campaign: Campaign, recourse: RecourseSettings) -> Campaign:
     return dataclasses.replace(campaign, config=config, lanes=lanes, warnings=[])
 
 
+def has_scenarios_file(campaign: Campaign) -> bool:
+    """Whether the campaign folder has a scenarios.csv (a broken link counts: it is reported)."""
+    path = campaign.root / SCENARIOS_FILE
+    return path.exists() or path.is_symlink()
+
+
 def campaign_scenarios(campaign: Campaign, recourse: RecourseSettings) -> tuple[Scenarios, list]:
     """scenarios.csv when the campaign folder has one, else the scenarios SPEC §8 generates.
 
     Raises :class:`~optimizer.io.errors.InputError` for a scenarios.csv with problems;
     returns its warnings (a pair whose scenario mean is off demand.csv's)."""
-    path = campaign.root / SCENARIOS_FILE
-    if path.exists() or path.is_symlink():
-        scenarios, problems = read_scenarios(path, campaign.demand)
+    if has_scenarios_file(campaign):
+        scenarios, problems = read_scenarios(campaign.root / SCENARIOS_FILE, campaign.demand)
         if scenarios is None:
             raise InputError(problems, campaign.root)
         return scenarios, problems  # with scenarios, the problems are warnings
@@ -120,8 +125,9 @@ def scenario_demand(stage1: Instance, scenarios: Scenarios) -> ScenarioDemand:
     target = np.full(mean.shape, np.nan)
     beta = stage1.min_fill_rate
     if beta is not None:
+        demand_rows = p.loc[demand_pairs]
         for k in range(n):
-            rows = _scenario_pairs(p.loc[demand_pairs], mean[k], sd[k], dist[k], ed[k])
+            rows = _scenario_pairs(demand_rows, mean[k], sd[k], dist[k], ed[k])
             live = mean[k] > 0
             target[k, live] = service_stock(rows[live], beta)
     return ScenarioDemand(demand_pairs, np.asarray(scenarios.probabilities, float), tuple(scenarios.ids),
@@ -185,5 +191,5 @@ def one_scenario(scenarios: Scenarios, k: int) -> Scenarios:
     return Scenarios((scenarios.ids[k],), np.ones(1), rows)
 
 
-__all__ = ["ScenarioDemand", "TwoStage", "build_two_stage", "one_scenario", "with_scenarios", "campaign_scenarios", "scenario_demand",
+__all__ = ["ScenarioDemand", "TwoStage", "build_two_stage", "has_scenarios_file", "one_scenario", "with_scenarios", "campaign_scenarios", "scenario_demand",
            "stage2_campaign"]

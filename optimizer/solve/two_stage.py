@@ -88,9 +88,9 @@ class TwoStageSolver:
                     break
                 columns = self.link.load_solution()
                 over, stock = self._over_estimates()
-                self._keep(out, result.objective - over.sum(axis=1) @ self._weights())
+                gain = float(self.ts.demand.probabilities @ over.sum(axis=1))
+                self._keep(out, result.objective - gain)
                 out.status = result.outcome
-                gain = float(self._weights() @ over.sum(axis=1))
                 self._note(out, f"round {out.rounds}: model {result.objective:,.2f}, sales over-estimate "
                                 f"{gain:,.2f}, bound {out.bound if out.bound is not None else float('nan'):,.2f}")
                 tolerance = solver.mip_gap * self.settings.pipeline.chord_tolerance_share
@@ -107,10 +107,6 @@ class TwoStageSolver:
             out.status, out.termination = Status.INTERRUPTED, "interrupted by the user (Ctrl-C)"
         out.solve_seconds = time.perf_counter() - start
         return out
-
-    def _weights(self) -> np.ndarray:
-        """Each scenario's probability times the value of its sales (per unit, summed later)."""
-        return self.ts.demand.probabilities
 
     def _over_estimates(self) -> tuple[np.ndarray, np.ndarray]:
         """(scenario × pair) value of the model's sales above exact ES, and the stock ``A[k]``."""

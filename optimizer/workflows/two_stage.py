@@ -49,7 +49,7 @@ from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.io.run_folder import SOLVER_LOG_FILE, safe_frame, write_run
 from optimizer.io.summary import RunSummary
 from optimizer.model.two_stage import build_two_stage_model
-from optimizer.prep.recourse import TwoStage, build_two_stage, one_scenario, with_scenarios
+from optimizer.prep.recourse import TwoStage, build_two_stage, has_scenarios_file, one_scenario, with_scenarios
 from optimizer.prep.scenarios import SCENARIOS_FILE, generate_scenarios
 from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible
@@ -108,7 +108,7 @@ def topped_up(ts: TwoStage, u1: pd.Series, settings: Settings) -> np.ndarray:
 
 def evaluation_problem(ts: TwoStage, settings: Settings) -> tuple[TwoStage, bool, int | None]:
     """The scenarios the profits are reported on: (problem, exact distribution?, seed)."""
-    if (ts.campaign.root / SCENARIOS_FILE).exists():
+    if has_scenarios_file(ts.campaign):
         return ts, True, None
     seed = ts.recourse.seed + 1
     fresh = ts.recourse.model_copy(update={"seed": seed, "scenarios": settings.pipeline.evaluation_scenarios})
@@ -126,8 +126,7 @@ def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say) -> dict:
         raise SolveFailed(f"the single-stage comparison found no plan ({single.termination})")
     u1s = single.stage1_units
     spend1 = evaluate_plan(ts.stage1, u1s).spend
-    zero = [pd.Series(dtype=float)] * len(pi)
-    no_recourse, _ = scenario_profits(held_out, u1s, zero, spend1, np.zeros(len(pi)))
+    no_recourse, _ = scenario_profits(held_out, u1s, [None] * len(pi), spend1, np.zeros(len(pi)))
     single_topped = topped_up(held_out, u1s, settings)
     n_pi = min(len(pi), settings.pipeline.perfect_information_scenarios)
     perfect = np.empty(n_pi)
@@ -220,9 +219,4 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
     return run
 
 
-def has_recourse(campaign: Campaign) -> bool:
-    """Whether ``plan`` makes a two-stage plan of ``campaign``."""
-    return campaign.config.recourse is not None
-
-
-__all__ = ["RECOURSE_FILE", "TwoStageRun", "compare", "has_recourse", "plan_two_stage", "topped_up"]
+__all__ = ["RECOURSE_FILE", "TwoStageRun", "compare", "plan_two_stage", "topped_up"]
