@@ -168,6 +168,8 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
     say = progress or log.info
     t0 = time.perf_counter()
     ts = build_two_stage(campaign, settings)
+    for warning in ts.warnings:  # scenarios.csv means off demand.csv's
+        log.warning("warning: %s", warning)
     _refuse_unreachable_service(ts)
     model = build_two_stage_model(ts)
     build_seconds = time.perf_counter() - t0
