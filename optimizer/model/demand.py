@@ -29,6 +29,7 @@ sale (``sales_coef > 0``).  Where fees make a sale worth less than a leftover
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 from scipy.special import ndtr
 
@@ -36,7 +37,7 @@ from optimizer.model.family import family
 from optimizer.model.linear import combine
 from optimizer.model.moq import add_moq
 from optimizer.model.orders import add_orders
-from optimizer.prep.expected_sales import NORMAL, expected_sales, quantile
+from optimizer.prep.expected_sales import NORMAL, quantile
 from optimizer.prep.instance import Instance
 
 
@@ -50,10 +51,9 @@ def add_expected_sales(m: pyo.ConcreteModel, inst: Instance) -> None:
     reach = inst.routes.groupby(level=["sku", "warehouse"])["max_units"].sum()
     max_stock = (demand_pairs["existing"] + reach.reindex(demand_pairs.index).fillna(0)).to_numpy(float)
     m.DEMAND_PAIRS = pyo.Set(initialize=ix.demand_pairs, dimen=2, ordered=True)
-    shape = [demand_pairs[c].to_numpy() for c in ("mean", "sd", "dist")]
-    sales_cap = expected_sales(max_stock, *shape)
-    cap = dict(zip(ix.demand_pairs, np.atleast_1d(sales_cap)))
-    floor = np.atleast_1d(expected_sales(demand_pairs["existing"].to_numpy(float), *shape))
+    at = p.index.get_indexer(demand_pairs.index)
+    cap = dict(zip(ix.demand_pairs, inst.expected_sales(max_stock, at)))
+    floor = inst.expected_sales(demand_pairs["existing"].to_numpy(float), at)
     floor = np.where(demand_pairs["sales_coef"].to_numpy(float) > 0, 0.0, floor)
     low = dict(zip(ix.demand_pairs, floor.tolist()))
     m.sales = pyo.Var(
@@ -116,8 +116,8 @@ def add_sales_chords(m, inst: Instance, points: dict) -> int:
     a = np.array(starts, float)
     lo = np.array([ix.stock_range[k][0] for k in keys], float)
     cp = np.array([ix.pair_case_pack[k] for k in keys], float)
-    mu, sd, dist, _ = (np.array(v) for v in zip(*(ix.moments[k] for k in keys)))
-    es_lo, es_a, es_b = (np.atleast_1d(expected_sales(x, mu, sd, dist)) for x in (lo, a, a + cp))
+    at = inst.pairs.index.get_indexer(pd.MultiIndex.from_tuples(keys))
+    es_lo, es_a, es_b = (inst.expected_sales(x, at) for x in (lo, a, a + cp))
     slope = (es_b - es_a) / cp
     added = 0
     flagged = m.FLAGGED_SKUS

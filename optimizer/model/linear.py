@@ -26,7 +26,7 @@ def linear(coefs, variables, constant: float = 0.0) -> LinearExpression:
     """``constant + Σ coefs[i]·variables[i]``."""
     args = [MonomialTermExpression(t) for t in zip(coefs, variables)]
     if constant:
-        args.insert(0, constant)
+        args.insert(0, float(constant))
     return LinearExpression(args)
 
 
@@ -53,5 +53,5 @@ def combine(*parts, constant: float = 0.0) -> LinearExpression:
             else:
                 raise TypeError(f"not a flat linear term: {arg!r}")
     if constant:
-        args.insert(0, constant)
+        args.insert(0, float(constant))
     return LinearExpression(args)

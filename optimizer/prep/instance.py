@@ -49,6 +49,7 @@ from optimizer.prep.expected_sales import (
     spread,
 )
 from optimizer.prep.model_index import ModelIndex, model_index
+from optimizer.prep.sales_curve import SalesCurve
 from optimizer.settings import Settings
 
 
@@ -71,6 +72,10 @@ class Instance:
     payments: pd.DataFrame  # per-unit payments of each route (route position, kind, date)
     lane_ship_by: pd.Series  # index (warehouse, mode): the day a lane's shipments are paid
     cash: CashLimits  # the [[cash_limits]] as rows over routes and lanes
+    #: Expected sales per pair as a function of stock; None: SPEC §2/§7's ES of the pair's own
+    #: demand.  A two-stage plan's priced relaxation puts the value of a top-up here
+    #: (:mod:`optimizer.prep.recourse_curve`).
+    sales_curve: SalesCurve | None = None
 
     @property
     def planning_date(self) -> dt.date:
@@ -79,6 +84,28 @@ class Instance:
     def sku_unit_bound(self) -> pd.Series:
         """Upper bound on units ordered of each SKU (max over its routes)."""
         return self.routes.groupby(level="sku")["max_units"].sum()
+
+    def expected_sales(self, stock, at=slice(None)) -> np.ndarray:
+        """Expected sales at ``stock`` of the pairs at positions ``at`` of :attr:`pairs`: the
+        instance's :attr:`sales_curve`, else ES of each pair's demand (SPEC §2/§7)."""
+        if self.sales_curve is not None:
+            return np.atleast_1d(self.sales_curve(np.asarray(stock, float), at))
+        mean, sd, dist = self._demand_shape
+        return np.atleast_1d(expected_sales(stock, mean[at], sd[at], dist[at]))
+
+    def sales_level(self, slope, at=slice(None)) -> np.ndarray:
+        """The stock at which expected sales of the pairs at ``at`` rise by ``slope`` per unit
+        (``0 < slope < 1``): the newsvendor level ``F⁻¹(1 − slope)`` of each pair's demand, or
+        the instance's :attr:`sales_curve`'s."""
+        if self.sales_curve is not None:
+            return np.atleast_1d(self.sales_curve.level(np.asarray(slope, float), at))
+        mean, sd, dist = self._demand_shape
+        return np.atleast_1d(quantile(1.0 - np.asarray(slope, float), mean[at], sd[at], dist[at]))
+
+    @cached_property
+    def _demand_shape(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        p = self.pairs
+        return p["mean"].to_numpy(float), p["sd"].to_numpy(float), p["dist"].to_numpy()
 
     @cached_property
     def index(self) -> ModelIndex:

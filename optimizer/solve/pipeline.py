@@ -50,7 +50,6 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.model.demand import add_sales_chords
-from optimizer.prep.expected_sales import expected_sales
 from optimizer.prep.instance import Instance
 from optimizer.solve.highs import HighsLink, Rows
 from optimizer.solve.price_start import PriceStart
@@ -145,6 +144,8 @@ class PlanSolver:
         self._restricted_seconds = 0.0  # how long the last restricted MIP ran
         self._route_keys = list(model.ROUTES)
         self._pair_keys = list(model.DEMAND_PAIRS)
+        self._pair_positions = inst.pairs.index.get_indexer(pd.MultiIndex.from_tuples(self._pair_keys)) \
+            if self._pair_keys else np.zeros(0, int)
         self._sales_coef = inst.pairs["sales_coef"].reindex(self._pair_keys).to_numpy(float)
 
     def model_size(self) -> tuple[int, int]:
@@ -283,8 +284,7 @@ class PlanSolver:
         by_pair = units.groupby(level=["sku", "warehouse"]).sum()
         pairs = self.inst.pairs.loc[self._pair_keys]
         stock = pairs["existing"].to_numpy(float) + by_pair.reindex(pairs.index).fillna(0).to_numpy()
-        exact = np.atleast_1d(expected_sales(stock, pairs["mean"].to_numpy(float), pairs["sd"].to_numpy(float),
-                                             pairs["dist"].to_numpy()))
+        exact = self.inst.expected_sales(stock, self._pair_positions)
         return stock, exact
 
     def _add_chords_at(self, stock: np.ndarray, over: np.ndarray) -> int:

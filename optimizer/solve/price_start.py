@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.prep.expected_sales import quantile
 from optimizer.solve.rounding import RoundingHeuristic
 
 
@@ -149,8 +148,7 @@ class PriceStart:
         price = price[best]
         pair = h.r_pair[best]
         tail = (price - h.p_stock[pair]) / np.maximum(h.p_coef[pair], 1e-12)
-        level = quantile(1.0 - np.clip(tail, 1e-9, 1.0 - 1e-12), h.p_mean[pair], h.p_sd[pair],
-                         h.p_dist[pair])
+        level = h.inst.sales_level(np.clip(tail, 1e-9, 1.0 - 1e-12), pair)
         amount = np.where(tail >= 1.0, 0.0, np.clip(level - h.p_existing[pair], 0.0, self.cap[best]))
         sku = h.r_sku[best]
         amount = self._minimums(best, amount, price, sku, h.s_moq, 1.0)

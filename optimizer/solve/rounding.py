@@ -36,7 +36,6 @@ import time
 
 import numpy as np
 
-from optimizer.prep.expected_sales import expected_sales
 from optimizer.prep.instance import Instance
 
 
@@ -75,9 +74,6 @@ class RoundingHeuristic:
         self.case_vol = self.vol * self.cp
 
         self.p_existing = p["existing"].to_numpy(float)
-        self.p_mean = p["mean"].to_numpy(float)
-        self.p_sd = p["sd"].to_numpy(float)
-        self.p_dist = p["dist"].to_numpy()
         self.p_coef = p["sales_coef"].to_numpy(float)
         self.p_stock = p["stock_coef"].to_numpy(float)
 
@@ -112,8 +108,7 @@ class RoundingHeuristic:
     def _value(self, stock: np.ndarray, pair_idx=None) -> np.ndarray:
         if pair_idx is None:
             pair_idx = slice(None)
-        es = np.atleast_1d(expected_sales(stock, self.p_mean[pair_idx], self.p_sd[pair_idx],
-                                          self.p_dist[pair_idx]))
+        es = self.inst.expected_sales(stock, pair_idx)
         return self.p_coef[pair_idx] * es + self.p_stock[pair_idx] * stock
 
     def _state(self, cases: np.ndarray) -> dict:
