@@ -142,6 +142,12 @@ class PipelineKnobs(_Section):
     partition_polish_seconds: Positive = 60.0
     #: Two-stage plan: at most this many MIP solves of the extensive form, each adding chords.
     two_stage_rounds: Count = 12
+    #: Two-stage plan: the extensive form is solved while scenarios × stage-2 routes stay within
+    #: this; past it the priced relaxation with solver-free top-ups (:mod:`optimizer.solve.priced_recourse`).
+    extensive_form_limit: Count = 20_000
+    #: Two-stage plan, priced relaxation: how many budget prices are tried, from this one.
+    priced_recourse_steps: Count = 2
+    priced_recourse_start: Annotated[float, Field(ge=0.0)] = 0.1
     #: Two-stage plan: scenarios (of a fresh seed) the reported profits are evaluated on.
     evaluation_scenarios: Annotated[int, Field(ge=1, le=100_000)] = 1000
     #: Two-stage plan: of those, how many the perfect-information profit is solved on.

@@ -156,6 +156,8 @@ class RunSummary(_Section):
     planning_scenarios: int | None = None
     evaluation_scenarios: int | None = None
     evaluation_seed: int | None = None
+    #: How the two-stage plan was solved: ``extensive_form`` or ``priced_relaxation``.
+    two_stage_method: str | None = None
     two_stage_profit: float | None = None
     two_stage_profit_se: float | None = None
     #: The best stage-1 plan when no top-up is allowed, then topped up optimally in each scenario.

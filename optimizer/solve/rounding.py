@@ -97,12 +97,23 @@ class RoundingHeuristic:
         self.cash_case = inst.cash.coef * self.cp
         self.cash_lane = inst.cash.lane_coef
         self.cash_limit = inst.cash.limit.astype(float)
+        #: Per SKU, cost already committed against its share cap (a top-up's stage 1), and the
+        #: budget the share applies to (None: the plan's own budget).
+        self.sku_cost_committed = np.zeros(len(s))
+        self.share_of: float | None = None
         self._set_budget(float(inst.budget))
 
     def _set_budget(self, budget: float) -> None:
         share = self.inst.max_sku_budget_share
         self.budget = budget
-        self.sku_cost_cap = share * budget if share is not None else np.inf
+        base = budget if self.share_of is None else self.share_of
+        self.sku_cost_cap = share * base - self.sku_cost_committed if share is not None else np.inf
+
+    def usage(self, route_units: np.ndarray) -> dict:
+        """What a plan (units per route) uses: ``stock`` per pair, ``wh_vol``, ``lane_vol``,
+        ``sku_units``, ``sku_cost``, ``sup_units``, ``sup_value``, ``shipments``, ``spend`` and
+        ``cash`` (paid by each cash limit's date), in the instance's orders."""
+        return self._state(np.asarray(route_units, float) / self.cp)
 
     # ------------------------------------------------------------- evaluation
     def _value(self, stock: np.ndarray, pair_idx=None) -> np.ndarray:

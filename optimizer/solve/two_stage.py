@@ -66,6 +66,10 @@ class TwoStageSolver:
         self._routes2 = list(ts.stage2.routes.index)
         self._existing, _, self._case_pack = stock_ranges(ts)
 
+    def size(self) -> tuple[int, int]:
+        """(columns, rows) as handed to HiGHS."""
+        return self.link.size()
+
     def solve(self, time_limit_s: float | None = None) -> TwoStageOutcome:
         """Rounds until the chords are exact up to the gap target or time runs out."""
         solver = self.settings.solver

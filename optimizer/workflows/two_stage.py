@@ -4,9 +4,12 @@
 
 1. both stages' instances and the planning scenarios (:mod:`optimizer.prep.recourse`);
 2. the extensive form (:mod:`optimizer.model.two_stage`) solved in MIP rounds
-   (:mod:`optimizer.solve.two_stage`), and the plan evaluated exactly
-   (:mod:`optimizer.evaluate.two_stage`): ``expected_profit`` is ``Σ_k π_k·profit_k`` on the
-   planning scenarios, ``best_bound`` HiGHS's bound of the same problem;
+   (:mod:`optimizer.solve.two_stage`) while scenarios × stage-2 routes stay within
+   ``PipelineKnobs.extensive_form_limit`` (or the campaign has a service target); past it
+   the priced relaxation with solver-free top-ups (:mod:`optimizer.solve.priced_recourse`);
+   the plan evaluated exactly (:mod:`optimizer.evaluate.two_stage`): ``expected_profit`` is
+   ``Σ_k π_k·profit_k`` on the planning scenarios, ``best_bound`` a valid bound of the same
+   problem;
 3. the comparisons of SPEC §8 on evaluation scenarios — scenarios.csv's own, or
    ``PipelineKnobs.evaluation_scenarios`` generated from ``seed + 1`` (scenarios not used to
    plan), each with its standard error:
@@ -20,7 +23,10 @@
      estimate: the subset's own mean would carry the subset's sampling error);
    * ``value_of_flexibility`` = two-stage − single-stage, paired over the same scenarios.
 
-Every comparison solve has the run's time limit and gap target.  The run folder holds the
+Every comparison solve has the run's time limit and gap target.  On the priced path the
+top-ups of the comparisons are the solver-free ones of the plan, the single-stage plan is
+the one-stage pipeline's on the scenarios' mixture, and the perfect-information profit is
+not computed (null in summary.json).  The run folder holds the
 stage-1 plan (plan.csv, shipments.csv, cash.csv, sku_summary.csv — stage 1's stock against
 demand.csv) and recourse.csv, every planning scenario's top-up lines; summary.json's
 expected sales, demand and fill rate are the two-stage plan's over the planning scenarios.
@@ -48,11 +54,15 @@ from optimizer.evaluate.two_stage import (
 from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.io.run_folder import SOLVER_LOG_FILE, safe_frame, write_run
 from optimizer.io.summary import RunSummary
+from optimizer.model import build_model
 from optimizer.model.two_stage import build_two_stage_model
 from optimizer.prep.recourse import TwoStage, build_two_stage, has_scenarios_file, one_scenario, with_scenarios
+from optimizer.prep.recourse_curve import priced_instance
 from optimizer.prep.scenarios import SCENARIOS_FILE, generate_scenarios
 from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible
+from optimizer.solve.pipeline import PlanSolver
+from optimizer.solve.priced_recourse import PricedRecourseSolver, top_ups
 from optimizer.solve.two_stage import TwoStageOutcome, TwoStageSolver
 from optimizer.status import Status
 from optimizer.workflows.planner import SolveFailed, decide_status
@@ -98,12 +108,34 @@ def _refuse_unreachable_service(ts: TwoStage) -> None:
         raise ServiceInfeasible(ts.stage1.min_fill_rate, reasons)
 
 
-def topped_up(ts: TwoStage, u1: pd.Series, settings: Settings) -> np.ndarray:
-    """Exact profit in each scenario of ``ts`` of stage 1's ``u1`` topped up optimally."""
+def extensive_form_fits(ts: TwoStage, settings: Settings) -> bool:
+    """Whether ``ts`` is solved as its extensive form (else by the priced relaxation)."""
+    return (ts.stage1.min_fill_rate is not None
+            or len(ts.demand) * len(ts.stage2.routes) <= settings.pipeline.extensive_form_limit)
+
+
+def topped_up(ts: TwoStage, u1: pd.Series, settings: Settings, *, exact: bool = True) -> np.ndarray:
+    """Exact profit in each scenario of ``ts`` of stage 1's ``u1`` topped up: optimally (the
+    extensive form with stage 1 fixed), or by the solver-free top-ups (``exact=False``)."""
+    if not exact:
+        return evaluate_two_stage(ts, u1, top_ups(ts, u1)).scenario_profit
     out = _solve(ts, settings, fixed=u1)
     if not out.has_plan:
         raise SolveFailed(f"the top-ups of the evaluation scenarios found no plan ({out.termination})")
     return evaluate_two_stage(ts, u1, out.stage2_units).scenario_profit
+
+
+def single_stage_plan(ts: TwoStage, settings: Settings, *, extensive: bool = True) -> pd.Series:
+    """The best stage-1 plan when no top-up is allowed: the extensive form without stage 2, or
+    the one-stage pipeline on the scenarios' mixture (``extensive=False``)."""
+    if extensive:
+        single = _solve(ts, settings, top_up=False)
+    else:
+        inst = priced_instance(ts, 0.0, top_up=False)
+        single = PlanSolver(build_model(inst), inst, progress=lambda _: None).solve()
+    if not single.has_plan:
+        raise SolveFailed(f"the single-stage comparison found no plan ({single.termination})")
+    return single.stage1_units if extensive else single.route_units
 
 
 def evaluation_problem(ts: TwoStage, settings: Settings) -> tuple[TwoStage, bool, int | None]:
@@ -115,19 +147,32 @@ def evaluation_problem(ts: TwoStage, settings: Settings) -> tuple[TwoStage, bool
     return with_scenarios(ts, generate_scenarios(ts.campaign.demand, ts.campaign.skus, fresh)), False, seed
 
 
-def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say) -> dict:
-    """The SPEC §8 comparison profits (module docstring), as summary.json fields."""
+def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say, *, extensive: bool = True,
+            single: pd.Series | None = None) -> dict:
+    """The SPEC §8 comparison profits (module docstring), as summary.json fields; ``single``:
+    the single-stage plan when the solve already has it."""
     held_out, exact, seed = evaluation_problem(ts, settings)
     pi = held_out.demand.probabilities
     say(f"evaluating on {len(pi)} {'scenarios of ' + SCENARIOS_FILE if exact else 'fresh scenarios'}")
-    two = topped_up(held_out, u1, settings)
-    single = _solve(ts, settings, top_up=False)
-    if not single.has_plan:
-        raise SolveFailed(f"the single-stage comparison found no plan ({single.termination})")
-    u1s = single.stage1_units
+    two = topped_up(held_out, u1, settings, exact=extensive)
+    u1s = single if single is not None else single_stage_plan(ts, settings, extensive=extensive)
     spend1 = evaluate_plan(ts.stage1, u1s).spend
     no_recourse, _ = scenario_profits(held_out, u1s, [None] * len(pi), spend1, np.zeros(len(pi)))
-    single_topped = topped_up(held_out, u1s, settings)
+    single_topped = topped_up(held_out, u1s, settings, exact=extensive)
+
+    def fields(name: str, e: Estimate | None) -> dict:
+        if e is None:
+            return {name: None, f"{name}_se": None}
+        return {name: round(e.value, 6), f"{name}_se": round(e.se, 6)}
+
+    two_stage = estimate(two, pi, exact)
+    common = {"evaluation_scenarios": len(pi), "evaluation_seed": seed,
+              **fields("two_stage_profit", two_stage),
+              **fields("single_stage_profit", estimate(single_topped, pi, exact)),
+              **fields("no_recourse_profit", estimate(no_recourse, pi, exact)),
+              **fields("value_of_flexibility", estimate(two - single_topped, pi, exact))}
+    if not extensive:
+        return {**common, **fields("perfect_information_profit", None), "perfect_information_scenarios": 0}
     n_pi = min(len(pi), settings.pipeline.perfect_information_scenarios)
     perfect = np.empty(n_pi)
     for k in range(n_pi):
@@ -140,19 +185,8 @@ def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say) -> dict:
     # the first n_pi scenarios added to the two-stage estimate on all of them.
     w = pi[:n_pi] / pi[:n_pi].sum()
     gain = estimate(perfect - two[:n_pi], w, exact and n_pi == len(pi))
-    two_stage = estimate(two, pi, exact)
     perfect_info = Estimate(two_stage.value + gain.value, float(np.hypot(two_stage.se, gain.se)))
-
-    def fields(name: str, e: Estimate) -> dict:
-        return {name: round(e.value, 6), f"{name}_se": round(e.se, 6)}
-
-    return {"evaluation_scenarios": len(pi), "evaluation_seed": seed,
-            **fields("two_stage_profit", two_stage),
-            **fields("single_stage_profit", estimate(single_topped, pi, exact)),
-            **fields("no_recourse_profit", estimate(no_recourse, pi, exact)),
-            **fields("perfect_information_profit", perfect_info),
-            "perfect_information_scenarios": n_pi,
-            **fields("value_of_flexibility", estimate(two - single_topped, pi, exact))}
+    return {**common, **fields("perfect_information_profit", perfect_info), "perfect_information_scenarios": n_pi}
 
 
 def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = None, *,
@@ -171,13 +205,17 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
     for warning in ts.warnings:  # scenarios.csv means off demand.csv's
         log.warning("warning: %s", warning)
     _refuse_unreachable_service(ts)
-    model = build_two_stage_model(ts)
+    extensive = extensive_form_fits(ts, settings)
+    if extensive:
+        model = build_two_stage_model(ts)
+        solver = TwoStageSolver(model, ts, settings, progress=say)
+    else:
+        solver = PricedRecourseSolver(ts, settings, progress=say)
     build_seconds = time.perf_counter() - t0
-    say(f"built the two-stage model for {campaign.config.name!r}: {len(ts.stage1.routes)} routes now, "
-        f"{len(ts.stage2.routes)} from {ts.recourse.date} in {len(ts.demand)} scenarios, "
-        f"in {build_seconds:.2f}s")
-    solver = TwoStageSolver(model, ts, settings, progress=say)
-    out = solver.solve()
+    say(f"{'built the two-stage model' if extensive else 'two-stage plan by priced relaxation'} for "
+        f"{campaign.config.name!r}: {len(ts.stage1.routes)} routes now, {len(ts.stage2.routes)} from "
+        f"{ts.recourse.date} in {len(ts.demand)} scenarios, in {build_seconds:.2f}s")
+    out = solver.solve(max(settings.solver.time_limit_s - build_seconds, 1.0))
     if out.status == Status.INFEASIBLE:
         raise SolveFailed("no two-stage plan meets every rule in every scenario (HiGHS: infeasible); "
                           "check min_fill_rate, the budget and the cash limits against the scenarios")
@@ -193,8 +231,9 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
             and (bound or 0) > nothing + 1e-6):
         raise SolveFailed(f"the solver stopped ({out.termination}) with only the empty plan while better "
                           f"plans may exist (bound {bound:,.2f}); raise [solver] time_limit_s")
-    comparison = compare(ts, out.stage1_units, settings, say)
-    n_variables, n_constraints = solver.link.size()
+    comparison = compare(ts, out.stage1_units, settings, say, extensive=extensive,
+                         single=None if extensive else solver.single_stage_units)
+    n_variables, n_constraints = solver.size()
     spend = ev.stage1.spend
     summary = summarize(
         ts.stage1, ev.stage1, status=status, bound=bound, build_seconds=build_seconds,
@@ -202,6 +241,7 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
         extra={"termination": out.termination, "mip_gap_target": settings.solver.mip_gap,
                "time_limit_s": settings.solver.time_limit_s, "mip_rounds": out.rounds,
                "sales_chords": out.chords, "order_nothing_profit": round(nothing, 6),
+               "two_stage_method": "extensive_form" if extensive else "priced_relaxation",
                "planning_date": str(campaign.config.planning_date), "campaign_dir": str(campaign.root)},
     ).updated(
         expected_profit=round(ev.expected_profit, 6), mip_gap=None if gap is None else round(gap, 8),

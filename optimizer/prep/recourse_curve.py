@@ -1,0 +1,172 @@
+"""The two-stage plan's priced relaxation: stage 1 as an ordinary instance whose sales curve
+holds the value of a top-up (SPEC §8).
+
+Relax the two-stage problem in three ways, each of which can only raise its optimum:
+
+* a top-up is continuous and pays no fixed cost (no cases, MOQ, supplier minimum or
+  shipment);
+* every row that ties a scenario's top-ups together — space, lanes, supplier capacity,
+  cash limits, SKU share, service — is dropped, except the budget;
+* the budget row of each scenario k, ``spend1 + spend2[k] ≤ B``, is priced with the
+  multiplier ``π_k·λ`` (λ ≥ 0; Lagrangian relaxation).
+
+What is left splits by pair.  With ``m`` the value of a sale (``sales_coef``), ``v`` of a
+unit held (``stock_coef``) and ``c2`` the pair's cheapest landed cost from the recourse
+date, a top-up ``t`` in scenario k adds ``m·(ES_k(a + t) − ES_k(a)) − ((1+λ)·c2 − v)·t``, best
+at ``t = (q_k − a)⁺`` with ``q_k = F_k⁻¹(1 − r)``, ``r = ((1+λ)·c2 − v)/m`` (no top-up when
+``r ≥ 1``, ``m ≤ 0`` or the pair has no stage-2 route).  Stage 1 then sees the *recourse
+sales curve*
+
+    G(a) = Σ_k π_k [ ES_k(max(a, q_k)) − r·(q_k − a)⁺ ],
+
+concave, nondecreasing, of slope ``G'(a) = Σ_k π_k·min(r, P(D_k > a)) ≤ 1``: a sales curve
+of :mod:`optimizer.prep.sales_curve`.  The relaxation is the ordinary model of stage 1 with
+G in place of ES and every value divided by ``1 + λ``:
+
+    R(λ) = (1 + λ)·max{ Σ [m'·G(a) + v'·a − penalty'·E[D]] − spend1 } + λ·B,
+    m' = m/(1+λ), v' = v/(1+λ), penalty' = penalty/(1+λ), E[D] = Σ_k π_k E_k[D],
+
+which the one-stage solve pipeline handles as it is; ``R(λ)`` at HiGHS's bound is a valid
+bound on the two-stage optimum for every λ ≥ 0, and its plan is a feasible stage 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.prep.expected_sales import expected_sales, quantile, stockout_probability
+from optimizer.prep.instance import Instance
+from optimizer.prep.recourse import TwoStage
+
+#: Points of the slope table :meth:`RecourseCurve.level` interpolates (a start's accuracy).
+LEVEL_POINTS = 64
+
+
+@dataclass(frozen=True, eq=False)
+class RecourseCurve:
+    """G of the module docstring for the pairs of one instance (positions of its pairs table)."""
+
+    column: np.ndarray  # per instance pair: its column of the scenario matrices, −1 without demand
+    probabilities: np.ndarray  # (K,)
+    mean: np.ndarray  # (K, P) scenario demand
+    sd: np.ndarray
+    dist: np.ndarray
+    ratio: np.ndarray  # per instance pair: r, inf where a top-up never pays
+    top: np.ndarray  # (K, P): q_k, −inf where no top-up
+    grid: np.ndarray  # (LEVEL_POINTS, n) stock levels per instance pair
+    slopes: np.ndarray  # (LEVEL_POINTS, n) G' at the grid (nonincreasing down each column)
+
+    def __call__(self, stock: np.ndarray, at) -> np.ndarray:
+        idx = np.arange(len(self.column))[at]
+        stock = np.broadcast_to(np.asarray(stock, float), idx.shape)
+        col = self.column[idx]
+        out = np.zeros(len(idx))
+        live = col >= 0
+        if not live.any():
+            return out
+        c, a = col[live], stock[live]
+        q, r = self.top[:, c], self.ratio[idx[live]]
+        short = a < q
+        es = np.asarray(expected_sales(np.where(short, q, a), self.mean[:, c], self.sd[:, c], self.dist[:, c]),
+                        float)
+        gain = es - np.where(short, np.nan_to_num(r * (q - a), posinf=0.0), 0.0)
+        out[live] = self.probabilities @ gain
+        return out
+
+    def slope(self, stock: np.ndarray, at) -> np.ndarray:
+        """``G'(a) = Σ_k π_k·min(r, P(D_k > a))``."""
+        idx = np.arange(len(self.column))[at]
+        stock = np.broadcast_to(np.asarray(stock, float), idx.shape)
+        col = self.column[idx]
+        out = np.zeros(len(idx))
+        live = col >= 0
+        c = col[live]
+        tail = np.asarray(stockout_probability(stock[live], self.mean[:, c], self.sd[:, c], self.dist[:, c]), float)
+        out[live] = self.probabilities @ np.minimum(self.ratio[idx[live]], tail)
+        return out
+
+    def level(self, slope: np.ndarray, at) -> np.ndarray:
+        """The smallest grid stock where G' has fallen to ``slope``, interpolated between grid
+        points (a start for the price heuristic, not a bound)."""
+        idx = np.arange(len(self.column))[at]
+        slope = np.broadcast_to(np.asarray(slope, float), idx.shape)
+        g, s = self.grid[:, idx], self.slopes[:, idx]
+        below = s <= slope
+        first = np.where(below.any(axis=0), np.argmax(below, axis=0), len(g) - 1)
+        prev = np.maximum(first - 1, 0)
+        cols = np.arange(len(idx))
+        s0, s1 = s[prev, cols], s[first, cols]
+        g0, g1 = g[prev, cols], g[first, cols]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(s0 > s1, (s0 - slope) / (s0 - s1), 1.0)
+        return np.where(first == 0, g[0, cols], g0 + np.clip(w, 0.0, 1.0) * (g1 - g0))
+
+
+def recourse_curve(ts: TwoStage, inst: Instance, price: float, *, top_up: bool = True) -> RecourseCurve:
+    """G for ``inst``'s pairs (stage 1's) with the budget priced at ``price`` (λ); without
+    ``top_up``, ``Σ_k π_k ES_k`` (the scenarios' mixture, no stage 2)."""
+    d = ts.demand
+    pairs = inst.pairs
+    column = d.pairs.get_indexer(pairs.index)
+    m = pairs["sales_coef"].to_numpy(float)
+    v = pairs["stock_coef"].to_numpy(float)
+    c2 = ts.stage2.routes.groupby(level=["sku", "warehouse"])["landed_cost"].min()
+    c2 = c2.reindex(pairs.index).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = ((1.0 + price) * c2 - v) / m
+    ratio = np.where((m > 0) & np.isfinite(ratio) & (column >= 0), np.maximum(ratio, 0.0), np.inf)
+    ratio = np.where((ratio >= 1.0) | (not top_up), np.inf, ratio)
+
+    top = np.full(d.mean.shape, -np.inf)
+    live = np.flatnonzero(np.isfinite(ratio))
+    if len(live):
+        c = column[live]
+        level = np.clip(1.0 - ratio[live], 1e-12, 1.0 - 1e-12)
+        top[:, c] = np.asarray(quantile(np.broadcast_to(level, (len(d), len(live))), d.mean[:, c], d.sd[:, c],
+                                        d.dist[:, c]), float)
+        top[:, c] = np.where(ratio[live] <= 0, np.inf, top[:, c])
+
+    curve = RecourseCurve(column, d.probabilities, d.mean, d.sd, d.dist, ratio, top,
+                          np.zeros((0, len(pairs))), np.zeros((0, len(pairs))))
+    # The slope table: from 0 to the largest scenario's 1 − 1e-6 quantile.
+    far = np.zeros(len(pairs))
+    with_demand = np.flatnonzero(column >= 0)
+    if len(with_demand):
+        c = column[with_demand]
+        far[with_demand] = np.nanmax(np.asarray(quantile(np.full(d.mean[:, c].shape, 1.0 - 1e-6), d.mean[:, c],
+                                                         d.sd[:, c], d.dist[:, c]), float), axis=0)
+    grid = np.linspace(0.0, 1.0, LEVEL_POINTS)[:, None] * np.maximum(far, 1.0)[None, :]
+    everywhere = np.arange(len(pairs))
+    slopes = np.stack([curve.slope(grid[i], everywhere) for i in range(LEVEL_POINTS)])
+    return dataclasses.replace(curve, grid=grid, slopes=slopes)
+
+
+def priced_instance(ts: TwoStage, price: float, *, top_up: bool = True) -> Instance:
+    """Stage 1 as the relaxation ``R(price)`` of the module docstring sees it: G as its sales
+    curve, values divided by ``1 + price``, the scenarios' expected demand, no service row.
+    Without ``top_up`` (and at price 0) it is stage 1 alone on the scenarios' mixture: the
+    exact single-stage problem (no service target)."""
+    inst = ts.stage1
+    pairs = inst.pairs.copy()
+    scale = 1.0 / (1.0 + price)
+    for column in ("sales_coef", "stock_coef", "stockout_penalty"):
+        pairs[column] = pairs[column].to_numpy(float) * scale
+    d = ts.demand
+    at = d.pairs.get_indexer(pairs.index)
+    expected = np.where(at >= 0, d.probabilities @ d.expected_demand[:, np.maximum(at, 0)], 0.0)
+    pairs["expected_demand"] = expected
+    pairs["service_stock"] = np.nan
+    relaxed = dataclasses.replace(inst, pairs=pairs, min_fill_rate=None)
+    curve = recourse_curve(ts, inst, price, top_up=top_up)
+    return dataclasses.replace(relaxed, sales_curve=curve)
+
+
+def relaxation_value(objective: float, price: float, budget: float) -> float:
+    """``R(λ)`` from the priced instance's objective (or bound): ``(1 + λ)·objective + λ·B``."""
+    return (1.0 + price) * objective + price * budget
+
+
+__all__ = ["LEVEL_POINTS", "RecourseCurve", "priced_instance", "recourse_curve", "relaxation_value"]

@@ -1,0 +1,104 @@
+"""Top-ups of a stage-1 plan, scenario by scenario, without a solver (SPEC §8).
+
+Given stage 1's units ``u1``, the top-up in scenario k is an ordinary one-stage plan of
+stage 2 (the campaign seen from the recourse date over ``[recourse] modes``) with what
+stage 1 left: its existing stock is ``E + u1`` per pair, its demand scenario k's, its budget
+the reserve ``B − spend1``, its warehouse space, lane space and supplier capacity the
+remainders after stage 1's, each cash limit less what stage 1 pays by its date, and each
+SKU's share cap ``α·B − cost1[s]``.  Minimums apply to the top-up's own orders (a top-up is
+a new purchase order and new shipments), as in the two-stage model.
+
+:class:`TopUps` solves each such plan with the one-stage pipeline's solver-free start
+(:mod:`optimizer.solve.price_start`: the priced relaxation, rounded, repaired and filled by
+:mod:`optimizer.solve.rounding`), on one set of arrays reset per scenario.  The top-ups meet
+every rule, so the profits evaluated on them are those of a feasible two-stage plan: a
+lower estimate of what the best top-ups give.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from optimizer.prep.expected_sales import expected_sales, quantile
+from optimizer.prep.recourse import TwoStage
+from optimizer.solve.price_start import PriceStart
+from optimizer.solve.rounding import RoundingHeuristic
+
+#: The price start of a top-up: passes over the price families and bisections per price.
+TOP_UP_PRICE_PASSES, TOP_UP_BISECTIONS = 1, 12
+
+
+class ScenarioSales:
+    """The sales curve of one scenario: ES of scenario k's demand (positions of stage 2's pairs)."""
+
+    def __init__(self, ts: TwoStage, pairs: pd.MultiIndex, k: int):
+        d = ts.demand
+        self.column = d.pairs.get_indexer(pairs)
+        self.mean, self.sd, self.dist = d.mean[k], d.sd[k], d.dist[k]
+
+    def _shape(self, at):
+        col = self.column[np.arange(len(self.column))[at]]
+        live = col >= 0
+        c = np.where(live, col, 0)
+        return live, self.mean[c], self.sd[c], self.dist[c]
+
+    def __call__(self, stock: np.ndarray, at) -> np.ndarray:
+        live, mu, sd, dist = self._shape(at)
+        return np.where(live, np.atleast_1d(expected_sales(stock, mu, sd, dist)), 0.0)
+
+    def level(self, slope: np.ndarray, at) -> np.ndarray:
+        live, mu, sd, dist = self._shape(at)
+        return np.where(live, np.atleast_1d(quantile(1.0 - np.asarray(slope, float), mu, sd, dist)), 0.0)
+
+
+class TopUps:
+    """The top-up of stage 1's ``u1`` in each scenario of ``ts`` (module docstring)."""
+
+    def __init__(self, ts: TwoStage, u1: pd.Series | None):
+        self.ts = ts
+        first = RoundingHeuristic(ts.stage1)
+        units1 = np.zeros(len(ts.stage1.routes)) if u1 is None else \
+            u1.reindex(ts.stage1.routes.index).fillna(0.0).to_numpy(float)
+        used = first.usage(units1)
+        self.spend1 = used["spend"]
+        # A top-up is small: one pass of prices, fewer bisections (the start of a heuristic).
+        knobs = ts.stage2.settings.update(price_passes=TOP_UP_PRICE_PASSES, price_bisections=TOP_UP_BISECTIONS)
+        second = self.second = dataclasses.replace(ts.stage2, settings=knobs)
+        h = self.h = RoundingHeuristic(second)
+        stock1 = pd.Series(used["stock"], index=ts.stage1.pairs.index)
+        self._existing = stock1.reindex(second.pairs.index).fillna(second.pairs["existing"]).to_numpy(float)
+        self._budget = ts.stage1.budget - used["spend"]
+        h.share_of = ts.stage1.budget
+        h.sku_cost_committed = pd.Series(used["sku_cost"], index=ts.stage1.skus.index) \
+            .reindex(second.skus.index).fillna(0.0).to_numpy(float)
+        h.w_cap = h.w_cap - pd.Series(used["wh_vol"], index=ts.stage1.warehouses.index) \
+            .reindex(second.warehouses.index).fillna(0.0).to_numpy(float)
+        h.l_cap = h.l_cap - pd.Series(used["lane_vol"], index=ts.stage1.lanes.index) \
+            .reindex(second.lanes.index).fillna(0.0).to_numpy(float)
+        h.f_cap = h.f_cap - pd.Series(used["sup_units"], index=ts.stage1.suppliers.index) \
+            .reindex(second.suppliers.index).fillna(0.0).to_numpy(float)
+        h.cash_limit = h.cash_limit - used["cash"]
+        h.p_existing = self._existing
+        self.prices = PriceStart(h)
+
+    @property
+    def reserve(self) -> float:
+        return self._budget
+
+    def scenario(self, k: int, time_limit_s: float = 0.05) -> pd.Series:
+        """Units per stage-2 route of the top-up in scenario ``k`` (zeros: none pays or fits)."""
+        h, second = self.h, self.second
+        zero = pd.Series(0.0, index=second.routes.index)
+        if not h.enabled or not len(second.routes) or self._budget <= 0:
+            return zero
+        h.inst = dataclasses.replace(second, sales_curve=ScenarioSales(self.ts, second.pairs.index, k))
+        units = h.plan(self.prices.units(self._budget), budget=self._budget, time_limit_s=time_limit_s)
+        if units is None:
+            return zero
+        return pd.Series(units, index=second.routes.index)
+
+
+__all__ = ["ScenarioSales", "TopUps"]

@@ -1,0 +1,62 @@
+"""The two-stage plan's priced path (:mod:`optimizer.solve.priced_recourse`) on small campaigns.
+
+The recourse sales curve is checked against a brute-force top-up per scenario; the path is
+run on a campaign small enough for the extensive form too, and its plan is checked by the
+independent checker of :mod:`checker_two_stage` (every §8 rule in every scenario, the exact
+profit), its bound against the extensive form's proven optimum, and its profit against the
+single-stage plan it starts from.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from checker_two_stage import check_two_stage
+from test_two_stage import SMALL, write_campaign
+
+from optimizer.io.campaign import load_campaign
+from optimizer.prep.expected_sales import expected_sales
+from optimizer.prep.recourse import build_two_stage
+from optimizer.prep.recourse_curve import priced_instance
+from optimizer.workflows.two_stage import plan_two_stage
+
+
+@pytest.mark.parametrize("price", [0.0, 0.2])
+def test_recourse_curve_is_the_best_continuous_top_up_in_each_scenario(tmp_path, price):
+    ts = build_two_stage(load_campaign(write_campaign(tmp_path / "c", scenarios=8)))
+    inst = priced_instance(ts, price)
+    curve, d = inst.sales_curve, ts.demand
+    steps = np.arange(0.0, 2000.0, 0.25)
+    for j in np.flatnonzero(curve.column >= 0):
+        col, r = curve.column[j], curve.ratio[j]
+        for a in (0.0, 50.0, 130.0, 400.0):
+            best = [np.max(np.asarray(expected_sales(a + steps, d.mean[k, col], d.sd[k, col], d.dist[k, col]))
+                           - (r * steps if np.isfinite(r) else np.where(steps > 0, np.inf, 0.0)))
+                    for k in range(len(d))]
+            assert curve(np.array([a]), np.array([j]))[0] == pytest.approx(d.probabilities @ np.array(best),
+                                                                           abs=1e-3)
+        grid = np.linspace(0.0, 600.0, 31)
+        values = curve(grid, np.full(len(grid), j))
+        assert np.all(np.diff(values) >= -1e-9)  # nondecreasing
+        assert np.all(np.diff(values, 2) <= 1e-6)  # concave
+
+
+@pytest.mark.slow
+def test_priced_path_is_valid_bounded_by_and_bounding_the_extensive_form(tmp_path):
+    folder = write_campaign(tmp_path / "campaign", scenarios=12)
+    exact = plan_two_stage(load_campaign(folder), SMALL, out_dir=tmp_path / "ef").summary
+    assert exact.two_stage_method == "extensive_form" and exact.status == "optimal"
+    priced = plan_two_stage(load_campaign(folder), SMALL.update(extensive_form_limit=1), out_dir=tmp_path / "pr")
+    report = check_two_stage(folder, priced.out_dir)
+    report.assert_valid()
+    assert report.exact_profit == pytest.approx(priced.evaluation.expected_profit, rel=1e-6, abs=1e-4)
+    summary = json.loads((priced.out_dir / "summary.json").read_text())
+    assert summary["two_stage_method"] == "priced_relaxation"
+    # A feasible plan is worth at most the optimum; the relaxation's bound is at least it.
+    assert summary["expected_profit"] <= exact.best_bound + 1e-6
+    assert summary["best_bound"] >= exact.expected_profit - 1e-6
+    assert summary["perfect_information_profit"] is None
+    # The single-stage plan is a candidate: in sample the plan never does worse than it.
+    assert summary["value_of_flexibility"] >= -4 * summary["value_of_flexibility_se"] - 1e-6
