@@ -240,7 +240,7 @@ def _every_field() -> RunSummary:
         "parts_seconds": 0.315, "scheduler": "single-process", "kind": "top-up", "as_of": dt.date(2026, 10, 14),
         "monitored_run": "runs/tiny-demo/20260820T090000Z", "reason": None,
         "recourse_date": dt.date(2026, 10, 20), "reserve": 19.607184, "expected_stage2_spend": 12.5,
-        "planning_scenarios": 200, "evaluation_scenarios": 1000, "evaluation_seed": 2,
+        "planning_scenarios": 200, "two_stage_method": "priced_relaxation", "evaluation_scenarios": 1000, "evaluation_seed": 2,
         "two_stage_profit": 95100.5, "two_stage_profit_se": 210.25, "single_stage_profit": 94900.0,
         "single_stage_profit_se": 215.0, "no_recourse_profit": 94800.0, "no_recourse_profit_se": 220.0,
         "perfect_information_profit": 97000.0, "perfect_information_profit_se": 250.0,

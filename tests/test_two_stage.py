@@ -129,3 +129,22 @@ def test_the_checker_catches_a_top_up_over_the_budget(tmp_path):
     recourse.write_text("\n".join(lines) + "\n")
     rep = check_two_stage(folder, run.out_dir)
     assert any("budget" in v for v in rep.violations)
+
+
+def test_report_of_a_two_stage_plan_shows_the_reserve_and_the_policy(tmp_path):
+    """``report`` on a [recourse] campaign: the section after the action list, policy.csv beside."""
+    import subprocess
+    import sys
+
+    folder = write_campaign(tmp_path / "campaign", scenarios=8)
+    reports = tmp_path / "reports"
+    done = subprocess.run([sys.executable, "-m", "optimizer", "report", str(folder), "--reports-dir", str(reports),
+                           "--time-limit", "30"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    page = next(reports.rglob("report.html")).read_text()
+    assert "Kept back for the top-up" in page and "Value of flexibility" in page
+    assert page.index("What to order, and by when") < page.index("Kept back for the top-up")
+    policy = next(reports.rglob("policy.csv")).read_text().splitlines()
+    assert policy[0].split(",")[:4] == ["sku", "warehouse", "mode", "pace_from"]
+    if len(policy) > 1:
+        assert "order" in policy[1] and "by air" in policy[1]

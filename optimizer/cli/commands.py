@@ -148,10 +148,6 @@ def cmd_report(args) -> int:
         from optimizer.report.notebook_runner import NOTEBOOK, ReportFailed, run_report
 
         campaign = _load(args.campaign)  # bad input: exit 2 before any notebook runs
-        if campaign.config.recourse is not None:
-            raise UsageError("the report of a two-stage plan (campaign.toml [recourse]) is not built yet: "
-                             f"`python -m optimizer plan {args.campaign}` writes its stage-1 orders, every "
-                             "scenario's top-up (recourse.csv) and the comparison profits (summary.json)")
         settings = _settings(args, campaign)
         _require_writable(args.reports_dir, "--reports-dir", campaign)
         try:

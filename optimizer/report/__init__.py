@@ -69,10 +69,12 @@ from optimizer.report.tables import (
     unreachable,
     unserved_table,
 )
+from optimizer.report.two_stage import two_stage_html
 from optimizer.report.workbook import write_purchase_orders
 from optimizer.workflows.frontier import read_frontier
 
 __all__ = [
+    "two_stage_html",
     "TOP_ROWS", "action_list_html", "budget_advice", "frontier_note", "load_frontier", "read_frontier", "appendix_html", "changes_html", "orders_due", "previous_summary",
     "summary_cards",
     "PACKAGE_ROOT", "SAFETY_Z", "show_explorer", "what_if_kpis", "write_purchase_orders", "abc_table", "allocation", "allocation_by_mode_figure", "allocation_by_warehouse_figure",

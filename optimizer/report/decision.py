@@ -141,6 +141,10 @@ def summary_cards(inst: Instance, ev: PlanEvaluation, summary: RunSummary, *,
     if sim is not None:
         st = sim.stats()
         risk = f"P10 {_money(st.at['profit', 'p10'], cur)} · P90 {_money(st.at['profit', 'p90'], cur)}"
+    if summary.recourse_date is not None:  # a two-stage plan: its profit counts the top-ups
+        risk = (f"with the top-ups of {summary.recourse_date}, over {summary.planning_scenarios:,} scenarios; "
+                f"the orders placed now alone: {_money(profit, cur)}")
+        profit = summary.expected_profit
     cards.append(_card("Expected profit", _money(profit, cur), risk))
 
     used = ev.spend / inst.budget if inst.budget else float("nan")

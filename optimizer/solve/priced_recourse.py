@@ -34,7 +34,6 @@ import time
 import numpy as np
 import pandas as pd
 
-from optimizer.evaluate.two_stage import evaluate_two_stage
 from optimizer.model import build_model
 from optimizer.prep.recourse import TwoStage
 from optimizer.prep.recourse_curve import priced_instance, relaxation_value
@@ -74,8 +73,10 @@ def expected_top_up_spend(ts: TwoStage, curve_instance, u1: pd.Series) -> float:
 class PricedRecourseSolver:
     """The solve of the module docstring for one two-stage problem."""
 
-    def __init__(self, ts: TwoStage, settings: Settings, *, progress=None):
-        self.ts, self.settings = ts, settings
+    def __init__(self, ts: TwoStage, settings: Settings, value, *, progress=None):
+        """``value(u1, u2)``: the exact expected profit of stage 1's ``u1`` topped up by ``u2[k]`` in
+        each scenario of ``ts`` (:func:`optimizer.evaluate.two_stage.evaluate_two_stage`)."""
+        self.ts, self.settings, self.value = ts, settings, value
         self.say = progress or log.info
         self._size = (0, 0)
         #: The single-stage candidate's stage-1 units (the comparison's single-stage plan).
@@ -115,7 +116,7 @@ class PricedRecourseSolver:
                 if price is None:
                     self.single_stage_units = u1
                 u2 = top_ups(self.ts, u1)
-                profit = evaluate_two_stage(self.ts, u1, u2).expected_profit
+                profit = self.value(u1, u2)
                 what = "single-stage plan" if price is None else f"budget price {price:.4f}"
                 self._note(out, f"{what}: two-stage profit {profit:,.2f} topped up in every scenario"
                                 + ("" if out.bound is None else f", bound {out.bound:,.2f}"))

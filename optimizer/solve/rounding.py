@@ -107,7 +107,9 @@ class RoundingHeuristic:
         share = self.inst.max_sku_budget_share
         self.budget = budget
         base = budget if self.share_of is None else self.share_of
-        self.sku_cost_cap = share * base - self.sku_cost_committed if share is not None else np.inf
+        # Per SKU: its share cap less what is already committed (inf without a share cap).
+        self.sku_cost_cap = (share * base - self.sku_cost_committed if share is not None
+                             else np.full(len(self.sku_cost_committed), np.inf))
 
     def usage(self, route_units: np.ndarray) -> dict:
         """What a plan (units per route) uses: ``stock`` per pair, ``wh_vol``, ``lane_vol``,
@@ -395,7 +397,7 @@ class RoundingHeuristic:
             & (st["lane_vol"][lane] + vol <= np.minimum(self.l_cap, room)[lane] + 1e-9)
             & (~self.l_per_use[lane] | (st["shipments"][lane] > 0))
             & (st["sup_units"][sup] + units <= self.f_cap[sup])
-            & (st["sku_cost"][self.r_sku] + cost <= self.sku_cost_cap * (1 + 1e-12))
+            & (st["sku_cost"][self.r_sku] + cost <= self.sku_cost_cap[self.r_sku] * (1 + 1e-12))
             & ((sku_units > 0) | new_sku_ok)
             & (cost <= self.budget - st["spend"] + 1e-9)
             & np.all(step * self.cash_case <= (self.cash_limit - st["cash"])[:, None] + 1e-9, axis=0)

@@ -190,6 +190,16 @@ class PlanRun:
     summary: RunSummary
     out_dir: Path | None = None
 
+    @property
+    def orders(self) -> PlanEvaluation:
+        """The POs placed now: the plan evaluated."""
+        return self.evaluation
+
+    @property
+    def policy(self) -> None:
+        """A one-stage plan has no top-up policy (a two-stage run's is policy.csv)."""
+        return None
+
 
 def plan_campaign(campaign: Campaign | str | Path, settings: Settings | None = None, *,
                   out_dir: str | Path | None = None, verbose: bool = False,

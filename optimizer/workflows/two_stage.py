@@ -28,7 +28,8 @@ top-ups of the comparisons are the solver-free ones of the plan, the single-stag
 the one-stage pipeline's on the scenarios' mixture, and the perfect-information profit is
 not computed (null in summary.json).  The run folder holds the
 stage-1 plan (plan.csv, shipments.csv, cash.csv, sku_summary.csv — stage 1's stock against
-demand.csv) and recourse.csv, every planning scenario's top-up lines; summary.json's
+demand.csv), recourse.csv, every planning scenario's top-up lines, and policy.csv, the top-ups
+as a rule of the pace at R (:mod:`optimizer.evaluate.policy`); summary.json's
 expected sales, demand and fill rate are the two-stage plan's over the planning scenarios.
 """
 
@@ -44,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.evaluate.plan import evaluate_plan, relative_gap, summarize
+from optimizer.evaluate.policy import top_up_policy
 from optimizer.evaluate.two_stage import (
     Estimate,
     TwoStageEvaluation,
@@ -70,6 +72,7 @@ from optimizer.workflows.planner import SolveFailed, decide_status
 log = logging.getLogger(__name__)
 
 RECOURSE_FILE = "recourse.csv"
+POLICY_FILE = "policy.csv"
 
 
 @dataclass
@@ -86,6 +89,16 @@ class TwoStageRun:
     def instance(self):
         """Stage 1's instance (the POs placed now)."""
         return self.problem.stage1
+
+    @property
+    def orders(self):
+        """The POs placed now: stage 1's plan evaluated against demand.csv."""
+        return self.evaluation.stage1
+
+    @property
+    def policy(self) -> pd.DataFrame:
+        """policy.csv: the top-up by pace, pair and mode (:mod:`optimizer.evaluate.policy`)."""
+        return top_up_policy(self.problem, self.evaluation)
 
 
 def _solve(ts: TwoStage, settings: Settings, *, top_up: bool = True, fixed: pd.Series | None = None,
@@ -210,7 +223,8 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
         model = build_two_stage_model(ts)
         solver = TwoStageSolver(model, ts, settings, progress=say)
     else:
-        solver = PricedRecourseSolver(ts, settings, progress=say)
+        solver = PricedRecourseSolver(ts, settings, lambda u1, u2: evaluate_two_stage(ts, u1, u2).expected_profit,
+                                      progress=say)
     build_seconds = time.perf_counter() - t0
     say(f"{'built the two-stage model' if extensive else 'two-stage plan by priced relaxation'} for "
         f"{campaign.config.name!r}: {len(ts.stage1.routes)} routes now, {len(ts.stage2.routes)} from "
@@ -257,8 +271,9 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
     if out_dir is not None:
         run.out_dir = write_run(Path(out_dir), ev.stage1, summary, extra_files={
             RECOURSE_FILE: safe_frame(ev.recourse).to_csv(index=False),
+            POLICY_FILE: safe_frame(run.policy).to_csv(index=False),
             SOLVER_LOG_FILE: "\n".join(out.log) + "\n"})
     return run
 
 
-__all__ = ["RECOURSE_FILE", "TwoStageRun", "compare", "plan_two_stage", "topped_up"]
+__all__ = ["POLICY_FILE", "RECOURSE_FILE", "TwoStageRun", "compare", "plan_two_stage", "topped_up"]
