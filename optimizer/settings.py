@@ -146,7 +146,7 @@ class PipelineKnobs(_Section):
     #: this; past it the priced relaxation with solver-free top-ups (:mod:`optimizer.solve.priced_recourse`).
     extensive_form_limit: Count = 20_000
     #: Two-stage plan, priced relaxation: how many budget prices are tried, from this one.
-    priced_recourse_steps: Count = 2
+    priced_recourse_steps: Count = 4
     priced_recourse_start: Annotated[float, Field(ge=0.0)] = 0.1
     #: Two-stage plan: scenarios (of a fresh seed) the reported profits are evaluated on.
     evaluation_scenarios: Annotated[int, Field(ge=1, le=100_000)] = 1000

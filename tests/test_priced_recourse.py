@@ -19,22 +19,27 @@ from test_two_stage import SMALL, write_campaign
 from optimizer.io.campaign import load_campaign
 from optimizer.prep.expected_sales import expected_sales
 from optimizer.prep.recourse import build_two_stage
-from optimizer.prep.recourse_curve import priced_instance
+from optimizer.prep.recourse_curve import priced_instance, reserve_prices, top_ups_at
 from optimizer.workflows.two_stage import plan_two_stage
 
 
-@pytest.mark.parametrize("price", [0.0, 0.2])
-def test_recourse_curve_is_the_best_continuous_top_up_in_each_scenario(tmp_path, price):
+@pytest.mark.parametrize("prices", [0.0, 0.2, "per scenario"])
+def test_recourse_curve_is_the_best_continuous_top_up_in_each_scenario(tmp_path, prices):
     ts = build_two_stage(load_campaign(write_campaign(tmp_path / "c", scenarios=8)))
-    inst = priced_instance(ts, price)
+    if prices == "per scenario":
+        prices = np.linspace(0.0, 0.6, len(ts.demand))
+    inst = priced_instance(ts, prices)
     curve, d = inst.sales_curve, ts.demand
     steps = np.arange(0.0, 2000.0, 0.25)
     for j in np.flatnonzero(curve.column >= 0):
-        col, r = curve.column[j], curve.ratio[j]
+        col = curve.column[j]
         for a in (0.0, 50.0, 130.0, 400.0):
-            best = [np.max(np.asarray(expected_sales(a + steps, d.mean[k, col], d.sd[k, col], d.dist[k, col]))
-                           - (r * steps if np.isfinite(r) else np.where(steps > 0, np.inf, 0.0)))
-                    for k in range(len(d))]
+            best = []
+            for k in range(len(d)):
+                r = curve.ratio[k, j]
+                cost = r * steps if np.isfinite(r) else np.where(steps > 0, np.inf, 0.0)
+                best.append(np.max(np.asarray(expected_sales(a + steps, d.mean[k, col], d.sd[k, col], d.dist[k, col]))
+                                   - cost))
             assert curve(np.array([a]), np.array([j]))[0] == pytest.approx(d.probabilities @ np.array(best),
                                                                            abs=1e-3)
         grid = np.linspace(0.0, 600.0, 31)
@@ -60,3 +65,20 @@ def test_priced_path_is_valid_bounded_by_and_bounding_the_extensive_form(tmp_pat
     assert summary["perfect_information_profit"] is None
     # The single-stage plan is a candidate: in sample the plan never does worse than it.
     assert summary["value_of_flexibility"] >= -4 * summary["value_of_flexibility_se"] - 1e-6
+
+
+def test_reserve_prices_fit_each_scenarios_top_ups_in_the_reserve(tmp_path):
+    ts = build_two_stage(load_campaign(write_campaign(tmp_path / "c", scenarios=10, rho=0.9)))
+    pairs = ts.stage1.pairs
+    stock = pairs["existing"].to_numpy(float) + 20.0
+    c2 = ts.stage2.routes.groupby(level=["sku", "warehouse"])["landed_cost"].min().reindex(pairs.index).fillna(0.0)
+    for reserve in (0.0, 300.0, 1e9):
+        prices = reserve_prices(ts, pairs, stock, reserve)
+        spend = top_ups_at(ts, pairs, stock, prices) @ c2.to_numpy(float)
+        assert np.all(spend <= reserve + 1e-3) and np.all(prices >= 0)
+        # the smallest such price: a little less and a scenario with a positive price overspends
+        priced = prices > 0
+        if priced.any():
+            lower = top_ups_at(ts, pairs, stock, np.where(priced, prices * 0.97, 0.0)) @ c2.to_numpy(float)
+            assert np.all(lower[priced] > reserve - 1e-6)
+    assert np.all(reserve_prices(ts, pairs, stock, 1e9) == 0)

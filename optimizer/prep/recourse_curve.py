@@ -8,26 +8,30 @@ Relax the two-stage problem in three ways, each of which can only raise its opti
 * every row that ties a scenario's top-ups together — space, lanes, supplier capacity,
   cash limits, SKU share, service — is dropped, except the budget;
 * the budget row of each scenario k, ``spend1 + spend2[k] ≤ B``, is priced with the
-  multiplier ``π_k·λ`` (λ ≥ 0; Lagrangian relaxation).
+  multiplier ``π_k·λ_k`` (``λ_k ≥ 0``, one price per scenario; Lagrangian relaxation).
 
 What is left splits by pair.  With ``m`` the value of a sale (``sales_coef``), ``v`` of a
 unit held (``stock_coef``) and ``c2`` the pair's cheapest landed cost from the recourse
-date, a top-up ``t`` in scenario k adds ``m·(ES_k(a + t) − ES_k(a)) − ((1+λ)·c2 − v)·t``, best
-at ``t = (q_k − a)⁺`` with ``q_k = F_k⁻¹(1 − r)``, ``r = ((1+λ)·c2 − v)/m`` (no top-up when
-``r ≥ 1``, ``m ≤ 0`` or the pair has no stage-2 route).  Stage 1 then sees the *recourse
-sales curve*
+date, a top-up ``t`` in scenario k adds ``m·(ES_k(a + t) − ES_k(a)) − ((1+λ_k)·c2 − v)·t``, best
+at ``t = (q_k − a)⁺`` with ``q_k = F_k⁻¹(1 − r_k)``, ``r_k = ((1+λ_k)·c2 − v)/m`` (no top-up
+when ``r_k ≥ 1``, ``m ≤ 0`` or the pair has no stage-2 route).  Stage 1 then sees the
+*recourse sales curve*
 
-    G(a) = Σ_k π_k [ ES_k(max(a, q_k)) − r·(q_k − a)⁺ ],
+    G(a) = Σ_k π_k [ ES_k(max(a, q_k)) − r_k·(q_k − a)⁺ ],
 
-concave, nondecreasing, of slope ``G'(a) = Σ_k π_k·min(r, P(D_k > a)) ≤ 1``: a sales curve
-of :mod:`optimizer.prep.sales_curve`.  The relaxation is the ordinary model of stage 1 with
-G in place of ES and every value divided by ``1 + λ``:
+concave, nondecreasing, of slope ``G'(a) = Σ_k π_k·min(r_k, P(D_k > a)) ≤ 1``: a sales
+curve of :mod:`optimizer.prep.sales_curve`.  With ``λ̄ = Σ_k π_k λ_k`` the relaxation is
+the ordinary model of stage 1 with G in place of ES and every value divided by ``1 + λ̄``:
 
-    R(λ) = (1 + λ)·max{ Σ [m'·G(a) + v'·a − penalty'·E[D]] − spend1 } + λ·B,
-    m' = m/(1+λ), v' = v/(1+λ), penalty' = penalty/(1+λ), E[D] = Σ_k π_k E_k[D],
+    R(λ) = (1 + λ̄)·max{ Σ [m'·G(a) + v'·a − penalty'·E[D]] − spend1 } + λ̄·B,
+    m' = m/(1+λ̄), v' = v/(1+λ̄), penalty' = penalty/(1+λ̄), E[D] = Σ_k π_k E_k[D],
 
 which the one-stage solve pipeline handles as it is; ``R(λ)`` at HiGHS's bound is a valid
-bound on the two-stage optimum for every λ ≥ 0, and its plan is a feasible stage 1.
+bound on the two-stage optimum for every ``λ ≥ 0``, and its plan is a feasible stage 1.
+
+The prices that make the bound tight are each scenario's price of the reserve:
+:func:`reserve_prices` gives, for a stage-1 stock, the smallest ``λ_k`` at which scenario
+k's top-ups fit in what stage 1 left (a continuous knapsack per scenario, by bisection).
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ class RecourseCurve:
     mean: np.ndarray  # (K, P) scenario demand
     sd: np.ndarray
     dist: np.ndarray
-    ratio: np.ndarray  # per instance pair: r, inf where a top-up never pays
+    ratio: np.ndarray  # (K, n) per scenario and instance pair: r_k, inf where a top-up never pays
     top: np.ndarray  # (K, P): q_k, −inf where no top-up
     grid: np.ndarray  # (LEVEL_POINTS, n) stock levels per instance pair
     slopes: np.ndarray  # (LEVEL_POINTS, n) G' at the grid (nonincreasing down each column)
@@ -68,7 +72,7 @@ class RecourseCurve:
         if not live.any():
             return out
         c, a = col[live], stock[live]
-        q, r = self.top[:, c], self.ratio[idx[live]]
+        q, r = self.top[:, c], self.ratio[:, idx[live]]
         short = a < q
         es = np.asarray(expected_sales(np.where(short, q, a), self.mean[:, c], self.sd[:, c], self.dist[:, c]),
                         float)
@@ -85,7 +89,7 @@ class RecourseCurve:
         live = col >= 0
         c = col[live]
         tail = np.asarray(stockout_probability(stock[live], self.mean[:, c], self.sd[:, c], self.dist[:, c]), float)
-        out[live] = self.probabilities @ np.minimum(self.ratio[idx[live]], tail)
+        out[live] = self.probabilities @ np.minimum(self.ratio[:, idx[live]], tail)
         return out
 
     def level(self, slope: np.ndarray, at) -> np.ndarray:
@@ -105,29 +109,23 @@ class RecourseCurve:
         return np.where(first == 0, g[0, cols], g0 + np.clip(w, 0.0, 1.0) * (g1 - g0))
 
 
-def recourse_curve(ts: TwoStage, inst: Instance, price: float, *, top_up: bool = True) -> RecourseCurve:
-    """G for ``inst``'s pairs (stage 1's) with the budget priced at ``price`` (λ); without
-    ``top_up``, ``Σ_k π_k ES_k`` (the scenarios' mixture, no stage 2)."""
+def recourse_curve(ts: TwoStage, inst: Instance, prices, *, top_up: bool = True) -> RecourseCurve:
+    """G for ``inst``'s pairs (stage 1's) with scenario k's reserve priced at ``prices[k]``
+    (λ_k; a number: the same in every scenario); without ``top_up``, ``Σ_k π_k ES_k`` (the
+    scenarios' mixture, no stage 2)."""
     d = ts.demand
     pairs = inst.pairs
     column = d.pairs.get_indexer(pairs.index)
-    m = pairs["sales_coef"].to_numpy(float)
-    v = pairs["stock_coef"].to_numpy(float)
-    c2 = ts.stage2.routes.groupby(level=["sku", "warehouse"])["landed_cost"].min()
-    c2 = c2.reindex(pairs.index).to_numpy(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = ((1.0 + price) * c2 - v) / m
-    ratio = np.where((m > 0) & np.isfinite(ratio) & (column >= 0), np.maximum(ratio, 0.0), np.inf)
-    ratio = np.where((ratio >= 1.0) | (not top_up), np.inf, ratio)
-
+    prices = np.broadcast_to(np.asarray(prices, float), (len(d),))
+    ratio = top_up_ratio(ts, pairs, prices) if top_up else np.full((len(d), len(pairs)), np.inf)
     top = np.full(d.mean.shape, -np.inf)
-    live = np.flatnonzero(np.isfinite(ratio))
+    live = np.flatnonzero(np.isfinite(ratio).any(axis=0))
     if len(live):
         c = column[live]
-        level = np.clip(1.0 - ratio[live], 1e-12, 1.0 - 1e-12)
-        top[:, c] = np.asarray(quantile(np.broadcast_to(level, (len(d), len(live))), d.mean[:, c], d.sd[:, c],
-                                        d.dist[:, c]), float)
-        top[:, c] = np.where(ratio[live] <= 0, np.inf, top[:, c])
+        r = ratio[:, live]
+        level = np.clip(1.0 - r, 1e-12, 1.0 - 1e-12)
+        q = np.asarray(quantile(level, d.mean[:, c], d.sd[:, c], d.dist[:, c]), float)
+        top[:, c] = np.where(np.isinf(r), -np.inf, np.where(r <= 0, np.inf, q))
 
     curve = RecourseCurve(column, d.probabilities, d.mean, d.sd, d.dist, ratio, top,
                           np.zeros((0, len(pairs))), np.zeros((0, len(pairs))))
@@ -144,14 +142,72 @@ def recourse_curve(ts: TwoStage, inst: Instance, price: float, *, top_up: bool =
     return dataclasses.replace(curve, grid=grid, slopes=slopes)
 
 
-def priced_instance(ts: TwoStage, price: float, *, top_up: bool = True) -> Instance:
-    """Stage 1 as the relaxation ``R(price)`` of the module docstring sees it: G as its sales
-    curve, values divided by ``1 + price``, the scenarios' expected demand, no service row.
-    Without ``top_up`` (and at price 0) it is stage 1 alone on the scenarios' mixture: the
+def top_up_ratio(ts: TwoStage, pairs, prices: np.ndarray) -> np.ndarray:
+    """``r_k = ((1+λ_k)·c2 − v)/m`` per scenario and pair of ``pairs`` (inf: no top-up pays)."""
+    column = ts.demand.pairs.get_indexer(pairs.index)
+    m = pairs["sales_coef"].to_numpy(float)
+    v = pairs["stock_coef"].to_numpy(float)
+    c2 = ts.stage2.routes.groupby(level=["sku", "warehouse"])["landed_cost"].min()
+    c2 = c2.reindex(pairs.index).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = ((1.0 + prices[:, None]) * c2[None, :] - v) / m
+    usable = (m > 0) & np.isfinite(c2) & (column >= 0)
+    ratio = np.where(usable[None, :] & np.isfinite(ratio), np.maximum(ratio, 0.0), np.inf)
+    return np.where(ratio >= 1.0, np.inf, ratio)
+
+
+def top_ups_at(ts: TwoStage, pairs, stock: np.ndarray, prices: np.ndarray) -> np.ndarray:
+    """(K, n) the relaxation's top-up ``(q_k − a)⁺`` of each pair of ``pairs`` at stage-1
+    ``stock`` with the reserve priced at ``prices``."""
+    d = ts.demand
+    column = d.pairs.get_indexer(pairs.index)
+    ratio = top_up_ratio(ts, pairs, prices)
+    out = np.zeros(ratio.shape)
+    live = np.flatnonzero(np.isfinite(ratio).any(axis=0))
+    if not len(live):
+        return out
+    c, r = column[live], ratio[:, live]
+    q = np.asarray(quantile(np.clip(1.0 - r, 1e-12, 1.0 - 1e-12), d.mean[:, c], d.sd[:, c], d.dist[:, c]), float)
+    out[:, live] = np.where(np.isinf(r), 0.0, np.maximum(q - stock[live], 0.0))
+    return out
+
+
+def reserve_prices(ts: TwoStage, pairs, stock: np.ndarray, reserve: float, *, bisections: int = 30) -> np.ndarray:
+    """Per scenario, the smallest ``λ_k ≥ 0`` at which the relaxation's top-ups at stage-1
+    ``stock`` (per pair of ``pairs``) cost at most ``reserve``."""
+    c2 = ts.stage2.routes.groupby(level=["sku", "warehouse"])["landed_cost"].min()
+    c2 = np.nan_to_num(c2.reindex(pairs.index).to_numpy(float))
+    reserve = max(float(reserve), 0.0)
+
+    def spend(prices):
+        return top_ups_at(ts, pairs, stock, prices) @ c2
+
+    n = len(ts.demand)
+    low, high = np.zeros(n), np.zeros(n)
+    over = spend(low) > reserve + 1e-6
+    if not over.any():
+        return low
+    high = np.where(over, 1.0, 0.0)
+    for _ in range(40):
+        still = over & (spend(high) > reserve + 1e-6)
+        if not still.any():
+            break
+        high = np.where(still, 4.0 * high, high)
+    for _ in range(bisections):
+        mid = 0.5 * (low + high)
+        too_low = spend(mid) > reserve + 1e-6
+        low, high = np.where(over & too_low, mid, low), np.where(over & ~too_low, mid, high)
+    return np.where(over, high, 0.0)
+
+
+def priced_instance(ts: TwoStage, prices, *, top_up: bool = True) -> Instance:
+    """Stage 1 as the relaxation ``R(prices)`` of the module docstring sees it: G as its sales
+    curve, values divided by ``1 + λ̄``, the scenarios' expected demand, no service row.
+    Without ``top_up`` (and at prices 0) it is stage 1 alone on the scenarios' mixture: the
     exact single-stage problem (no service target)."""
     inst = ts.stage1
     pairs = inst.pairs.copy()
-    scale = 1.0 / (1.0 + price)
+    scale = 1.0 / (1.0 + mean_price(ts, prices))
     for column in ("sales_coef", "stock_coef", "stockout_penalty"):
         pairs[column] = pairs[column].to_numpy(float) * scale
     d = ts.demand
@@ -160,13 +216,20 @@ def priced_instance(ts: TwoStage, price: float, *, top_up: bool = True) -> Insta
     pairs["expected_demand"] = expected
     pairs["service_stock"] = np.nan
     relaxed = dataclasses.replace(inst, pairs=pairs, min_fill_rate=None)
-    curve = recourse_curve(ts, inst, price, top_up=top_up)
+    curve = recourse_curve(ts, inst, prices, top_up=top_up)
     return dataclasses.replace(relaxed, sales_curve=curve)
 
 
-def relaxation_value(objective: float, price: float, budget: float) -> float:
-    """``R(λ)`` from the priced instance's objective (or bound): ``(1 + λ)·objective + λ·B``."""
-    return (1.0 + price) * objective + price * budget
+def mean_price(ts: TwoStage, prices) -> float:
+    """``λ̄ = Σ_k π_k·λ_k``."""
+    return float(ts.demand.probabilities @ np.broadcast_to(np.asarray(prices, float), (len(ts.demand),)))
 
 
-__all__ = ["LEVEL_POINTS", "RecourseCurve", "priced_instance", "recourse_curve", "relaxation_value"]
+def relaxation_value(ts: TwoStage, objective: float, prices) -> float:
+    """``R(λ)`` from the priced instance's objective (or bound): ``(1 + λ̄)·objective + λ̄·B``."""
+    lam = mean_price(ts, prices)
+    return (1.0 + lam) * objective + lam * ts.stage1.budget
+
+
+__all__ = ["LEVEL_POINTS", "RecourseCurve", "mean_price", "priced_instance", "recourse_curve", "relaxation_value",
+           "reserve_prices", "top_up_ratio", "top_ups_at"]

@@ -11,11 +11,13 @@ limit.  This solve works on one-stage-sized problems only:
 
    * the single-stage plan — the scenarios' mixture, no top-up (what planning one stage
      gives; the two-stage plan is never worse than it on the planning scenarios);
-   * the priced relaxation ``R(λ)`` — the value of a continuous top-up at budget price λ in
-     the sales curve.  ``R(λ)`` at HiGHS's bound is a valid bound on the two-stage optimum
-     (the smallest met is reported).  λ starts at ``PipelineKnobs.priced_recourse_start``
-     and moves once by the relaxation's expected overrun of the budget (up when its stage 1
-     plus its expected top-up spend exceeds the budget, down otherwise).
+   * the priced relaxation ``R(λ)`` — the value of a continuous top-up at scenario k's
+     reserve price ``λ_k`` in the sales curve.  ``R(λ)`` at HiGHS's bound is a valid bound
+     on the two-stage optimum (the smallest met is reported).  The prices start at
+     ``PipelineKnobs.priced_recourse_start`` in every scenario; each later candidate's are
+     the mean of the last ones and each scenario's price of the reserve the last stage 1
+     leaves (:func:`~optimizer.prep.recourse_curve.reserve_prices`), for
+     ``priced_recourse_steps`` candidates in all.
 
 2. **Stage 2** of every candidate in every planning scenario by the solver-free top-up of
    :mod:`optimizer.solve.top_up` (feasible, so the exact profit evaluated on it is a lower
@@ -36,9 +38,10 @@ import pandas as pd
 
 from optimizer.model import build_model
 from optimizer.prep.recourse import TwoStage
-from optimizer.prep.recourse_curve import priced_instance, relaxation_value
+from optimizer.prep.recourse_curve import mean_price, priced_instance, relaxation_value, reserve_prices
 from optimizer.settings import Settings
 from optimizer.solve.pipeline import PlanSolver
+from optimizer.solve.rounding import RoundingHeuristic
 from optimizer.solve.top_up import TopUps
 from optimizer.solve.two_stage import TwoStageOutcome
 from optimizer.status import Status
@@ -47,27 +50,14 @@ log = logging.getLogger(__name__)
 
 #: Of the time left for a candidate, the share its pipeline solve gets (the rest: its top-ups).
 SOLVE_SHARE = 0.7
+#: Of the time limit, the share the single-stage candidate (the baseline) may use.
+SINGLE_STAGE_SHARE = 0.4
 
 
 def top_ups(ts: TwoStage, u1: pd.Series | None) -> list[pd.Series]:
     """The top-up of ``u1`` in every scenario of ``ts`` (:class:`~optimizer.solve.top_up.TopUps`)."""
     heuristic = TopUps(ts, u1)
     return [heuristic.scenario(k) for k in range(len(ts.demand))]
-
-
-def expected_top_up_spend(ts: TwoStage, curve_instance, u1: pd.Series) -> float:
-    """The relaxation's expected stage-2 spend at ``u1``: ``Σ_k π_k Σ_p c2·(q_k − a)⁺``."""
-    curve = curve_instance.sales_curve
-    pairs = curve_instance.pairs
-    stock = pairs["existing"].to_numpy(float) + u1.groupby(level=["sku", "warehouse"]).sum() \
-        .reindex(pairs.index).fillna(0.0).to_numpy(float)
-    c2 = ts.stage2.routes.groupby(level=["sku", "warehouse"])["landed_cost"].min().reindex(pairs.index) \
-        .to_numpy(float)
-    live = np.flatnonzero(np.isfinite(curve.ratio))
-    if not len(live):
-        return 0.0
-    amount = np.maximum(curve.top[:, curve.column[live]] - stock[live], 0.0)
-    return float(curve.probabilities @ (np.nan_to_num(amount, posinf=0.0) @ c2[live]))
 
 
 class PricedRecourseSolver:
@@ -91,33 +81,35 @@ class PricedRecourseSolver:
         start = time.perf_counter()
         out = TwoStageOutcome(Status.NO_PLAN, "not run")
         knobs = self.settings.pipeline
-        prices = [None] + [knobs.priced_recourse_start] * knobs.priced_recourse_steps
+        ts, n = self.ts, len(self.ts.demand)
+        steps = 1 + knobs.priced_recourse_steps
+        prices: np.ndarray | None = None  # None: the single-stage candidate
         last = 0.0  # how long the last candidate took
         try:
-            for step, price in enumerate(prices):
+            for step in range(steps):
                 began = time.perf_counter()
                 left = limit - (began - start)
                 if left <= 0 or (out.has_plan and left < last):
                     break  # another candidate would not fit in the time left
-                inst = priced_instance(self.ts, price or 0.0, top_up=price is not None)
-                share = left / (len(prices) - step) * SOLVE_SHARE
-                result = self._solve_relaxation(inst, max(share, 1.0))
+                inst = priced_instance(ts, 0.0 if prices is None else prices, top_up=prices is not None)
+                share = SINGLE_STAGE_SHARE * limit if prices is None else left / (steps - step)
+                result = self._solve_relaxation(inst, max(share * SOLVE_SHARE, 1.0))
                 out.rounds += 1
                 out.termination = result.termination
-                if price is not None and result.bound is not None:
-                    bound = relaxation_value(result.bound, price, self.ts.stage1.budget)
+                if prices is not None and result.bound is not None:
+                    bound = relaxation_value(ts, result.bound, prices)
                     out.bound = bound if out.bound is None else min(out.bound, bound)
                 if not result.has_plan:
-                    if out.has_plan:
-                        continue
-                    out.status = result.status
-                    break
+                    if not out.has_plan:
+                        out.status = result.status
+                        break
+                    continue
                 u1 = result.route_units
-                if price is None:
+                if prices is None:
                     self.single_stage_units = u1
-                u2 = top_ups(self.ts, u1)
+                u2 = top_ups(ts, u1)
                 profit = self.value(u1, u2)
-                what = "single-stage plan" if price is None else f"budget price {price:.4f}"
+                what = "single-stage plan" if prices is None else f"reserve prices (mean {mean_price(ts, prices):.4f})"
                 self._note(out, f"{what}: two-stage profit {profit:,.2f} topped up in every scenario"
                                 + ("" if out.bound is None else f", bound {out.bound:,.2f}"))
                 if out.model_objective is None or profit > out.model_objective:
@@ -126,16 +118,23 @@ class PricedRecourseSolver:
                 if result.status == Status.INTERRUPTED:
                     break
                 last = time.perf_counter() - began
-                if price is not None and step + 1 < len(prices):
-                    overrun = (float((u1 * inst.routes["landed_cost"]).sum())
-                               + expected_top_up_spend(self.ts, inst, u1)) / self.ts.stage1.budget - 1.0
-                    prices[step + 1] = max(price * (1.0 + 2.0 * overrun), 0.0)
+                if prices is None:
+                    prices = np.full(n, knobs.priced_recourse_start)
+                else:  # each scenario's price of what this stage 1 leaves, damped
+                    stock, reserve = self._stock_and_reserve(u1)
+                    prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, stock, reserve))
         except KeyboardInterrupt:
             if not out.has_plan:
                 raise
             out.status, out.termination = Status.INTERRUPTED, "interrupted by the user (Ctrl-C)"
         out.solve_seconds = time.perf_counter() - start
         return out
+
+    def _stock_and_reserve(self, u1: pd.Series) -> tuple[np.ndarray, float]:
+        """Stage 1's stock per pair (stage 1's pairs) and the budget it leaves."""
+        used = RoundingHeuristic(self.ts.stage1).usage(u1.reindex(self.ts.stage1.routes.index).fillna(0.0)
+                                                      .to_numpy(float))
+        return used["stock"], self.ts.stage1.budget - used["spend"]
 
     def _solve_relaxation(self, inst, time_limit_s: float):
         pipeline = PlanSolver(build_model(inst), inst, progress=lambda _: None)
@@ -149,4 +148,4 @@ class PricedRecourseSolver:
         self.say(message)
 
 
-__all__ = ["PricedRecourseSolver", "expected_top_up_spend", "top_ups"]
+__all__ = ["PricedRecourseSolver", "top_ups"]
