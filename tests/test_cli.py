@@ -317,6 +317,21 @@ def test_validate_lists_the_seller_economics_in_use(repo):
     assert code == 0 and "seller economics" not in out
 
 
+def test_validate_reads_scenarios_csv(tmp_path):
+    """validate checks a two-stage campaign's scenarios.csv as plan would: exit 2 naming the column."""
+    from test_two_stage import write_campaign
+
+    folder = write_campaign(tmp_path / "c", scenarios=5)
+    code, out, _ = _main(["validate", str(folder)])
+    assert code == 0 and "two-stage: top-ups on 2026-10-15 in 5 scenarios (generated as SPEC §8 says)" in out
+    rows = ["scenario,probability,sku,warehouse,mean,sd"] + [
+        f"{k},{p},{s},FBA1,100,10" for k, p in (("hot", 0.7), ("cold", 0.5)) for s in "ABCD"]
+    (folder / "scenarios.csv").write_text("\n".join(rows) + "\n")
+    code, out, err = _main(["validate", str(folder)])
+    assert code == 2 and "valid —" not in out
+    assert "scenarios.csv, column 'probability'" in err and "Traceback" not in err
+
+
 # ---------------------------------------------------------------- help texts
 
 COMMANDS = ["validate", "plan", "report", "frontier", "scenarios", "forecast", "backtest", "diff",

@@ -57,12 +57,29 @@ def _settings(args, campaign):
 def cmd_validate(args) -> int:
 
     c = _load(args.campaign)
+    two_stage = None
+    if c.config.recourse is not None:  # SPEC §8: scenarios.csv is read and checked too
+        from optimizer.prep.recourse import campaign_scenarios
+
+        scenarios, warnings = campaign_scenarios(c, c.config.recourse)
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        two_stage = (f"two-stage: top-ups on {c.config.recourse.date} in {len(scenarios)} scenarios "
+                     f"({'scenarios.csv' if _has_scenarios(c) else 'generated as SPEC §8 says'})")
     print(f"{args.campaign}: valid — {len(c.skus)} SKUs, {len(c.warehouses)} warehouses, "
           f"{len(c.lanes)} lanes, {len(c.demand)} demand rows")
     facts = c.seller_economics_facts()
     if facts:
         print("seller economics: " + "; ".join(facts))
+    if two_stage:
+        print(two_stage)
     return EXIT_OK
+
+
+def _has_scenarios(campaign) -> bool:
+    from optimizer.prep.recourse import has_scenarios_file
+
+    return has_scenarios_file(campaign)
 
 
 def cmd_plan(args) -> int:
