@@ -95,10 +95,20 @@ class TopUps:
         if not h.enabled or not len(second.routes) or self._budget <= 0:
             return zero
         h.inst = dataclasses.replace(second, sales_curve=ScenarioSales(self.ts, second.pairs.index, k))
+        if not self._any_case_pays(h):
+            return zero
         units = h.plan(self.prices.units(self._budget), budget=self._budget, time_limit_s=time_limit_s)
         if units is None:
             return zero
         return pd.Series(units, index=second.routes.index)
+
+
+    def _any_case_pays(self, h: RoundingHeuristic) -> bool:
+        """Whether one case of some route earns more than it costs at stage 1's stock and fits the
+        reserve (ES is concave: where the first case does not pay, no top-up of it does)."""
+        stock = self._existing[h.r_pair]
+        gain = h._value(stock + h.cp, h.r_pair) - h._value(stock, h.r_pair) - h.case_cost
+        return bool(np.any((gain > 0) & (h.case_cost <= self._budget) & (h.max_cases > 0)))
 
 
 __all__ = ["ScenarioSales", "TopUps"]
