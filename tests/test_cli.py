@@ -323,7 +323,8 @@ def test_validate_reads_scenarios_csv(tmp_path):
 
     folder = write_campaign(tmp_path / "c", scenarios=5)
     code, out, _ = _main(["validate", str(folder)])
-    assert code == 0 and "two-stage: top-ups on 2026-10-15 in 5 scenarios (generated as SPEC §8 says)" in out
+    assert code == 0 and "two-stage: top-ups on 2026-10-15 in 5 scenarios (generated as SPEC §8 says, " \
+        "resolved_share 0.6 from campaign.toml [recourse])" in out
     rows = ["scenario,probability,sku,warehouse,mean,sd"] + [
         f"{k},{p},{s},FBA1,100,10" for k, p in (("hot", 0.7), ("cold", 0.5)) for s in "ABCD"]
     (folder / "scenarios.csv").write_text("\n".join(rows) + "\n")

@@ -514,3 +514,47 @@ def test_formula_safe_forecast_files_read_back_verbatim(tmp_path):
     assert FORMULA_SKU in set(c.demand["sku"])
     rates, problems = read_run_up_rates(c)
     assert not problems and FORMULA_SKU in set(rates.index.get_level_values("sku"))
+
+
+# ---------------------------------------------------------------- resolved share (SPEC §8 ρ)
+
+
+def _scored(n, slope, noise, seed=0):
+    rng = np.random.default_rng(seed)
+    pace = rng.normal(0.0, 0.3, n)
+    delta = slope * pace + rng.normal(0.0, noise, n)
+    runup_expected = np.full(n, 400.0)
+    mean = np.full(n, 200.0)
+    return pd.DataFrame({"actual": (mean + 1) * np.exp(delta) - 1, "mean": mean,
+                         "runup": (runup_expected + 1) * np.exp(pace) - 1, "runup_expected": runup_expected})
+
+
+def test_resolved_share_is_the_share_of_the_deviation_the_run_up_predicts():
+    from optimizer.forecast.forecaster import _resolved_share
+
+    # δ = s + noise with var(s) = var(noise): the run-up explains half of δ's variance
+    rho, pairs = _resolved_share(_scored(4000, 1.0, 0.3))
+    assert pairs == 4000 and rho == pytest.approx(0.5, abs=0.04)
+    assert _resolved_share(_scored(4000, 1.0, 0.0))[0] == pytest.approx(1.0, abs=1e-6)
+    assert _resolved_share(_scored(4000, -1.0, 0.3))[0] == 0.0  # a run-up pointing the wrong way resolves nothing
+    assert _resolved_share(_scored(10, 1.0, 0.3)) == (None, 10)  # too few pairs: no estimate
+    small = _scored(4000, 1.0, 0.3).assign(mean=2.0)  # count noise only: not used
+    assert _resolved_share(small) == (None, 0)
+
+
+def test_two_stage_reads_resolved_share_from_the_forecast_audit_unless_the_campaign_sets_it(tmp_path):
+    from test_two_stage import write_campaign
+
+    from optimizer.io.campaign import load_campaign
+    from optimizer.prep.recourse import effective_recourse
+
+    folder = write_campaign(tmp_path / "c")  # [recourse] resolved_share = 0.6
+    assert effective_recourse(load_campaign(folder)) == (load_campaign(folder).config.recourse,
+                                                         "campaign.toml [recourse]")
+    text = (folder / "campaign.toml").read_text().replace("resolved_share = 0.6\n", "")
+    (folder / "campaign.toml").write_text(text)
+    recourse, source = effective_recourse(load_campaign(folder))
+    assert (recourse.resolved_share, source) == (0.5, "the default")
+    (folder / "forecast_audit.csv").write_text("sku,warehouse,mean,resolved_share\nA,FBA1,120,0.27\n")
+    recourse, source = effective_recourse(load_campaign(folder))
+    assert (recourse.resolved_share, source) == (0.27, "forecast_audit.csv")

@@ -59,13 +59,15 @@ def cmd_validate(args) -> int:
     c = _load(args.campaign)
     two_stage = None
     if c.config.recourse is not None:  # SPEC §8: scenarios.csv is read and checked too
-        from optimizer.prep.recourse import campaign_scenarios
+        from optimizer.prep.recourse import campaign_scenarios, effective_recourse
 
-        scenarios, warnings = campaign_scenarios(c, c.config.recourse)
+        recourse, rho_from = effective_recourse(c)
+        scenarios, warnings = campaign_scenarios(c, recourse)
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        two_stage = (f"two-stage: top-ups on {c.config.recourse.date} in {len(scenarios)} scenarios "
-                     f"({'scenarios.csv' if _has_scenarios(c) else 'generated as SPEC §8 says'})")
+        how = ("scenarios.csv" if _has_scenarios(c) else
+               f"generated as SPEC §8 says, resolved_share {recourse.resolved_share:g} from {rho_from}")
+        two_stage = f"two-stage: top-ups on {recourse.date} in {len(scenarios)} scenarios ({how})"
     print(f"{args.campaign}: valid — {len(c.skus)} SKUs, {len(c.warehouses)} warehouses, "
           f"{len(c.lanes)} lanes, {len(c.demand)} demand rows")
     facts = c.seller_economics_facts()

@@ -214,6 +214,10 @@ class SdCalibration:
     pairs: int = 0
     coverage_80_raw: float = float("nan")   # of [P10, P90] before scaling, on those promos
     scale_raw: float = 1.0                  # the smallest scale covering 80 %, before shrinkage
+    #: SPEC §8 ρ: the share of those promos' log deviation from their forecast that the run-up
+    #: pace up to the recourse date's lead predicts (None: no recourse date, or too few pairs).
+    resolved_share: float | None = None
+    resolved_pairs: int = 0
 
     @property
     def source(self) -> str:
@@ -224,14 +228,18 @@ class SdCalibration:
 
 
 def _sd_calibration(sales: pd.DataFrame, promos: list[PastPromo], skus: pd.DataFrame,
-                    end: pd.Timestamp, lead_days: int) -> SdCalibration:
+                    end: pd.Timestamp, lead_days: int, recourse_lead: int | None = None) -> SdCalibration:
     """sd scale from the same method's out-of-sample forecasts of earlier promos.
 
     Every past promo that ended before ``end`` and has ≥ CAL_MIN_DAYS of history before
     its origin (start − lead) is a candidate; the CAL_ORIGINS most recent are forecast
     from the data before their origin exactly as the campaign is (``_core``), and
     scored on their actual promo units (pairs with a censored promo day left out).
-    Only data before ``end`` is read, so a backtest never calibrates on its target."""
+    Only data before ``end`` is read, so a backtest never calibrates on its target.
+
+    With ``recourse_lead`` (days from the recourse date to the promo, SPEC §8) the same
+    forecasts give ρ (:func:`_resolved_share`): how much of each promo's deviation from
+    its forecast the run-up from the origin to ``start − recourse_lead`` predicted."""
     if not len(sales):
         return SdCalibration()
     first = sales["date"].min()
@@ -250,12 +258,21 @@ def _sd_calibration(sales: pd.DataFrame, promos: list[PastPromo], skus: pd.DataF
     parts, names = [], []
     for p, origin in origins:
         fc = _core(sales, promos, p.kind, skus, origin, pd.Timestamp(p.start), pd.Timestamp(p.end), None)
-        actual = window_units(known, p.start, p.end)[
-            key.get_indexer(pd.MultiIndex.from_frame(fc[["sku", "location"]]))]
+        at = key.get_indexer(pd.MultiIndex.from_frame(fc[["sku", "location"]]))
+        actual = window_units(known, p.start, p.end)[at]
         shape, _ = choose_shapes(fc, p.kind)
         ok = np.isfinite(actual) & (fc["sd"].to_numpy(float) > 0)
+        runup = np.full(len(fc), np.nan)
+        runup_expected = np.full(len(fc), np.nan)
+        if recourse_lead is not None:
+            signal_end = pd.Timestamp(p.start) - pd.Timedelta(days=recourse_lead + 1)
+            days = (signal_end - origin).days + 1
+            if days >= 1:
+                runup = window_units(known, origin.date(), signal_end.date())[at]
+                runup_expected = fc["baseline_rate"].to_numpy(float) * days
         parts.append(pd.DataFrame({"actual": actual[ok], "mean": fc["mean"].to_numpy(float)[ok],
-                                   "sd": fc["sd"].to_numpy(float)[ok], "shape": shape.to_numpy()[ok]}))
+                                   "sd": fc["sd"].to_numpy(float)[ok], "shape": shape.to_numpy()[ok],
+                                   "runup": runup[ok], "runup_expected": runup_expected[ok]}))
         names.append(f"{p.name} from {origin.date()}")
     scored = pd.concat(parts, ignore_index=True)
     n = len(scored)
@@ -270,7 +287,29 @@ def _sd_calibration(sales: pd.DataFrame, promos: list[PastPromo], skus: pd.DataF
     covered = np.array([coverage(g) for g in grid])
     raw = float(grid[np.argmax(covered >= 0.8)] if (covered >= 0.8).any() else grid[-1])
     scale = math.exp(n / (n + CAL_SHRINK_PAIRS) * math.log(raw))
-    return SdCalibration(scale, names, n, coverage(1.0), raw)
+    rho, rho_pairs = _resolved_share(scored) if recourse_lead is not None else (None, 0)
+    return SdCalibration(scale, names, n, coverage(1.0), raw, rho, rho_pairs)
+
+
+RESOLVED_MIN_UNITS = 5.0  # pairs below this forecast (promo or run-up) are mostly count noise: not used
+RESOLVED_MIN_PAIRS = 20   # fewer usable pairs: no estimate
+
+
+def _resolved_share(scored: pd.DataFrame) -> tuple[float | None, int]:
+    """ρ = corr(δ, s)² (0 when the run-up points the wrong way) over the usable pairs, with
+    ``δ = ln((actual + 1)/(mean + 1))`` a promo's log deviation from its forecast and
+    ``s = ln((runup + 1)/(runup_expected + 1))`` its run-up pace: the share of δ's variance
+    the best line in s explains — what SPEC §8's ``resolved_share`` means, measured."""
+    use = scored[(scored["mean"] >= RESOLVED_MIN_UNITS) & (scored["runup_expected"] >= RESOLVED_MIN_UNITS)
+                 & np.isfinite(scored["runup"])]
+    if len(use) < RESOLVED_MIN_PAIRS:
+        return None, len(use)
+    delta = np.log((use["actual"] + 1.0) / (use["mean"] + 1.0))
+    pace = np.log((use["runup"] + 1.0) / (use["runup_expected"] + 1.0))
+    if delta.std() == 0 or pace.std() == 0:
+        return None, len(use)
+    r = float(np.corrcoef(delta, pace)[0, 1])
+    return round(max(r, 0.0) ** 2, 4), len(use)
 
 
 def _calibrate(series: pd.DataFrame, cal: SdCalibration) -> None:
@@ -319,10 +358,13 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
     say(f"baseline and promo lift: {len(series)} series in {time.perf_counter() - t0:.1f}s")
     notes += _no_lift_note(series, hist)
     set_status(progress, "calibrating the sd on past promos forecast out of sample")
+    recourse_lead = (cfg.promo_start - cfg.recourse.date).days if cfg.recourse is not None else None
     cal = _sd_calibration(hist.sales, hist.promos, campaign.skus, end,
-                          (cfg.promo_start - cfg.planning_date).days)
+                          (cfg.promo_start - cfg.planning_date).days, recourse_lead)
     _calibrate(series, cal)
     say(f"sd calibration: {cal.source}")
+    if recourse_lead is not None:
+        notes.append(_resolved_note(cal, cfg.recourse.date))
     set_status(progress, "splitting market series over warehouses, applying overrides")
     notes.append(f"sd calibration: {cal.source}")
     if not hist.flagged:
@@ -347,8 +389,19 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
     _choose_shapes(audit, kept, hist.promo_kind)
     audit = audit.sort_values(["sku", "warehouse"]).reset_index(drop=True)
     audit = audit.reindex(columns=AUDIT_COLUMNS + [c for c in ("forecast_mean", "forecast_sd") if c in audit])
+    if cal.resolved_share is not None:
+        audit["resolved_share"] = cal.resolved_share
     demand = audit.loc[~bad, ["sku", "warehouse", "mean", "sd", "distribution"]].reset_index(drop=True)
     return Forecast(demand, audit, notes, time.perf_counter() - t0)
+
+
+def _resolved_note(cal: SdCalibration, recourse_date: dt.date) -> str:
+    if cal.resolved_share is None:
+        return (f"resolved_share (SPEC §8): not estimated, {cal.resolved_pairs} usable pair(s) of earlier promos "
+                f"(at least {RESOLVED_MIN_PAIRS} with a forecast and a run-up of {RESOLVED_MIN_UNITS:g}+ units)")
+    return (f"resolved_share (SPEC §8) {cal.resolved_share:.3f}: the run-up up to {recourse_date}'s lead "
+            f"predicted that share of the log deviation of {cal.resolved_pairs} pairs of earlier promos from "
+            "their forecasts (forecast_audit.csv column resolved_share; [recourse] resolved_share overrides)")
 
 
 AUDIT_COLUMNS = ["sku", "warehouse", "category", "level", "method", "history_days", "history_weeks",

@@ -158,11 +158,33 @@ def _scenario_stock_limits(inst: Instance, demand: ScenarioDemand) -> pd.Series:
     return limit
 
 
-def build_two_stage(campaign: Campaign, settings: Settings | None = None) -> TwoStage:
-    """Both stages' instances and the scenarios of a campaign with ``[recourse]``."""
+#: Written by ``forecast`` beside the demand file; its ``resolved_share`` column is ρ measured
+#: on earlier promos (:mod:`optimizer.forecast.forecaster`).
+FORECAST_AUDIT_FILE = "forecast_audit.csv"
+
+
+def effective_recourse(campaign: Campaign) -> tuple[RecourseSettings, str]:
+    """campaign.toml's ``[recourse]`` with ρ from forecast_audit.csv when the table does not set
+    ``resolved_share`` and the audit has one; and where ρ came from."""
     recourse = campaign.config.recourse
     if recourse is None:
         raise ValueError(f"campaign {campaign.config.name!r} has no [recourse] table")
+    if "resolved_share" in recourse.model_fields_set:
+        return recourse, "campaign.toml [recourse]"
+    path = campaign.root / FORECAST_AUDIT_FILE
+    try:
+        column = pd.read_csv(path, usecols=["resolved_share"])["resolved_share"].dropna()
+    except (OSError, ValueError, pd.errors.ParserError):
+        return recourse, "the default"
+    if column.empty or not 0.0 <= float(column.iloc[0]) <= 1.0:
+        return recourse, "the default"
+    return recourse.model_copy(update={"resolved_share": float(column.iloc[0])}), FORECAST_AUDIT_FILE
+
+
+def build_two_stage(campaign: Campaign, settings: Settings | None = None) -> TwoStage:
+    """Both stages' instances and the scenarios of a campaign with ``[recourse]`` (ρ as
+    :func:`effective_recourse` says)."""
+    recourse, _ = effective_recourse(campaign)
     settings = settings or Settings()
     scenarios, warnings = campaign_scenarios(campaign, recourse)
     first = build_instance(campaign, settings)
@@ -191,5 +213,5 @@ def one_scenario(scenarios: Scenarios, k: int) -> Scenarios:
     return Scenarios((scenarios.ids[k],), np.ones(1), rows)
 
 
-__all__ = ["ScenarioDemand", "TwoStage", "build_two_stage", "has_scenarios_file", "one_scenario", "with_scenarios", "campaign_scenarios", "scenario_demand",
+__all__ = ["FORECAST_AUDIT_FILE", "ScenarioDemand", "TwoStage", "build_two_stage", "effective_recourse", "has_scenarios_file", "one_scenario", "with_scenarios", "campaign_scenarios", "scenario_demand",
            "stage2_campaign"]

@@ -58,7 +58,14 @@ from optimizer.io.run_folder import SOLVER_LOG_FILE, safe_frame, write_run
 from optimizer.io.summary import RunSummary
 from optimizer.model import build_model
 from optimizer.model.two_stage import build_two_stage_model
-from optimizer.prep.recourse import TwoStage, build_two_stage, has_scenarios_file, one_scenario, with_scenarios
+from optimizer.prep.recourse import (
+    TwoStage,
+    build_two_stage,
+    effective_recourse,
+    has_scenarios_file,
+    one_scenario,
+    with_scenarios,
+)
 from optimizer.prep.recourse_curve import priced_instance
 from optimizer.prep.scenarios import SCENARIOS_FILE, generate_scenarios
 from optimizer.settings import Settings
@@ -215,6 +222,9 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
     say = progress or log.info
     t0 = time.perf_counter()
     ts = build_two_stage(campaign, settings)
+    if not has_scenarios_file(campaign):
+        say(f"scenarios: {len(ts.demand)} generated, resolved_share {ts.recourse.resolved_share:g} from "
+            f"{effective_recourse(campaign)[1]}")
     for warning in ts.warnings:  # scenarios.csv means off demand.csv's
         log.warning("warning: %s", warning)
     _refuse_unreachable_service(ts)
