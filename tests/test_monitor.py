@@ -492,3 +492,23 @@ def test_run_up_rates_read_the_forecasts_formula_safe_ids_verbatim(tmp_path):
     rates, problems = read_run_up_rates(load_campaign(folder))
     assert problems == []
     assert set(rates.index) == {(HOSTILE[s], HOSTILE["W1"]) for s in DAILY}
+
+
+def test_presale_csv_problems_name_the_row_and_column(tmp_path):
+    import datetime as dt
+
+    from test_two_stage import write_campaign
+
+    from optimizer.io.campaign import load_campaign
+    from optimizer.monitor.policy import read_presales
+
+    folder = write_campaign(tmp_path / "c")
+    (folder / "presale.csv").write_text("date,sku,warehouse,orders\n2026-10-01,A,FBA1,5\n2026-10-02,ZZ,FBA1,3\n"
+                                        "2026-10-03,A,FBA1,-1\n2025-01-01,A,FBA1,2\n")
+    orders, problems = read_presales(load_campaign(folder), dt.date(2026, 10, 5))
+    assert orders is None
+    found = {(p.file, p.row, p.column) for p in problems}
+    assert {("presale.csv", 3, "sku"), ("presale.csv", 4, "orders"), ("presale.csv", 5, "date")} <= found
+    (folder / "presale.csv").write_text("date,sku,warehouse,orders\n2026-10-01,A,FBA1,5\n2026-10-09,A,FBA1,7\n")
+    orders, problems = read_presales(load_campaign(folder), dt.date(2026, 10, 5))
+    assert not problems and orders[("A", "FBA1")] == 5  # the row after --as-of is left out

@@ -148,3 +148,37 @@ def test_report_of_a_two_stage_plan_shows_the_reserve_and_the_policy(tmp_path):
     assert policy[0].split(",")[:4] == ["sku", "warehouse", "mode", "pace_from"]
     if len(policy) > 1:
         assert "order" in policy[1] and "by air" in policy[1]
+
+
+def test_monitor_reads_the_policy_at_each_pairs_heat(tmp_path):
+    """A two-stage run monitored on the recourse date: sales plus converted presales over the
+    plan give each pair's heat, and the policy's row at that heat is the proposed top-up."""
+    import datetime as dt
+
+    from optimizer.monitor.campaign_monitor import monitor_campaign
+
+    folder = write_campaign(tmp_path / "campaign", scenarios=12)
+    run, _ = _plan(folder, tmp_path)
+    policy = run.policy
+    assert not policy.empty
+    hot = policy.sort_values("expected_units").iloc[-1]
+    rate = 2.0  # the run-up plan: 2 units a day for every pair
+    (folder / "forecast_audit.csv").write_text(
+        "sku,warehouse,baseline_rate\n" + "".join(f"{s},FBA1,{rate}\n" for s, *_ in SKUS))
+    days = [dt.date(2026, 9, 1) + dt.timedelta(days=i) for i in range(45)]  # to 2026-10-15
+    heat = float(hot["pace_from"]) + 0.5
+    sales = {s: rate for s, *_ in SKUS} | {hot["sku"]: rate * (heat - 0.2)}
+    (folder / "actuals.csv").write_text("date,sku,warehouse,units\n" + "".join(
+        f"{d},{s},FBA1,{u:.4f}\n" for d in days for s, u in sales.items()))
+    # presales make up the rest of the hot pair's heat: 0.2 × plan / conversion 0.3
+    orders = 0.2 * rate * len(days) / 0.3
+    (folder / "presale.csv").write_text(f"date,sku,warehouse,orders\n2026-10-10,{hot['sku']},FBA1,{orders:.4f}\n")
+    result = monitor_campaign(folder, run.out_dir, folder / "actuals.csv", time_limit_s=20)
+    flags = result.flags.set_index("sku")
+    assert flags.at[hot["sku"], "heat"] == pytest.approx(heat, rel=1e-3)
+    reached = policy[(policy["sku"] == hot["sku"]) & (policy["pace_from"] <= heat)].sort_values("pace_from")
+    assert flags.at[hot["sku"], "policy_units"] == int(reached.iloc[-1]["units"])
+    assert flags.at[hot["sku"], "policy_mode"] == "air"
+    cold = [s for s, *_ in SKUS if s != hot["sku"]]
+    assert all(flags.at[s, "heat"] == pytest.approx(1.0) for s in cold)
+    assert any("policy.csv of the run" in n for n in result.notes)

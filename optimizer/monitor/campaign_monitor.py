@@ -5,7 +5,10 @@
     result.topup.evaluation # the top-up plan (None when nothing is running ahead)
 
 How the pace is judged is :mod:`optimizer.monitor.pace`; the top-up campaign is
-:mod:`optimizer.monitor.topup`.  The output folder holds ``flags.csv``, ``pace.csv``,
+:mod:`optimizer.monitor.topup`.  On a two-stage run (its folder has policy.csv) each
+pair's heat — sales plus converted presales over the plan to date — picks the policy's
+top-up (:mod:`optimizer.monitor.policy`), and those pairs join the re-planned top-up at
+their heat.  The output folder holds ``flags.csv``, ``pace.csv``,
 ``monitor.json`` and the top-up as a plan run (SPEC §3 files plus ``topup_campaign/``).
 """
 
@@ -17,6 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from optimizer.evaluate.plan import PlanEvaluation
@@ -35,12 +39,16 @@ from optimizer.io.safe_text import safe_frame
 from optimizer.io.summary import RunSummary
 from optimizer.monitor.actuals import AUDIT_FILE, load_monitor_inputs
 from optimizer.monitor.pace import Thresholds, daily_pace, flag_pairs
+from optimizer.monitor.policy import POLICY_FILE, PRESALE_FILE, policy_top_ups, read_policy, read_presales
 from optimizer.monitor.topup import FAST_MODES, solve_topup, topup_folder
 from optimizer.progress import set_status
 from optimizer.status import Status
 from optimizer.workflows.planner import PlanRun
 
 log = logging.getLogger(__name__)
+
+#: SPEC §8's default share of presale orders that become sales (a campaign without [recourse]).
+PRESALE_CONVERSION = 0.3
 
 
 @dataclass
@@ -92,6 +100,10 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
 
     set_status(progress, "reading the plan and the actuals")
     run, actuals, rates = load_monitor_inputs(campaign, run_dir, actuals_path, as_of)
+    policy, problems = read_policy(run_dir)
+    presales, found = read_presales(campaign, actuals.as_of)
+    if problems + found:
+        raise InputError(problems + found, campaign.root)
     say(f"read the plan ({len(run.lines)} lines) and actuals {actuals.first_date} .. {actuals.as_of}")
     notes = list(actuals.notes)
     if rates is None and actuals.first_date < campaign.config.promo_start:
@@ -102,8 +114,22 @@ def monitor_campaign(campaign: Campaign | str | Path, run_dir: str | Path,
     counts = flags["status"].value_counts()
     say(f"pace of {len(flags)} pairs: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
 
+    called = pd.Series(False, index=flags.index)
+    if policy is not None:  # a two-stage run: the policy's top-up at each pair's heat (SPEC §8)
+        recourse = campaign.config.recourse
+        conversion = recourse.presale_conversion if recourse is not None else PRESALE_CONVERSION
+        flags = policy_top_ups(flags, policy, presales, conversion)
+        called = flags["policy_units"] > 0
+        # the policy's pairs are re-planned at their heat where it runs above the weekly pace
+        heat = flags["heat"].fillna(0.0)
+        at_heat = heat * flags["remaining_plan_demand"]
+        flags.loc[called, "remaining_demand_at_pace"] = np.maximum(flags["remaining_demand_at_pace"], at_heat)[called]
+        notes.append(f"{POLICY_FILE} of the run: {int(called.sum())} pair(s) call for a top-up at their heat "
+                     f"({int(flags.loc[called, 'policy_units'].sum()):,} units; heat = sold + {conversion:g} × "
+                     f"presale orders over the plan to date; presales: "
+                     f"{PRESALE_FILE if presales is not None else 'none'})")
     remaining = budget if budget is not None else run.budget - run.spend
-    ahead = flags[(flags["status"] == "running_ahead") & (flags["remaining_demand_at_pace"] > 0)]
+    ahead = flags[((flags["status"] == "running_ahead") | called) & (flags["remaining_demand_at_pace"] > 0)]
     topup = files = None
     if ahead.empty:
         notes.append("no pair is running ahead: no top-up")
