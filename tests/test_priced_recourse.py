@@ -35,17 +35,21 @@ def test_recourse_curve_is_the_best_continuous_top_up_in_each_scenario(tmp_path,
         col = curve.column[j]
         for a in (0.0, 50.0, 130.0, 400.0):
             best = []
+            allowed = steps[steps <= curve.cap[j]]  # a top-up brings at most what stage 2's routes may
             for k in range(len(d)):
                 r = curve.ratio[k, j]
-                cost = r * steps if np.isfinite(r) else np.where(steps > 0, np.inf, 0.0)
-                best.append(np.max(np.asarray(expected_sales(a + steps, d.mean[k, col], d.sd[k, col], d.dist[k, col]))
-                                   - cost))
+                cost = r * allowed if np.isfinite(r) else np.where(allowed > 0, np.inf, 0.0)
+                best.append(np.max(np.asarray(expected_sales(a + allowed, d.mean[k, col], d.sd[k, col],
+                                                             d.dist[k, col])) - cost))
             assert curve(np.array([a]), np.array([j]))[0] == pytest.approx(d.probabilities @ np.array(best),
                                                                            abs=1e-3)
         grid = np.linspace(0.0, 600.0, 31)
         values = curve(grid, np.full(len(grid), j))
         assert np.all(np.diff(values) >= -1e-9)  # nondecreasing
         assert np.all(np.diff(values, 2) <= 1e-6)  # concave
+        slopes = curve.slope(grid, np.full(len(grid), j))  # the slope is the curve's derivative
+        numeric = (curve(grid + 1e-3, np.full(len(grid), j)) - values) / 1e-3
+        assert slopes == pytest.approx(numeric, abs=2e-3)
 
 
 @pytest.mark.slow

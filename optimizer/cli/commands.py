@@ -59,13 +59,13 @@ def cmd_validate(args) -> int:
     c = _load(args.campaign)
     two_stage = None
     if c.config.recourse is not None:  # SPEC §8: scenarios.csv is read and checked too
-        from optimizer.prep.recourse import campaign_scenarios, effective_recourse
+        from optimizer.prep.recourse import campaign_scenarios, effective_recourse, has_scenarios_file
 
         recourse, rho_from = effective_recourse(c)
         scenarios, warnings = campaign_scenarios(c, recourse)
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        how = ("scenarios.csv" if _has_scenarios(c) else
+        how = ("scenarios.csv" if has_scenarios_file(c) else
                f"generated as SPEC §8 says, resolved_share {recourse.resolved_share:g} from {rho_from}")
         two_stage = f"two-stage: top-ups on {recourse.date} in {len(scenarios)} scenarios ({how})"
     print(f"{args.campaign}: valid — {len(c.skus)} SKUs, {len(c.warehouses)} warehouses, "
@@ -76,12 +76,6 @@ def cmd_validate(args) -> int:
     if two_stage:
         print(two_stage)
     return EXIT_OK
-
-
-def _has_scenarios(campaign) -> bool:
-    from optimizer.prep.recourse import has_scenarios_file
-
-    return has_scenarios_file(campaign)
 
 
 def cmd_plan(args) -> int:

@@ -10,7 +10,8 @@ into at most ``BANDS`` bands of pace (equal counts, hottest last); each band is 
 * ``units`` — the median top-up of the band's scenarios, ``order_up_to`` — the median stock
   after it (stage 1's stock plus the top-up);
 * ``share`` — the probability of the band's scenarios, ``below`` — the highest pace of a
-  scenario with no top-up (the pace under which nothing is ordered);
+  scenario with no top-up by any mode (top-ups need not rise with the pace, so it may
+  exceed a band's ``pace_from``);
 * ``rule`` — the row as a sentence: "if PET-00001's pace at ONT8 by 2026-10-20 is 130 % of
   forecast or more, order 240 more by air".
 """
@@ -24,6 +25,7 @@ from optimizer.evaluate.two_stage import TwoStageEvaluation
 from optimizer.prep.recourse import TwoStage
 
 BANDS = 3
+POLICY_FILE = "policy.csv"
 POLICY_COLUMNS = ["sku", "warehouse", "mode", "pace_from", "pace_to", "below", "units", "order_up_to",
                   "share", "expected_units", "rule"]
 
@@ -41,17 +43,21 @@ def top_up_policy(ts: TwoStage, ev: TwoStageEvaluation) -> pd.DataFrame:
     first = ev.stage1.lines.groupby(["sku", "warehouse"])["units"].sum() if len(ev.stage1.lines) else pd.Series()
     existing = ts.stage1.pairs["existing"]
     rows = []
+    topped_any = {pair: {scenario_of[s] for s in group["scenario"]}
+                  for pair, group in rec[rec["units"] > 0].groupby(["sku", "warehouse"])}
     units = rec.groupby(["sku", "warehouse", "mode", "scenario"])["units"].sum()
     for (sku, wh, mode), per_scenario in units.groupby(level=[0, 1, 2]):
-        j = d.pairs.get_loc((sku, wh))
+        j = d.pairs.get_indexer([(sku, wh)])[0]
+        if j < 0 or not np.isfinite(pace[:, j]).all():
+            continue  # no forecast mean to read a pace against: no rule in words
         ks = np.array([scenario_of[s] for s in per_scenario.index.get_level_values("scenario")])
         amount = per_scenario.to_numpy(float)
         order = np.argsort(pace[ks, j], kind="stable")
         ks, amount = ks[order], amount[order]
         topped = np.zeros(len(d), bool)
-        topped[ks] = True
+        topped[list(topped_any.get((sku, wh), ()))] = True  # a top-up by any mode
         below = pace[~topped, j]
-        below = float(np.nanmax(below)) if np.isfinite(below).any() else None
+        below = float(np.nanmax(below)) if len(below) else None
         stock1 = float(existing.get((sku, wh), 0.0)) + float(first.get((sku, wh), 0.0))
         for band in np.array_split(np.arange(len(ks)), min(BANDS, len(ks))):
             kb, ub = ks[band], amount[band]
@@ -67,4 +73,4 @@ def top_up_policy(ts: TwoStage, ev: TwoStageEvaluation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=POLICY_COLUMNS)
 
 
-__all__ = ["BANDS", "POLICY_COLUMNS", "top_up_policy"]
+__all__ = ["BANDS", "POLICY_COLUMNS", "POLICY_FILE", "top_up_policy"]

@@ -88,7 +88,7 @@ from optimizer.forecast.lifts import NO_LIFT, occurrence_table, promo_lifts
 from optimizer.forecast.panel import build_panel, fill_gaps, window_units
 from optimizer.forecast.scoring import distribution_scores, point_scores, quantiles
 from optimizer.forecast.shapes import choose_shapes
-from optimizer.io.campaign import Campaign
+from optimizer.io.campaign import FORECAST_AUDIT_FILE, Campaign
 from optimizer.io.errors import InputError, Problem
 from optimizer.io.safe_text import safe_frame
 
@@ -504,7 +504,7 @@ def _choose_shapes(audit: pd.DataFrame, kept: pd.DataFrame, kind: str | None) ->
 
 DEMAND_FILE = "demand.csv"
 DEMAND_FORECAST_FILE = "demand_forecast.csv"   # the default when the folder has a demand.csv
-AUDIT_FILE = "forecast_audit.csv"               # beside the demand file; the monitor reads it
+AUDIT_FILE = FORECAST_AUDIT_FILE               # beside the demand file; the monitor reads it
 _NEVER = "a forecast never overwrites a file, nothing was written"
 
 

@@ -36,6 +36,9 @@ from optimizer.io.recourse import RECOURSE_TABLE, RecourseSettings, recourse_set
 from optimizer.io.toml_text import toml_text
 
 CONFIG_FILE = "campaign.toml"
+#: Written by ``forecast`` beside the demand file (how each number was made); the report, the
+#: monitor (run-up rates) and the two-stage plan (``resolved_share``) read it.
+FORECAST_AUDIT_FILE = "forecast_audit.csv"
 FILE_ORDER = [CONFIG_FILE] + [t.file for t in checks.TABLES]
 
 

@@ -30,12 +30,12 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.io import checks
-from optimizer.io.campaign import Campaign, is_absent, read_checked_csv
+from optimizer.io.campaign import FORECAST_AUDIT_FILE, Campaign, is_absent, read_checked_csv
 from optimizer.io.checks import Col
 from optimizer.io.errors import InputError, Problem, limit_per_column
 from optimizer.io.run_folder import PlanRunFiles, read_plan_run
 
-AUDIT_FILE = "forecast_audit.csv"
+AUDIT_FILE = FORECAST_AUDIT_FILE
 ACTUALS_COLUMNS = (Col("date", "date"), Col("sku", "str"), Col("warehouse", "str"),
                    Col("units", "float", ge=0, cap=checks.DAILY_UNITS_MAX))
 AUDIT_COLUMNS = (Col("sku", "str"), Col("warehouse", "str"),

@@ -26,6 +26,7 @@ import pandas as pd
 from optimizer.evaluate.plan import PlanEvaluation
 from optimizer.io.campaign import Campaign, load_campaign, option_problems
 from optimizer.io.errors import InputError, Problem
+from optimizer.io.recourse import RecourseSettings
 from optimizer.io.run_folder import (
     PLAN_COLUMNS,
     SHIPMENT_COLUMNS,
@@ -48,7 +49,7 @@ from optimizer.workflows.planner import PlanRun
 log = logging.getLogger(__name__)
 
 #: SPEC §8's default share of presale orders that become sales (a campaign without [recourse]).
-PRESALE_CONVERSION = 0.3
+PRESALE_CONVERSION = RecourseSettings.model_fields["presale_conversion"].default
 
 
 @dataclass

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.evaluate.policy import POLICY_FILE
 from optimizer.io import checks
 from optimizer.io.campaign import Campaign, is_absent, read_checked_csv
 from optimizer.io.checks import Col
 from optimizer.io.errors import Problem, limit_per_column
 
 PRESALE_FILE = "presale.csv"
-POLICY_FILE = "policy.csv"
 PRESALE_COLUMNS = (Col("date", "date"), Col("sku", "str"), Col("warehouse", "str"),
                    Col("orders", "float", ge=0, cap=checks.DAILY_UNITS_MAX))
 POLICY_COLUMNS = (Col("sku", "str"), Col("warehouse", "str"), Col("mode", "str"), Col("pace_from", "float", ge=0),

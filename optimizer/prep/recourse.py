@@ -29,7 +29,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from optimizer.io.campaign import Campaign
+from optimizer.io.campaign import FORECAST_AUDIT_FILE, Campaign
 from optimizer.io.errors import InputError
 from optimizer.io.recourse import RecourseSettings
 from optimizer.prep.expected_sales import distribution_codes, expected_demand, spread
@@ -158,9 +158,6 @@ def _scenario_stock_limits(inst: Instance, demand: ScenarioDemand) -> pd.Series:
     return limit
 
 
-#: Written by ``forecast`` beside the demand file; its ``resolved_share`` column is ρ measured
-#: on earlier promos (:mod:`optimizer.forecast.forecaster`).
-FORECAST_AUDIT_FILE = "forecast_audit.csv"
 
 
 def effective_recourse(campaign: Campaign) -> tuple[RecourseSettings, str]:
@@ -213,5 +210,5 @@ def one_scenario(scenarios: Scenarios, k: int) -> Scenarios:
     return Scenarios((scenarios.ids[k],), np.ones(1), rows)
 
 
-__all__ = ["FORECAST_AUDIT_FILE", "ScenarioDemand", "TwoStage", "build_two_stage", "effective_recourse", "has_scenarios_file", "one_scenario", "with_scenarios", "campaign_scenarios", "scenario_demand",
+__all__ = ["ScenarioDemand", "TwoStage", "build_two_stage", "effective_recourse", "has_scenarios_file", "one_scenario", "with_scenarios", "campaign_scenarios", "scenario_demand",
            "stage2_campaign"]

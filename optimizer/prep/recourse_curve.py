@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -46,58 +47,81 @@ from optimizer.prep.instance import Instance
 from optimizer.prep.recourse import TwoStage
 
 #: Points of the slope table :meth:`RecourseCurve.level` interpolates (a start's accuracy).
-LEVEL_POINTS = 64
+LEVEL_POINTS = 48
 
 
 @dataclass(frozen=True, eq=False)
 class RecourseCurve:
-    """G of the module docstring for the pairs of one instance (positions of its pairs table)."""
+    """G of the module docstring for the pairs of one instance (positions of its pairs table).
+
+    A top-up is at most ``cap``, the units stage 2's routes may bring to the pair (their
+    bounds hold in some optimal plan), so G stays finite where holding a unit pays by
+    itself (``r ≤ 0``): ``t_k = clip(q_k − a, 0, cap)``, ``G = Σ_k π_k [ES_k(a + t_k) − r_k·t_k]``,
+    still concave (the best of a concave function over an interval).
+    """
 
     column: np.ndarray  # per instance pair: its column of the scenario matrices, −1 without demand
     probabilities: np.ndarray  # (K,)
     mean: np.ndarray  # (K, P) scenario demand
     sd: np.ndarray
     dist: np.ndarray
-    ratio: np.ndarray  # (K, n) per scenario and instance pair: r_k, inf where a top-up never pays
-    top: np.ndarray  # (K, P): q_k, −inf where no top-up
-    grid: np.ndarray  # (LEVEL_POINTS, n) stock levels per instance pair
-    slopes: np.ndarray  # (LEVEL_POINTS, n) G' at the grid (nonincreasing down each column)
+    ratio: np.ndarray  # (K, n): r_k per scenario and instance pair, inf where a top-up never pays
+    top: np.ndarray  # (K, n): q_k, −inf where no top-up, +inf where r_k ≤ 0
+    cap: np.ndarray  # (n,): the most a top-up may bring
 
-    def __call__(self, stock: np.ndarray, at) -> np.ndarray:
+    def _parts(self, stock, at):
         idx = np.arange(len(self.column))[at]
         stock = np.broadcast_to(np.asarray(stock, float), idx.shape)
-        col = self.column[idx]
+        live = self.column[idx] >= 0
+        i, c = idx[live], self.column[idx[live]]
+        return idx, live, i, c, stock[live]
+
+    def __call__(self, stock: np.ndarray, at) -> np.ndarray:
+        idx, live, i, c, a = self._parts(stock, at)
         out = np.zeros(len(idx))
-        live = col >= 0
-        if not live.any():
+        if not len(i):
             return out
-        c, a = col[live], stock[live]
-        q, r = self.top[:, c], self.ratio[:, idx[live]]
-        short = a < q
-        es = np.asarray(expected_sales(np.where(short, q, a), self.mean[:, c], self.sd[:, c], self.dist[:, c]),
-                        float)
-        gain = es - np.where(short, np.nan_to_num(r * (q - a), posinf=0.0), 0.0)
-        out[live] = self.probabilities @ gain
+        t = np.clip(self.top[:, i] - a, 0.0, self.cap[i])
+        es = np.asarray(expected_sales(a + t, self.mean[:, c], self.sd[:, c], self.dist[:, c]), float)
+        cost = np.where(t > 0, np.where(np.isfinite(self.ratio[:, i]), self.ratio[:, i], 0.0) * t, 0.0)
+        out[live] = self.probabilities @ (es - cost)
         return out
 
     def slope(self, stock: np.ndarray, at) -> np.ndarray:
-        """``G'(a) = Σ_k π_k·min(r, P(D_k > a))``."""
-        idx = np.arange(len(self.column))[at]
-        stock = np.broadcast_to(np.asarray(stock, float), idx.shape)
-        col = self.column[idx]
+        """``G'(a)``: ``P(D_k > a + t_k)`` where the top-up is 0 or at its cap, else ``r_k``."""
+        idx, live, i, c, a = self._parts(stock, at)
         out = np.zeros(len(idx))
-        live = col >= 0
-        c = col[live]
-        tail = np.asarray(stockout_probability(stock[live], self.mean[:, c], self.sd[:, c], self.dist[:, c]), float)
-        out[live] = self.probabilities @ np.minimum(self.ratio[:, idx[live]], tail)
+        if not len(i):
+            return out
+        q = self.top[:, i]
+        t = np.clip(q - a, 0.0, self.cap[i])
+        tail = np.asarray(stockout_probability(a + t, self.mean[:, c], self.sd[:, c], self.dist[:, c]), float)
+        interior = (t > 0) & (a + t >= q)
+        out[live] = self.probabilities @ np.where(interior, self.ratio[:, i], tail)
         return out
+
+    @cached_property
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(LEVEL_POINTS, n) stock grid per pair, from 0 to the largest scenario's 1 − 1e-6
+        quantile, and G' on it (nonincreasing down each column)."""
+        n = len(self.column)
+        far = np.zeros(n)
+        live = np.flatnonzero(self.column >= 0)
+        if len(live):
+            c = self.column[live]
+            far[live] = np.nanmax(np.asarray(quantile(np.full(self.mean[:, c].shape, 1.0 - 1e-6), self.mean[:, c],
+                                                      self.sd[:, c], self.dist[:, c]), float), axis=0)
+        grid = np.linspace(0.0, 1.0, LEVEL_POINTS)[:, None] * np.maximum(far, 1.0)[None, :]
+        everywhere = np.arange(n)
+        return grid, np.stack([self.slope(grid[j], everywhere) for j in range(LEVEL_POINTS)])
 
     def level(self, slope: np.ndarray, at) -> np.ndarray:
         """The smallest grid stock where G' has fallen to ``slope``, interpolated between grid
         points (a start for the price heuristic, not a bound)."""
         idx = np.arange(len(self.column))[at]
         slope = np.broadcast_to(np.asarray(slope, float), idx.shape)
-        g, s = self.grid[:, idx], self.slopes[:, idx]
+        grid, slopes = self._table
+        g, s = grid[:, idx], slopes[:, idx]
         below = s <= slope
         first = np.where(below.any(axis=0), np.argmax(below, axis=0), len(g) - 1)
         prev = np.maximum(first - 1, 0)
@@ -115,61 +139,44 @@ def recourse_curve(ts: TwoStage, inst: Instance, prices, *, top_up: bool = True)
     scenarios' mixture, no stage 2)."""
     d = ts.demand
     pairs = inst.pairs
-    column = d.pairs.get_indexer(pairs.index)
     prices = np.broadcast_to(np.asarray(prices, float), (len(d),))
-    ratio = top_up_ratio(ts, pairs, prices) if top_up else np.full((len(d), len(pairs)), np.inf)
-    top = np.full(d.mean.shape, -np.inf)
-    live = np.flatnonzero(np.isfinite(ratio).any(axis=0))
-    if len(live):
-        c = column[live]
-        r = ratio[:, live]
-        level = np.clip(1.0 - r, 1e-12, 1.0 - 1e-12)
-        q = np.asarray(quantile(level, d.mean[:, c], d.sd[:, c], d.dist[:, c]), float)
-        top[:, c] = np.where(np.isinf(r), -np.inf, np.where(r <= 0, np.inf, q))
-
-    curve = RecourseCurve(column, d.probabilities, d.mean, d.sd, d.dist, ratio, top,
-                          np.zeros((0, len(pairs))), np.zeros((0, len(pairs))))
-    # The slope table: from 0 to the largest scenario's 1 − 1e-6 quantile.
-    far = np.zeros(len(pairs))
-    with_demand = np.flatnonzero(column >= 0)
-    if len(with_demand):
-        c = column[with_demand]
-        far[with_demand] = np.nanmax(np.asarray(quantile(np.full(d.mean[:, c].shape, 1.0 - 1e-6), d.mean[:, c],
-                                                         d.sd[:, c], d.dist[:, c]), float), axis=0)
-    grid = np.linspace(0.0, 1.0, LEVEL_POINTS)[:, None] * np.maximum(far, 1.0)[None, :]
-    everywhere = np.arange(len(pairs))
-    slopes = np.stack([curve.slope(grid[i], everywhere) for i in range(LEVEL_POINTS)])
-    return dataclasses.replace(curve, grid=grid, slopes=slopes)
+    ratio, top, cap = top_up_levels(ts, pairs, prices)
+    if not top_up:
+        ratio, top = np.full(ratio.shape, np.inf), np.full(top.shape, -np.inf)
+    return RecourseCurve(d.pairs.get_indexer(pairs.index), d.probabilities, d.mean, d.sd, d.dist, ratio, top, cap)
 
 
-def top_up_ratio(ts: TwoStage, pairs, prices: np.ndarray) -> np.ndarray:
-    """``r_k = ((1+λ_k)·c2 − v)/m`` per scenario and pair of ``pairs`` (inf: no top-up pays)."""
-    column = ts.demand.pairs.get_indexer(pairs.index)
+def top_up_levels(ts: TwoStage, pairs, prices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per scenario and pair of ``pairs``: ``r_k = ((1+λ_k)·c2 − v)/m`` (inf: no top-up pays)
+    and the order-up-to level ``q_k = F_k⁻¹(1 − r_k)`` (−inf: none; +inf: ``r_k ≤ 0``); per
+    pair, the most stage 2's routes may bring (``cap``)."""
+    d = ts.demand
+    column = d.pairs.get_indexer(pairs.index)
     m = pairs["sales_coef"].to_numpy(float)
     v = pairs["stock_coef"].to_numpy(float)
-    c2 = ts.stage2.routes.groupby(level=["sku", "warehouse"])["landed_cost"].min()
-    c2 = c2.reindex(pairs.index).to_numpy(float)
+    by_pair = ts.stage2.routes.groupby(level=["sku", "warehouse"])
+    c2 = by_pair["landed_cost"].min().reindex(pairs.index).to_numpy(float)
+    cap = by_pair["max_units"].sum().reindex(pairs.index).fillna(0.0).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = ((1.0 + prices[:, None]) * c2[None, :] - v) / m
-    usable = (m > 0) & np.isfinite(c2) & (column >= 0)
+    usable = (m > 0) & np.isfinite(c2) & (column >= 0) & (cap > 0)
     ratio = np.where(usable[None, :] & np.isfinite(ratio), np.maximum(ratio, 0.0), np.inf)
-    return np.where(ratio >= 1.0, np.inf, ratio)
+    ratio = np.where(ratio >= 1.0, np.inf, ratio)
+    top = np.full(ratio.shape, -np.inf)
+    live = np.flatnonzero(np.isfinite(ratio).any(axis=0))
+    if len(live):
+        c, r = column[live], ratio[:, live]
+        q = np.asarray(quantile(np.clip(1.0 - r, 1e-12, 1.0 - 1e-12), d.mean[:, c], d.sd[:, c], d.dist[:, c]),
+                       float)
+        top[:, live] = np.where(np.isinf(r), -np.inf, np.where(r <= 0, np.inf, q))
+    return ratio, top, cap
 
 
 def top_ups_at(ts: TwoStage, pairs, stock: np.ndarray, prices: np.ndarray) -> np.ndarray:
-    """(K, n) the relaxation's top-up ``(q_k − a)⁺`` of each pair of ``pairs`` at stage-1
-    ``stock`` with the reserve priced at ``prices``."""
-    d = ts.demand
-    column = d.pairs.get_indexer(pairs.index)
-    ratio = top_up_ratio(ts, pairs, prices)
-    out = np.zeros(ratio.shape)
-    live = np.flatnonzero(np.isfinite(ratio).any(axis=0))
-    if not len(live):
-        return out
-    c, r = column[live], ratio[:, live]
-    q = np.asarray(quantile(np.clip(1.0 - r, 1e-12, 1.0 - 1e-12), d.mean[:, c], d.sd[:, c], d.dist[:, c]), float)
-    out[:, live] = np.where(np.isinf(r), 0.0, np.maximum(q - stock[live], 0.0))
-    return out
+    """(K, n) the relaxation's top-up ``clip(q_k − a, 0, cap)`` of each pair of ``pairs`` at
+    stage-1 ``stock`` with the reserve priced at ``prices``."""
+    _, top, cap = top_up_levels(ts, pairs, prices)
+    return np.clip(top - stock[None, :], 0.0, cap[None, :])
 
 
 def reserve_prices(ts: TwoStage, pairs, stock: np.ndarray, reserve: float, *, bisections: int = 30) -> np.ndarray:
@@ -232,4 +239,4 @@ def relaxation_value(ts: TwoStage, objective: float, prices) -> float:
 
 
 __all__ = ["LEVEL_POINTS", "RecourseCurve", "mean_price", "priced_instance", "recourse_curve", "relaxation_value",
-           "reserve_prices", "top_up_ratio", "top_ups_at"]
+           "reserve_prices", "top_up_levels", "top_ups_at"]

@@ -26,6 +26,7 @@ from optimizer.evaluate.diff import diff_runs
 from optimizer.evaluate.kpis import unserved_by_cause, unserved_demand
 from optimizer.evaluate.plan import PlanEvaluation, cash_limit_status
 from optimizer.evaluate.rule_of_thumb import rule_of_thumb
+from optimizer.io.campaign import FORECAST_AUDIT_FILE
 from optimizer.io.run_folder import list_files
 from optimizer.io.safe_text import plain_frame
 from optimizer.io.summary import Overrides, RunSummary
@@ -543,7 +544,6 @@ def simulation_summary(inst: Instance, sim) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- demand forecast
 
-FORECAST_AUDIT_FILE = "forecast_audit.csv"   # written by `python -m optimizer forecast`
 _AUDIT_SHOWN = ["sku", "warehouse", "category", "method", "history_days", "censored_days",
                 "inferred_stockout_days", "baseline_rate", "baseline", "lift", "lift_source", "growth",
                 "ad_uplift", "competition", "mean", "sd", "distribution", "override", "note"]

@@ -99,11 +99,10 @@ class PricedRecourseSolver:
                 if prices is not None and result.bound is not None:
                     bound = relaxation_value(ts, result.bound, prices)
                     out.bound = bound if out.bound is None else min(out.bound, bound)
-                if not result.has_plan:
+                if not result.has_plan:  # the prices would not change: no further candidate
                     if not out.has_plan:
                         out.status = result.status
-                        break
-                    continue
+                    break
                 u1 = result.route_units
                 if prices is None:
                     self.single_stage_units = u1

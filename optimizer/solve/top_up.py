@@ -10,9 +10,10 @@ a new purchase order and new shipments), as in the two-stage model.
 
 :class:`TopUps` solves each such plan with the one-stage pipeline's solver-free start
 (:mod:`optimizer.solve.price_start`: the priced relaxation, rounded, repaired and filled by
-:mod:`optimizer.solve.rounding`), on one set of arrays reset per scenario.  The top-ups meet
-every rule, so the profits evaluated on them are those of a feasible two-stage plan: a
-lower estimate of what the best top-ups give.
+:mod:`optimizer.solve.rounding`), on one set of arrays reset per scenario.  A top-up is kept
+only when it meets every rule and earns more than none (else the scenario gets none), so the
+profits evaluated on them are those of a feasible two-stage plan: a lower estimate of what
+the best top-ups give.
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ class TopUps:
         units1 = np.zeros(len(ts.stage1.routes)) if u1 is None else \
             u1.reindex(ts.stage1.routes.index).fillna(0.0).to_numpy(float)
         used = first.usage(units1)
-        self.spend1 = used["spend"]
         # A top-up is small: one pass of prices, fewer bisections (the start of a heuristic).
         knobs = ts.stage2.settings.update(price_passes=TOP_UP_PRICE_PASSES, price_bisections=TOP_UP_BISECTIONS)
         second = self.second = dataclasses.replace(ts.stage2, settings=knobs)
@@ -84,10 +84,6 @@ class TopUps:
         h.p_existing = self._existing
         self.prices = PriceStart(h)
 
-    @property
-    def reserve(self) -> float:
-        return self._budget
-
     def scenario(self, k: int, time_limit_s: float = 0.05) -> pd.Series:
         """Units per stage-2 route of the top-up in scenario ``k`` (zeros: none pays or fits)."""
         h, second = self.h, self.second
@@ -99,6 +95,10 @@ class TopUps:
             return zero
         units = h.plan(self.prices.units(self._budget), budget=self._budget, time_limit_s=time_limit_s)
         if units is None:
+            return zero
+        cases = units / h.cp
+        # a heuristic's plan is kept only when it meets every rule and earns more than no top-up
+        if not h.feasible(cases) or h.profit(cases) <= h.profit(np.zeros_like(cases)) + 1e-9:
             return zero
         return pd.Series(units, index=second.routes.index)
 

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.evaluate.plan import evaluate_plan, relative_gap, summarize
-from optimizer.evaluate.policy import top_up_policy
+from optimizer.evaluate.policy import POLICY_FILE, top_up_policy
 from optimizer.evaluate.two_stage import (
     Estimate,
     TwoStageEvaluation,
@@ -79,7 +79,6 @@ from optimizer.workflows.planner import SolveFailed, decide_status
 log = logging.getLogger(__name__)
 
 RECOURSE_FILE = "recourse.csv"
-POLICY_FILE = "policy.csv"
 
 
 @dataclass
