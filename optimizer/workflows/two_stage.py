@@ -25,8 +25,8 @@
 
 Every comparison solve has the run's time limit and gap target.  On the priced path the
 top-ups of the comparisons are the solver-free ones of the plan, the single-stage plan is
-the one-stage pipeline's on the scenarios' mixture, and the perfect-information profit is
-not computed (null in summary.json).  The run folder holds the
+the solve's single-stage candidate (:mod:`optimizer.solve.priced_recourse`), and the
+perfect-information profit is not computed (null in summary.json).  The run folder holds the
 stage-1 plan (plan.csv, shipments.csv, cash.csv, sku_summary.csv — stage 1's stock against
 demand.csv), recourse.csv, every planning scenario's top-up lines, and policy.csv, the top-ups
 as a rule of the pace at R (:mod:`optimizer.evaluate.policy`); summary.json's
@@ -56,7 +56,6 @@ from optimizer.evaluate.two_stage import (
 from optimizer.io.campaign import Campaign, load_campaign
 from optimizer.io.run_folder import SOLVER_LOG_FILE, safe_frame, write_run
 from optimizer.io.summary import RunSummary
-from optimizer.model import build_model
 from optimizer.model.two_stage import build_two_stage_model
 from optimizer.prep.recourse import (
     TwoStage,
@@ -66,11 +65,9 @@ from optimizer.prep.recourse import (
     one_scenario,
     with_scenarios,
 )
-from optimizer.prep.recourse_curve import priced_instance
 from optimizer.prep.scenarios import SCENARIOS_FILE, generate_scenarios
 from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible
-from optimizer.solve.pipeline import PlanSolver
 from optimizer.solve.priced_recourse import PricedRecourseSolver, top_ups
 from optimizer.solve.two_stage import TwoStageOutcome, TwoStageSolver
 from optimizer.status import Status
@@ -144,17 +141,12 @@ def topped_up(ts: TwoStage, u1: pd.Series, settings: Settings, *, exact: bool = 
     return evaluate_two_stage(ts, u1, out.stage2_units).scenario_profit
 
 
-def single_stage_plan(ts: TwoStage, settings: Settings, *, extensive: bool = True) -> pd.Series:
-    """The best stage-1 plan when no top-up is allowed: the extensive form without stage 2, or
-    the one-stage pipeline on the scenarios' mixture (``extensive=False``)."""
-    if extensive:
-        single = _solve(ts, settings, top_up=False)
-    else:
-        inst = priced_instance(ts, 0.0, top_up=False)
-        single = PlanSolver(build_model(inst), inst, progress=lambda _: None).solve()
+def single_stage_plan(ts: TwoStage, settings: Settings) -> pd.Series:
+    """The best stage-1 plan when no top-up is allowed: the extensive form without stage 2."""
+    single = _solve(ts, settings, top_up=False)
     if not single.has_plan:
         raise SolveFailed(f"the single-stage comparison found no plan ({single.termination})")
-    return single.stage1_units if extensive else single.route_units
+    return single.stage1_units
 
 
 def evaluation_problem(ts: TwoStage, settings: Settings) -> tuple[TwoStage, bool, int | None]:
@@ -174,7 +166,7 @@ def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say, *, extensive: 
     pi = held_out.demand.probabilities
     say(f"evaluating on {len(pi)} {'scenarios of ' + SCENARIOS_FILE if exact else 'fresh scenarios'}")
     two = topped_up(held_out, u1, settings, exact=extensive)
-    u1s = single if single is not None else single_stage_plan(ts, settings, extensive=extensive)
+    u1s = single if single is not None else single_stage_plan(ts, settings)
     spend1 = evaluate_plan(ts.stage1, u1s).spend
     no_recourse, _ = scenario_profits(held_out, u1s, [None] * len(pi), spend1, np.zeros(len(pi)))
     single_topped = topped_up(held_out, u1s, settings, exact=extensive)
