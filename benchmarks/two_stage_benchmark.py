@@ -80,10 +80,11 @@ def main() -> None:
     ap.add_argument("--evaluation-scenarios", type=int, default=1000)
     ap.add_argument("--generated", type=int, default=None, metavar="N",
                     help="plan a generated campaign of N SKUs where flexibility pays instead of the sample")
+    ap.add_argument("--time-limit", type=float, default=None, help="solver time limit (default: the campaign's)")
     ap.add_argument("--priced", action="store_true",
                     help="the priced relaxation however small the campaign (extensive_form_limit 1)")
     args = ap.parse_args()
-    settings = Settings(evaluation_scenarios=args.evaluation_scenarios)
+    settings = Settings(evaluation_scenarios=args.evaluation_scenarios, time_limit_s=args.time_limit)
     if args.priced:
         settings = settings.update(extensive_form_limit=1)
     cols = ["seed", "method", "status", "spend", "reserve", "in-sample", "bound", "gap", "two-stage",
