@@ -91,8 +91,8 @@ class PricedRecourseSolver:
             for step in range(steps):
                 began = time.perf_counter()
                 left = limit - (began - start)
-                if left <= 0 or (out.has_plan and left < last):
-                    break  # another candidate would not fit in the time left
+                if left <= 0 or (out.bound is not None and left < last):
+                    break  # another candidate would not fit in the time left (one priced: the bound)
                 inst = priced_instance(ts, 0.0 if prices is None else prices, top_up=prices is not None)
                 share = SINGLE_STAGE_SHARE * limit if prices is None else left / (steps - step)
                 result = self._solve_relaxation(inst, max(share * SOLVE_SHARE, 1.0))
