@@ -20,6 +20,7 @@ from optimizer.io.campaign import load_campaign
 from optimizer.prep.expected_sales import expected_sales
 from optimizer.prep.recourse import build_two_stage
 from optimizer.prep.recourse_curve import priced_instance, reserve_prices, top_ups_at
+from optimizer.report.two_stage import two_stage_html
 from optimizer.workflows.two_stage import plan_two_stage
 
 
@@ -67,6 +68,9 @@ def test_priced_path_is_valid_bounded_by_and_bounding_the_extensive_form(tmp_pat
     assert summary["expected_profit"] <= exact.best_bound + 1e-6
     assert summary["best_bound"] >= exact.expected_profit - 1e-6
     assert summary["perfect_information_profit"] is None
+    page = two_stage_html(priced.summary, priced.policy)  # the report says so, and shows the policy
+    assert "Perfect information" in page and "not computed" in page
+    assert ("Top-up policy" in page) == (not priced.policy.empty)
     # The single-stage plan is a candidate: in sample the plan never does worse than it.
     assert summary["value_of_flexibility"] >= -4 * summary["value_of_flexibility_se"] - 1e-6
 
