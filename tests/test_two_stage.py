@@ -136,7 +136,16 @@ def test_report_of_a_two_stage_plan_shows_the_reserve_and_the_policy(tmp_path):
     import subprocess
     import sys
 
+    from optimizer.prep.recourse import campaign_scenarios
+
     folder = write_campaign(tmp_path / "campaign", scenarios=8)
+    # its generated scenarios as scenarios.csv: the profits are then evaluated on them exactly
+    campaign = load_campaign(folder)
+    scenarios, _ = campaign_scenarios(campaign, campaign.config.recourse)
+    rows = scenarios.demand.assign(probability=scenarios.demand["scenario"].map(
+        dict(zip(scenarios.ids, scenarios.probabilities))))
+    rows[["scenario", "probability", "sku", "warehouse", "mean", "sd", "distribution"]].to_csv(
+        folder / "scenarios.csv", index=False)
     reports = tmp_path / "reports"
     done = subprocess.run([sys.executable, "-m", "optimizer", "report", str(folder), "--reports-dir", str(reports),
                            "--time-limit", "30"], capture_output=True, text=True, timeout=600)
