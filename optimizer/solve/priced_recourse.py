@@ -94,7 +94,9 @@ class PricedRecourseSolver:
                 if left <= 0 or (out.bound is not None and left < last):
                     break  # another candidate would not fit in the time left (one priced: the bound)
                 inst = priced_instance(ts, 0.0 if prices is None else prices, top_up=prices is not None)
-                share = SINGLE_STAGE_SHARE * limit if prices is None else left / (steps - step)
+                # the single-stage baseline a share of the limit; each priced one half what is left
+                # (the first priced candidate brings the bound: it gets the most)
+                share = SINGLE_STAGE_SHARE * limit if prices is None else left / min(2, steps - step)
                 result = self._solve_relaxation(inst, max(share * SOLVE_SHARE, 1.0))
                 out.rounds += 1
                 out.termination = result.termination
