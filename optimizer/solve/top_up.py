@@ -13,7 +13,9 @@ a new purchase order and new shipments), as in the two-stage model.
 :mod:`optimizer.solve.rounding`), on one set of arrays reset per scenario.  A top-up is kept
 only when it meets every rule and earns more than none (else the scenario gets none), so the
 profits evaluated on them are those of a feasible two-stage plan: a lower estimate of what
-the best top-ups give.
+the best top-ups give.  A scenario where not one case of any route pays at stage 1's stock
+or fits the reserve gets none without running the heuristic (ES is concave: if the first
+case does not pay, no more of it does).
 """
 
 from __future__ import annotations
