@@ -23,8 +23,8 @@ limit.  This solve works on one-stage-sized problems only:
 
 2. **Stage 2** of every candidate in every planning scenario by the solver-free top-up of
    :mod:`optimizer.solve.top_up` (feasible, so the exact profit evaluated on it is a lower
-   estimate of the candidate's worth); the candidate with the best exact expected profit is
-   the plan.
+   estimate of the candidate's worth; at the time limit the scenarios left get no top-up);
+   the candidate with the best exact expected profit is the plan.
 
 The bound relaxes stage 2's minimums, shipments, space, lane, supplier and cash rows, so the
 reported gap is honest but wider than the extensive form's would be.
@@ -56,10 +56,14 @@ SOLVE_SHARE = 0.7
 SINGLE_STAGE_SHARE = 0.5
 
 
-def top_ups(ts: TwoStage, u1: pd.Series | None) -> list[pd.Series]:
-    """The top-up of ``u1`` in every scenario of ``ts`` (:class:`~optimizer.solve.top_up.TopUps`)."""
+def top_ups(ts: TwoStage, u1: pd.Series | None, deadline: float | None = None) -> list[pd.Series]:
+    """The top-up of ``u1`` in every scenario of ``ts`` (:class:`~optimizer.solve.top_up.TopUps`);
+    past ``deadline`` (a ``time.perf_counter()`` value) the scenarios left get none — still a
+    feasible plan, valued low."""
     heuristic = TopUps(ts, u1)
-    return [heuristic.scenario(k) for k in range(len(ts.demand))]
+    none = pd.Series(0.0, index=ts.stage2.routes.index)
+    return [none if deadline is not None and time.perf_counter() > deadline else heuristic.scenario(k)
+            for k in range(len(ts.demand))]
 
 
 class PricedRecourseSolver:
@@ -110,7 +114,7 @@ class PricedRecourseSolver:
                 u1 = result.route_units
                 if prices is None:
                     self.single_stage_units = u1
-                u2 = top_ups(ts, u1)
+                u2 = top_ups(ts, u1, deadline=start + limit)
                 profit = self.value(u1, u2)
                 what = "single-stage plan" if prices is None else f"reserve prices (mean {mean_price(ts, prices):.4f})"
                 self._note(out, f"{what}: two-stage profit {profit:,.2f} topped up in every scenario"
