@@ -141,11 +141,12 @@ def summary_cards(inst: Instance, ev: PlanEvaluation, summary: RunSummary, *,
     if sim is not None:
         st = sim.stats()
         risk = f"P10 {_money(st.at['profit', 'p10'], cur)} · P90 {_money(st.at['profit', 'p90'], cur)}"
+    headline = profit
     if summary.recourse_date is not None:  # a two-stage plan: its profit counts the top-ups
         risk = (f"with the top-ups of {summary.recourse_date}, over {summary.planning_scenarios:,} scenarios; "
                 f"the orders placed now alone: {_money(profit, cur)}")
-        profit = summary.expected_profit
-    cards.append(_card("Expected profit", _money(profit, cur), risk))
+        headline = summary.expected_profit
+    cards.append(_card("Expected profit", _money(headline, cur), risk))
 
     used = ev.spend / inst.budget if inst.budget else float("nan")
     detail = f"of budget {_money(inst.budget, cur)} ({_pct(used)})"
@@ -185,7 +186,7 @@ def summary_cards(inst: Instance, ev: PlanEvaluation, summary: RunSummary, *,
     if previous_summary is None:
         cards.append(_card("Against the last run", "first run", "no earlier run of this campaign"))
     else:
-        change = profit - (previous_summary.expected_profit or 0.0)
+        change = headline - (previous_summary.expected_profit or 0.0)
         cards.append(_card("Against the last run", _money(change, cur, signed=True),
                            change_cause(previous_summary, summary, cur)))
 

@@ -23,10 +23,18 @@ from optimizer.report.html import table_html
 POLICY_ROWS = 10
 
 
-def _estimate(value: float | None, se: float | None, currency: str) -> tuple[str, str]:
+def _error(se: float | None, sampled: bool, currency: str) -> str:
+    """A standard error in words: none on scenarios.csv's own scenarios (exact), none on fresh
+    ones when the two plans agree in every scenario."""
+    if se:
+        return f"± {_money(se, currency)} (standard error)"
+    return "the same in every evaluation scenario" if sampled else "exact"
+
+
+def _estimate(value: float | None, se: float | None, sampled: bool, currency: str) -> tuple[str, str]:
     if value is None:
         return "not computed", "at this size (SPEC §8 allows a bound; none is reported)"
-    return _money(value, currency), (f"± {_money(se, currency)} (standard error)" if se else "exact")
+    return _money(value, currency), _error(se, sampled, currency)
 
 
 def two_stage_html(summary: RunSummary, policy: pd.DataFrame | None) -> str:
@@ -46,16 +54,15 @@ def two_stage_html(summary: RunSummary, policy: pd.DataFrame | None) -> str:
             ("Planned for one stage, topped up", s.single_stage_profit, s.single_stage_profit_se),
             ("Planned for one stage, no top-up", s.no_recourse_profit, s.no_recourse_profit_se),
             ("Perfect information", s.perfect_information_profit, s.perfect_information_profit_se)]
+    sampled = s.evaluation_seed is not None
     for title, value, se in rows:
-        text, detail = _estimate(value, se, cur)
+        text, detail = _estimate(value, se, sampled, cur)
         cards.append(_card(title, text, detail))
     vof = s.value_of_flexibility
     if vof is not None:
-        se = s.value_of_flexibility_se
         cards.append(_card("Value of flexibility", _money(vof, cur, signed=True),
-                           (f"± {_money(se, cur)} (standard error)" if se else "exact")
-                           + ": the two-stage plan less the one-stage plan topped up",
-                           "good" if vof > 0 else ""))
+                           f"the two-stage plan less the one-stage plan topped up; "
+                           f"{_error(s.value_of_flexibility_se, sampled, cur)}", "good" if vof > 0 else ""))
     where = (f"{s.evaluation_scenarios:,} fresh scenarios (seed {s.evaluation_seed})" if s.evaluation_seed
              is not None else f"the {s.evaluation_scenarios:,} scenarios of scenarios.csv")
     text = (f"<h2>Kept back for the top-up</h2><p>The orders above are stage 1. On {html.escape(str(s.recourse_date))} "
