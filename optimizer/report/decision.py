@@ -177,11 +177,14 @@ def summary_cards(inst: Instance, ev: PlanEvaluation, summary: RunSummary, *,
                        f"{sales:,.0f} of {demand:,.0f} units of expected demand", rows_html=unserved))
 
     if rule_of_thumb is not None:
-        gain = profit - rule_of_thumb.expected_profit
+        gain = headline - rule_of_thumb.expected_profit
         rel = gain / abs(rule_of_thumb.expected_profit) if rule_of_thumb.expected_profit else float("nan")
-        cards.append(_card("Against the spreadsheet rule (feasible)", _money(gain, cur, signed=True),
-                           f"{_pct(rel, signed=True)} on its {_money(rule_of_thumb.expected_profit, cur)}"
-                           if rule_of_thumb.expected_profit else "", "good" if gain > 0 else "bad"))
+        detail = (f"{_pct(rel, signed=True)} on its {_money(rule_of_thumb.expected_profit, cur)}"
+                  if rule_of_thumb.expected_profit else "")
+        if summary.recourse_date is not None and detail:
+            detail += " (the rule orders everything now; this plan with its top-ups)"
+        cards.append(_card("Against the spreadsheet rule (feasible)", _money(gain, cur, signed=True), detail,
+                           "good" if gain > 0 else "bad"))
 
     if previous_summary is None:
         cards.append(_card("Against the last run", "first run", "no earlier run of this campaign"))
