@@ -49,7 +49,7 @@ from optimizer.prep.expected_sales import (
     spread,
 )
 from optimizer.prep.model_index import ModelIndex, model_index
-from optimizer.prep.sales_curve import SalesCurve
+from optimizer.prep.sales_curve import DemandCurve, SalesCurve
 from optimizer.settings import Settings
 
 
@@ -85,27 +85,23 @@ class Instance:
         """Upper bound on units ordered of each SKU (max over its routes)."""
         return self.routes.groupby(level="sku")["max_units"].sum()
 
-    def expected_sales(self, stock, at=slice(None)) -> np.ndarray:
-        """Expected sales at ``stock`` of the pairs at positions ``at`` of :attr:`pairs`: the
-        instance's :attr:`sales_curve`, else ES of each pair's demand (SPEC §2/§7)."""
+    @cached_property
+    def curve(self) -> SalesCurve:
+        """What each pair's stock sells: :attr:`sales_curve`, else ES of the pair's own demand."""
         if self.sales_curve is not None:
-            return np.atleast_1d(self.sales_curve(np.asarray(stock, float), at))
-        mean, sd, dist = self._demand_shape
-        return np.atleast_1d(expected_sales(stock, mean[at], sd[at], dist[at]))
+            return self.sales_curve
+        p = self.pairs
+        return DemandCurve(p["mean"].to_numpy(float), p["sd"].to_numpy(float), p["dist"].to_numpy())
+
+    def expected_sales(self, stock, at=slice(None)) -> np.ndarray:
+        """Expected sales at ``stock`` of the pairs at positions ``at`` of :attr:`pairs` (:attr:`curve`)."""
+        return np.atleast_1d(self.curve(np.asarray(stock, float), at))
 
     def sales_level(self, slope, at=slice(None)) -> np.ndarray:
         """The stock at which expected sales of the pairs at ``at`` rise by ``slope`` per unit
         (``0 < slope < 1``): the newsvendor level ``F⁻¹(1 − slope)`` of each pair's demand, or
-        the instance's :attr:`sales_curve`'s."""
-        if self.sales_curve is not None:
-            return np.atleast_1d(self.sales_curve.level(np.asarray(slope, float), at))
-        mean, sd, dist = self._demand_shape
-        return np.atleast_1d(quantile(1.0 - np.asarray(slope, float), mean[at], sd[at], dist[at]))
-
-    @cached_property
-    def _demand_shape(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        p = self.pairs
-        return p["mean"].to_numpy(float), p["sd"].to_numpy(float), p["dist"].to_numpy()
+        the :attr:`curve`'s."""
+        return np.atleast_1d(self.curve.level(np.asarray(slope, float), at))
 
     @cached_property
     def index(self) -> ModelIndex:

@@ -11,9 +11,12 @@ relaxation uses one (:mod:`optimizer.prep.recourse_curve`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+from optimizer.prep.expected_sales import expected_sales, quantile
 
 
 class SalesCurve(Protocol):
@@ -27,4 +30,21 @@ class SalesCurve(Protocol):
     def level(self, slope: np.ndarray, at) -> np.ndarray: ...
 
 
-__all__ = ["SalesCurve"]
+@dataclass(frozen=True, eq=False)
+class DemandCurve:
+    """ES of each pair's demand (SPEC §2/§7), from arrays over the pairs: ``mean``, ``sd`` and the
+    shape ``dist`` (codes of :mod:`optimizer.prep.expected_sales`).  An instance's own curve
+    (its pairs' columns) and a scenario's (:func:`optimizer.solve.top_up.scenario_curve`)."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    dist: np.ndarray
+
+    def __call__(self, stock: np.ndarray, at) -> np.ndarray:
+        return np.atleast_1d(expected_sales(stock, self.mean[at], self.sd[at], self.dist[at]))
+
+    def level(self, slope: np.ndarray, at) -> np.ndarray:
+        return np.atleast_1d(quantile(1.0 - np.asarray(slope, float), self.mean[at], self.sd[at], self.dist[at]))
+
+
+__all__ = ["DemandCurve", "SalesCurve"]

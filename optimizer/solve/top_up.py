@@ -25,8 +25,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from optimizer.prep.expected_sales import expected_sales, quantile
 from optimizer.prep.recourse import TwoStage
+from optimizer.prep.sales_curve import DemandCurve
 from optimizer.solve.price_start import PriceStart
 from optimizer.solve.rounding import RoundingHeuristic
 
@@ -34,27 +34,14 @@ from optimizer.solve.rounding import RoundingHeuristic
 TOP_UP_PRICE_PASSES, TOP_UP_BISECTIONS = 1, 12
 
 
-class ScenarioSales:
-    """The sales curve of one scenario: ES of scenario k's demand (positions of stage 2's pairs)."""
-
-    def __init__(self, ts: TwoStage, pairs: pd.MultiIndex, k: int):
-        d = ts.demand
-        self.column = d.pairs.get_indexer(pairs)
-        self.mean, self.sd, self.dist = d.mean[k], d.sd[k], d.dist[k]
-
-    def _shape(self, at):
-        col = self.column[np.arange(len(self.column))[at]]
-        live = col >= 0
-        c = np.where(live, col, 0)
-        return live, self.mean[c], self.sd[c], self.dist[c]
-
-    def __call__(self, stock: np.ndarray, at) -> np.ndarray:
-        live, mu, sd, dist = self._shape(at)
-        return np.where(live, np.atleast_1d(expected_sales(stock, mu, sd, dist)), 0.0)
-
-    def level(self, slope: np.ndarray, at) -> np.ndarray:
-        live, mu, sd, dist = self._shape(at)
-        return np.where(live, np.atleast_1d(quantile(1.0 - np.asarray(slope, float), mu, sd, dist)), 0.0)
+def scenario_curve(ts: TwoStage, pairs: pd.DataFrame, k: int) -> DemandCurve:
+    """ES of scenario k's demand at each of ``pairs`` (a pair without scenario demand keeps its own)."""
+    d = ts.demand
+    column = d.pairs.get_indexer(pairs.index)
+    live, c = column >= 0, np.maximum(column, 0)
+    return DemandCurve(np.where(live, d.mean[k, c], pairs["mean"].to_numpy(float)),
+                       np.where(live, d.sd[k, c], pairs["sd"].to_numpy(float)),
+                       np.where(live, d.dist[k, c], pairs["dist"].to_numpy()))
 
 
 class TopUps:
@@ -92,7 +79,7 @@ class TopUps:
         zero = pd.Series(0.0, index=second.routes.index)
         if not h.enabled or not len(second.routes) or self._budget <= 0:
             return zero
-        h.inst = dataclasses.replace(second, sales_curve=ScenarioSales(self.ts, second.pairs.index, k))
+        h.inst = dataclasses.replace(second, sales_curve=scenario_curve(self.ts, second.pairs, k))
         if not self._any_case_pays(h):
             return zero
         units = h.plan(self.prices.units(self._budget), budget=self._budget, time_limit_s=time_limit_s)
@@ -113,4 +100,4 @@ class TopUps:
         return bool(np.any((gain > 0) & (h.case_cost <= self._budget) & (h.max_cases > 0)))
 
 
-__all__ = ["ScenarioSales", "TopUps"]
+__all__ = ["TopUps", "scenario_curve"]
