@@ -43,7 +43,6 @@ from optimizer.prep.recourse import TwoStage
 from optimizer.prep.recourse_curve import mean_price, priced_instance, relaxation_value, reserve_prices
 from optimizer.settings import Settings
 from optimizer.solve.pipeline import PlanSolver
-from optimizer.solve.rounding import RoundingHeuristic
 from optimizer.solve.top_up import TopUps
 from optimizer.solve.two_stage import TwoStageOutcome
 from optimizer.status import Status
@@ -56,14 +55,9 @@ SOLVE_SHARE = 0.7
 SINGLE_STAGE_SHARE = 0.5
 
 
-def top_ups(ts: TwoStage, u1: pd.Series | None, deadline: float | None = None) -> list[pd.Series]:
-    """The top-up of ``u1`` in every scenario of ``ts`` (:class:`~optimizer.solve.top_up.TopUps`);
-    past ``deadline`` (a ``time.perf_counter()`` value) the scenarios left get none — still a
-    feasible plan, valued low."""
-    heuristic = TopUps(ts, u1)
-    none = pd.Series(0.0, index=ts.stage2.routes.index)
-    return [none if deadline is not None and time.perf_counter() > deadline else heuristic.scenario(k)
-            for k in range(len(ts.demand))]
+def top_ups(ts: TwoStage, u1: pd.Series | None) -> list[pd.Series]:
+    """The top-up of ``u1`` in every scenario of ``ts`` (:class:`~optimizer.solve.top_up.TopUps`)."""
+    return TopUps(ts, u1).every_scenario()
 
 
 class PricedRecourseSolver:
@@ -114,11 +108,12 @@ class PricedRecourseSolver:
                 u1 = result.route_units
                 if prices is None:
                     self.single_stage_units = u1
-                u2 = top_ups(ts, u1, deadline=start + limit)
+                heuristic = TopUps(ts, u1)
+                u2 = heuristic.every_scenario(deadline=start + limit)
                 profit = self.value(u1, u2)
                 what = "single-stage plan" if prices is None else f"reserve prices (mean {mean_price(ts, prices):.4f})"
-                self._note(out, f"{what}: two-stage profit {profit:,.2f} topped up in every scenario"
-                                + ("" if out.bound is None else f", bound {out.bound:,.2f}"))
+                out.note(f"{what}: two-stage profit {profit:,.2f} topped up in every scenario"
+                         + ("" if out.bound is None else f", bound {out.bound:,.2f}"), self.say)
                 if out.model_objective is None or profit > out.model_objective:
                     out.model_objective, out.stage1_units, out.stage2_units = profit, u1, u2
                 out.status = Status.TIME_LIMIT if result.status == Status.OPTIMAL else result.status
@@ -128,20 +123,14 @@ class PricedRecourseSolver:
                 if prices is None:
                     prices = np.full(n, knobs.priced_recourse_start)
                 else:  # each scenario's price of what this stage 1 leaves, damped
-                    stock, reserve = self._stock_and_reserve(u1)
-                    prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, stock, reserve))
+                    prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, heuristic.stage1_stock,
+                                                            heuristic.reserve))
         except KeyboardInterrupt:
             if not out.has_plan:
                 raise
-            out.status, out.termination = Status.INTERRUPTED, "interrupted by the user (Ctrl-C)"
+            out.interrupted()
         out.solve_seconds = time.perf_counter() - start
         return out
-
-    def _stock_and_reserve(self, u1: pd.Series) -> tuple[np.ndarray, float]:
-        """Stage 1's stock per pair (stage 1's pairs) and the budget it leaves."""
-        used = RoundingHeuristic(self.ts.stage1).usage(u1.reindex(self.ts.stage1.routes.index).fillna(0.0)
-                                                      .to_numpy(float))
-        return used["stock"], self.ts.stage1.budget - used["spend"]
 
     def _solve_relaxation(self, inst, time_limit_s: float):
         pipeline = PlanSolver(build_model(inst), inst, progress=lambda _: None)
@@ -149,10 +138,6 @@ class PricedRecourseSolver:
         result = pipeline.solve()
         self._size = pipeline.model_size()
         return result
-
-    def _note(self, out: TwoStageOutcome, message: str) -> None:
-        out.log.append(message)
-        self.say(message)
 
 
 __all__ = ["PricedRecourseSolver", "top_ups"]

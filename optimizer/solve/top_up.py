@@ -21,6 +21,7 @@ case does not pay, no more of it does).
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 import pandas as pd
@@ -53,13 +54,14 @@ class TopUps:
         units1 = np.zeros(len(ts.stage1.routes)) if u1 is None else \
             u1.reindex(ts.stage1.routes.index).fillna(0.0).to_numpy(float)
         used = first.usage(units1)
+        #: Stage 1's stock per pair (stage 1's pairs) and the budget it leaves: the reserve.
+        self.stage1_stock, self.reserve = used["stock"], ts.stage1.budget - used["spend"]
         # A top-up is small: one pass of prices, fewer bisections (the start of a heuristic).
         knobs = ts.stage2.settings.update(price_passes=TOP_UP_PRICE_PASSES, price_bisections=TOP_UP_BISECTIONS)
         second = self.second = dataclasses.replace(ts.stage2, settings=knobs)
         h = self.h = RoundingHeuristic(second)
         stock1 = pd.Series(used["stock"], index=ts.stage1.pairs.index)
         self._existing = stock1.reindex(second.pairs.index).fillna(second.pairs["existing"]).to_numpy(float)
-        self._budget = ts.stage1.budget - used["spend"]
         h.share_of = ts.stage1.budget
         h.sku_cost_committed = pd.Series(used["sku_cost"], index=ts.stage1.skus.index) \
             .reindex(second.skus.index).fillna(0.0).to_numpy(float)
@@ -73,16 +75,23 @@ class TopUps:
         h.p_existing = self._existing
         self.prices = PriceStart(h)
 
+    def every_scenario(self, deadline: float | None = None) -> list[pd.Series]:
+        """The top-up in every scenario; past ``deadline`` (a ``time.perf_counter()`` value) the
+        scenarios left get none — still a feasible plan, valued low."""
+        none = pd.Series(0.0, index=self.second.routes.index)
+        return [none if deadline is not None and time.perf_counter() > deadline else self.scenario(k)
+                for k in range(len(self.ts.demand))]
+
     def scenario(self, k: int, time_limit_s: float = 0.05) -> pd.Series:
         """Units per stage-2 route of the top-up in scenario ``k`` (zeros: none pays or fits)."""
         h, second = self.h, self.second
         zero = pd.Series(0.0, index=second.routes.index)
-        if not h.enabled or not len(second.routes) or self._budget <= 0:
+        if not h.enabled or not len(second.routes) or self.reserve <= 0:
             return zero
         h.inst = dataclasses.replace(second, sales_curve=scenario_curve(self.ts, second.pairs, k))
         if not self._any_case_pays(h):
             return zero
-        units = h.plan(self.prices.units(self._budget), budget=self._budget, time_limit_s=time_limit_s)
+        units = h.plan(self.prices.units(self.reserve), budget=self.reserve, time_limit_s=time_limit_s)
         if units is None:
             return zero
         cases = units / h.cp
@@ -97,7 +106,7 @@ class TopUps:
         reserve (ES is concave: where the first case does not pay, no top-up of it does)."""
         stock = self._existing[h.r_pair]
         gain = h._value(stock + h.cp, h.r_pair) - h._value(stock, h.r_pair) - h.case_cost
-        return bool(np.any((gain > 0) & (h.case_cost <= self._budget) & (h.max_cases > 0)))
+        return bool(np.any((gain > 0) & (h.case_cost <= self.reserve) & (h.max_cases > 0)))
 
 
 __all__ = ["TopUps", "scenario_curve"]

@@ -51,6 +51,15 @@ class TwoStageOutcome:
     def has_plan(self) -> bool:
         return self.stage1_units is not None
 
+    def note(self, message: str, say) -> None:
+        """A line of the solver log, also told to ``say``."""
+        self.log.append(message)
+        say(message)
+
+    def interrupted(self) -> None:
+        """Ctrl-C with a plan in hand: the plan is kept, the run says why it stopped."""
+        self.status, self.termination = Status.INTERRUPTED, "interrupted by the user (Ctrl-C)"
+
 
 class TwoStageSolver:
     """HiGHS bound to one two-stage model; :meth:`solve` runs the rounds."""
@@ -95,8 +104,8 @@ class TwoStageSolver:
                 gain = float(self.ts.demand.probabilities @ over.sum(axis=1))
                 self._keep(out, result.objective - gain)
                 out.status = result.outcome
-                self._note(out, f"round {out.rounds}: model {result.objective:,.2f}, sales over-estimate "
-                                f"{gain:,.2f}, bound {out.bound if out.bound is not None else float('nan'):,.2f}")
+                out.note(f"round {out.rounds}: model {result.objective:,.2f}, sales over-estimate {gain:,.2f}, "
+                         f"bound {out.bound if out.bound is not None else float('nan'):,.2f}", self.say)
                 tolerance = solver.mip_gap * self.settings.pipeline.chord_tolerance_share
                 if gain <= tolerance * max(abs(result.objective), 1.0) or result.time_limit:
                     break
@@ -108,7 +117,7 @@ class TwoStageSolver:
         except KeyboardInterrupt:
             if not out.has_plan:
                 raise
-            out.status, out.termination = Status.INTERRUPTED, "interrupted by the user (Ctrl-C)"
+            out.interrupted()
         out.solve_seconds = time.perf_counter() - start
         return out
 
@@ -144,10 +153,6 @@ class TwoStageSolver:
                       index=self.ts.stage2.routes.index, dtype=float)
             for k in m.SCENARIOS
         ]
-
-    def _note(self, out: TwoStageOutcome, message: str) -> None:
-        out.log.append(message)
-        self.say(message)
 
 
 __all__ = ["TwoStageOutcome", "TwoStageSolver"]
