@@ -52,17 +52,12 @@ class Actuals:
     notes: list[str] = field(default_factory=list)
 
 
-def read_actuals(path: str | Path, campaign: Campaign,
-                 as_of: dt.date | None = None) -> tuple[Actuals | None, list[Problem]]:
-    """Read and check the actuals file; ``as_of`` defaults to its last date."""
-    path = Path(path)
-    file = str(path)
-    frame, problems = read_checked_csv(path, file, ACTUALS_COLUMNS, ("date", "sku", "warehouse"), min_rows=1)
-    if frame is None or frame.empty or "date" not in frame:
-        return None, problems
-    # Every row is checked against the campaign, the rows with a bad cell too: all
-    # problems are reported at once, not one line per run.
+def campaign_row_problems(frame: pd.DataFrame, file: str, campaign: Campaign, before_plan: str) -> list[Problem]:
+    """Problems of an in-campaign file's ``date, sku, warehouse`` rows against the campaign: an
+    sku or warehouse it does not have, a date before planning_date (``before_plan`` says why
+    that is wrong) or after promo_end."""
     cfg = campaign.config
+    problems = []
     skus, whs = set(campaign.skus["sku"]), set(campaign.warehouses["warehouse"])
     known = frame["sku"].notna() & (frame["sku"] != "")
     for line, v in frame.loc[known & ~frame["sku"].isin(skus), "sku"].items():
@@ -74,11 +69,26 @@ def read_actuals(path: str | Path, campaign: Campaign,
     dated = frame["date"].notna()
     for line, d in frame.loc[dated & (frame["date"].where(dated, cfg.planning_date) < cfg.planning_date),
                              "date"].items():
-        problems.append(Problem(file, line, "date", f"{d} is before planning_date "
-                                f"({cfg.planning_date}): actuals are sales after the plan was made"))
+        problems.append(Problem(file, line, "date", f"{d} is before planning_date ({cfg.planning_date}): "
+                                f"{before_plan}"))
     for line, d in frame.loc[dated & (frame["date"].where(dated, cfg.promo_end) > cfg.promo_end), "date"].items():
         problems.append(Problem(file, line, "date", f"{d} is after promo_end "
                                 f"({cfg.promo_end}): the campaign is over"))
+    return problems
+
+
+def read_actuals(path: str | Path, campaign: Campaign,
+                 as_of: dt.date | None = None) -> tuple[Actuals | None, list[Problem]]:
+    """Read and check the actuals file; ``as_of`` defaults to its last date."""
+    path = Path(path)
+    file = str(path)
+    frame, problems = read_checked_csv(path, file, ACTUALS_COLUMNS, ("date", "sku", "warehouse"), min_rows=1)
+    if frame is None or frame.empty or "date" not in frame:
+        return None, problems
+    # Every row is checked against the campaign, the rows with a bad cell too: all
+    # problems are reported at once, not one line per run.
+    problems += campaign_row_problems(frame, file, campaign, "actuals are sales after the plan was made")
+    cfg = campaign.config
     columns = ["date", "sku", "warehouse", "units"]
     problems.sort(key=lambda p: (p.row or 0, columns.index(p.column) if p.column in columns else len(columns)))
     problems = limit_per_column(problems)
@@ -156,6 +166,7 @@ def load_monitor_inputs(campaign: Campaign, run_dir: str | Path, actuals_path: s
 __all__ = [
     "AUDIT_FILE",
     "Actuals",
+    "campaign_row_problems",
     "load_monitor_inputs",
     "read_actuals",
     "read_run_up_rates",

@@ -27,6 +27,7 @@ from optimizer.io import checks
 from optimizer.io.campaign import Campaign, is_absent, read_checked_csv
 from optimizer.io.checks import Col
 from optimizer.io.errors import Problem, limit_per_column
+from optimizer.monitor.actuals import campaign_row_problems
 
 PRESALE_FILE = "presale.csv"
 PRESALE_COLUMNS = (Col("date", "date"), Col("sku", "str"), Col("warehouse", "str"),
@@ -43,17 +44,8 @@ def read_presales(campaign: Campaign, as_of) -> tuple[pd.DataFrame | None, list[
     frame, problems = read_checked_csv(path, PRESALE_FILE, PRESALE_COLUMNS, ("date", "sku", "warehouse"))
     if frame is None:
         return None, problems
-    cfg = campaign.config
-    skus, whs = set(campaign.skus["sku"]), set(campaign.warehouses["warehouse"])
-    for line, v in frame.loc[frame["sku"].notna() & ~frame["sku"].isin(skus), "sku"].items():
-        problems.append(Problem(PRESALE_FILE, line, "sku", f"unknown sku '{v}': not in skus.csv"))
-    for line, v in frame.loc[frame["warehouse"].notna() & ~frame["warehouse"].isin(whs), "warehouse"].items():
-        problems.append(Problem(PRESALE_FILE, line, "warehouse", f"unknown warehouse '{v}': not in warehouses.csv"))
-    dated = frame["date"].notna()
-    for line, d in frame.loc[dated, "date"].items():
-        if not cfg.planning_date <= d <= cfg.promo_end:
-            problems.append(Problem(PRESALE_FILE, line, "date", f"{d} is outside planning_date .. promo_end "
-                                    f"({cfg.planning_date} .. {cfg.promo_end})"))
+    problems += campaign_row_problems(frame, PRESALE_FILE, campaign,
+                                      "presale orders count from the plan on")
     problems = limit_per_column(problems)
     if problems:
         return None, problems
