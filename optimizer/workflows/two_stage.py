@@ -39,6 +39,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -98,7 +99,7 @@ class TwoStageRun:
         """The POs placed now: stage 1's plan evaluated against demand.csv."""
         return self.evaluation.stage1
 
-    @property
+    @cached_property
     def policy(self) -> pd.DataFrame:
         """policy.csv: the top-up by pace, pair and mode (:mod:`optimizer.evaluate.policy`)."""
         return top_up_policy(self.problem, self.evaluation)
