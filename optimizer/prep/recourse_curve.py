@@ -146,17 +146,25 @@ def recourse_curve(ts: TwoStage, inst: Instance, prices, *, top_up: bool = True)
     return RecourseCurve(d.pairs.get_indexer(pairs.index), d.probabilities, d.mean, d.sd, d.dist, ratio, top, cap)
 
 
-def top_up_levels(ts: TwoStage, pairs, prices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def stage2_costs(ts: TwoStage, pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair of ``pairs``: the cheapest landed cost from the recourse date ``c2`` (nan: no
+    stage-2 route) and the most stage 2's routes may bring (``cap``)."""
+    by_pair = ts.stage2.routes.groupby(level=["sku", "warehouse"])
+    return (by_pair["landed_cost"].min().reindex(pairs.index).to_numpy(float),
+            by_pair["max_units"].sum().reindex(pairs.index).fillna(0.0).to_numpy(float))
+
+
+def top_up_levels(ts: TwoStage, pairs, prices: np.ndarray,
+                  costs: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per scenario and pair of ``pairs``: ``r_k = ((1+λ_k)·c2 − v)/m`` (inf: no top-up pays)
     and the order-up-to level ``q_k = F_k⁻¹(1 − r_k)`` (−inf: none; +inf: ``r_k ≤ 0``); per
-    pair, the most stage 2's routes may bring (``cap``)."""
+    pair, the most stage 2's routes may bring (``cap``).  ``costs``: :func:`stage2_costs`, when
+    the caller has them."""
     d = ts.demand
     column = d.pairs.get_indexer(pairs.index)
     m = pairs["sales_coef"].to_numpy(float)
     v = pairs["stock_coef"].to_numpy(float)
-    by_pair = ts.stage2.routes.groupby(level=["sku", "warehouse"])
-    c2 = by_pair["landed_cost"].min().reindex(pairs.index).to_numpy(float)
-    cap = by_pair["max_units"].sum().reindex(pairs.index).fillna(0.0).to_numpy(float)
+    c2, cap = costs if costs is not None else stage2_costs(ts, pairs)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = ((1.0 + prices[:, None]) * c2[None, :] - v) / m
     usable = (m > 0) & np.isfinite(c2) & (column >= 0) & (cap > 0)
@@ -172,22 +180,23 @@ def top_up_levels(ts: TwoStage, pairs, prices: np.ndarray) -> tuple[np.ndarray, 
     return ratio, top, cap
 
 
-def top_ups_at(ts: TwoStage, pairs, stock: np.ndarray, prices: np.ndarray) -> np.ndarray:
+def top_ups_at(ts: TwoStage, pairs, stock: np.ndarray, prices: np.ndarray,
+               costs: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """(K, n) the relaxation's top-up ``clip(q_k − a, 0, cap)`` of each pair of ``pairs`` at
     stage-1 ``stock`` with the reserve priced at ``prices``."""
-    _, top, cap = top_up_levels(ts, pairs, prices)
+    _, top, cap = top_up_levels(ts, pairs, prices, costs)
     return np.clip(top - stock[None, :], 0.0, cap[None, :])
 
 
 def reserve_prices(ts: TwoStage, pairs, stock: np.ndarray, reserve: float, *, bisections: int = 30) -> np.ndarray:
     """Per scenario, the smallest ``λ_k ≥ 0`` at which the relaxation's top-ups at stage-1
     ``stock`` (per pair of ``pairs``) cost at most ``reserve``."""
-    c2 = ts.stage2.routes.groupby(level=["sku", "warehouse"])["landed_cost"].min()
-    c2 = np.nan_to_num(c2.reindex(pairs.index).to_numpy(float))
+    costs = stage2_costs(ts, pairs)  # once: every bisection step reads them
+    c2 = np.nan_to_num(costs[0])
     reserve = max(float(reserve), 0.0)
 
     def spend(prices):
-        return top_ups_at(ts, pairs, stock, prices) @ c2
+        return top_ups_at(ts, pairs, stock, prices, costs) @ c2
 
     n = len(ts.demand)
     low, high = np.zeros(n), np.zeros(n)
@@ -239,4 +248,4 @@ def relaxation_value(ts: TwoStage, objective: float, prices) -> float:
 
 
 __all__ = ["LEVEL_POINTS", "RecourseCurve", "mean_price", "priced_instance", "recourse_curve", "relaxation_value",
-           "reserve_prices", "top_up_levels", "top_ups_at"]
+           "reserve_prices", "stage2_costs", "top_up_levels", "top_ups_at"]
