@@ -185,7 +185,7 @@ def _parser() -> argparse.ArgumentParser:
                  "rate, bound, gap and the marginal profit of one more unit of budget per point) to a\n"
                  "new reports/<campaign>/<run-id>/. One model is built for the largest budget and\n"
                  "re-solved at each, warm-started from the last plan. With --steps the sweep goes on\n"
-                 "past 150 %% while one more unit of budget still earns more than campaign.toml's\n"
+                 "past 150 % while one more unit of budget still earns more than campaign.toml's\n"
                  "[frontier] hurdle (default 0), up to max_budget_share x the budget (default 3), and\n"
                  "names the recommended budget: past it, money earns no more than the hurdle.",
                  ["data/sample --steps 6 --time-limit 20", "data/sample --budgets 400000 600000 800000",
