@@ -1,27 +1,31 @@
 """Forecast quality on generated sales exports, scored against the truth.
 
-    python benchmarks/forecast_benchmark.py                          # no_flag and viral, seeds 1-3
-    python benchmarks/forecast_benchmark.py --exports no_flag --seeds 1 2 3 4 5 --skus 60
+    python benchmarks/forecast_benchmark.py                      # every family, development seeds 1-4
+    python benchmarks/forecast_benchmark.py --held-out           # every family, held-out seeds 101-104
+    python benchmarks/forecast_benchmark.py --exports sku_trend catalogue --seeds 5 6
 
-For each export (:data:`samples.history.EXPORTS`) and seed it generates a campaign of
-``--skus`` SKUs (:func:`samples.campaign.generate_campaign`, each SKU kept at its
-``--warehouses`` largest warehouses), writes its sales history
-(:func:`samples.history.generate_history`: ``no_flag`` has zero-sales stockout spells
-with no flag, a sixth of the SKUs new within the year; ``viral`` adds viral spikes),
-and runs ``forecast`` on it, exactly as the command does.  The forecast of the
-campaign's own Black Friday is scored against the generator's truth:
+For each generator family (:data:`samples.history.FAMILIES`, or an export of
+:data:`samples.history.EXPORTS`) and seed it generates a campaign of ``--skus`` SKUs
+(:func:`samples.campaign.generate_campaign`, each SKU kept at its ``--warehouses``
+largest warehouses), writes its sales history (:func:`samples.history.generate_history`)
+and runs ``forecast`` on it, exactly as the command does.  Seeds 1-4
+(:data:`DEV_SEEDS`) are the ones to look at while changing the method; 101-104
+(:data:`HELD_OUT_SEEDS`) are run only to report, never to tune on.  The forecast of
+the campaign's own Black Friday is scored against the generator's truth:
 
 * WAPE and bias against the **expected** promo demand (demand.csv's mean, which the
   history was generated from), overall and on the new SKUs;
 * 80 % interval coverage and pinball loss at P10 / P50 / P90 against one simulated
   **outcome** of the promo per pair (:mod:`optimizer.forecast.scoring`), for the
   chosen demand shapes and for a normal with the same mean and sd;
+* the pieces: the baseline rate and the lift × factors each against the truth's
+  (:func:`piece_biases`);
 * the naive baseline "same promo last year" (last Black Friday's units, scaled to the
   promo's days; pairs without one left out, so the method is scored on the same pairs
   too).
 
 It prints one row per run, the medians over seeds, and WAPE and bias pooled over every
-pair of every run.  This is a measurement, not a
+pair of every run, per family and over all families.  This is a measurement, not a
 test: nothing here asserts a figure.
 """
 
@@ -45,7 +49,10 @@ from optimizer.forecast.history import load_history
 from optimizer.forecast.scoring import distribution_scores, point_scores
 from optimizer.io.campaign import load_campaign
 from samples.campaign import generate_campaign
-from samples.history import generate_history
+from samples.history import EXPORTS, FAMILIES, generate_history
+
+DEV_SEEDS = (1, 2, 3, 4)
+HELD_OUT_SEEDS = (101, 102, 103, 104)
 
 
 def keep_warehouses(folder: Path, per_sku: int) -> None:
@@ -84,6 +91,27 @@ def last_promo_units(hist, campaign, pairs: pd.DataFrame) -> np.ndarray:
     return counts["sum"].reindex(idx).to_numpy(float) * days / last.days
 
 
+def piece_biases(t: pd.DataFrame, new: np.ndarray) -> dict:
+    """The forecast's pieces against the generator's truth, on the pairs with history:
+
+    * ``baseline_bias`` — ``Σ(b̂ − b)·L / Σ b·L``: the baseline rate ``b̂`` against the
+      expected daily demand ``b`` of the 28 days before the promo, weighted by the true
+      rest of the forecast ``L = expected / (b · days)`` (so it is the share of the
+      bias the baseline alone would cause);
+    * ``lift_bias`` — ``Σ b·(L̂ − L) / Σ b·L``, ``L̂ = lift × factors`` (the lift alone);
+    * both for the SKUs new within the year too (``new_…``)."""
+    days = t["promo_days"].astype(float)
+    L = t["expected"] / (t["pre_rate"] * days)
+    L_hat = t["mean"] / (t["baseline_rate"] * days)
+    ok = (t["pre_rate"] > 0) & (t["baseline_rate"] > 0) & np.isfinite(L_hat)
+    out = {}
+    for name, m in (("", ok), ("new_", ok & new)):
+        denom = float((t.loc[m, "pre_rate"] * L[m]).sum())
+        out[f"{name}baseline_bias"] = float(((t.loc[m, "baseline_rate"] - t.loc[m, "pre_rate"]) * L[m]).sum()) / denom
+        out[f"{name}lift_bias"] = float((t.loc[m, "pre_rate"] * (L_hat[m] - L[m])).sum()) / denom
+    return out
+
+
 def one_run(export: str, seed: int, n_skus: int, per_sku: int, root: Path) -> dict:
     folder = generate_campaign(root / f"{export}-{seed}", n_skus, seed=seed)
     keep_warehouses(folder, per_sku)
@@ -94,7 +122,8 @@ def one_run(export: str, seed: int, n_skus: int, per_sku: int, root: Path) -> di
     fc = forecast_campaign(campaign, hist)
     seconds = time.perf_counter() - began
     audit = fc.audit.set_index(["sku", "warehouse"])
-    t = truth.merge(fc.demand, on=["sku", "warehouse"], how="left")
+    t = truth.merge(fc.demand, on=["sku", "warehouse"], how="left").merge(
+        fc.audit[["sku", "warehouse", "baseline_rate", "promo_days"]], on=["sku", "warehouse"], how="left")
     shape = (t["distribution"] if "distribution" in t else pd.Series("", index=t.index)).fillna("")
     row = {"export": export, "seed": seed, "pairs": len(t), "seconds": seconds}
     row.update({k: v for k, v in point_scores(t["expected"], t["mean"]).items() if k != "pairs"})
@@ -103,6 +132,7 @@ def one_run(export: str, seed: int, n_skus: int, per_sku: int, root: Path) -> di
     row["error_units"] = float((t.loc[have, "mean"] - t.loc[have, "expected"]).sum())
     row["abs_error_units"] = float((t.loc[have, "mean"] - t.loc[have, "expected"]).abs().sum())
     new = t["new"].to_numpy(bool)
+    row.update(piece_biases(t, new))
     row["new_wape"] = point_scores(t.loc[new, "expected"], t.loc[new, "mean"])["wape"]
     row["new_expected_units"] = float(t.loc[new & have, "expected"].sum())
     row["new_abs_error_units"] = float((t.loc[new & have, "mean"] - t.loc[new & have, "expected"]).abs().sum())
@@ -125,7 +155,8 @@ def one_run(export: str, seed: int, n_skus: int, per_sku: int, root: Path) -> di
     return row
 
 
-COLUMNS = ["export", "seed", "pairs", "seconds", "wape", "bias", "new_wape", "coverage_80",
+COLUMNS = ["export", "seed", "pairs", "seconds", "wape", "bias", "baseline_bias", "lift_bias", "new_wape",
+           "new_baseline_bias", "new_lift_bias", "coverage_80",
            "normal_coverage_80", "new_coverage_80", "pinball_10", "pinball_50", "pinball_90", "normal_pinball_10",
            "normal_pinball_50", "normal_pinball_90", "last_year_wape", "method_wape_same_pairs",
            "censored_days"]
@@ -133,12 +164,16 @@ COLUMNS = ["export", "seed", "pairs", "seconds", "wape", "bias", "new_wape", "co
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--exports", nargs="+", default=["no_flag", "viral"])
-    ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    ap.add_argument("--exports", nargs="+", default=list(FAMILIES), choices=sorted({**EXPORTS, **FAMILIES}),
+                    help="generator families (default: every family of samples.history.FAMILIES)")
+    ap.add_argument("--seeds", nargs="+", type=int, default=list(DEV_SEEDS))
+    ap.add_argument("--held-out", action="store_true", help=f"the held-out seeds {HELD_OUT_SEEDS}")
     ap.add_argument("--skus", type=int, default=60)
     ap.add_argument("--warehouses", type=int, default=3, help="demand rows kept per SKU (default 3)")
     ap.add_argument("--csv", type=Path, help="also write the per-run rows here")
     args = ap.parse_args(argv)
+    if args.held_out:
+        args.seeds = list(HELD_OUT_SEEDS)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for export in args.exports:
@@ -159,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "new_expected_units", "new_abs_error_units"]].sum()
     cover = table.groupby("export")["coverage_80"].mean()
     print("\npooled over seeds (every pair of every run):")
+    g.loc["all families"] = g.sum()
+    cover["all families"] = table["coverage_80"].mean()
     for export, r in g.iterrows():
         print(f"  {export}: WAPE {r.abs_error_units / r.expected_units:.3f}, "
               f"bias {r.error_units / r.expected_units:+.3f}, "

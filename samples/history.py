@@ -41,6 +41,7 @@ Three exports (:data:`EXPORTS`, the ``export`` argument):
 
 from __future__ import annotations
 
+import math
 import pathlib
 from dataclasses import dataclass
 
@@ -86,6 +87,12 @@ class Export:
     occurrence_sigma: float = 0.0       # log-sd of a promo lift from one occurrence to the next
     viral: bool = False                 # TikTok-like viral spikes
     ramp_days: float = 0.0              # a new SKU's sales reach 1 − e⁻¹ of their level after this
+    growth: tuple[float, float] | None = None  # SKU log growth a year ~ uniform(lo, hi); None: N(0.10, 0.15)
+    peak_shift_days: float = 0.0        # sd of a SKU's seasonal peak around its category's (days)
+    amplitude: tuple[float, float] | None = None  # a SKU's seasonal amplitude ~ uniform(lo, hi); None: its category's
+    promo_stockouts: float = 0.0        # chance a past promo, or the 28 days before it, has a spell on a series
+    slow_share: float = 0.0             # share of SKUs that are slow movers (promo mean 1-12 units a pair)
+    price_steps: int = 0                # list-price changes per SKU in the history (±10-30 %, elasticity −1.5)
 
 
 #: ``viral`` spikes: share of viral-prone SKUs, spikes a year, days, multiplier range.
@@ -98,6 +105,29 @@ EXPORTS = {
                       occurrence_sigma=0.15, ramp_days=30.0),
 }
 EXPORTS["viral"] = Export(**{**EXPORTS["no_flag"].__dict__, "viral": True})
+
+
+def _like(base: str, **changes) -> Export:
+    return Export(**{**EXPORTS[base].__dict__, **changes})
+
+
+#: Generator families of the forecast benchmark: ``no_flag`` with one property a
+#: seller's catalogue has and the plain export does not, and ``catalogue`` with all of
+#: them at once (from January 2024: two past Black Fridays, three Prime Days).
+FAMILIES = {
+    "sku_trend": _like("no_flag", growth=(math.log(0.65), math.log(1.65))),
+    "sku_season": _like("no_flag", peak_shift_days=60.0, amplitude=(0.0, 0.5)),
+    "launches": _like("no_flag", new_share=0.3, new_launch=("2024-03-01", 780)),
+    "stockouts": _like("no_flag", promo_stockouts=0.3),
+    "viral": EXPORTS["viral"],
+    "slow": _like("no_flag", slow_share=0.5),
+    "price": _like("no_flag", price_steps=2),
+}
+FAMILIES["catalogue"] = _like(
+    "no_flag", start="2024-01-01", growth=(math.log(0.65), math.log(1.65)), peak_shift_days=60.0,
+    amplitude=(0.0, 0.5), new_share=0.25, new_launch=("2024-03-01", 780), promo_stockouts=0.2,
+    slow_share=0.2, price_steps=1)
+ELASTICITY = -1.5
 
 
 @dataclass
@@ -138,9 +168,16 @@ def _viral_mean_multiplier() -> float:
     return 1 + VIRAL_PER_YEAR / 365.25 * excess
 
 
+def _write_demand(folder: pathlib.Path, demand: pd.DataFrame) -> None:
+    out = demand.copy()
+    for col in ("mean", "sd"):
+        out[col] = out[col].astype(float).map(lambda v: f"{v:.1f}")
+    out.to_csv(folder / "demand.csv", index=False, lineterminator="\n")
+
+
 def generate_history(folder, seed: int = 7, export: str | Export = "flagged") -> PromoTruth:
     """Write the sales history of ``folder``'s campaign; return the promo's truth."""
-    shape = EXPORTS[export] if isinstance(export, str) else export
+    shape = {**EXPORTS, **FAMILIES}[export] if isinstance(export, str) else export
     folder = pathlib.Path(folder)
     c = load_campaign(folder)
     rng = np.random.default_rng(seed)
@@ -166,6 +203,13 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
     new = {sku_names[i]: first_launch + pd.Timedelta(days=int(rng.integers(0, spread)))
            for i in order[2:2 + max(1, round(shape.new_share * n_sku))]}
     viral_prone = ({s for s in sku_names if rng.random() < VIRAL_SHARE} if shape.viral else set())
+    # the catalogue's own traits draw from their own stream: the plain exports stay as they were
+    traits = np.random.default_rng([seed, 2])
+    if shape.growth:
+        trend = dict(zip(sku_names, traits.uniform(*shape.growth, n_sku)))
+    peak_shift = dict(zip(sku_names, traits.normal(0, shape.peak_shift_days, n_sku)))
+    amplitude = (dict(zip(sku_names, traits.uniform(*shape.amplitude, n_sku))) if shape.amplitude else {})
+    slow = {s for s in sku_names if traits.random() < shape.slow_share}
 
     end = pd.Timestamp(c.config.planning_date) - pd.Timedelta(days=1)
     days = pd.date_range(shape.start, end, freq="D")
@@ -180,9 +224,17 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
     t_run_up = ((run_up - pd.Timestamp("2026-11-27")).days / 365.25).to_numpy()
     viral_mean = _viral_mean_multiplier()
 
-    def yearly(cat, d):
+    def yearly(cat, sku, d):
         amp, peak = CATEGORY_SHAPE.get(cat, (3, 2, 0.1, 300))[2:]
-        return np.exp(amp * np.cos(2 * np.pi * (d - peak) / 365.25))
+        amp = amplitude.get(sku, amp)
+        return np.exp(amp * np.cos(2 * np.pi * (d - peak - peak_shift[sku]) / 365.25))
+
+    def price_level(n_days: int) -> np.ndarray:
+        """List price over the history relative to today's: ``price_steps`` steps of ±10-30 %."""
+        level = np.ones(n_days)
+        for at in np.sort(traits.integers(0, n_days, shape.price_steps)):
+            level[:at] *= float(np.exp(traits.choice((-1, 1)) * traits.uniform(np.log(1.1), np.log(1.3))))
+        return level
 
     def lift(cat, sku, kind):
         bf, pdl = CATEGORY_SHAPE.get(cat, (3.0, 2.0, 0.1, 300))[:2]
@@ -196,14 +248,22 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
     viral_days = {s: _viral_multiplier(rng, target_offset + len(target)) for s in sorted(viral_prone)}
     outcome_rng = np.random.default_rng([seed, 1])   # the truth's draws leave the history's alone
     frames, truth = [], []
-    for row in c.demand.itertuples(index=False):
+    planning = pd.Timestamp(c.config.planning_date)
+    demand = c.demand.copy()
+    if slow:   # a slow mover sells 1-12 units a pair in the promo (the truth, so demand.csv too)
+        is_slow = demand["sku"].isin(slow).to_numpy()
+        slow_mean = traits.uniform(1.0, 12.0, int(is_slow.sum()))
+        demand.loc[is_slow, "sd"] = demand.loc[is_slow, "sd"].astype(float) * slow_mean / demand.loc[is_slow, "mean"].astype(float)
+        demand.loc[is_slow, "mean"] = slow_mean
+        _write_demand(folder, demand)
+    for row in demand.itertuples(index=False):
         sku, wh, mean = row.sku, row.warehouse, float(row.mean)
         if sku in no_history:
             continue
         cat = skus.at[sku, "category"] if "category" in skus else "all"
         factor = growth.get(cat, 1.0) * comp.get(cat, 1.0) * ad.get(sku, 1.0)
         vm = viral_mean if sku in viral_prone else 1.0
-        shape_tgt = (np.exp(trend[sku] * t_tgt) * yearly(cat, target.day_of_year.to_numpy())
+        shape_tgt = (np.exp(trend[sku] * t_tgt) * yearly(cat, sku, target.day_of_year.to_numpy())
                      * WEEKDAY[target.day_of_week.to_numpy()] * lift(cat, sku, "Black Friday"))
         launch = new.get(sku)
         if launch is not None and shape.ramp_days:
@@ -213,9 +273,9 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
             ramp = 1.0
         base = mean / factor / vm / shape_tgt.sum()
         pre_rate = float(np.mean(base * vm * np.exp(trend[sku] * t_run_up)
-                                 * yearly(cat, run_up.day_of_year.to_numpy())
+                                 * yearly(cat, sku, run_up.day_of_year.to_numpy())
                                  * WEEKDAY[run_up.day_of_week.to_numpy()]))
-        lam = base * np.exp(trend[sku] * t_years) * yearly(cat, doy) * wday * ramp
+        lam = base * np.exp(trend[sku] * t_years) * yearly(cat, sku, doy) * wday * ramp
         promo = np.zeros(len(days), bool)
         for name, s, e in windows:
             m = (days >= s) & (days <= e)
@@ -223,19 +283,25 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
             promo |= m
         if sku in viral_prone:
             lam = lam * viral_days[sku][:len(days)]
+        level = price_level(len(days)) if shape.price_steps else np.ones(len(days))
+        lam = lam * level ** ELASTICITY
         units = rng.poisson(lam * rng.gamma(DISPERSION, 1 / DISPERSION, len(days))).astype(float)
         stockout = np.zeros(len(days), bool)
         if rng.random() < shape.stockout_share:
             for _ in range(int(rng.integers(*shape.spells))):
                 s = int(rng.integers(0, len(days)))
                 stockout[s:s + int(rng.integers(*shape.spell_days))] = True
+        for _, s, e in (windows if shape.promo_stockouts else ()):
+            if traits.random() < shape.promo_stockouts:
+                a = max(0, (s - days[0]).days - 28 + int(traits.integers(0, 28 + (e - s).days + 1)))
+                stockout[a:a + int(traits.integers(3, 11))] = True
         units[stockout] = 0
         keep = days >= new.get(sku, days[0])
         list_price = float(skus.at[sku, "price"]) / 0.8
         frame = pd.DataFrame({
             "date": days[keep].strftime("%Y-%m-%d"), "sku": sku, "warehouse": wh,
             "units": units[keep].astype(np.int64),
-            "price": np.where(promo, float(skus.at[sku, "price"]), list_price)[keep].round(2),
+            "price": (np.where(promo, float(skus.at[sku, "price"]), list_price) * level)[keep].round(2),
             "promo": promo[keep].astype(int)})
         if shape.stockout_flag:
             frame["stockout"] = stockout[keep].astype(int)
@@ -245,7 +311,8 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
         if sku in viral_prone:
             lam_t = lam_t * viral_days[sku][target_offset:]
         outcome = outcome_rng.poisson(lam_t * outcome_rng.gamma(DISPERSION, 1 / DISPERSION, len(target))).sum()
-        truth.append((sku, wh, mean, float(outcome), sku in new, int(stockout[keep].sum()), pre_rate))
+        is_new = sku in new and new[sku] > planning - pd.Timedelta(days=365)
+        truth.append((sku, wh, mean, float(outcome), is_new, int(stockout[keep].sum()), pre_rate))
     sales = pd.concat(frames, ignore_index=True)
     sales["price"] = sales["price"].map(lambda v: f"{v:.2f}")
     sales.to_csv(folder / "sales_history.csv", index=False, lineterminator="\n")
@@ -267,4 +334,4 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
     return PromoTruth(table, folder)
 
 
-__all__ = ["generate_history", "EXPORTS", "Export", "PromoTruth", "PAST_PROMOS"]
+__all__ = ["generate_history", "EXPORTS", "FAMILIES", "Export", "PromoTruth", "PAST_PROMOS"]

@@ -1,6 +1,7 @@
 """The baseline: each series' daily rate in the 28 days before the promo (step 2 of
-:mod:`optimizer.forecast.forecaster`), from weekly rates divided by a category trend ×
-seasonal index and forecast with statsforecast; and the spike weeks the shape rules read."""
+:mod:`optimizer.forecast.forecaster`), from weekly rates divided by a trend × seasonal
+index (the category's, moved toward the SKU's own by partial pooling) and forecast with
+statsforecast; and the spike weeks the shape rules read."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ MODELS = ("ets_level", "ets_damped_trend", "recent_mean", "seasonal_naive")
 SPIKE_RATIO = 3.0      # a week above 3 × the median of the weeks before it is a spike
 SPIKE_WEEKS = 8
 SPIKE_MIN_UNITS = 20   # ... and sold at least this many units
+SKU_MIN_WEEKS = 26     # usable weeks of a series for its SKU's own trend and season
+SKU_SEASON_WEEKS = 60  # a SKU's usable history must span more than this for its own
+SKU_MIN_RATE = 1.0     # a SKU's series selling under this a week (log rates too noisy) keep the category's
+RAMP_WEEKS = 8         # a series' first weeks (a launch's ramp-up) are not its trend
+TAU2_MIN = 1e-4        # the smallest between-SKU variance of a coefficient the shrinkage assumes
+TREND_SKU_MAX = 1.0    # a SKU's trend is at most ±100 % log growth a year
 
 
 def _fourier(doy: np.ndarray) -> np.ndarray:
@@ -54,6 +61,88 @@ def _yearly_index(rate: np.ndarray, mids: pd.DatetimeIndex, cats: np.ndarray) ->
                 beta = coef[1:]
                 beta[0] = float(np.clip(beta[0], -TREND_MAX, TREND_MAX))
         out[cat] = beta
+    return out
+
+
+def _sku_deviations(rate: np.ndarray, idx: np.ndarray, mids: pd.DatetimeIndex,
+                    skus: np.ndarray) -> np.ndarray:
+    """(n, 5) each series' SKU-level deviation from its category's log index
+    ``[g, a1, b1, a2, b2]`` (:func:`_yearly_index`), shrunk by its noise.
+
+    A SKU's own growth and seasonality are read from all of its series together: the
+    log weekly rates over the category index, each series demeaned (its own level), are
+    regressed on the trend ``t`` and the 2-harmonic Fourier terms.  A SKU's history must
+    span more than SKU_SEASON_WEEKS usable weeks (under a year, its own trend and its own
+    season cannot be told apart: it keeps its category's); a series' first RAMP_WEEKS
+    weeks (a launch's ramp-up) and series selling under SKU_MIN_RATE a week are left out.  Each coefficient ``d_k`` has the OLS variance
+    ``s²_k`` inflated by ``(1 + φ)/(1 − φ)``, ``φ`` the residuals' lag-one
+    autocorrelation (weekly residuals are not independent), and is shrunk toward the
+    category (empirical Bayes, as the lifts are pooled):
+
+        d*_k = d_k · τ²_k / (τ²_k + s²_k),   τ²_k = max(TAU2_MIN, mean d²_k − mean s²_k)
+
+    over the SKUs fitted.  A SKU with little or noisy history keeps its category's
+    trend and season; a long, clean series its own."""
+    n, W = rate.shape
+    out = np.zeros((n, 5))
+    if n == 0 or W < SKU_MIN_WEEKS:
+        return out
+    t = _years(mids, mids[0])
+    X_all = np.column_stack([t, _fourier(mids.day_of_year.to_numpy())])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resid = np.log(rate + 0.5) - np.log(idx)
+    valid = ~np.isnan(resid)
+    first = np.argmax(valid, axis=1)
+    valid &= np.arange(W)[None, :] >= (first + RAMP_WEEKS)[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        slow = np.nanmean(rate, axis=1) < SKU_MIN_RATE
+    valid[slow] = False
+    fits = {}
+    for sku in np.unique(skus):
+        rows = np.flatnonzero((skus == sku) & (valid.sum(axis=1) >= SKU_MIN_WEEKS))
+        if not len(rows):
+            continue
+        span = max(np.flatnonzero(valid[r])[-1] - np.flatnonzero(valid[r])[0] for r in rows) + 1
+        if span <= SKU_SEASON_WEEKS:   # under a year, a trend and a season are one and the same
+            continue
+        cols = 5
+        ys, xs, lag = [], [], []
+        for r in rows:
+            j = np.flatnonzero(valid[r])
+            x = X_all[j, :cols]
+            ys.append(resid[r, j] - resid[r, j].mean())
+            xs.append(x - x.mean(axis=0))
+            lag.append(np.diff(j) == 1)
+        y, X = np.concatenate(ys), np.vstack(xs)
+        if len(y) <= cols + len(rows) + 5:
+            continue
+        xtx_inv = np.linalg.pinv(X.T @ X)
+        d = xtx_inv @ X.T @ y
+        e = [yy - xx @ d for yy, xx in zip(ys, xs)]
+        s2 = float(sum((ee ** 2).sum() for ee in e)) / (len(y) - cols - len(rows))
+        pairs = np.concatenate([np.column_stack([ee[:-1][ll], ee[1:][ll]]) for ee, ll in zip(e, lag)])
+        phi = float(np.clip(np.corrcoef(pairs.T)[0, 1], 0.0, 0.9)) if len(pairs) > 10 else 0.0
+        var = np.full(5, np.inf)
+        var[:cols] = s2 * np.diag(xtx_inv) * (1 + phi) / (1 - phi)
+        full = np.zeros(5)
+        full[:cols] = d
+        fits[sku] = (full, var)
+    if not fits:
+        return out
+    d = np.array([f[0] for f in fits.values()])
+    v = np.array([f[1] for f in fits.values()])
+    shrunk = np.zeros_like(d)
+    for k in range(5):
+        seen = np.isfinite(v[:, k])
+        if not seen.any():
+            continue
+        tau2 = max(TAU2_MIN, float(np.mean(d[seen, k] ** 2) - np.mean(v[seen, k])))
+        shrunk[seen, k] = d[seen, k] * tau2 / (tau2 + v[seen, k])
+    by_sku = dict(zip(fits, shrunk))
+    for i, sku in enumerate(skus):
+        if sku in by_sku:
+            out[i] = by_sku[sku]
     return out
 
 
@@ -142,7 +231,12 @@ def baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
     rate, mids, _ = _weekly(panel)
     cats = panel.keys["category"].to_numpy()
     betas = _yearly_index(rate, mids, cats)
-    idx = (np.vstack([_index(betas[c], mids, mids[0]) for c in cats]) if len(cats)
+    coef = (np.vstack([betas[c] for c in cats]) if len(cats) else np.zeros((0, 5)))
+    idx = (np.vstack([_index(b, mids, mids[0]) for b in coef]) if len(cats)
+           else np.zeros((0, len(mids))))
+    coef = coef + _sku_deviations(rate, idx, mids, panel.keys["sku"].to_numpy())
+    coef[:, 0] = np.clip(coef[:, 0], -TREND_SKU_MAX, TREND_SKU_MAX)
+    idx = (np.vstack([_index(b, mids, mids[0]) for b in coef]) if len(cats)
            else np.zeros((0, len(mids))))
     z_raw = rate / idx
     z = fill_gaps(z_raw)
@@ -212,7 +306,7 @@ def baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
         if len(valid) and not np.nanmax(path[ahead - 1], initial=0.0) > 0 and valid[-8:].mean() > 0:
             # a trend extrapolated to zero for a series still selling is not believed
             m, path = "recent_mean", np.full(H, valid[-8:].mean())
-        daily = path[ahead - 1] / 7 * _index(betas[cats[i]], pre, mids[0])
+        daily = path[ahead - 1] / 7 * _index(coef[i], pre, mids[0])
         rows.append((m, float(np.mean(daily)) if len(valid) else np.nan, len(valid)))
     out = pd.DataFrame(rows, columns=["method", "baseline_rate", "history_weeks"])
     total_num, total_den = sum(cvb_num.values()), sum(cvb_den.values())

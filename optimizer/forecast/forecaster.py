@@ -20,16 +20,18 @@ subtracted here.  For every pair, with every factor in the audit table:
    ``promo = 1`` rows) are left out of the baseline.
 2. *Baseline* — the daily rate in the 28 days before the promo.  Daily history is
    aggregated to weekly rates (mean of the clean days × 7; weeks with < 3 clean days
-   are gaps, interpolated), divided by a trend × yearly seasonal index per category (a
-   log-linear trend and 2-harmonic Fourier fit of pooled log weekly rates, the trend
-   carried on to the promo), and forecast with statsforecast
+   are gaps, interpolated), divided by a trend × yearly seasonal index (the category's
+   log-linear trend and 2-harmonic Fourier fit of pooled log weekly rates, moved toward
+   the SKU's own trend and season by partial pooling where its history spans more than
+   a year; the trend carried on to the promo), and forecast with statsforecast
    (``n_jobs=1``): AutoETS level (``ZNN``), AutoETS damped trend (``AAdN``), an 8-week
    window average and SeasonalNaive(52).  Each series keeps the model with the lowest
    absolute error in a rolling-origin backtest at the real horizon (two origins, 4
    weeks apart).  Series with < 12 weeks of history use their mean ("recent_mean").
 3. *Lift* — for each past occurrence of the same event (by name: "Black Friday"), a
    SKU's lift is its promo-window rate over its own 28-day pre-promo rate (clean
-   days, summed over its warehouses).  An occurrence more than 2.5× off the median of
+   days, summed over its warehouses; not while a new listing ramps up, its first 8
+   weeks).  An occurrence more than 2.5× off the median of
    the SKU's other occurrences (a viral burst, an unseen stockout) is left out.  The
    SKUs' log lifts are pooled with their category's in a partial-pooling model
    (:func:`~optimizer.forecast.lifts.promo_lifts`): a well-measured lift is kept, a

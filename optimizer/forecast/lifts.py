@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from optimizer.forecast.baseline import PRE_DAYS
+from optimizer.forecast.baseline import PRE_DAYS, RAMP_WEEKS
 from optimizer.forecast.history import PastPromo
 from optimizer.forecast.panel import Panel
 
@@ -20,10 +20,15 @@ NO_LIFT = "none: no past promo in history (lift 1)"   # lift_source when no occu
 
 
 def occurrence_table(panel: Panel, promos: list[PastPromo]) -> pd.DataFrame:
-    """Per (sku, past promo): pre-promo baseline units and promo units, clean days only."""
+    """Per (sku, past promo): pre-promo baseline units and promo units, clean days only.
+
+    A series whose pre-promo window starts within RAMP_WEEKS of its first day of history
+    is left out of that occurrence: a listing still ramping up sells below its level in
+    the weeks before the promo, and its lift would read too high."""
     base = np.where(panel.promo, np.nan, panel.y)
     rows = []
     T = panel.y.shape[1]
+    first_day = np.argmax(~np.isnan(panel.y) | panel.censored, axis=1)
     for p in promos:
         a = (pd.Timestamp(p.start) - panel.start).days
         b = (pd.Timestamp(p.end) - panel.start).days + 1
@@ -33,7 +38,8 @@ def occurrence_table(panel: Panel, promos: list[PastPromo]) -> pd.DataFrame:
             warnings.simplefilter("ignore", RuntimeWarning)
             pre = base[:, a - PRE_DAYS:a]
             win = panel.y[:, a:b]
-            ok = (np.sum(~np.isnan(pre), axis=1) >= 10) & (np.sum(~np.isnan(win), axis=1) * 2 >= b - a)
+            ok = ((np.sum(~np.isnan(pre), axis=1) >= 10) & (np.sum(~np.isnan(win), axis=1) * 2 >= b - a)
+                  & (a - PRE_DAYS >= first_day + 7 * RAMP_WEEKS))
             pre_rate, win_rate = np.nanmean(pre, axis=1), np.nanmean(win, axis=1)
         df = pd.DataFrame({"sku": panel.keys["sku"], "category": panel.keys["category"],
                            "pre": np.where(ok, pre_rate * (b - a), np.nan),
