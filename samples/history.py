@@ -37,6 +37,12 @@ Three exports (:data:`EXPORTS`, the ``export`` argument):
 * ``viral`` — ``no_flag`` plus TikTok-like viral spikes: a third of the SKUs are
   "viral-prone" and go viral about once a year (2–6 days at ×4–×40 of their normal
   rate, across their warehouses), also during a promo.
+
+The forecast benchmark's generator families (:data:`FAMILIES`) are ``no_flag`` with one
+property of a real catalogue each: SKU-level growth, SKU-level seasons, launches over
+the whole history, stockouts in and just before past promos, viral spikes, slow movers,
+list-price steps (per series: each marketplace listing has its own price); and
+``catalogue`` with all of them at once.
 """
 
 from __future__ import annotations
@@ -92,7 +98,7 @@ class Export:
     amplitude: tuple[float, float] | None = None  # a SKU's seasonal amplitude ~ uniform(lo, hi); None: its category's
     promo_stockouts: float = 0.0        # chance a past promo, or the 28 days before it, has a spell on a series
     slow_share: float = 0.0             # share of SKUs that are slow movers (promo mean 1-12 units a pair)
-    price_steps: int = 0                # list-price changes per SKU in the history (±10-30 %, elasticity −1.5)
+    price_steps: int = 0                # list-price changes per series (each listing its own price): ±10-30 %, elasticity −1.5
 
 
 #: ``viral`` spikes: share of viral-prone SKUs, spikes a year, days, multiplier range.
