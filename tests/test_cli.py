@@ -209,9 +209,19 @@ def test_ctrl_c_before_any_plan_writes_nothing(tmp_path):
     assert not out.exists()
 
 
-def test_the_build_is_said_to_be_outside_the_time_limit(tmp_path):
-    code, _, err = _main(["plan", str(M01), "--out", str(tmp_path / "run"), "--time-limit", "5"])
-    assert code == 0 and "solving for up to 5s (the time limit counts the solve, not the build)" in err
+def test_the_time_limit_counts_the_whole_run_and_the_solve_gets_what_is_left(tmp_path):
+    out = tmp_path / "run"
+    code, _, err = _main(["plan", str(M01), "--out", str(out), "--time-limit", "5"])
+    assert code == 0 and "of the 5s time limit, which counts loading, the build, the solve and writing" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["time_limit_s"] == 5 and 0.5 <= summary["solve_time_limit_s"] < 5
+
+
+def test_the_solve_keeps_a_share_of_the_limit_when_the_build_took_it_all():
+    from optimizer.workflows.planner import MIN_SOLVE_SHARE, solve_time_limit
+
+    assert solve_time_limit(120.0, 6.0, 1.0) == (120.0 - 6.0 - 2.0 - 0.5, False)
+    assert solve_time_limit(10.0, 12.0, 0.1) == (MIN_SOLVE_SHARE * 10.0, True)
 
 
 def test_misspelt_scheduler_fails_at_once_before_any_folder(tmp_path):

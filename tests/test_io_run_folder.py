@@ -234,7 +234,7 @@ def _every_field() -> RunSummary:
                                         headroom=60090.99344)],
         "units_ordered": 1986, "skus_ordered": 3, "build_seconds": 0.0424, "solve_seconds": 0.0807,
         "n_variables": 49, "n_constraints": 126, "overrides": Overrides(budget=29000.0, delays={"air": 1, "sea_fcl": -2}),
-        "termination": "not run", "mip_gap_target": 0.001, "time_limit_s": 10.0, "lp_rounds": 3, "mip_rounds": 0,
+        "termination": "not run", "mip_gap_target": 0.001, "time_limit_s": 10.0, "solve_time_limit_s": 8.5, "lp_rounds": 3, "mip_rounds": 0,
         "sales_chords": 11, "order_nothing_profit": 42863.723264, "planning_date": dt.date(2026, 8, 20),
         "merged_profit_before_polish": 84956.693879, "campaign_dir": "/data/tiny", "parts": 2,
         "parts_seconds": 0.315, "scheduler": "single-process", "kind": "top-up", "as_of": dt.date(2026, 10, 14),

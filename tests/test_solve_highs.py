@@ -11,7 +11,7 @@ import highspy
 import numpy as np
 import pytest
 
-from optimizer.solve.highs import new_highs, run_interruptible
+from optimizer.solve.highs import new_highs, run_interruptible, set_run_time_limit
 
 pytestmark = pytest.mark.slow   # MIP runs of seconds
 
@@ -70,3 +70,22 @@ def test_an_interrupt_stops_the_run_and_the_instance_runs_again():
     h.setOptionValue("time_limit", h.getRunTime() + 1.0)
     run_interruptible(h)      # no "already running", and not stopped by the old request
     assert h.getModelStatus() != highspy.HighsModelStatus.kInterrupt
+
+
+def test_every_run_gets_its_own_time_limit_lp_and_mip():
+    """HiGHS stops an LP on the model's run clock (which adds up runs) and a MIP on its own
+    solve's clock; set_run_time_limit gives each run its seconds either way."""
+    mip = _knapsack(n=200, seed=3)   # far from solved in a second
+    for _ in range(4):
+        set_run_time_limit(mip, 0.3, mip=True)
+        began = time.perf_counter()
+        run_interruptible(mip)
+        assert time.perf_counter() - began < 1.5   # an offset by the run clock: 0.3 s more every run
+    lp = _knapsack(n=60, seed=4)
+    lp.changeColsIntegrality(60, np.arange(60, dtype=np.int32), np.zeros(60, dtype=np.int32))
+    for _ in range(200):   # the run clock soon passes the limit: no offset, and the LP stops at once
+        set_run_time_limit(lp, 0.02, mip=False)
+        lp.clearSolver()
+        run_interruptible(lp)
+        assert lp.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert lp.getRunTime() > 0.02

@@ -6,6 +6,7 @@ their result; what went wrong becomes an exit code in :mod:`optimizer.cli`.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from optimizer.cli.parser import (
@@ -79,6 +80,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_plan(args) -> int:
+    started = time.perf_counter()   # the time limit counts from here (see plan_campaign)
     if args.parts is None and (args.scheduler is not None or args.workers is not None):
         raise UsageError("--scheduler and --workers plan the --parts in parallel: they go with --parts N")
     _check_workers(args)
@@ -100,7 +102,8 @@ def cmd_plan(args) -> int:
             line = _plan_partitioned(args, campaign, settings, out, progress)
         else:
             progress.status("planning")
-            run = plan_campaign(campaign, settings, out_dir=out, verbose=args.verbose, progress=progress)
+            run = plan_campaign(campaign, settings, out_dir=out, verbose=args.verbose, progress=progress,
+                                started=started)
             line = plan_line(run.summary, run.out_dir)
     if args.parts is None:
         from optimizer.evaluate.empty_plan import empty_plan_notes

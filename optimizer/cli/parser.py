@@ -200,7 +200,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="extra transit days for every lane of MODE, at every budget (repeatable; "
                         "negative = faster; default: none)")
     f.add_argument("--time-limit", type=option(TimeLimit, "--time-limit"), dest="time_limit", metavar="SECONDS",
-                   help=f"solver time limit per budget (default: {TIME_LIMIT_DEFAULT})")
+                   help=("wall-time limit per budget: its solve and its plan's evaluation; the one model "
+                         f"build is outside it and said before the sweep (default: {TIME_LIMIT_DEFAULT})"))
     f.add_argument("--reports-dir", type=path_option, default=Path("reports"), dest="reports_dir", metavar="DIR",
                    help="frontier.csv goes to a new folder DIR/<campaign>/<run id>/")
     _add_scheduler_options(f, "solve the budgets in parallel, one cold solve each (default: one "
@@ -271,7 +272,7 @@ def _add_what_if_options(p: argparse.ArgumentParser) -> None:
                    help="extra transit days for every lane of MODE (repeatable; negative = faster; "
                         "default: none)")
     p.add_argument("--time-limit", type=option(TimeLimit, "--time-limit"), dest="time_limit", metavar="SECONDS",
-                   help=f"solver time limit; it counts the solve, not the build (default: {TIME_LIMIT_DEFAULT})")
+                   help=f"time limit in wall seconds for the whole run: loading, the build, the solve and writing (default: {TIME_LIMIT_DEFAULT})")
 
 
 DASK_GROUP = "advanced: run batches on Dask"

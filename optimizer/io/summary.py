@@ -120,7 +120,10 @@ class RunSummary(_Section):
     #: The solver's last word (HiGHS's model status, or why it did not run).
     termination: str | None = None
     mip_gap_target: float | None = None
+    #: The run's wall-clock time limit: loading, the build, the solve and writing the run.
     time_limit_s: float | None = None
+    #: What of it the solve had (the rest went to loading, the build and writing).
+    solve_time_limit_s: float | None = None
     lp_rounds: int | None = None
     mip_rounds: int | None = None
     sales_chords: int | None = None

@@ -122,6 +122,18 @@ def run_interruptible(h: highspy.Highs) -> None:
 _CORE_RUN = _Highs.run
 
 
+def set_run_time_limit(h: highspy.Highs, seconds: float, *, mip: bool) -> None:
+    """Give the next ``h.run()`` ``seconds`` of time (at least 0.01).
+
+    HiGHS (1.15) reads ``time_limit`` on two clocks: an LP stops when the model's run
+    clock, which adds up every run of this ``Highs`` object (``getRunTime()``), reaches
+    it; a MIP stops when its own solve's clock does.  So an LP's limit is offset by the
+    time already run and a MIP's is not; either way the run gets ``seconds``.
+    """
+    seconds = max(float(seconds), 0.01)
+    h.setOptionValue("time_limit", seconds if mip else h.getRunTime() + seconds)
+
+
 class HighsLink:
     """One Pyomo model loaded in one ``highspy.Highs``."""
 
@@ -228,8 +240,7 @@ class HighsLink:
             options: dict | None = None, start: np.ndarray | None = None) -> RunResult:
         h = self.h
         self._set_relaxed(relaxation)
-        # HiGHS's time limit is on its clock, which adds up every run of this model.
-        h.setOptionValue("time_limit", h.getRunTime() + max(float(time_limit), 0.01))
+        set_run_time_limit(h, time_limit, mip=not relaxation)
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         for key, val in (options or {}).items():
             h.setOptionValue(key, val)
@@ -322,7 +333,7 @@ class NodeRelaxation:
         numerical failure: no value).
         """
         h = self._h
-        h.setOptionValue("time_limit", h.getRunTime() + time_limit_s)  # HiGHS's clock adds up runs
+        set_run_time_limit(h, time_limit_s, mip=False)
         h.changeColsBounds(len(cols), cols, lower, upper)
         h.run()  # node LPs are short: Ctrl-C takes effect as soon as one returns
         status = h.getModelStatus()

@@ -142,6 +142,8 @@ class PlanSolver:
         self._cold_lp_seconds = 0.0
         self._handoff_seconds = 0.0
         self._restricted_seconds = 0.0  # how long the last restricted MIP ran
+        self._restricted_overrun = 0.0  # how far it ran past its limit (HiGHS's root does not stop)
+        self._rounding_seconds = 0.0    # how long the last rounding pass ran (its fixed work ignores the limit)
         self._route_keys = list(model.ROUTES)
         self._pair_keys = list(model.DEMAND_PAIRS)
         self._pair_positions = inst.pairs.index.get_indexer(pd.MultiIndex.from_tuples(self._pair_keys)) \
@@ -233,9 +235,13 @@ class PlanSolver:
 
     def _restricted_pays(self, run: SolveRun) -> bool:
         """Time enough for the restricted MIP: ``self.settings.restricted_lp_multiple`` cold LPs,
-        and half of what it took last time (its root heuristics overrun short limits)."""
+        half of what it took last time, and room after its share of the time left for what it
+        ran past its limit last time (its root heuristics overrun short limits)."""
+        left = self._remaining(run)
+        share = self.settings.restricted_share
         return (self._mip_pays(run, self.settings.restricted_lp_multiple)
-                and self.settings.restricted_share * self._remaining(run) >= 0.5 * self._restricted_seconds)
+                and share * left >= 0.5 * self._restricted_seconds
+                and (1 - share) * left >= self._restricted_overrun)
 
     def _proven(self, out: SolveOutcome) -> bool:
         """The kept plan is within ``mip_gap`` of the best bound so far."""
@@ -252,15 +258,19 @@ class PlanSolver:
 
     def _run(self, *, relaxation: bool, time_limit: float, start: np.ndarray | None = None,
              mip_gap: float | None = None):
-        """One HiGHS run of the loaded model (the LP when ``relaxation``), from the column values ``start``."""
+        """One HiGHS run of the loaded model (the LP when ``relaxation``), from the column values ``start``.
+
+        ``time_limit`` counts the model's hand-off to HiGHS (the first run) and the sync of
+        the rows added since the last run: HiGHS gets what they leave of it."""
+        began = time.perf_counter()
         if self.link is None:
             m = self.model
-            began = time.perf_counter()
             self.link = HighsLink(m, param_rows=[m.budget_limit, m.sku_share_limit],
                                   growing=[m.sales_chord], threads=self.threads)
             self._handoff_seconds = time.perf_counter() - began
         else:
             self.link.sync()
+        time_limit -= time.perf_counter() - began
         options = {"log_to_console": self.verbose, "output_flag": self.verbose,
                    "mip_heuristic_effort": self.settings.mip_heuristic_effort}
         return self.link.run(relaxation=relaxation, time_limit=time_limit,
@@ -362,7 +372,10 @@ class PlanSolver:
         near the plan), the plan when best, and ``run.start_columns``.
         """
         out = run.outcome
+        if not self._rounding_fits(run, "rounded LP plan"):
+            return
         run.closures = lp_guided_closures(self.model, self.inst)  # while the LP is loaded
+        began = time.perf_counter()
         heuristic = self._heuristic()
         lp_units = self._route_units()
         units = heuristic.plan(lp_units, budget=pyo.value(self.model.budget),
@@ -379,6 +392,19 @@ class PlanSolver:
         if run.start_columns is None and out.has_plan:  # the price start's plan stands
             units = out.route_units.to_numpy(float)
             run.start_columns = self._columns_of_plan(units, heuristic.shipments(units))
+        self._rounding_seconds = time.perf_counter() - began
+
+    def _rounding_fits(self, run: SolveRun, what: str) -> bool:
+        """Whether a rounding pass fits the time left: its fixed work (minimums, completion,
+        the exact profit) does not watch the clock, so a pass is not started with less
+        time left than the last one took."""
+        left = self._remaining(run)
+        if left > 0 and self._rounding_seconds <= left:
+            return True
+        self._say(run.outcome, f"{what}: skipped, " + (
+            f"{left:.1f}s left and the last rounding took {self._rounding_seconds:.1f}s" if left > 0
+            else "the time limit is reached"))
+        return False
 
     def _previous_counts_start(self, run: SolveRun) -> None:
         """Stage 2b, what-ifs only: the LP with the last solve's shipment counts fixed, rounded."""
@@ -398,12 +424,14 @@ class PlanSolver:
         shipments = self.model.shipments
         with Closed(closed), Fixed([shipments[lane] for lane in counts], counts.values()):
             res = self._run(relaxation=True, time_limit=self._remaining(run))
-        if not res.optimal:
+        if not res.optimal or not self._rounding_fits(run, what):
             return
+        began = time.perf_counter()
         self.link.load_solution()
         units = heuristic.plan(self._route_units(), budget=pyo.value(self.model.budget),
                                time_limit_s=self.settings.rounding_share * self._remaining(run))
         self._offer_plan(run, units, what)
+        self._rounding_seconds = time.perf_counter() - began
 
     def _remember_counts(self, out: SolveOutcome) -> None:
         """Keep the plan's shipment counts for the next what-if."""
@@ -443,7 +471,7 @@ class PlanSolver:
         out = run.outcome
         m = self.model
         lanes = list(m.FIXED_COST_LANES)
-        if not lanes:
+        if not lanes or self._remaining(run) <= 0:
             return
         if run.search is None:
             self.link.sync()  # the restricted start's closures must not reach the bound
@@ -511,9 +539,11 @@ class PlanSolver:
         if not closed and not counts:
             return
         with Closed(closed), fixed:
-            res = self._run(relaxation=False, time_limit=self.settings.restricted_share * self._remaining(run),
+            limit = self.settings.restricted_share * self._remaining(run)
+            res = self._run(relaxation=False, time_limit=limit,
                             mip_gap=self.settings.restricted_gap_share * self.mip_gap)
             self._restricted_seconds = res.seconds
+            self._restricted_overrun = max(0.0, res.seconds - limit)
             if not res.has_solution:
                 self._say(out, f"restricted start: no plan ({res.name})")
             else:

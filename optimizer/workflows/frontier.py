@@ -100,8 +100,8 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
                     progress=None, extend: bool = False, refine: int = 0) -> pd.DataFrame:
     """Expected profit and KPIs at each budget (ascending), from one persistent model.
 
-    ``time_limit_s`` bounds each point's solve (default: the settings', then the
-    campaign's ``[solver] time_limit_s``).  A point where a ``min_fill_rate``
+    ``time_limit_s`` bounds each point's solve and evaluation in wall time (default: the
+    settings', then the campaign's ``[solver] time_limit_s``); the one build is outside it.  A point where a ``min_fill_rate``
     target cannot be met has status ``infeasible`` and empty KPIs.  Other
     settings (delays, gap) apply to every point; their budget is ignored
     (the sweep sets it).  ``table.attrs["build_seconds"]`` is the one build.
@@ -124,6 +124,8 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
     hurdle = campaign.config.frontier.hurdle
     set_status(progress, f"building the model for the largest budget, {budgets[-1]:,.2f}", done=0, total=n)
     planner = Planner(campaign, settings, max_budget=budgets[-1], progress=quiet)
+    quiet(f"built the model in {planner.build_seconds:.1f}s (once, outside the time limit); each point gets "
+          f"{time_limit_s or planner.settings.solver.time_limit_s:g}s for its solve and evaluation")
     results: dict[float, PlanResult] = {}
     interrupted = _sweep(planner, budgets, results, time_limit_s, progress, lambda k: f"point {k}/{n}")
     build, wider = planner.build_seconds, None

@@ -111,6 +111,7 @@ class Planner:
         self.build_seconds = time.perf_counter() - t0
         self.solver = PlanSolver(self.model, self.instance, verbose=verbose, progress=self.say)
         self._nothing: float | None = None
+        self._evaluate_seconds = 0.0   # how long the last plan's evaluation took
 
     @property
     def order_nothing_profit(self) -> float:
@@ -122,17 +123,23 @@ class Planner:
     def solve(self, budget: float | None = None, *, time_limit_s: float | None = None) -> PlanResult:
         """Solve at ``budget`` (default: the instance's) within ``time_limit_s`` (default: the run's).
 
-        Re-solves reuse the loaded model and warm-start from the last plan.
+        The limit is wall time for the solve and the plan's evaluation (the solve gets the
+        limit less what the last evaluation took).  Re-solves reuse the loaded model and
+        warm-start from the last plan.
         """
         budget = self.instance.budget if budget is None else float(budget)
         self.solver.set_budget(budget)
-        self.solver.time_limit_s = time_limit_s or self.settings.solver.time_limit_s
+        limit = time_limit_s or self.settings.solver.time_limit_s
+        # the limit covers the plan's evaluation too: the solve gets the rest
+        self.solver.time_limit_s = max(limit - self._evaluate_seconds, 0.5 * limit)
         t0 = time.perf_counter()
         out = self.solver.solve()
-        seconds = time.perf_counter() - t0
         if not out.has_plan:
-            return PlanResult(budget, out, None, out.status, None, None, seconds)
+            return PlanResult(budget, out, None, out.status, None, None, time.perf_counter() - t0)
+        began = time.perf_counter()
         evaluation = evaluate_plan(self.instance, out.route_units)
+        self._evaluate_seconds = time.perf_counter() - began
+        seconds = time.perf_counter() - t0
         bound = out.bound if out.bound is not None and math.isfinite(out.bound) else None
         if bound is None and self.instance.routes.empty:
             bound = evaluation.expected_profit  # nothing can be ordered: the empty plan is proven
@@ -172,7 +179,8 @@ class Planner:
             build_seconds=self.build_seconds, solve_seconds=out.solve_seconds,
             n_variables=n_variables, n_constraints=n_constraints,
             extra={"termination": out.termination, "mip_gap_target": self.settings.solver.mip_gap,
-                   "time_limit_s": self.solver.time_limit_s, "lp_rounds": out.lp_rounds,
+                   "time_limit_s": self.settings.solver.time_limit_s,
+                   "solve_time_limit_s": round(self.solver.time_limit_s, 3), "lp_rounds": out.lp_rounds,
                    "mip_rounds": out.mip_rounds, "sales_chords": out.chords,
                    "order_nothing_profit": round(self.order_nothing_profit, 6),
                    "planning_date": str(self.campaign.config.planning_date),
@@ -201,16 +209,40 @@ class PlanRun:
         return None
 
 
+#: Seconds kept back from a run's time limit for writing its run folder.
+WRITE_RESERVE_S = 0.5
+#: The solve never gets less than this share of the time limit, even when loading and
+#: building took the rest (the run then overruns its limit, and says so before solving).
+MIN_SOLVE_SHARE = 0.1
+
+
+def solve_time_limit(limit_s: float, elapsed_s: float, evaluate_s: float) -> tuple[float, bool]:
+    """The solve's share of a run's wall-clock time limit, and whether the run overruns it.
+
+    The limit counts everything after the command line is read: loading and building
+    (``elapsed_s`` so far), the solve, evaluating the plan (``evaluate_s``, kept twice:
+    the plan is evaluated once and its order-nothing comparison once) and writing the
+    run (:data:`WRITE_RESERVE_S`).  The solve gets what is left, at least
+    :data:`MIN_SOLVE_SHARE` of the limit."""
+    left = limit_s - elapsed_s - 2 * evaluate_s - WRITE_RESERVE_S
+    floor = MIN_SOLVE_SHARE * limit_s
+    return (left, False) if left >= floor else (floor, True)
+
+
 def plan_campaign(campaign: Campaign | str | Path, settings: Settings | None = None, *,
                   out_dir: str | Path | None = None, verbose: bool = False,
-                  progress=None) -> PlanRun:
+                  progress=None, started: float | None = None) -> PlanRun:
     """Plan one campaign and, when ``out_dir`` is given, write its run folder.
 
+    The time limit (``[solver] time_limit_s``) is wall time from ``started`` (a
+    ``time.perf_counter()`` reading; default: this call) to the written run: the solve
+    gets what loading and building leave (:func:`solve_time_limit`).
     A campaign with ``[recourse]`` gets its two-stage plan
     (:func:`optimizer.workflows.two_stage.plan_two_stage`, a ``TwoStageRun``).
     Raises :class:`~optimizer.io.errors.InputError` (bad input),
     :class:`ServiceInfeasible` (rule 6 cannot be met) or :class:`SolveFailed`.
     """
+    started = time.perf_counter() if started is None else started
     campaign = campaign if isinstance(campaign, Campaign) else load_campaign(campaign)
     if campaign.config.recourse is not None:  # SPEC §8: order now, top up later
         from optimizer.workflows.two_stage import plan_two_stage
@@ -218,11 +250,18 @@ def plan_campaign(campaign: Campaign | str | Path, settings: Settings | None = N
         return plan_two_stage(campaign, settings, out_dir=out_dir, progress=progress)
     planner = Planner(campaign, settings, verbose=verbose, progress=progress)
     inst = planner.instance
+    began = time.perf_counter()
+    planner.order_nothing_profit  # noqa: B018 - evaluated now: it times an evaluation
+    evaluate_s = time.perf_counter() - began
+    limit = planner.settings.solver.time_limit_s
+    solve_s, overruns = solve_time_limit(limit, time.perf_counter() - started, evaluate_s)
     planner.say(f"built model for {planner.campaign.config.name!r}: {len(inst.routes)} usable "
                 f"routes, {len(inst.pairs)} sku×warehouse pairs in {planner.build_seconds:.2f}s; "
-                f"solving for up to {planner.settings.solver.time_limit_s:g}s (the time limit counts the "
-                "solve, not the build)")
-    result = planner.solve()
+                f"solving for up to {solve_s:.1f}s of the {limit:g}s time limit, which counts loading, "
+                "the build, the solve and writing the run"
+                + (f" (loading and the build took {time.perf_counter() - started:.1f}s: this run will "
+                   "overrun its time limit)" if overruns else ""))
+    result = planner.solve(time_limit_s=solve_s)
     evaluation = planner.require_plan(result)
     run = PlanRun(inst, result.outcome, evaluation, planner.summary(result))
     if out_dir is not None:
@@ -232,4 +271,4 @@ def plan_campaign(campaign: Campaign | str | Path, settings: Settings | None = N
 
 
 __all__ = ["PlanResult", "PlanRun", "Planner", "ServiceInfeasible", "SolveFailed",
-           "decide_status", "plan_campaign", "relative_gap"]
+           "decide_status", "plan_campaign", "relative_gap", "solve_time_limit"]
