@@ -220,7 +220,7 @@ def test_the_time_limit_counts_the_whole_run_and_the_solve_gets_what_is_left(tmp
 def test_the_solve_keeps_a_share_of_the_limit_when_the_build_took_it_all():
     from optimizer.workflows.planner import MIN_SOLVE_SHARE, solve_time_limit
 
-    assert solve_time_limit(120.0, 6.0, 1.0) == (120.0 - 6.0 - 2.0 - 0.5, False)
+    assert solve_time_limit(120.0, 6.0, 1.0) == (120.0 - 6.0 - 1.0 - 0.5, False)
     assert solve_time_limit(10.0, 12.0, 0.1) == (MIN_SOLVE_SHARE * 10.0, True)
 
 

@@ -143,7 +143,8 @@ class PlanSolver:
         self._handoff_seconds = 0.0
         self._restricted_seconds = 0.0  # how long the last restricted MIP ran
         self._restricted_overrun = 0.0  # how far it ran past its limit (HiGHS's root does not stop)
-        self._rounding_seconds = 0.0    # how long the last rounding pass ran (its fixed work ignores the limit)
+        self._rounding_seconds = 0.0    # how long the last rounding pass ran (its fixed work ignores the limit;
+        #                                 before the first, how long the price start's took)
         self._route_keys = list(model.ROUTES)
         self._pair_keys = list(model.DEMAND_PAIRS)
         self._pair_positions = inst.pairs.index.get_indexer(pd.MultiIndex.from_tuples(self._pair_keys)) \
@@ -360,9 +361,12 @@ class PlanSolver:
             return
         if self._prices is None:
             self._prices = PriceStart(heuristic)
+        began = time.perf_counter()
         units = heuristic.plan(self._prices.units(budget), budget=budget,
                                time_limit_s=self.settings.price_start_share * self.time_limit_s)
         self._offer_plan(run, units, "price start plan")
+        if not self._rounding_seconds:  # a rounding pass and its bookkeeping: the first estimate of the next
+            self._rounding_seconds = time.perf_counter() - began
 
     def _rounding_start(self, run: SolveRun) -> None:
         """Stage 2: round the loaded LP solution into a feasible plan (:mod:`optimizer.solve.rounding`).

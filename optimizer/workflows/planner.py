@@ -220,11 +220,11 @@ def solve_time_limit(limit_s: float, elapsed_s: float, evaluate_s: float) -> tup
     """The solve's share of a run's wall-clock time limit, and whether the run overruns it.
 
     The limit counts everything after the command line is read: loading and building
-    (``elapsed_s`` so far), the solve, evaluating the plan (``evaluate_s``, kept twice:
-    the plan is evaluated once and its order-nothing comparison once) and writing the
-    run (:data:`WRITE_RESERVE_S`).  The solve gets what is left, at least
+    (``elapsed_s`` so far), the solve, evaluating the plan (``evaluate_s``: what the
+    order-nothing plan's evaluation took, the first evaluation and so the dearest) and
+    writing the run (:data:`WRITE_RESERVE_S`).  The solve gets what is left, at least
     :data:`MIN_SOLVE_SHARE` of the limit."""
-    left = limit_s - elapsed_s - 2 * evaluate_s - WRITE_RESERVE_S
+    left = limit_s - elapsed_s - evaluate_s - WRITE_RESERVE_S
     floor = MIN_SOLVE_SHARE * limit_s
     return (left, False) if left >= floor else (floor, True)
 
