@@ -20,9 +20,10 @@ the campaign's own Black Friday is scored against the generator's truth:
   chosen demand shapes and for a normal with the same mean and sd;
 * the pieces: the baseline rate and the lift × factors each against the truth's
   (:func:`piece_biases`);
-* the naive baseline "same promo last year" (last Black Friday's units, scaled to the
-  promo's days; pairs without one left out, so the method is scored on the same pairs
-  too).
+* the naive baselines "same promo last year" (last Black Friday's units, scaled to the
+  promo's days) and "same promo last year × growth" (× the pair's year-on-year ratio of
+  its last 8 weeks, :func:`year_on_year_growth`); pairs without one left out, so the
+  method is scored on the same pairs too.
 
 It prints one row per run, the medians over seeds, and WAPE and bias pooled over every
 pair of every run, per family and over all families.  This is a measurement, not a
@@ -91,6 +92,25 @@ def last_promo_units(hist, campaign, pairs: pd.DataFrame) -> np.ndarray:
     return counts["sum"].reindex(idx).to_numpy(float) * days / last.days
 
 
+def year_on_year_growth(hist, campaign, pairs: pd.DataFrame, weeks: int = 8) -> np.ndarray:
+    """Per pair: its mean daily units in the ``weeks`` weeks before the planning date over
+    the same weeks a year (52 weeks) earlier, non-promo days only, within [0.25, 4]
+    (NaN where the year-ago window has no sales)."""
+    s = hist.sales
+    s = s[s["promo"] == 0] if "promo" in s else s
+    end = pd.Timestamp(campaign.config.planning_date)
+
+    def rate(a, b):
+        w = s[(s["date"] >= a) & (s["date"] < b)]
+        return w.groupby(["sku", "location"])["units"].mean()
+
+    now = rate(end - pd.Timedelta(weeks=weeks), end)
+    ago = rate(end - pd.Timedelta(weeks=52 + weeks), end - pd.Timedelta(weeks=52))
+    idx = pd.MultiIndex.from_frame(pairs[["sku", "warehouse"]])
+    g = now.reindex(idx).to_numpy(float) / ago.reindex(idx).where(lambda v: v > 0).to_numpy(float)
+    return np.clip(g, 0.25, 4.0)
+
+
 def piece_biases(t: pd.DataFrame, new: np.ndarray) -> dict:
     """The forecast's pieces against the generator's truth, on the pairs with history:
 
@@ -148,6 +168,10 @@ def one_run(export: str, seed: int, n_skus: int, per_sku: int, root: Path) -> di
     both = np.isfinite(last)
     row["last_year_wape"] = point_scores(t.loc[both, "expected"], last[both])["wape"]
     row["method_wape_same_pairs"] = point_scores(t.loc[both, "expected"], t.loc[both, "mean"])["wape"]
+    grown = last * year_on_year_growth(hist, campaign, t)
+    both = np.isfinite(grown)
+    row["last_year_growth_wape"] = point_scores(t.loc[both, "expected"], grown[both])["wape"]
+    row["method_wape_growth_pairs"] = point_scores(t.loc[both, "expected"], t.loc[both, "mean"])["wape"]
     row["censored_days"] = int(audit["censored_days"].fillna(0).sum()) if "censored_days" in audit else 0
     if "distribution" in fc.demand:
         row["shapes"] = ", ".join(f"{k or 'normal'} {v}" for k, v in
@@ -159,6 +183,7 @@ COLUMNS = ["export", "seed", "pairs", "seconds", "wape", "bias", "baseline_bias"
            "new_baseline_bias", "new_lift_bias", "coverage_80",
            "normal_coverage_80", "new_coverage_80", "pinball_10", "pinball_50", "pinball_90", "normal_pinball_10",
            "normal_pinball_50", "normal_pinball_90", "last_year_wape", "method_wape_same_pairs",
+           "last_year_growth_wape", "method_wape_growth_pairs",
            "censored_days"]
 
 
