@@ -253,6 +253,20 @@ def test_backtest_returns_a_frozen_typed_result(small):
         r.pairs = 0
 
 
+def test_backtest_scores_the_skus_with_under_a_year_of_history_apart(tmp_path):
+    folder = generate_campaign(tmp_path / "c", 12, seed=3)
+    generate_history(folder, seed=3, export="launches")   # launches over the whole history
+    c = load_campaign(folder)
+    hist = load_history(c)
+    r = backtest(c, hist)
+    first = hist.sales.groupby(["sku", "location"])["date"].min()
+    young = first[first > pd.Timestamp(r.cutoff) - pd.Timedelta(days=365)]
+    scored = r.table.dropna(subset=["actual", "method"])
+    expected = scored.set_index(["sku", "location"]).index.isin(young.index)
+    assert r.young_skus["pairs"] == int(expected.sum()) > 0
+    assert "young SKUs (under a year of history)" in r.text()
+
+
 def test_forecast_writes_each_pairs_shape_and_why(small, tmp_path):
     out = tmp_path / "d" / "demand.csv"
     r = run_cli(["forecast", str(small), "--out", str(out)], timeout=120)

@@ -683,6 +683,8 @@ class BacktestResult:
     normal: dict
     #: Point scores of the pairs whose SKU has no past occurrence of the promo.
     new_skus: dict
+    #: Point scores of the pairs whose series has under a year of history before the cutoff.
+    young_skus: dict
     #: Share of actuals inside the calibrated 80 % interval (``shapes["coverage_80"]``).
     coverage_80: float
     #: The same with the uncalibrated sd.
@@ -702,9 +704,10 @@ class BacktestResult:
                  "or no history for a benchmark)",
                  f"{'forecast':<22}{'WAPE':>8}{'bias':>9}"]
         lines += [f"{name:<22}{m['wape']:>8.1%}{m['bias']:>+9.1%}" for name, m in self.metrics.items()]
-        new = self.new_skus
-        lines.append(f"new SKUs (no past occurrence of the promo): {new['pairs']} pairs, WAPE "
-                     + (f"{new['wape']:.1%}, bias {new['bias']:+.1%}" if new["pairs"] else "-"))
+        for name, score in (("new SKUs (no past occurrence of the promo)", self.new_skus),
+                            ("young SKUs (under a year of history)", self.young_skus)):
+            lines.append(f"{name}: {score['pairs']} pairs, WAPE "
+                         + (f"{score['wape']:.1%}, bias {score['bias']:+.1%}" if score["pairs"] else "-"))
         lines += ["", f"the method's distribution on the {self.scored} pairs with an outcome "
                   "(pinball loss per unit of actual demand):",
                   f"{'demand shape':<22}{'80% cover':>10}{'P10':>8}{'P50':>8}{'P90':>8}"]
@@ -798,6 +801,7 @@ def backtest(campaign: Campaign, hist: History, kind: str | None = None,
                           "method_sd_uncalibrated": fc["sd_uncalibrated"].to_numpy(),
                           "distribution": shape.to_numpy(),
                           "new": (fc["n_past_promos"].fillna(0) == 0).to_numpy(),
+                          "young": (pd.to_datetime(fc["first_date"]) > cutoff - pd.Timedelta(days=365)).to_numpy(),
                           "seasonal_naive": snaive, "same_promo_last_year": last_year})
     comparable = table.dropna(subset=["actual", "method", "seasonal_naive", "same_promo_last_year"])
     metrics = {m: point_scores(comparable["actual"], comparable[m])
@@ -809,9 +813,11 @@ def backtest(campaign: Campaign, hist: History, kind: str | None = None,
     normal = distribution_scores(a, m, scored["method_sd"])
     raw = distribution_scores(a, m, scored["method_sd_uncalibrated"], scored["distribution"])
     new = scored["new"].to_numpy(bool)
+    young = scored["young"].to_numpy(bool)
     return BacktestResult(target=target, cutoff=cutoff.date(), lead_days=lead,
                           previous=prev[-1] if prev else None, pairs=len(table),
                           compared=len(comparable), metrics=metrics, scored=len(scored),
                           shapes=shapes, normal=normal, new_skus=point_scores(a[new], m[new]),
+                          young_skus=point_scores(a[young], m[young]),
                           coverage_80=shapes["coverage_80"], coverage_80_uncalibrated=raw["coverage_80"],
                           calibration=cal, table=table)
