@@ -74,10 +74,11 @@ def _sku_deviations(rate: np.ndarray, idx: np.ndarray, mids: pd.DatetimeIndex,
     regressed on the trend ``t`` and the 2-harmonic Fourier terms.  A SKU's history must
     span more than SKU_SEASON_WEEKS usable weeks (under a year, its own trend and its own
     season cannot be told apart: it keeps its category's); a series' first RAMP_WEEKS
-    weeks (a launch's ramp-up) and series selling under SKU_MIN_RATE a week are left out.  Each coefficient ``d_k`` has the OLS variance
-    ``s²_k`` inflated by ``(1 + φ)/(1 − φ)``, ``φ`` the residuals' lag-one
-    autocorrelation (weekly residuals are not independent), and is shrunk toward the
-    category (empirical Bayes, as the lifts are pooled):
+    weeks (a launch's ramp-up) and series selling under SKU_MIN_RATE a week are left
+    out.  Each coefficient ``d_k`` has the OLS variance ``s²_k`` inflated by
+    ``(1 + φ)/(1 − φ)``, ``φ`` the residuals' lag-one autocorrelation (weekly residuals
+    are not independent), and is shrunk toward the category (empirical Bayes, as the
+    lifts are pooled):
 
         d*_k = d_k · τ²_k / (τ²_k + s²_k),   τ²_k = max(TAU2_MIN, mean d²_k − mean s²_k)
 
@@ -106,40 +107,29 @@ def _sku_deviations(rate: np.ndarray, idx: np.ndarray, mids: pd.DatetimeIndex,
         span = max(np.flatnonzero(valid[r])[-1] - np.flatnonzero(valid[r])[0] for r in rows) + 1
         if span <= SKU_SEASON_WEEKS:   # under a year, a trend and a season are one and the same
             continue
-        cols = 5
         ys, xs, lag = [], [], []
         for r in rows:
             j = np.flatnonzero(valid[r])
-            x = X_all[j, :cols]
             ys.append(resid[r, j] - resid[r, j].mean())
-            xs.append(x - x.mean(axis=0))
+            xs.append(X_all[j] - X_all[j].mean(axis=0))
             lag.append(np.diff(j) == 1)
         y, X = np.concatenate(ys), np.vstack(xs)
-        if len(y) <= cols + len(rows) + 5:
+        dof = len(y) - X.shape[1] - len(rows)
+        if dof <= 5:
             continue
         xtx_inv = np.linalg.pinv(X.T @ X)
         d = xtx_inv @ X.T @ y
         e = [yy - xx @ d for yy, xx in zip(ys, xs)]
-        s2 = float(sum((ee ** 2).sum() for ee in e)) / (len(y) - cols - len(rows))
+        s2 = float(sum((ee ** 2).sum() for ee in e)) / dof
         pairs = np.concatenate([np.column_stack([ee[:-1][ll], ee[1:][ll]]) for ee, ll in zip(e, lag)])
         phi = float(np.clip(np.corrcoef(pairs.T)[0, 1], 0.0, 0.9)) if len(pairs) > 10 else 0.0
-        var = np.full(5, np.inf)
-        var[:cols] = s2 * np.diag(xtx_inv) * (1 + phi) / (1 - phi)
-        full = np.zeros(5)
-        full[:cols] = d
-        fits[sku] = (full, var)
+        fits[sku] = (d, s2 * np.diag(xtx_inv) * (1 + phi) / (1 - phi))
     if not fits:
         return out
     d = np.array([f[0] for f in fits.values()])
     v = np.array([f[1] for f in fits.values()])
-    shrunk = np.zeros_like(d)
-    for k in range(5):
-        seen = np.isfinite(v[:, k])
-        if not seen.any():
-            continue
-        tau2 = max(TAU2_MIN, float(np.mean(d[seen, k] ** 2) - np.mean(v[seen, k])))
-        shrunk[seen, k] = d[seen, k] * tau2 / (tau2 + v[seen, k])
-    by_sku = dict(zip(fits, shrunk))
+    tau2 = np.maximum(TAU2_MIN, np.mean(d ** 2, axis=0) - np.mean(v, axis=0))
+    by_sku = dict(zip(fits, d * tau2 / (tau2 + v)))
     for i, sku in enumerate(skus):
         if sku in by_sku:
             out[i] = by_sku[sku]
