@@ -77,6 +77,7 @@ def test_a_listing_ramping_up_before_a_promo_gives_no_lift_for_it():
     assert list(occ["sku"]) == ["A"]
 
 
+@pytest.mark.slow   # generated campaigns and three years of daily history each
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_every_benchmark_family_writes_a_history_the_forecast_reads(tmp_path, family):
     from optimizer.forecast.history import load_history
