@@ -304,11 +304,17 @@ def _replace_file(path: Path, how: str) -> None:
 
 
 def _text_lines(path: Path) -> list[str] | None:
-    """The lines of a text file, or None (a folder, a link to nowhere, binary garbage)."""
+    r"""The lines of a text file as a CSV reader sees them (split at ``\n``, ``\r\n`` or
+    ``\r`` only: not at ``\x85`` or ``\u2028``, where ``str.splitlines`` also breaks), or
+    None (a folder, a link to nowhere, binary garbage)."""
     try:
-        return path.read_text(encoding="utf-8").splitlines() if path.is_file() else None
+        text = path.read_text(encoding="utf-8") if path.is_file() else None
     except UnicodeDecodeError:
         return None
+    if text is None:
+        return None
+    lines = text.split("\n")   # read_text has turned \r\n and \r into \n
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _set_cells(path: Path, column_hint: str, value: str, row: int) -> None:
@@ -322,6 +328,8 @@ def _set_cells(path: Path, column_hint: str, value: str, row: int) -> None:
         return
     r = 1 + row % (len(lines) - 1)
     cells = lines[r].split(",")
+    if cols[0] >= len(cells):   # a short row (a quoted comma, a cut line): nothing to set
+        return
     cells[cols[0]] = value
     lines[r] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
