@@ -44,7 +44,7 @@ import pandas as pd
 
 from samples.economics import add_seller_economics
 
-__all__ = ["generate_campaign", "cheapest_unit_cost", "CATEGORIES", "WAREHOUSES", "TINY_WAREHOUSES"]
+__all__ = ["generate_campaign", "write_demand", "cheapest_unit_cost", "CATEGORIES", "WAREHOUSES", "TINY_WAREHOUSES"]
 
 # --------------------------------------------------------------------------------------
 # Campaign calendar
@@ -319,7 +319,7 @@ def generate_campaign(
     for file, table in tables.items():
         _write_csv(out / file, table)
     _write_csv(out / "lanes.csv", _format_lanes(lanes))
-    _write_csv(out / "demand.csv", _format_demand(demand))
+    write_demand(out, demand)
     _write_csv(out / "inventory.csv", _format_inventory(inventory))
     return out
 
@@ -766,6 +766,11 @@ def _format_lanes(lanes: pd.DataFrame) -> pd.DataFrame:
         "shipment_cost": _f(lanes["shipment_cost"], 2), "shipment_m3": _f(lanes["shipment_m3"], 1),
         "capacity_m3": _f(lanes["capacity_m3"], 1),
     })
+
+
+def write_demand(folder: pathlib.Path, demand: pd.DataFrame) -> None:
+    """Write ``demand.csv`` (sku, warehouse, mean, sd to one decimal) into ``folder``."""
+    _write_csv(folder / "demand.csv", _format_demand(demand))
 
 
 def _format_demand(demand: pd.DataFrame) -> pd.DataFrame:

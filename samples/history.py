@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.io.campaign import load_campaign
+from samples.campaign import write_demand
 
 HISTORY_START = "2024-05-01"
 PAST_PROMOS = (
@@ -174,13 +175,6 @@ def _viral_mean_multiplier() -> float:
     return 1 + VIRAL_PER_YEAR / 365.25 * excess
 
 
-def _write_demand(folder: pathlib.Path, demand: pd.DataFrame) -> None:
-    out = demand.copy()
-    for col in ("mean", "sd"):
-        out[col] = out[col].astype(float).map(lambda v: f"{v:.1f}")
-    out.to_csv(folder / "demand.csv", index=False, lineterminator="\n")
-
-
 def generate_history(folder, seed: int = 7, export: str | Export = "flagged") -> PromoTruth:
     """Write the sales history of ``folder``'s campaign; return the promo's truth."""
     shape = {**EXPORTS, **FAMILIES}[export] if isinstance(export, str) else export
@@ -261,7 +255,7 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
         slow_mean = traits.uniform(1.0, 12.0, int(is_slow.sum()))
         demand.loc[is_slow, "sd"] = demand.loc[is_slow, "sd"].astype(float) * slow_mean / demand.loc[is_slow, "mean"].astype(float)
         demand.loc[is_slow, "mean"] = slow_mean
-        _write_demand(folder, demand)
+        write_demand(folder, demand)
     for row in demand.itertuples(index=False):
         sku, wh, mean = row.sku, row.warehouse, float(row.mean)
         if sku in no_history:

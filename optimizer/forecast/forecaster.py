@@ -193,8 +193,7 @@ def _core(sales: pd.DataFrame, promos: list[PastPromo], kind: str | None, skus: 
     lifts, _ = promo_lifts(occ, kind, skus)
     fac = _factors(skus, hist_for_factors)
     out = pd.concat([panel.keys.reset_index(drop=True), base], axis=1)
-    out["first_date"] = [panel.start + pd.Timedelta(days=int(np.argmax(~np.isnan(r) | panel.censored[i])))
-                         for i, r in enumerate(panel.y)]
+    out["first_date"] = [panel.start + pd.Timedelta(days=int(d)) for d in panel.first_days]
     days = (target_end - target_start).days + 1
     out["promo_days"] = days
     out["baseline"] = out["baseline_rate"] * days

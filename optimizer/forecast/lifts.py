@@ -28,7 +28,7 @@ def occurrence_table(panel: Panel, promos: list[PastPromo]) -> pd.DataFrame:
     base = np.where(panel.promo, np.nan, panel.y)
     rows = []
     T = panel.y.shape[1]
-    first_day = np.argmax(~np.isnan(panel.y) | panel.censored, axis=1)
+    first_day = panel.first_days
     for p in promos:
         a = (pd.Timestamp(p.start) - panel.start).days
         b = (pd.Timestamp(p.end) - panel.start).days + 1

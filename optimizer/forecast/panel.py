@@ -22,6 +22,11 @@ class Panel:
     censored: np.ndarray    # (n, T) bool: flagged, or inferred
     inferred: np.ndarray    # (n, T) bool: censored by an improbable zero run (no flags)
 
+    @property
+    def first_days(self) -> np.ndarray:
+        """(n,) each series' first day of history (a sale row or a censored day), as a column of ``y``."""
+        return np.argmax(~np.isnan(self.y) | self.censored, axis=1)
+
 
 def build_panel(sales: pd.DataFrame, end: pd.Timestamp, promos: list[PastPromo],
            categories: pd.Series) -> Panel:

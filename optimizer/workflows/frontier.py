@@ -101,8 +101,9 @@ def budget_frontier(campaign: Campaign | str | Path, budgets: list[float],
     """Expected profit and KPIs at each budget (ascending), from one persistent model.
 
     ``time_limit_s`` bounds each point's solve and evaluation in wall time (default: the
-    settings', then the campaign's ``[solver] time_limit_s``); the one build is outside it.  A point where a ``min_fill_rate``
-    target cannot be met has status ``infeasible`` and empty KPIs.  Other
+    settings', then the campaign's ``[solver] time_limit_s``); the one build is outside
+    it.  A point where a ``min_fill_rate`` target cannot be met has status ``infeasible``
+    and empty KPIs.  Other
     settings (delays, gap) apply to every point; their budget is ignored
     (the sweep sets it).  ``table.attrs["build_seconds"]`` is the one build.
     ``progress`` hears the solve's stage lines and one line per point (a
