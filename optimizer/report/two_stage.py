@@ -63,11 +63,12 @@ def two_stage_html(summary: RunSummary, policy: pd.DataFrame | None) -> str:
         cards.append(_card("Value of flexibility", _money(vof, cur, signed=True),
                            f"the two-stage plan less the one-stage plan topped up; "
                            f"{_error(s.value_of_flexibility_se, sampled, cur)}", "good" if vof > 0 else ""))
-    where = (f"{s.evaluation_scenarios:,} fresh scenarios (seed {s.evaluation_seed})" if s.evaluation_seed
-             is not None else f"the {s.evaluation_scenarios:,} scenarios of scenarios.csv")
+    where = (f"{s.evaluation_scenarios:,} fresh scenarios (seed {s.evaluation_seed}), not the scenarios the plan "
+             "was made on" if sampled else
+             f"the {s.evaluation_scenarios:,} scenarios of scenarios.csv, the ones the plan was made on (exact)")
     text = (f"<h2>Kept back for the top-up</h2><p>The orders above are stage 1. On {html.escape(str(s.recourse_date))} "
             f"the run-up and presales show which SKUs are hot; the top-up is then ordered from what is kept back. "
-            f"Profits evaluated on {html.escape(where)}, not the scenarios the plan was made on.</p>")
+            f"Profits evaluated on {html.escape(where)}.</p>")
     text += CARD_STYLE + '<div class="cards">' + "".join(cards) + "</div>"
     if policy is None or policy.empty:
         return text + "<p>No scenario calls for a top-up: the plan keeps nothing back that would pay.</p>"
