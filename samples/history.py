@@ -40,7 +40,11 @@ Three exports (:data:`EXPORTS`, the ``export`` argument):
 
 The forecast benchmark's generator families (:data:`FAMILIES`) are ``no_flag`` with one
 property of a real catalogue each: SKU-level growth, SKU-level seasons, launches over
-the whole history, stockouts in and just before past promos, viral spikes, slow movers,
+the whole history, recent launches still ramping up (``ramps``: a third of the SKUs
+launched in the last eleven months, each reaching 1 − e⁻¹ of its level after its own
+10–90 days), a promo lift that falls with the SKU's price against its category's
+(``lift_price``: × (price / median) ** −0.4, with as many recent launches as ``ramps``),
+stockouts in and just before past promos, viral spikes, slow movers,
 list-price steps (per series: each marketplace listing has its own price); and
 ``catalogue`` with all of them at once.
 """
@@ -93,13 +97,15 @@ class Export:
     new_launch: tuple[str, int] = ("2026-01-15", 150)  # first launch day, spread (days)
     occurrence_sigma: float = 0.0       # log-sd of a promo lift from one occurrence to the next
     viral: bool = False                 # TikTok-like viral spikes
-    ramp_days: float = 0.0              # a new SKU's sales reach 1 − e⁻¹ of their level after this
+    ramp_days: float | tuple[float, float] = 0.0  # a new SKU's sales reach 1 − e⁻¹ of their level after this
+                                        # many days (a pair: each SKU its own, ~ uniform(lo, hi))
     growth: tuple[float, float] | None = None  # SKU log growth a year ~ uniform(lo, hi); None: N(0.10, 0.15)
     peak_shift_days: float = 0.0        # sd of a SKU's seasonal peak around its category's (days)
     amplitude: tuple[float, float] | None = None  # a SKU's seasonal amplitude ~ uniform(lo, hi); None: its category's
     promo_stockouts: float = 0.0        # chance a past promo, or the 28 days before it, has a spell on a series
     slow_share: float = 0.0             # share of SKUs that are slow movers (promo mean 1-12 units a pair)
     price_steps: int = 0                # list-price changes per series (each listing its own price): ±10-30 %, elasticity −1.5
+    lift_price_slope: float = 0.0       # a SKU's promo lifts × (its price / its category's median price) ** slope
 
 
 #: ``viral`` spikes: share of viral-prone SKUs, spikes a year, days, multiplier range.
@@ -129,6 +135,8 @@ FAMILIES = {
     "viral": EXPORTS["viral"],
     "slow": _like("no_flag", slow_share=0.5),
     "price": _like("no_flag", price_steps=2),
+    "lift_price": _like("no_flag", lift_price_slope=-0.4, new_share=0.3, new_launch=("2025-10-01", 290)),
+    "ramps": _like("no_flag", new_share=0.3, new_launch=("2025-10-01", 290), ramp_days=(10.0, 90.0)),
 }
 FAMILIES["catalogue"] = _like(
     "no_flag", start="2024-01-01", growth=(math.log(0.65), math.log(1.65)), peak_shift_days=60.0,
@@ -210,6 +218,8 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
     peak_shift = dict(zip(sku_names, traits.normal(0, shape.peak_shift_days, n_sku)))
     amplitude = (dict(zip(sku_names, traits.uniform(*shape.amplitude, n_sku))) if shape.amplitude else {})
     slow = {s for s in sku_names if traits.random() < shape.slow_share}
+    ramp_days = (dict(zip(sku_names, traits.uniform(*shape.ramp_days, n_sku)))
+                 if isinstance(shape.ramp_days, tuple) else dict.fromkeys(sku_names, shape.ramp_days))
 
     end = pd.Timestamp(c.config.planning_date) - pd.Timedelta(days=1)
     days = pd.date_range(shape.start, end, freq="D")
@@ -235,6 +245,11 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
         for at in np.sort(traits.integers(0, n_days, shape.price_steps)):
             level[:at] *= float(np.exp(traits.choice((-1, 1)) * traits.uniform(np.log(1.1), np.log(1.3))))
         return level
+
+    if shape.lift_price_slope:   # cheaper than its category's usual: a bigger promo response
+        price = skus["price"].astype(float)
+        band = price / price.groupby(skus.get("category", pd.Series("all", index=skus.index))).transform("median")
+        sku_lift = {s: v * float(band[s]) ** shape.lift_price_slope for s, v in sku_lift.items()}
 
     def lift(cat, sku, kind):
         bf, pdl = CATEGORY_SHAPE.get(cat, (3.0, 2.0, 0.1, 300))[:2]
@@ -266,15 +281,16 @@ def generate_history(folder, seed: int = 7, export: str | Export = "flagged") ->
         shape_tgt = (np.exp(trend[sku] * t_tgt) * yearly(cat, sku, target.day_of_year.to_numpy())
                      * WEEKDAY[target.day_of_week.to_numpy()] * lift(cat, sku, "Black Friday"))
         launch = new.get(sku)
-        if launch is not None and shape.ramp_days:
-            ramp = 1 - np.exp(-np.maximum((days - launch).days.to_numpy() + 1, 0) / shape.ramp_days)
-            shape_tgt = shape_tgt * (1 - np.exp(-((target - launch).days.to_numpy() + 1) / shape.ramp_days))
+        if launch is not None and ramp_days[sku]:
+            ramp = 1 - np.exp(-np.maximum((days - launch).days.to_numpy() + 1, 0) / ramp_days[sku])
+            shape_tgt = shape_tgt * (1 - np.exp(-((target - launch).days.to_numpy() + 1) / ramp_days[sku]))
+            ramp_run_up = 1 - np.exp(-((run_up - launch).days.to_numpy() + 1) / ramp_days[sku])
         else:
-            ramp = 1.0
+            ramp, ramp_run_up = 1.0, 1.0
         base = mean / factor / vm / shape_tgt.sum()
         pre_rate = float(np.mean(base * vm * np.exp(trend[sku] * t_run_up)
                                  * yearly(cat, sku, run_up.day_of_year.to_numpy())
-                                 * WEEKDAY[run_up.day_of_week.to_numpy()]))
+                                 * WEEKDAY[run_up.day_of_week.to_numpy()] * ramp_run_up))
         lam = base * np.exp(trend[sku] * t_years) * yearly(cat, sku, doy) * wday * ramp
         promo = np.zeros(len(days), bool)
         for name, s, e in windows:

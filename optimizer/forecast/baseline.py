@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from optimizer.forecast.launch import LAUNCH_MARGIN_DAYS, RAMP_FLOOR, launch_days, ramp
 from optimizer.forecast.panel import Panel, fill_gaps
 
 PRE_DAYS = 28          # pre-promo baseline window (days)
@@ -206,6 +207,16 @@ def _weekly(panel: Panel) -> tuple[np.ndarray, pd.DatetimeIndex, int]:
     return rate, pd.DatetimeIndex(mids), off
 
 
+def _deramped(z: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Rates over the launch curve ``r`` (:mod:`optimizer.forecast.launch`): a launched
+    series' weeks below RAMP_FLOOR of maturity are left out (NaN) unless it has no
+    other week, so the noisiest first weeks are not multiplied up."""
+    z = z / r
+    early = r < RAMP_FLOOR
+    has_later = np.any(~early & ~np.isnan(z), axis=1)
+    return np.where(early & has_later[:, None], np.nan, z)
+
+
 def _spike_weeks(z: np.ndarray, units: np.ndarray) -> np.ndarray:
     """Per series, the weeks whose deseasonalised rate is above SPIKE_RATIO × the median
     of the SPIKE_WEEKS weeks before it (and sold at least SPIKE_MIN_UNITS): viral bursts,
@@ -228,15 +239,21 @@ def baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
     coef[:, 0] = np.clip(coef[:, 0], -TREND_SKU_MAX, TREND_SKU_MAX)
     idx = (np.vstack([_index(b, mids, mids[0]) for b in coef]) if len(cats)
            else np.zeros((0, len(mids))))
-    z_raw = rate / idx
-    z = fill_gaps(z_raw)
     end = panel.start + pd.Timedelta(days=panel.y.shape[1])   # first day after the data
     pre = pd.date_range(target_start - pd.Timedelta(days=PRE_DAYS), target_start - pd.Timedelta(days=1))
+    first = panel.start + pd.to_timedelta(panel.first_days, unit="D")
+    launched = panel.first_days >= LAUNCH_MARGIN_DAYS
+    age = np.maximum((mids.to_numpy()[None, :] - first.to_numpy()[:, None]) / np.timedelta64(1, "D"), 1.0)
+    ramp_k = launch_days(rate / idx, age, launched, panel.keys["sku"].to_numpy())
+    r = ramp(age, ramp_k[:, None])
+    z_raw = _deramped(rate / idx, r)
+    z = fill_gaps(z_raw)
+    pre_age = (pre.to_numpy()[None, :] - first.to_numpy()[:, None]) / np.timedelta64(1, "D")
+    pre_ramp = ramp(pre_age + 1, ramp_k[:, None])
     ahead = np.maximum(1, np.ceil(((pre - end).days + 1) / 7).astype(int))
     H = int(ahead.max())
     W = z.shape[1]
     n_valid = np.sum(~np.isnan(z_raw), axis=1)
-    span = W - np.argmax(~np.isnan(z), axis=1)
     fit_ok = (n_valid >= MIN_SERIES_WEEKS) & np.any(~np.isnan(z), axis=1)
 
     # rolling-origin backtest at the real horizon: forecast weeks H-3..H from W-H-4k
@@ -296,16 +313,17 @@ def baseline(panel: Panel, target_start: pd.Timestamp) -> pd.DataFrame:
         if len(valid) and not np.nanmax(path[ahead - 1], initial=0.0) > 0 and valid[-8:].mean() > 0:
             # a trend extrapolated to zero for a series still selling is not believed
             m, path = "recent_mean", np.full(H, valid[-8:].mean())
-        daily = path[ahead - 1] / 7 * _index(coef[i], pre, mids[0])
+        daily = path[ahead - 1] / 7 * _index(coef[i], pre, mids[0]) * pre_ramp[i]
         rows.append((m, float(np.mean(daily)) if len(valid) else np.nan, len(valid)))
     out = pd.DataFrame(rows, columns=["method", "baseline_rate", "history_weeks"])
     total_num, total_den = sum(cvb_num.values()), sum(cvb_den.values())
     pooled = max(0.0, total_num / total_den) if total_den > 0 else 0.25
     cvb = {c: (max(0.0, cvb_num[c] / cvb_den[c]) if cvb_den[c] > 0 else pooled) for c in cvb_num}
     out["cv_b2"] = [cvb[c] for c in cats]
+    out["launch_days"] = ramp_k
+    out["launch_ramp"] = pre_ramp.mean(axis=1)
     out["spike_weeks"] = _spike_weeks(z_raw, rate)
     out["history_days"] = np.sum(~np.isnan(panel.y), axis=1)
     out["censored_days"] = panel.censored.sum(axis=1)
     out["inferred_stockout_days"] = panel.inferred.sum(axis=1)
-    del span
     return out

@@ -28,6 +28,8 @@ subtracted here.  For every pair, with every factor in the audit table:
    window average and SeasonalNaive(52).  Each series keeps the model with the lowest
    absolute error in a rolling-origin backtest at the real horizon (two origins, 4
    weeks apart).  Series with < 12 weeks of history use their mean ("recent_mean").
+   A series launched inside the history is divided by its SKU's launch curve first and
+   the forecast multiplied by it in the pre-promo window (:mod:`~optimizer.forecast.launch`).
 3. *Lift* — for each past occurrence of the same event (by name: "Black Friday"), a
    SKU's lift is its promo-window rate over its own 28-day pre-promo rate (clean
    days, summed over its warehouses; not while a new listing ramps up, its first 8
@@ -110,54 +112,6 @@ class Forecast:
     seconds: float = 0.0
 
 
-# ------------------------------------------------------------------ panel
-
-
-
-
-
-
-# ------------------------------------------------------------------ seasonality
-
-
-
-
-
-
-
-
-
-
-# ------------------------------------------------------------------ baseline models
-
-
-
-
-
-
-
-
-
-
-
-
-# ------------------------------------------------------------------ lift
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # ------------------------------------------------------------------ factors
 
 
@@ -189,7 +143,7 @@ def _core(sales: pd.DataFrame, promos: list[PastPromo], kind: str | None, skus: 
     cats = skus.set_index("sku").get("category", pd.Series(dtype=str))
     panel = build_panel(sales, end, [p for p in promos if pd.Timestamp(p.start) < end], cats)
     base = baseline(panel, target_start)
-    occ = occurrence_table(panel, [p for p in promos if pd.Timestamp(p.end) < end])
+    occ = occurrence_table(panel, [p for p in promos if pd.Timestamp(p.end) < end], base["launch_days"].to_numpy())
     lifts, _ = promo_lifts(occ, kind, skus)
     fac = _factors(skus, hist_for_factors)
     out = pd.concat([panel.keys.reset_index(drop=True), base], axis=1)
@@ -358,6 +312,7 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
                    pd.Timestamp(cfg.promo_start), pd.Timestamp(cfg.promo_end), hist)
     say(f"baseline and promo lift: {len(series)} series in {time.perf_counter() - t0:.1f}s")
     notes += _no_lift_note(series, hist)
+    notes.append(_launch_note(series))
     set_status(progress, "calibrating the sd on past promos forecast out of sample")
     recourse_lead = (cfg.promo_start - cfg.recourse.date).days if cfg.recourse is not None else None
     cal = _sd_calibration(hist.sales, hist.promos, campaign.skus, end,
@@ -396,6 +351,18 @@ def forecast_campaign(campaign: Campaign, hist: History, progress=None) -> Forec
     return Forecast(demand, audit, notes, time.perf_counter() - t0)
 
 
+def _launch_note(series: pd.DataFrame) -> str:
+    k = series.loc[series["launch_days"] > 0, "launch_days"]
+    if k.empty:
+        return ("launch curve: none (no series launched inside the history ramps up, or too few); "
+                "launched series are forecast at their latest level")
+    ramping = series["launch_ramp"] < 0.99
+    return (f"launch curve: {k.index.size} launched series ramp up, reaching 63 % of their mature rate "
+            f"after a median {k.median():.0f} days (each SKU its own, forecast_audit.csv column launch_days); "
+            f"{int(ramping.sum())} series still ramping in the 28 days before the promo are forecast below "
+            "their level (column launch_ramp)")
+
+
 def _resolved_note(cal: SdCalibration, recourse_date: dt.date) -> str:
     if cal.resolved_share is None:
         return (f"resolved_share (SPEC §8): not estimated, {cal.resolved_pairs} usable pair(s) of earlier promos "
@@ -406,7 +373,7 @@ def _resolved_note(cal: SdCalibration, recourse_date: dt.date) -> str:
 
 
 AUDIT_COLUMNS = ["sku", "warehouse", "category", "level", "method", "history_days", "history_weeks",
-                 "censored_days", "inferred_stockout_days", "spike_weeks", "first_date", "baseline_rate",
+                 "censored_days", "inferred_stockout_days", "spike_weeks", "first_date", "launch_days", "launch_ramp", "baseline_rate",
                  "promo_days", "baseline", "lift_sku_raw", "n_past_promos", "lift_category", "lift",
                  "lift_source", *FACTOR_NAMES, "split_share", "cv_b2", "cv_l2", "sd_uncalibrated",
                  "sd_scale", "mean", "sd", "distribution", "distribution_reason", "override", "note"]

@@ -12,23 +12,33 @@ import pandas as pd
 
 from optimizer.forecast.baseline import PRE_DAYS, RAMP_WEEKS
 from optimizer.forecast.history import PastPromo
+from optimizer.forecast.launch import ramp
 from optimizer.forecast.panel import Panel
 
 OUTLIER_LOG = math.log(2.5)  # an occurrence's lift 2.5× off the SKU's others is not its response
 TAU2_MIN = 0.005       # the smallest between-SKU variance of log lifts the pooling assumes
+PRICE_Z = 2.0          # a price band's effect on lifts must be this many standard errors from 0
 NO_LIFT = "none: no past promo in history (lift 1)"   # lift_source when no occurrence is usable
 
 
-def occurrence_table(panel: Panel, promos: list[PastPromo]) -> pd.DataFrame:
+def occurrence_table(panel: Panel, promos: list[PastPromo], launch_days: np.ndarray | None = None) -> pd.DataFrame:
     """Per (sku, past promo): pre-promo baseline units and promo units, clean days only.
 
     A series whose pre-promo window starts within RAMP_WEEKS of its first day of history
     is left out of that occurrence: a listing still ramping up sells below its level in
-    the weeks before the promo, and its lift would read too high."""
-    base = np.where(panel.promo, np.nan, panel.y)
+    the weeks before the promo, and its lift would read too high.  After that, a
+    launched series' days are divided by its launch curve ``r`` (time constants
+    ``launch_days`` per series, :mod:`optimizer.forecast.launch`), which still rises
+    between the pre-window and the promo."""
+    first_day = panel.first_days
+    r = np.ones(panel.y.shape)
+    if launch_days is not None:
+        r = ramp(np.arange(panel.y.shape[1])[None, :] - first_day[:, None] + 1, launch_days[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = panel.y / r
+    base = np.where(panel.promo, np.nan, y)
     rows = []
     T = panel.y.shape[1]
-    first_day = panel.first_days
     for p in promos:
         a = (pd.Timestamp(p.start) - panel.start).days
         b = (pd.Timestamp(p.end) - panel.start).days + 1
@@ -37,7 +47,7 @@ def occurrence_table(panel: Panel, promos: list[PastPromo]) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pre = base[:, a - PRE_DAYS:a]
-            win = panel.y[:, a:b]
+            win = y[:, a:b]
             ok = ((np.sum(~np.isnan(pre), axis=1) >= 10) & (np.sum(~np.isnan(win), axis=1) * 2 >= b - a)
                   & (a - PRE_DAYS >= first_day + 7 * RAMP_WEEKS))
             pre_rate, win_rate = np.nanmean(pre, axis=1), np.nanmean(win, axis=1)
@@ -128,8 +138,9 @@ def promo_lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tupl
       ``v_i = w_i V_i`` — a SKU with a well-measured lift keeps it, a noisy one leans on
       its category;
     * a SKU with no occurrence: ``m = μ_c`` plus what the other promos say about it
-      (:func:`_cross_event`; ``v`` = that prediction's residual variance), else
-      ``v = τ²``; never below the largest ``v`` of its category's SKUs with occurrences.
+      (:func:`_cross_event`; ``v`` = that prediction's residual variance), else plus
+      what its price band says (:func:`_price_band`) and ``v = τ²``; never below the
+      largest ``v`` of its category's SKUs with occurrences.
 
     The lift is the *mean* of the next occurrence's, ``exp(m + (v + ω²)/2)`` (the
     median ``exp(m)`` would under-forecast), and ``cv_l2 = exp(v + ω²) − 1`` its relative
@@ -174,6 +185,12 @@ def promo_lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tupl
     if np.isfinite(resid):
         out.loc[other, "v"] = resid
     out.loc[other, "lift_source"] = f"category × other promos (β={beta:.2f})"
+    # a SKU with no past promo at all: what its price within its category says
+    alone = none & ~other
+    gamma, band = _price_band(per, skus, tau2)
+    if gamma and alone.any():
+        out.loc[alone, "m"] += gamma * band.reindex(out.index[alone]).fillna(0.0).to_numpy()
+        out.loc[alone, "lift_source"] = f"category × price band (γ={gamma:.2f})"
     widest = per.groupby("category")["v"].max()
     out.loc[none, "v"] = np.fmax(out.loc[none, "v"], out.loc[none, "category"].map(widest).to_numpy(float))
     out["lift_category"] = np.exp(out["mu"] + (tau2 + omega2) / 2)
@@ -182,6 +199,33 @@ def promo_lifts(occ: pd.DataFrame, kind: str | None, skus: pd.DataFrame) -> tupl
     if seen.empty:   # nothing to learn from: lift 1, no lift error
         out["lift"], out["lift_category"], out["cv_l2"] = 1.0, 1.0, 0.0
     return out.drop(columns=["mu", "m", "v"]), source
+
+
+def _price_band(per: pd.DataFrame, skus: pd.DataFrame, tau2: float) -> tuple[float, pd.Series]:
+    """(γ*, x per SKU of skus.csv): what a SKU's price band says about its lift.
+
+    ``x_i = log(price_i / median price of its category)``; among the SKUs with
+    occurrences, ``r_i = ȳ_i − μ_c`` regressed on ``x_i`` through the origin with weights
+    ``1/(τ² + V_i)`` gives ``γ`` and its variance ``s² = 1 / Σ w x²``, and ``γ`` is shrunk
+    by its own evidence, ``γ* = γ · γ² / (γ² + s²)``, and kept only when ``|γ| / s``
+    exceeds PRICE_Z: a catalogue whose cheap SKUs respond more to a promo gets it, one
+    where price says nothing gets 0.  Needs ten SKUs with a price and an occurrence."""
+    if "price" not in skus or per.empty:
+        return 0.0, pd.Series(dtype=float)
+    table = skus.drop_duplicates("sku").set_index("sku")
+    price = pd.to_numeric(table["price"], errors="coerce").where(lambda p: p > 0)
+    cats = table.get("category", pd.Series("", index=table.index)).fillna("")
+    band = np.log(price / price.groupby(cats).transform("median"))
+    x = band.reindex(per.index)
+    w = 1 / (tau2 + per["V"])
+    ok = np.isfinite(x)
+    sxx = float((w * x * x)[ok].sum())
+    if ok.sum() < 10 or sxx <= 0:
+        return 0.0, band
+    gamma = float((w * x * (per["ybar"] - per["mu"]))[ok].sum()) / sxx
+    if gamma * gamma * sxx < PRICE_Z ** 2:   # not significant: price says nothing here
+        return 0.0, band
+    return gamma * gamma ** 2 / (gamma ** 2 + 1 / sxx), band
 
 
 def _category_means(per: pd.DataFrame) -> tuple[pd.Series, float]:
