@@ -42,7 +42,8 @@ subtracted here.  For every pair, with every factor in the audit table:
    times what the *other* promos say about it: ``exp(β·o)``, ``o`` its mean log lift
    over its category's in the other events and ``β`` the slope of the same relation
    among SKUs that have both (:func:`~optimizer.forecast.lifts._cross_event`); with no
-   other promo either, the category's lift.  An event never seen before uses every
+   other promo either, the category's lift times what its price band says when that is
+   significant (:func:`~optimizer.forecast.lifts._price_band`).  An event never seen before uses every
    past promo's lift (flagged in ``lift_source``).
 4. *Factors* — growth, ad_uplift, competition: sku row of factors.csv, else category
    row, else campaign.toml ``[forecast]``, else 1.
