@@ -50,6 +50,7 @@ from optimizer.io.campaign import load_campaign
 from optimizer.settings import Settings
 from optimizer.workflows.planner import Planner
 from samples.campaign import generate_campaign
+from samples.kinds import KINDS, generate_kind
 
 TIME_LIMITS = {300: 10.0, 1000: 60.0, 5000: 120.0}
 
@@ -101,19 +102,20 @@ def main(argv=None) -> int:
                     help="the re-solve's time limit as a share of the cold run's build + solve time")
     ap.add_argument("--economics", choices=("off", "on", "both"), default="off",
                     help="SPEC §6 seller economics in the generated campaigns")
+    ap.add_argument("--kinds", nargs="+", choices=["plain", *KINDS], metavar="KIND",
+                    help="campaign kinds of samples.kinds instead of --economics: "
+                         f"plain, {', '.join(KINDS)}")
     args = ap.parse_args(argv)
-    variants = {"off": (False,), "on": (True,), "both": (False, True)}[args.economics]
+    variants = args.kinds or {"off": ("plain",), "on": ("cash",), "both": ("plain", "cash")}[args.economics]
 
-    header = (f"{'skus':>6} {'run':>6} {'build s':>8} {'hand-off':>8} {'share':>6} {'solve s':>8} {'1st plan s':>10} {'1st gap':>8} "
+    header = (f"{'skus':>6} {'run':>15} {'build s':>8} {'hand-off':>8} {'share':>6} {'solve s':>8} {'1st plan s':>10} {'1st gap':>8} "
               f"{'profit':>14} {'bound':>14} {'gap':>8} {'re-solve s':>10} {'re gap':>8}  status")
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
-        for n, economics in ((n, e) for n in args.sizes for e in variants):
-            folder = generate_campaign(Path(tmp) / f"bench_{n}_{economics}", n_skus=n, seed=7,
-                                       economics=economics)
-            campaign = load_campaign(folder)
+        for n, kind in ((n, k) for n in args.sizes for k in variants):
+            campaign = load_campaign(generate_kind(Path(tmp) / f"bench_{n}_{kind}", n, kind, seed=7))
             limit = args.time_limit or TIME_LIMITS.get(n, 120.0)
-            tag = "§6 " if economics else ""
+            tag = "" if kind == "plain" else ("§6 " if kind == "cash" and not args.kinds else f"{kind} ")
             rows = []
             for r in range(args.repeats):
                 row = one_run(campaign, limit, args.gap, args.threads, args.resolve_share)
@@ -152,7 +154,7 @@ def partitioned_run(folder: Path, n: int, parts: int, time_limit: float, gap: fl
 
 def _fmt(n, run, row) -> str:
     bound = "-" if row["bound"] is None else f"{row['bound']:14,.0f}"
-    return (f"{n:>6} {run:>6} {row['build_s']:8.2f} {row['handoff_s']:8.2f} "
+    return (f"{n:>6} {run:>15} {row['build_s']:8.2f} {row['handoff_s']:8.2f} "
             f"{row['build_share']:6.1%} {row['solve_s']:8.2f} {row['first_s']:10.2f} "
             f"{row['first_gap']:8.3%} {row['profit']:14,.0f} {bound:>14} {row['gap']:8.3%} "
             f"{row['resolve_s']:10.2f} {row['resolve_gap']:8.3%}  {row['status']}")
