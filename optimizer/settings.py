@@ -105,6 +105,8 @@ class PipelineKnobs(_Section):
     rounding_min_price: Positive = 1e-4
     #: Rounding: at most this many fill rounds.
     rounding_max_rounds: Count = 400
+    #: Supplier bound: share of the time left for the Lagrangian bound by supplier.
+    supplier_bound_share: Share = 0.1
     #: Shipment bound: share of the time left for the branch and bound on shipment counts.
     shipment_bound_share: Share = 0.4
     #: Shipment bound: share of the time left for a dive when the search stopped unproven.

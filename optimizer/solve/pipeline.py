@@ -14,6 +14,9 @@ run's :class:`~optimizer.settings.PipelineKnobs` (``inst.settings.pipeline``):
 1. **LP rounds** — solve the LP relaxation, add the chords at the stock levels
    it picks, repeat while that changes the LP optimum noticeably (cheap).  The
    LP value is a valid bound.
+   1b. **Supplier bound** — where suppliers have minimum order values, the
+   Lagrangian bound by supplier at the LP's duals (:mod:`optimizer.solve.supplier_bound`):
+   the LP bound less what each supplier the LP uses below its minimum loses.
 2. **Rounding** — :mod:`optimizer.solve.rounding` turns the LP solution into a
    feasible plan (the first incumbent); chords are added at its stock.  A what-if
    also rounds the LP with the last plan's shipment counts fixed.
@@ -56,6 +59,7 @@ from optimizer.solve.price_start import PriceStart
 from optimizer.solve.restricted import Closed, Fixed, lp_guided_closures
 from optimizer.solve.rounding import RoundingHeuristic
 from optimizer.solve.shipment_bound import ShipmentSearch
+from optimizer.solve.supplier_bound import column_blocks, supplier_bound
 from optimizer.status import Status
 
 log = logging.getLogger(__name__)
@@ -205,6 +209,7 @@ class PlanSolver:
         self._price_start(run)
         self._lp_rounds(run)
         if out.lp_rounds:
+            self._supplier_bound(run)
             self._rounding_start(run)
             self._previous_counts_start(run)
             self._shipment_bound(run, self.settings.shipment_bound_share)
@@ -463,6 +468,22 @@ class PlanSolver:
         shipments = heuristic.shipments(units)
         run.start_columns = self._columns_of_plan(units, shipments) if self.link is not None else None
         run.plan_counts = self._lane_counts(shipments)
+
+    def _supplier_bound(self, run: SolveRun) -> None:
+        """Stage 1b: the Lagrangian bound by supplier at the LP's duals
+        (:mod:`optimizer.solve.supplier_bound`), where supplier minimums exist."""
+        m = self.model
+        if not len(m.MIN_VALUE_SUPPLIERS) or self._remaining(run) <= 0:
+            return
+        self.link.sync()
+        blocks, flags = column_blocks(self.link.columns, self.inst.skus["supplier"].to_dict())
+        result = supplier_bound(self.link.lp(), blocks, flags, threads=self.threads,
+                                time_limit_s=self.settings.supplier_bound_share * self._remaining(run))
+        out = run.outcome
+        self._tighten(out, result.bound)
+        if result.bound is not None:
+            self._say(out, f"supplier bound {result.bound:,.2f} ({result.suppliers_split} suppliers split, "
+                           f"{result.unreachable} cannot reach their minimum), {run.elapsed():.1f}s")
 
     def _shipment_bound(self, run: SolveRun, share: float) -> None:
         """Stage 3: a tighter bound by branching on shipment counts only (:mod:`optimizer.solve.shipment_bound`).
