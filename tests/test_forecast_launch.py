@@ -66,6 +66,7 @@ def _panel(launch_day: int, k: float, T: int = 700, mature: int = 12, seed: int 
                  np.zeros(y.shape, bool), np.zeros(y.shape, bool))
 
 
+@pytest.mark.slow   # a baseline fit of 18 daily series (statsforecast)
 def test_a_listing_still_ramping_is_forecast_at_its_level_times_its_ramp_at_the_promo():
     T, k = 700, 60.0
     panel = _panel(launch_day=T - 42, k=k, T=T)

@@ -11,6 +11,8 @@ from optimizer.solve.supplier_bound import column_blocks, supplier_bound
 from optimizer.workflows.planner import Planner
 from samples.kinds import generate_kind
 
+pytestmark = pytest.mark.slow   # generated campaigns, solved to proven optimality
+
 
 def _solved(tmp_path, n: int, seed: int, messages: list | None = None) -> Planner:
     campaign = load_campaign(generate_kind(tmp_path / "c", n, "minimums", seed=seed))

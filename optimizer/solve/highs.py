@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
 from highspy._core import _Highs
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
@@ -388,3 +389,77 @@ class RunResult:
         if self.time_limit:
             return Status.TIME_LIMIT if self.has_solution else Status.NO_PLAN
         return Status.ERROR
+
+
+@dataclass
+class LpArrays:
+    """A loaded model's arrays (of a ``highspy.HighsLp``): the matrix by columns, bounds, costs."""
+
+    matrix: sp.csc_matrix
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    offset: float
+    maximize: bool
+
+
+def lp_arrays(lp) -> LpArrays:
+    """The arrays of ``lp`` (a ``highspy.HighsLp``, e.g. :meth:`HighsLink.lp`)."""
+    n_col, n_row = lp.num_col_, lp.num_row_
+    a = lp.a_matrix_
+    matrix = sp.csc_matrix((np.asarray(a.value_, float), np.asarray(a.index_), np.asarray(a.start_)),
+                           shape=(n_row, n_col))
+    return LpArrays(matrix, np.asarray(lp.col_cost_, float), np.asarray(lp.col_lower_, float),
+                    np.asarray(lp.col_upper_, float), np.asarray(lp.row_lower_, float),
+                    np.asarray(lp.row_upper_, float), float(lp.offset_),
+                    lp.sense_ == highspy.ObjSense.kMaximize)
+
+
+def lp_relaxation(lp, *, time_limit_s: float, threads: int | None = None):
+    """Solve ``lp``'s LP relaxation (integrality dropped) in its own HiGHS instance:
+    ``(status, objective, column values, row duals)`` — HiGHS's duals, for a
+    maximisation positive on a binding upper row bound; values None unless optimal."""
+    h = new_highs(threads)
+    h.passModel(lp)
+    n = lp.num_col_
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.int32))
+    set_run_time_limit(h, max(time_limit_s, 0.0), mip=False)
+    h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        return (Status.INFEASIBLE if status == highspy.HighsModelStatus.kInfeasible else Status.STOPPED,
+                None, None, None)
+    solution = h.getSolution()
+    return (Status.OPTIMAL, float(h.getInfo().objective_function_value),
+            np.asarray(solution.col_value, float), np.asarray(solution.row_dual, float))
+
+
+def max_lp(cost: np.ndarray, matrix: sp.csc_matrix, col_lower: np.ndarray, col_upper: np.ndarray,
+           row_lower: np.ndarray, row_upper: np.ndarray, *, time_limit_s: float,
+           threads: int | None = None) -> tuple[Status, float | None]:
+    """``max cost·x`` over ``row_lower ≤ matrix·x ≤ row_upper``, ``col_lower ≤ x ≤ col_upper``
+    (a small LP given as arrays): ``(status, objective)``."""
+    n_row, n_col = matrix.shape
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_col, n_row
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = np.asarray(cost, float)
+    lp.col_lower_, lp.col_upper_ = np.asarray(col_lower, float), np.asarray(col_upper, float)
+    lp.row_lower_, lp.row_upper_ = np.asarray(row_lower, float), np.asarray(row_upper, float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_col, n_row
+    h = new_highs(threads)
+    h.passModel(lp)
+    set_run_time_limit(h, max(time_limit_s, 0.0), mip=False)
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return Status.INFEASIBLE, None
+    if status != highspy.HighsModelStatus.kOptimal:
+        return Status.STOPPED, None
+    return Status.OPTIMAL, float(h.getInfo().objective_function_value)

@@ -65,7 +65,8 @@ from optimizer.status import Status
 log = logging.getLogger(__name__)
 
 # The stages of one solve, in order, as (number, name): docs/solve-pipeline.md has a section per stage.
-STAGES = (("0", "price start"), ("1", "LP rounds"), ("2", "rounding"), ("2b", "previous-shipments start"),
+STAGES = (("0", "price start"), ("1", "LP rounds"), ("1b", "supplier bound"),
+          ("2", "rounding"), ("2b", "previous-shipments start"),
           ("3", "shipment bound"), ("3b", "rounding at the shipment bound's counts"),
           ("4", "restricted start"), ("5", "MIP rounds"))
 

@@ -33,11 +33,10 @@ import math
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
-import scipy.sparse as sp
 
-from optimizer.solve.highs import new_highs, set_run_time_limit
+from optimizer.solve.highs import lp_arrays, lp_relaxation, max_lp
+from optimizer.status import Status
 
 TOLERANCE = 1e-6   # relative agreement of L(λ) with the LP value; a flag this close to 0 or 1 is whole
 BLOCK_COMPONENTS = ("cases", "sales", "order_placed")
@@ -75,29 +74,20 @@ def supplier_bound(lp, blocks: np.ndarray, flags: np.ndarray, *, time_limit_s: f
     (:func:`column_blocks`)."""
     start = time.perf_counter()
     deadline = start + time_limit_s
-    if lp.sense_ != highspy.ObjSense.kMaximize:
+    arrays = lp_arrays(lp)
+    if not arrays.maximize:
         return SupplierBound(None, None, 0, 0, 0.0)
-    n_col, n_row = lp.num_col_, lp.num_row_
-    A = sp.csc_matrix((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_),
-                       np.asarray(lp.a_matrix_.start_)), shape=(n_row, n_col))
-    h = new_highs(threads)
-    h.passModel(lp)
-    h.changeColsIntegrality(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col, dtype=np.int32))
-    set_run_time_limit(h, max(deadline - time.perf_counter(), 0.0), mip=False)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    status, value, x, duals = lp_relaxation(lp, time_limit_s=time_limit_s, threads=threads)
+    if status != Status.OPTIMAL:
         return SupplierBound(None, None, 0, 0, time.perf_counter() - start)
-    value = float(h.getInfo().objective_function_value)
-    x = np.asarray(h.getSolution().col_value, float)
-    duals = np.asarray(h.getSolution().row_dual, float)
+    A = arrays.matrix
     coo = A.tocoo()
-    low = np.full(n_row, np.iinfo(np.int64).max)
-    high = np.full(n_row, np.iinfo(np.int64).min)
+    low = np.full(A.shape[0], np.iinfo(np.int64).max)
+    high = np.full(A.shape[0], np.iinfo(np.int64).min)
     np.minimum.at(low, coo.row, blocks[coo.col])
     np.maximum.at(high, coo.row, blocks[coo.col])
     coupling = (low != high) | (low == -1)
-    row_lower, row_upper = np.asarray(lp.row_lower_, float), np.asarray(lp.row_upper_, float)
-    priced = _priced(A, np.asarray(lp.col_cost_, float), duals, coupling, row_lower, row_upper, lp.offset_)
+    priced = _priced(arrays, duals, coupling)
     if priced is None:
         return SupplierBound(None, value, 0, 0, time.perf_counter() - start)
     reduced, constant = priced
@@ -106,22 +96,26 @@ def supplier_bound(lp, blocks: np.ndarray, flags: np.ndarray, *, time_limit_s: f
     z = x[flags]
     fractional = np.unique(blocks[flags][(z > TOLERANCE) & (z < 1 - TOLERANCE)])
     own_rows = np.where(coupling, -2, low)
+    rows_by_block = A.tocsr()
     loss, split, unreachable = 0.0, 0, 0
-    col_lower, col_upper = np.asarray(lp.col_lower_, float), np.asarray(lp.col_upper_, float)
     for b in fractional:
         cols = np.flatnonzero(blocks == b)
         rows = np.flatnonzero(own_rows == b)
+        sub = rows_by_block[rows][:, cols].tocsc()
         relaxed = float(reduced[cols] @ x[cols])
         best = -math.inf
         for fix in (0.0, 1.0):
-            got = _block_optimum(A, cols, rows, reduced, col_lower, col_upper, row_lower, row_upper,
-                                 flags, fix, deadline, threads)
-            if got is None:     # out of time: this supplier keeps its relaxed term (valid)
+            lower, upper = arrays.col_lower[cols].copy(), arrays.col_upper[cols].copy()
+            lower[flags[cols]] = upper[flags[cols]] = fix
+            got, optimum = max_lp(reduced[cols], sub, lower, upper, arrays.row_lower[rows], arrays.row_upper[rows],
+                                  time_limit_s=deadline - time.perf_counter(), threads=threads)
+            if got == Status.STOPPED:   # out of time: this supplier keeps its relaxed term (valid)
                 best = relaxed
                 break
-            if got == -math.inf and fix == 1.0:
-                unreachable += 1
-            best = max(best, got)
+            if got == Status.INFEASIBLE:
+                unreachable += fix == 1.0
+                continue
+            best = max(best, optimum)
         split += 1
         if math.isfinite(best):
             loss += max(0.0, relaxed - best)
@@ -130,49 +124,15 @@ def supplier_bound(lp, blocks: np.ndarray, flags: np.ndarray, *, time_limit_s: f
     return SupplierBound(value - loss, value, split, unreachable, time.perf_counter() - start)
 
 
-def _priced(A, cost, duals, coupling, row_lower, row_upper, offset):
+def _priced(arrays, duals, coupling):
     """(reduced costs ``c − Aᵀλ`` over the coupling rows, constant ``λ·b + offset``) with
     the duals' sign as HiGHS reports them for a maximisation; None when a dual points at
     an infinite row bound (no bound to price)."""
     lam = np.where(coupling, duals, 0.0)
-    side = np.where(lam > 0, row_upper, np.where(lam < 0, row_lower, 0.0))
+    side = np.where(lam > 0, arrays.row_upper, np.where(lam < 0, arrays.row_lower, 0.0))
     if not np.all(np.isfinite(side[lam != 0])):
         return None
-    return cost - A.T @ lam, float(lam @ side) + float(offset)
-
-
-def _block_optimum(A, cols, rows, reduced, col_lower, col_upper, row_lower, row_upper, flags, fix,
-                   deadline, threads) -> float | None:
-    """max over one supplier's own rows of its reduced-cost objective with its flag
-    fixed at ``fix`` (−inf: infeasible; None: out of time)."""
-    left = deadline - time.perf_counter()
-    if left <= 0:
-        return None
-    sub = A[:, cols].tocsr()[rows].tocsc()
-    lower, upper = col_lower[cols].copy(), col_upper[cols].copy()
-    is_flag = flags[cols]
-    lower[is_flag], upper[is_flag] = fix, fix
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(cols), len(rows)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = reduced[cols]
-    lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.row_lower_, lp.row_upper_ = row_lower[rows], row_upper[rows]
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = sub.indices.astype(np.int32)
-    lp.a_matrix_.value_ = sub.data.astype(float)
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(cols), len(rows)
-    h = new_highs(threads)
-    h.passModel(lp)
-    set_run_time_limit(h, left, mip=False)
-    h.run()
-    status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return -math.inf
-    if status != highspy.HighsModelStatus.kOptimal:
-        return None
-    return float(h.getInfo().objective_function_value)
+    return arrays.cost - arrays.matrix.T @ lam, float(lam @ side) + arrays.offset
 
 
 __all__ = ["SupplierBound", "column_blocks", "supplier_bound"]
