@@ -275,6 +275,17 @@ class HighsLink:
                                      kind(len(self._int_cols), dtype=np.uint8))
         self._relaxed = relaxed
 
+    def relaxation_solution(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(column values, row duals) of the last run when it solved the LP relaxation to
+        optimality and the model has not changed since; else None."""
+        h = self.h
+        if not self._relaxed or h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        solution = h.getSolution()
+        if not solution.dual_valid or len(solution.row_dual) != h.getNumRow():
+            return None
+        return np.asarray(solution.col_value, float), np.asarray(solution.row_dual, float)
+
     def lp(self):
         """The model as loaded in HiGHS (a ``highspy.HighsLp``), e.g. to copy into a :class:`NodeRelaxation`."""
         return self.h.getModel().lp_

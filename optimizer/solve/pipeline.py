@@ -476,9 +476,9 @@ class PlanSolver:
         m = self.model
         if not len(m.MIN_VALUE_SUPPLIERS) or self._remaining(run) <= 0:
             return
-        self.link.sync()
+        solution = self.link.relaxation_solution()   # the last LP round's, before any row is synced
         blocks, flags = column_blocks(self.link.columns, self.inst.skus["supplier"].to_dict())
-        result = supplier_bound(self.link.lp(), blocks, flags, threads=self.threads,
+        result = supplier_bound(self.link.lp(), blocks, flags, threads=self.threads, solution=solution,
                                 time_limit_s=self.settings.supplier_bound_share * self._remaining(run))
         out = run.outcome
         self._tighten(out, result.bound)

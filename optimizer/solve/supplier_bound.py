@@ -68,18 +68,24 @@ def column_blocks(columns, supplier_of: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def supplier_bound(lp, blocks: np.ndarray, flags: np.ndarray, *, time_limit_s: float,
-                   threads: int | None = None) -> SupplierBound:
+                   threads: int | None = None, solution: tuple | None = None) -> SupplierBound:
     """The Lagrangian bound by supplier of ``lp`` (the loaded maximisation model, a
     ``highspy.HighsLp``) at its LP duals; ``blocks`` and ``flags`` per column
-    (:func:`column_blocks`)."""
+    (:func:`column_blocks`).  ``solution``: the LP relaxation's (column values, row
+    duals) when already solved (:meth:`~optimizer.solve.highs.HighsLink.relaxation_solution`);
+    else it is solved here, cold."""
     start = time.perf_counter()
     deadline = start + time_limit_s
     arrays = lp_arrays(lp)
     if not arrays.maximize:
         return SupplierBound(None, None, 0, 0, 0.0)
-    status, value, x, duals = lp_relaxation(lp, time_limit_s=time_limit_s, threads=threads)
-    if status != Status.OPTIMAL:
-        return SupplierBound(None, None, 0, 0, time.perf_counter() - start)
+    if solution is None:
+        status, _, x, duals = lp_relaxation(lp, time_limit_s=time_limit_s, threads=threads)
+        if status != Status.OPTIMAL:
+            return SupplierBound(None, None, 0, 0, time.perf_counter() - start)
+    else:
+        x, duals = solution
+    value = float(arrays.cost @ x) + arrays.offset
     A = arrays.matrix
     coo = A.tocoo()
     low = np.full(A.shape[0], np.iinfo(np.int64).max)
