@@ -7,6 +7,7 @@ import pytest
 
 from optimizer.io.campaign import load_campaign
 from optimizer.settings import Settings
+from optimizer.solve.highs import lp_relaxation
 from optimizer.solve.supplier_bound import column_blocks, supplier_bound
 from optimizer.workflows.planner import Planner
 from samples.kinds import generate_kind
@@ -32,6 +33,18 @@ def test_the_bound_holds_the_proven_optimum_and_is_below_the_lp(tmp_path, n, see
     assert got.bound is not None and got.suppliers_split >= 1
     assert got.bound >= result.expected_profit - 1e-6 * abs(result.expected_profit)
     assert got.bound < got.lp_value - 1.0      # a supplier the LP used below its minimum
+
+
+def test_duals_of_the_wrong_sign_give_no_bound_rather_than_a_wrong_one(tmp_path):
+    planner = _solved(tmp_path, 16, 4)
+    planner.solve()
+    link = planner.solver.link
+    blocks, flags = column_blocks(link.columns, planner.instance.skus["supplier"].to_dict())
+    status, (x, duals, col_duals) = lp_relaxation(link.lp(), time_limit_s=30)
+    assert status == "optimal"
+    assert supplier_bound(link.lp(), blocks, flags, time_limit_s=30, solution=(x, duals, col_duals)).bound is not None
+    flipped = supplier_bound(link.lp(), blocks, flags, time_limit_s=30, solution=(x, -duals, col_duals))
+    assert flipped.bound is None
 
 
 def test_the_pipeline_reports_it_and_keeps_the_smallest_bound(tmp_path):

@@ -275,16 +275,17 @@ class HighsLink:
                                      kind(len(self._int_cols), dtype=np.uint8))
         self._relaxed = relaxed
 
-    def relaxation_solution(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(column values, row duals) of the last run when it solved the LP relaxation to
-        optimality and the model has not changed since; else None."""
+    def relaxation_solution(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(column values, row duals, column duals) of the last run when it solved the LP
+        relaxation to optimality and the model has not changed since; else None."""
         h = self.h
         if not self._relaxed or h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         solution = h.getSolution()
         if not solution.dual_valid or len(solution.row_dual) != h.getNumRow():
             return None
-        return np.asarray(solution.col_value, float), np.asarray(solution.row_dual, float)
+        return (np.asarray(solution.col_value, float), np.asarray(solution.row_dual, float),
+                np.asarray(solution.col_dual, float))
 
     def lp(self):
         """The model as loaded in HiGHS (a ``highspy.HighsLp``), e.g. to copy into a :class:`NodeRelaxation`."""
@@ -430,8 +431,7 @@ def lp_arrays(lp) -> LpArrays:
 
 def lp_relaxation(lp, *, time_limit_s: float, threads: int | None = None):
     """Solve ``lp``'s LP relaxation (integrality dropped) in its own HiGHS instance:
-    ``(status, objective, column values, row duals)`` — HiGHS's duals, for a
-    maximisation positive on a binding upper row bound; values None unless optimal."""
+    ``(status, (column values, row duals, column duals))``, the solution None unless optimal."""
     h = new_highs(threads)
     h.passModel(lp)
     n = lp.num_col_
@@ -440,11 +440,10 @@ def lp_relaxation(lp, *, time_limit_s: float, threads: int | None = None):
     h.run()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
-        return (Status.INFEASIBLE if status == highspy.HighsModelStatus.kInfeasible else Status.STOPPED,
-                None, None, None)
+        return Status.INFEASIBLE if status == highspy.HighsModelStatus.kInfeasible else Status.STOPPED, None
     solution = h.getSolution()
-    return (Status.OPTIMAL, float(h.getInfo().objective_function_value),
-            np.asarray(solution.col_value, float), np.asarray(solution.row_dual, float))
+    return Status.OPTIMAL, (np.asarray(solution.col_value, float), np.asarray(solution.row_dual, float),
+                            np.asarray(solution.col_dual, float))
 
 
 def max_lp(cost: np.ndarray, matrix: sp.csc_matrix, col_lower: np.ndarray, col_upper: np.ndarray,

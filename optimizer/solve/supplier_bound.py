@@ -22,7 +22,9 @@ duals, ``L(λ)`` with ``z`` relaxed is the LP value (strong duality; checked, or
 bound), and the LP's solution attains every supplier's term — so only the suppliers
 whose ``z`` the LP leaves fractional need solving, each as two small LPs (``z = 0``,
 ``z = 1``; infeasible at 1: the supplier cannot reach its minimum at all), and the bound
-is the LP value less what they lose.  Column blocks come from the model's variables:
+is the LP value less what they lose.  That the LP's solution attains every term needs
+HiGHS's duals to be the reduced costs' (``c − Aᵀy`` = its column duals; checked, or no
+bound).  Column blocks come from the model's variables:
 ``cases``, ``sales`` and ``order_placed`` belong to their SKU's supplier,
 ``supplier_used`` to its supplier; every other column is shared.
 """
@@ -72,7 +74,7 @@ def supplier_bound(lp, blocks: np.ndarray, flags: np.ndarray, *, time_limit_s: f
     """The Lagrangian bound by supplier of ``lp`` (the loaded maximisation model, a
     ``highspy.HighsLp``) at its LP duals; ``blocks`` and ``flags`` per column
     (:func:`column_blocks`).  ``solution``: the LP relaxation's (column values, row
-    duals) when already solved (:meth:`~optimizer.solve.highs.HighsLink.relaxation_solution`);
+    duals, column duals) when already solved (:meth:`~optimizer.solve.highs.HighsLink.relaxation_solution`);
     else it is solved here, cold."""
     start = time.perf_counter()
     deadline = start + time_limit_s
@@ -80,13 +82,16 @@ def supplier_bound(lp, blocks: np.ndarray, flags: np.ndarray, *, time_limit_s: f
     if not arrays.maximize:
         return SupplierBound(None, None, 0, 0, 0.0)
     if solution is None:
-        status, _, x, duals = lp_relaxation(lp, time_limit_s=time_limit_s, threads=threads)
+        status, solution = lp_relaxation(lp, time_limit_s=time_limit_s, threads=threads)
         if status != Status.OPTIMAL:
             return SupplierBound(None, None, 0, 0, time.perf_counter() - start)
-    else:
-        x, duals = solution
+    x, duals, col_duals = solution
     value = float(arrays.cost @ x) + arrays.offset
     A = arrays.matrix
+    scale = max(1.0, float(np.abs(arrays.cost).max(initial=0.0)))
+    if np.abs(arrays.cost - A.T @ duals - col_duals).max(initial=0.0) > 1e-5 * scale:
+        # the duals are not c − Aᵀy = reduced costs in this sign: no bound rather than a wrong one
+        return SupplierBound(None, value, 0, 0, time.perf_counter() - start)
     coo = A.tocoo()
     low = np.full(A.shape[0], np.iinfo(np.int64).max)
     high = np.full(A.shape[0], np.iinfo(np.int64).min)
