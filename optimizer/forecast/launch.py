@@ -26,6 +26,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 
 LAUNCH_MARGIN_DAYS = 28    # a series starting this long after the history does was launched in it
 RAMP_GRID = (0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 75.0, 90.0, 120.0, 150.0)
@@ -70,13 +71,14 @@ def launch_days(z: np.ndarray, age: np.ndarray, launched: np.ndarray,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         zf[np.nanmean(zf, axis=1) < MIN_WEEKLY_RATE] = np.nan
-    fitted = [s for s in np.unique(skus[launched]) if np.sum(~np.isnan(zf[skus == s])) >= 3]
-    if not fitted:
+    rows_of = {s: rows for s, rows in pd.Series(np.arange(len(z))).groupby(skus).indices.items()
+               if launched[rows].any() and np.sum(~np.isnan(zf[rows])) >= 3}
+    if not rows_of:
         return out
-    dev = np.array([[_deviance(zf[skus == s], ramp(age[skus == s], k)) for k in RAMP_GRID]
-                    for s in fitted])
-    weeks = np.array([np.sum(~np.isnan(zf[skus == s])) for s in fitted])
-    series = np.array([np.sum(np.any(~np.isnan(zf[skus == s]), axis=1)) for s in fitted])
+    fitted = list(rows_of)
+    dev = np.array([[_deviance(zf[rows], ramp(age[rows], k)) for k in RAMP_GRID] for rows in rows_of.values()])
+    weeks = np.array([np.sum(~np.isnan(zf[rows])) for rows in rows_of.values()])
+    series = np.array([np.sum(np.any(~np.isnan(zf[rows]), axis=1)) for rows in rows_of.values()])
     dispersion = max(float(dev.min(axis=1).sum()) / max(int((weeks - series - 1).sum()), 1), 1.0)
     like = np.exp(-(dev - dev.min(axis=1, keepdims=True)) / (2 * dispersion))
     informative = weeks >= FIT_MIN_WEEKS

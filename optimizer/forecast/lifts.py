@@ -31,11 +31,10 @@ def occurrence_table(panel: Panel, promos: list[PastPromo], launch_days: np.ndar
     ``launch_days`` per series, :mod:`optimizer.forecast.launch`), which still rises
     between the pre-window and the promo."""
     first_day = panel.first_days
-    r = np.ones(panel.y.shape)
+    y = panel.y
     if launch_days is not None:
-        r = ramp(np.arange(panel.y.shape[1])[None, :] - first_day[:, None] + 1, launch_days[:, None])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = panel.y / r
+        with np.errstate(divide="ignore", invalid="ignore"):   # r = 0 only before a series' first day
+            y = y / ramp(np.arange(y.shape[1])[None, :] - first_day[:, None] + 1, launch_days[:, None])
     base = np.where(panel.promo, np.nan, y)
     rows = []
     T = panel.y.shape[1]
