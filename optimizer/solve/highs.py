@@ -123,6 +123,16 @@ def run_interruptible(h: highspy.Highs) -> None:
 _CORE_RUN = _Highs.run
 
 
+def _set_matrix(lp, matrix) -> None:
+    """Put ``matrix`` (scipy CSC, rows × columns) into ``lp`` (a ``highspy.HighsLp``)."""
+    a = lp.a_matrix_
+    a.format_ = highspy.MatrixFormat.kColwise
+    a.start_ = matrix.indptr.astype(np.int32)
+    a.index_ = matrix.indices.astype(np.int32)
+    a.value_ = matrix.data.astype(float)
+    a.num_row_, a.num_col_ = matrix.shape
+
+
 def set_run_time_limit(h: highspy.Highs, seconds: float, *, mip: bool) -> None:
     """Give the next ``h.run()`` ``seconds`` of time (at least 0.01).
 
@@ -182,11 +192,7 @@ class HighsLink:
         kind = np.array([r.bound_type for r in form.rows])
         lp.row_lower_ = np.where(kind <= 0, rhs, -INF)
         lp.row_upper_ = np.where(kind >= 0, rhs, INF)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data.astype(float)
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_col, n_row
+        _set_matrix(lp, A)
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in self._integer]
         self.h.passModel(lp)
@@ -458,11 +464,7 @@ def max_lp(cost: np.ndarray, matrix: sp.csc_matrix, col_lower: np.ndarray, col_u
     lp.col_cost_ = np.asarray(cost, float)
     lp.col_lower_, lp.col_upper_ = np.asarray(col_lower, float), np.asarray(col_upper, float)
     lp.row_lower_, lp.row_upper_ = np.asarray(row_lower, float), np.asarray(row_upper, float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    lp.a_matrix_.value_ = matrix.data.astype(float)
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_col, n_row
+    _set_matrix(lp, matrix)
     h = new_highs(threads)
     h.passModel(lp)
     set_run_time_limit(h, max(time_limit_s, 0.0), mip=False)
