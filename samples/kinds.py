@@ -24,14 +24,13 @@ their own stream, so the plain campaign under it is the same for every kind.
 
 from __future__ import annotations
 
-import math
 import pathlib
 import re
 
 import numpy as np
 import pandas as pd
 
-from samples.campaign import generate_campaign
+from samples.campaign import _f, _i, generate_campaign
 
 SMALL = 6.0   # small_skus: demand and space at 1 / SMALL
 
@@ -48,8 +47,10 @@ def _num(col: pd.Series) -> pd.Series:
     return pd.to_numeric(col.replace("", np.nan), errors="coerce")
 
 
-def _fmt(values, digits: int) -> list[str]:
-    return ["" if not np.isfinite(v) else f"{v:.{digits}f}" for v in np.asarray(values, float)]
+def _scale_capacity(sup: pd.DataFrame, divisor: float) -> None:
+    """Supplier capacities (``capacity_units``, blank: none) at ``1 / divisor``, at least 100."""
+    units = _num(sup["capacity_units"])
+    sup["capacity_units"] = _i(np.where(units.notna(), np.maximum(100, np.ceil(units / divisor)), np.nan))
 
 
 def _minimums(folder: pathlib.Path, rng: np.random.Generator) -> None:
@@ -66,17 +67,15 @@ def _minimums(folder: pathlib.Path, rng: np.random.Generator) -> None:
         demand["sku"].map(skus.set_index("sku")["supplier"])).sum()
     mov = np.round(rng.uniform(3000, 20000, len(sup)) / 500) * 500
     cap = np.floor(0.6 * sup["supplier"].map(value).fillna(0.0).to_numpy() / 500) * 500
-    sup["min_order_value"] = _fmt(np.where(cap >= 1000, np.minimum(mov, cap), 0.0), 2)
-    units = _num(sup["capacity_units"])
-    sup["capacity_units"] = ["" if not np.isfinite(u) else str(int(max(100, math.ceil(u / 3))))
-                             for u in units]
+    sup["min_order_value"] = _f(np.where(cap >= 1000, np.minimum(mov, cap), 0.0), 2)
+    _scale_capacity(sup, 3)
     _write(folder, "skus.csv", skus)
     _write(folder, "suppliers.csv", sup)
 
 
 def _scarce_space(folder: pathlib.Path, rng: np.random.Generator) -> None:
     wh = _read(folder, "warehouses.csv")
-    wh["capacity_m3"] = _fmt(np.maximum(np.ceil(_num(wh["capacity_m3"]) * 0.45), 1.0), 1)
+    wh["capacity_m3"] = _f(np.maximum(np.ceil(_num(wh["capacity_m3"]) * 0.45), 1.0), 1)
     _write(folder, "warehouses.csv", wh)
 
 
@@ -84,26 +83,24 @@ def _containers(folder: pathlib.Path, rng: np.random.Generator) -> None:
     lanes = _read(folder, "lanes.csv")
     lanes = lanes[~lanes["mode"].isin(["express_sea", "rail"])].reset_index(drop=True)
     lcl = lanes["mode"] == "sea_lcl"
-    lanes.loc[lcl, "cost_per_m3"] = _fmt(_num(lanes.loc[lcl, "cost_per_m3"]) * 3, 2)
-    lanes.loc[lcl, "shipment_cost"] = _fmt(_num(lanes.loc[lcl, "shipment_cost"]) * 3, 2)
+    lanes.loc[lcl, "cost_per_m3"] = _f(_num(lanes.loc[lcl, "cost_per_m3"]) * 3, 2)
+    lanes.loc[lcl, "shipment_cost"] = _f(_num(lanes.loc[lcl, "shipment_cost"]) * 3, 2)
     _write(folder, "lanes.csv", lanes)
 
 
 def _small_skus(folder: pathlib.Path, rng: np.random.Generator) -> None:
     demand = _read(folder, "demand.csv")
-    demand["mean"] = _fmt(np.maximum(_num(demand["mean"]) / SMALL, 0.1), 1)
-    demand["sd"] = _fmt(np.maximum(_num(demand["sd"]) / SMALL, 0.1), 1)
+    demand["mean"] = _f(np.maximum(_num(demand["mean"]) / SMALL, 0.1), 1)
+    demand["sd"] = _f(np.maximum(_num(demand["sd"]) / SMALL, 0.1), 1)
     _write(folder, "demand.csv", demand)
     wh = _read(folder, "warehouses.csv")
-    wh["capacity_m3"] = _fmt(np.maximum(np.ceil(_num(wh["capacity_m3"]) / SMALL), 1.0), 1)
+    wh["capacity_m3"] = _f(np.maximum(np.ceil(_num(wh["capacity_m3"]) / SMALL), 1.0), 1)
     _write(folder, "warehouses.csv", wh)
     lanes = _read(folder, "lanes.csv")
-    lanes["capacity_m3"] = _fmt(np.maximum(np.ceil(_num(lanes["capacity_m3"]) / SMALL), 1.0), 1)
+    lanes["capacity_m3"] = _f(np.maximum(np.ceil(_num(lanes["capacity_m3"]) / SMALL), 1.0), 1)
     _write(folder, "lanes.csv", lanes)
     sup = _read(folder, "suppliers.csv")
-    units = _num(sup["capacity_units"])
-    sup["capacity_units"] = ["" if not np.isfinite(u) else str(int(max(100, math.ceil(u / SMALL))))
-                             for u in units]
+    _scale_capacity(sup, SMALL)
     _write(folder, "suppliers.csv", sup)
     toml = (folder / "campaign.toml").read_text(encoding="utf-8")
     toml = re.sub(r"(?m)^budget = ([0-9.]+)$",
@@ -114,7 +111,7 @@ def _small_skus(folder: pathlib.Path, rng: np.random.Generator) -> None:
 
 def _lognormal(folder: pathlib.Path, rng: np.random.Generator) -> None:
     demand = _read(folder, "demand.csv")
-    demand["sd"] = _fmt(_num(demand["sd"]) * 1.5, 1)
+    demand["sd"] = _f(_num(demand["sd"]) * 1.5, 1)
     demand["distribution"] = "lognormal"
     _write(folder, "demand.csv", demand)
 
