@@ -167,6 +167,8 @@ class HighsLink:
         self.added: list[Rows] = []  # every batch of rows added after loading, in order
         self._relaxed = False
         self._param_rows = []  # (row, bound_type, constraint, offset)
+        # (constraint component name, index) of each row loaded from the model
+        self.row_keys = [(row.constraint.parent_component().name, row.constraint.index()) for row in form.rows]
         tracked = {id(c) for comp in (param_rows or []) for c in comp.values()}
         for i, row in enumerate(form.rows):
             con = row.constraint

@@ -52,8 +52,8 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimizer.model.demand import add_sales_chords
 from optimizer.prep.instance import Instance
+from optimizer.solve.chords import SalesChords
 from optimizer.solve.highs import HighsLink, Rows
 from optimizer.solve.price_start import PriceStart
 from optimizer.solve.restricted import Closed, Fixed, lp_guided_closures
@@ -150,11 +150,7 @@ class PlanSolver:
         self._restricted_overrun = 0.0  # how far it ran past its limit (HiGHS's root does not stop)
         self._rounding_seconds = 0.0    # how long the last rounding pass ran (its fixed work ignores the limit;
         #                                 before the first, how long the price start's took)
-        self._route_keys = list(model.ROUTES)
-        self._pair_keys = list(model.DEMAND_PAIRS)
-        self._pair_positions = inst.pairs.index.get_indexer(pd.MultiIndex.from_tuples(self._pair_keys)) \
-            if self._pair_keys else np.zeros(0, int)
-        self._sales_coef = inst.pairs["sales_coef"].reindex(self._pair_keys).to_numpy(float)
+        self.chords = SalesChords(model, inst)  # the sales rows, refined at each solution
 
     def model_size(self) -> tuple[int, int]:
         """(columns, rows) as handed to HiGHS, or the Pyomo counts before a solve."""
@@ -183,7 +179,7 @@ class PlanSolver:
         """
         start = time.perf_counter()
         out = SolveOutcome(Status.NO_PLAN, "not run", False, None, None, None, 0.0)
-        if not self._route_keys:  # no usable route: ordering nothing is the only plan
+        if not self.chords.route_keys:  # no usable route: ordering nothing is the only plan
             out.status, out.termination, out.has_plan = Status.OPTIMAL, "nothing to decide", True
             out.route_units = pd.Series(0.0, index=self.inst.routes.index)
             return out
@@ -284,37 +280,6 @@ class PlanSolver:
                              mip_gap=self.mip_gap if mip_gap is None else mip_gap,
                              options=options, start=start)
 
-    def _route_units(self) -> np.ndarray:
-        cp = self.inst.index.case_pack
-        return np.array([cp[k] * (self.model.cases[k].value or 0.0) for k in self._route_keys])
-
-    def _chord_gaps(self):
-        """Stock, model sales and exact ES per demand pair at the loaded solution."""
-        m = self.model
-        stock, exact = self._stock_and_sales(self._route_units())
-        sales = np.array([m.sales[k].value or 0.0 for k in self._pair_keys])
-        return stock, sales, exact
-
-    def _stock_and_sales(self, route_units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Stock and exact ES per demand pair (``_pair_keys`` order) for units per route."""
-        units = pd.Series(route_units, index=self.inst.routes.index)
-        by_pair = units.groupby(level=["sku", "warehouse"]).sum()
-        pairs = self.inst.pairs.loc[self._pair_keys]
-        stock = pairs["existing"].to_numpy(float) + by_pair.reindex(pairs.index).fillna(0).to_numpy()
-        exact = self.inst.expected_sales(stock, self._pair_positions)
-        return stock, exact
-
-    def _add_chords_at(self, stock: np.ndarray, over: np.ndarray) -> int:
-        """Chords at the lattice points around each over-estimated pair's stock."""
-        points = {}
-        for i in np.flatnonzero(over):
-            k = self._pair_keys[i]
-            lo, _ = self.inst.index.stock_range[k]
-            cp = self.inst.index.pair_case_pack[k]
-            below = lo + cp * np.floor((stock[i] - lo) / cp + 1e-9)
-            points[k] = [below - cp, below, below + cp]
-        return add_sales_chords(self.model, self.inst, points)
-
     def _lp_rounds(self, run: SolveRun) -> None:
         """Stage 1: LP solves, each adding the chords at the stock levels it picks.
 
@@ -336,15 +301,15 @@ class PlanSolver:
             self.link.load_solution()
             out.lp_rounds += 1
             self._tighten(out, res.bound)  # the LP relaxation bounds the MIP
-            stock, sales, exact = self._chord_gaps()
-            over = (sales - exact) * self._sales_coef
+            stock, sales, exact = self.chords.gaps()
+            over = (sales - exact) * self.chords.sales_coef
             obj = res.objective
             self._say(out, f"LP round {out.lp_rounds}: relaxation {obj:,.2f}, "
                            f"sales over-estimate {over.sum():,.2f}, {run.elapsed():.1f}s")
             if previous is not None and abs(previous - obj) <= self.mip_gap * 0.1 * max(abs(obj), 1):
                 return
             previous = obj
-            added = self._add_chords_at(stock, over > 1e-6 * max(abs(obj), 1.0) / max(len(over), 1))
+            added = self.chords.add_at(stock, over > 1e-6 * max(abs(obj), 1.0) / max(len(over), 1))
             out.chords += added
             if added == 0:
                 return
@@ -387,17 +352,17 @@ class PlanSolver:
         run.closures = lp_guided_closures(self.model, self.inst)  # while the LP is loaded
         began = time.perf_counter()
         heuristic = self._heuristic()
-        lp_units = self._route_units()
+        lp_units = self.chords.route_units()
         units = heuristic.plan(lp_units, budget=pyo.value(self.model.budget),
                                time_limit_s=self.settings.rounding_share * self._remaining(run))
         if units is None:
             return
         # Chords where the plan's stock is a case or more from the LP's: the shipment
         # bound's nodes sit near the plan.
-        lp_stock, _ = self._stock_and_sales(lp_units)
-        stock, _ = self._stock_and_sales(units)
-        cp = np.array([self.inst.index.pair_case_pack[k] for k in self._pair_keys], float)
-        out.chords += self._add_chords_at(stock, np.abs(stock - lp_stock) >= cp)
+        lp_stock, _ = self.chords.stock_and_sales(lp_units)
+        stock, _ = self.chords.stock_and_sales(units)
+        cp = np.array([self.inst.index.pair_case_pack[k] for k in self.chords.pair_keys], float)
+        out.chords += self.chords.add_at(stock, np.abs(stock - lp_stock) >= cp)
         self._offer_plan(run, units, "rounded LP plan")
         if run.start_columns is None and out.has_plan:  # the price start's plan stands
             units = out.route_units.to_numpy(float)
@@ -438,7 +403,7 @@ class PlanSolver:
             return
         began = time.perf_counter()
         self.link.load_solution()
-        units = heuristic.plan(self._route_units(), budget=pyo.value(self.model.budget),
+        units = heuristic.plan(self.chords.route_units(), budget=pyo.value(self.model.budget),
                                time_limit_s=self.settings.rounding_share * self._remaining(run))
         self._offer_plan(run, units, what)
         self._rounding_seconds = time.perf_counter() - began
@@ -534,7 +499,7 @@ class PlanSolver:
         m, vmap = self.model, self.link.col_of
         col = np.zeros(self.link.size()[0])
         routes = self.inst.routes
-        for k, u, cp in zip(self._route_keys, units, routes["case_pack"].to_numpy(float)):
+        for k, u, cp in zip(self.chords.route_keys, units, routes["case_pack"].to_numpy(float)):
             col[vmap[id(m.cases[k])]] = u / cp
         ordered = pd.Series(units, index=routes.index).groupby(level="sku").sum()
         for s in m.FLAGGED_SKUS:
@@ -546,8 +511,8 @@ class PlanSolver:
         n = dict(zip(self.inst.lanes.index, lane_shipments))
         for lane in m.FIXED_COST_LANES:
             col[vmap[id(m.shipments[lane])]] = n[lane]
-        _, sales = self._stock_and_sales(units)
-        for k, value in zip(self._pair_keys, sales):
+        _, sales = self.chords.stock_and_sales(units)
+        for k, value in zip(self.chords.pair_keys, sales):
             col[vmap[id(m.sales[k])]] = value
         return col
 
@@ -574,10 +539,10 @@ class PlanSolver:
                 self._say(out, f"restricted start: no plan ({res.name})")
             else:
                 self.link.load_solution()
-                stock, sales, exact = self._chord_gaps()
-                over = (sales - exact) * self._sales_coef
+                stock, sales, exact = self.chords.gaps()
+                over = (sales - exact) * self.chords.sales_coef
                 self._keep_plan(run, res.objective - over.sum(), sales, exact)
-                out.chords += self._add_chords_at(stock, over > 1e-9)
+                out.chords += self.chords.add_at(stock, over > 1e-9)
                 self._say(out, f"restricted start ({len(closed)} flags/lanes closed): plan "
                                f"{res.objective - over.sum():,.2f}, "
                                f"{run.elapsed():.1f}s")
@@ -614,8 +579,8 @@ class PlanSolver:
             self.link.load_solution()
             out.mip_rounds += 1
             self._tighten(out, res.bound)
-            stock, sales, exact = self._chord_gaps()
-            over = (sales - exact) * self._sales_coef
+            stock, sales, exact = self.chords.gaps()
+            over = (sales - exact) * self.chords.sales_coef
             total_over = float(over.sum())
             self._keep_plan(run, res.objective - total_over, sales, exact)
             self._say(out, f"MIP round {out.mip_rounds}: plan {res.objective:,.2f} "
@@ -630,7 +595,7 @@ class PlanSolver:
             if total_over <= tolerance:
                 out.status = Status.OPTIMAL if optimal else Status.TIME_LIMIT
                 return
-            added = self._add_chords_at(stock, over > 1e-9)
+            added = self.chords.add_at(stock, over > 1e-9)
             out.chords += added
             if added == 0:
                 out.status = Status.OPTIMAL if optimal else Status.TIME_LIMIT
@@ -639,7 +604,7 @@ class PlanSolver:
 
     def _keep_plan(self, run: SolveRun, exact_profit: float, sales, exact) -> None:
         """Keep the loaded plan if its exact profit beats the best so far this solve."""
-        if self._take_if_better(run, exact_profit, self._route_units()):
+        if self._take_if_better(run, exact_profit, self.chords.route_units()):
             run.start_columns = self._start_columns(sales, exact)
 
     def _take_if_better(self, run: SolveRun, exact_profit: float, route_units: np.ndarray) -> bool:
@@ -659,7 +624,7 @@ class PlanSolver:
         """The loaded solution as a warm start, with sales cut to exact ES."""
         col = self.link.solution()
         col_of = self.link.col_of
-        for k, value in zip(self._pair_keys, np.minimum(sales, exact)):
+        for k, value in zip(self.chords.pair_keys, np.minimum(sales, exact)):
             col[col_of[id(self.model.sales[k])]] = value
         return col
 
