@@ -148,8 +148,14 @@ def partitioned_run(folder: Path, n: int, parts: int, time_limit: float, gap: fl
     print(f"{n:,} SKUs in {parts} parts ({time_limit:g}s each), LocalCluster: wall {wall:.1f}s, "
           f"parts done at {summary.parts_seconds:.1f}s; profit {ev.expected_profit:,.0f} "
           f"(merged {summary.merged_profit_before_polish:,.0f}), spend {ev.spend:,.0f} of "
-          f"{summary.budget:,.0f}; part gaps {', '.join('-' if pd.isna(g) else f'{g:.2%}' for g in table['gap'])}",
+          f"{summary.budget:,.0f}; bound {_or_dash(summary.best_bound, '{:,.0f}')}, gap "
+          f"{_or_dash(summary.mip_gap, '{:.3%}')} ({summary.bound_rounds} price rounds, {summary.bound_seconds:.1f}s); "
+          f"part gaps {', '.join('-' if pd.isna(g) else f'{g:.2%}' for g in table['gap'])}",
           flush=True)
+
+
+def _or_dash(value, fmt: str) -> str:
+    return "-" if value is None else fmt.format(value)
 
 
 def _fmt(n, run, row) -> str:

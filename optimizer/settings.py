@@ -142,6 +142,9 @@ class PipelineKnobs(_Section):
     optimal_gap_slack: Annotated[float, Field(ge=1)] = 1.05
     #: ``plan --parts``: seconds for the whole-catalogue fill and lane moves after the merge.
     partition_polish_seconds: Positive = 60.0
+    #: ``plan --parts``: seconds for the proven bound on the whole campaign (the Lagrangian of the
+    #: rows the parts share, :mod:`optimizer.workflows.partition_bound`), spread over its price rounds.
+    partition_bound_seconds: Positive = 240.0
     #: Two-stage plan: at most this many MIP solves of the extensive form, each adding chords.
     two_stage_rounds: Count = 12
     #: Two-stage plan: the extensive form is solved while scenarios × stage-2 routes stay within

@@ -153,9 +153,10 @@ def _plan_partitioned(args, campaign, settings, out: Path, progress) -> str:
     summary = summary.updated(scheduler=args.scheduler or "single-process")
     write_run(out, ev, summary, extra_files={"parts.csv": parts.to_csv(index=False)})
     n = summary.parts
+    bound = (f"no proven bound for the whole ({summary.bound_note})" if summary.best_bound is None else
+             f"gap {summary.mip_gap:.3%} to the whole campaign's bound {summary.best_bound:,.2f}")
     return (f"partitioned ({n} part{'' if n == 1 else 's'}): expected profit {summary.expected_profit:,.2f} "
-            f"{summary.currency}, spend {summary.spend:,.2f} of {summary.budget:,.2f}, "
-            f"no proven bound for the whole → {out}")
+            f"{summary.currency}, spend {summary.spend:,.2f} of {summary.budget:,.2f}, {bound} → {out}")
 
 
 def cmd_report(args) -> int:

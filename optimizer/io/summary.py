@@ -9,7 +9,8 @@
   gap target, time limit, rounds, the order-nothing profit, the planning date and the
   campaign folder;
 * ``plan --parts`` (:mod:`optimizer.workflows.partition` and the command line):
-  ``merged_profit_before_polish``, ``parts``, ``parts_seconds``, ``scheduler``;
+  ``merged_profit_before_polish``, ``parts``, ``parts_seconds``, ``bound_seconds``,
+  ``bound_rounds``, ``bound_evaluations``, ``bound_note``, ``scheduler``;
 * the monitor's top-up (:mod:`optimizer.monitor.campaign_monitor`): ``kind``,
   ``as_of``, ``monitored_run`` and, when there is no top-up, ``reason``.
 
@@ -137,6 +138,12 @@ class RunSummary(_Section):
     # ---- plan --parts (optimizer.workflows.partition, the command line)
     parts: int | None = None
     parts_seconds: float | None = None
+    #: The whole campaign's Lagrangian bound (``best_bound``): seconds, price rounds, price
+    #: vectors evaluated on every part, and why there is none when ``best_bound`` is null.
+    bound_seconds: float | None = None
+    bound_rounds: int | None = None
+    bound_evaluations: int | None = None
+    bound_note: str | None = None
     #: Where the parts were planned: ``single-process``, ``local`` or a scheduler address.
     scheduler: str | None = None
     # ---- the monitor's top-up (optimizer.monitor.campaign_monitor)

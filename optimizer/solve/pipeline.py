@@ -55,6 +55,7 @@ import pyomo.environ as pyo
 from optimizer.prep.instance import Instance
 from optimizer.solve.chords import SalesChords
 from optimizer.solve.highs import HighsLink, Rows
+from optimizer.solve.part_bound import coupling_duals
 from optimizer.solve.price_start import PriceStart
 from optimizer.solve.restricted import Closed, Fixed, lp_guided_closures
 from optimizer.solve.rounding import RoundingHeuristic
@@ -89,6 +90,9 @@ class SolveOutcome:
     first_plan_profit: float | None = None  # and that plan's exact profit
     handoff_seconds: float = 0.0  # handing the model to HiGHS (the first solve only)
     log: list[str] = field(default_factory=list)
+    #: The last LP round's duals on the rows a split campaign's parts share (key → dual,
+    #: :func:`~optimizer.solve.part_bound.coupling_duals`): a part's prices of its shares.
+    lp_duals: dict | None = None
 
 
 @dataclass
@@ -206,6 +210,7 @@ class PlanSolver:
         self._price_start(run)
         self._lp_rounds(run)
         if out.lp_rounds:
+            out.lp_duals = coupling_duals(self.link)
             self._supplier_bound(run)
             self._rounding_start(run)
             self._previous_counts_start(run)

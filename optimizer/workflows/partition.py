@@ -61,6 +61,7 @@ from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible
 from optimizer.solve.rounding import RoundingHeuristic
 from optimizer.status import Status
+from optimizer.workflows.partition_bound import partition_bound
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ class Part:
     suppliers: int
     label: str = "part"  # "part 2 of 4 (suppliers S01, S07)": how messages name it
     campaign_dir: str = ""  # the folder the part was derived from
+    #: The part's folder on the whole campaign's budget, cash limits and space (not its
+    #: shares): what its term of the whole campaign's bound is built on.
+    bound_files: dict[str, str] | None = None
 
 
 # ------------------------------------------------------------ the split
@@ -123,19 +127,20 @@ def _part(campaign: Campaign, suppliers: list[str], k: int, n: int, w: float,
     warehouses["capacity_m3"] = warehouses["capacity_m3"] * warehouses["warehouse"].map(space)
     lanes = campaign.lanes.copy()
     lanes["capacity_m3"] = lanes["capacity_m3"] * lanes["warehouse"].map(space)
-    files = {
-        "campaign.toml": _part_config(campaign, k, n, w, budget),
+    own = {
         "skus.csv": skus_csv(skus),
         "suppliers.csv": frame_csv(campaign.suppliers[campaign.suppliers["supplier"].isin(suppliers)]),
-        "warehouses.csv": frame_csv(warehouses),
-        "lanes.csv": frame_csv(lanes),
         "demand.csv": frame_csv(campaign.demand[campaign.demand["sku"].isin(names)]),
     }
     if len(campaign.inventory):
-        files["inventory.csv"] = frame_csv(campaign.inventory[campaign.inventory["sku"].isin(names)])
+        own["inventory.csv"] = frame_csv(campaign.inventory[campaign.inventory["sku"].isin(names)])
     if len(campaign.fees):
-        files["fees.csv"] = frame_csv(campaign.fees[campaign.fees["sku"].isin(names)])
-    return Part(files, len(skus), len(suppliers), part_label(k, n, suppliers), str(campaign.root))
+        own["fees.csv"] = frame_csv(campaign.fees[campaign.fees["sku"].isin(names)])
+    files = {"campaign.toml": _part_config(campaign, k, n, w, budget),
+             "warehouses.csv": frame_csv(warehouses), "lanes.csv": frame_csv(lanes), **own}
+    whole = {"campaign.toml": _part_config(campaign, k, n, 1.0, budget),
+             "warehouses.csv": frame_csv(campaign.warehouses), "lanes.csv": frame_csv(campaign.lanes), **own}
+    return Part(files, len(skus), len(suppliers), part_label(k, n, suppliers), str(campaign.root), whole)
 
 
 def _part_config(campaign: Campaign, k: int, n: int, w: float, budget: float) -> str:
@@ -264,7 +269,7 @@ def plan_part(part: Part, settings: Settings) -> dict:
         except SolveFailed as e:
             raise SolveFailed(f"{where}: {e}") from e
     lines = run.evaluation.lines[["sku", "warehouse", "mode", "units"]]
-    return {"lines": lines.to_dict("records"), "summary": run.summary}
+    return {"lines": lines.to_dict("records"), "summary": run.summary, "duals": run.outcome.lp_duals}
 
 
 def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None = None,
@@ -289,13 +294,19 @@ def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None
         futures = client.map(plan_part, parts, [each] * len(parts), pure=False)
         results = client.gather(futures)
     parts_seconds = time.perf_counter() - t0
+    say(f"planned {_parts(len(parts))} in {parts_seconds:.1f}s; pricing the shared rows for a bound")
+    found = partition_bound(parts, results, campaign, settings, client, progress=say)
     inst = build_instance(campaign, settings)
-    ev, summary = merge_parts(inst, results, polish_seconds=settings.pipeline.partition_polish_seconds)
+    ev, summary = merge_parts(inst, results, polish_seconds=settings.pipeline.partition_polish_seconds,
+                              bound=found.bound)
     table = pd.DataFrame([_part_row(k, part, r) for k, (part, r) in enumerate(zip(parts, results))],
                          columns=PART_COLUMNS)
     summary = summary.updated(parts=len(parts), parts_seconds=round(parts_seconds, 3),
+                              bound_seconds=round(found.seconds, 3), bound_rounds=found.rounds,
+                              bound_evaluations=found.evaluations, bound_note=found.note or None,
                               solve_seconds=round(time.perf_counter() - t0, 3))
-    say(f"merged {_parts(len(parts))}: expected profit {ev.expected_profit:,.2f}")
+    gap = "no bound" if summary.mip_gap is None else f"gap {summary.mip_gap:.3%} to bound {summary.best_bound:,.2f}"
+    say(f"merged {_parts(len(parts))}: expected profit {ev.expected_profit:,.2f}, {gap}")
     return ev, summary, table
 
 
@@ -312,8 +323,10 @@ def _split_line(made: int, asked: int) -> str:
     return line
 
 
-def merge_parts(inst, results: list[dict], polish_seconds: float) -> tuple[PlanEvaluation, RunSummary]:
-    """The parts' lines on the whole campaign, then the heuristic's fill and lane moves."""
+def merge_parts(inst, results: list[dict], polish_seconds: float,
+                bound: float | None = None) -> tuple[PlanEvaluation, RunSummary]:
+    """The parts' lines on the whole campaign, then the heuristic's fill and lane moves;
+    ``bound``: a proven bound on the whole campaign, when there is one."""
     lines = pd.DataFrame([line for r in results for line in r["lines"]],
                          columns=["sku", "warehouse", "mode", "units"]).astype({"units": float})
     merged = lines.groupby(["sku", "warehouse", "mode"])["units"].sum()
@@ -325,7 +338,7 @@ def merge_parts(inst, results: list[dict], polish_seconds: float) -> tuple[PlanE
         units = polished
     ev = evaluate_plan(inst, pd.Series(units, index=inst.routes.index))
     summary = summarize(
-        inst, ev, status=Status.PARTITIONED, bound=None, build_seconds=0.0, solve_seconds=0.0,
+        inst, ev, status=Status.PARTITIONED, bound=bound, build_seconds=0.0, solve_seconds=0.0,
         n_variables=sum(r["summary"].n_variables for r in results),
         n_constraints=sum(r["summary"].n_constraints for r in results),
         extra={"merged_profit_before_polish": round(merged_profit, 6),
