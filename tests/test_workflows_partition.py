@@ -2,7 +2,8 @@
 
 * The split shares out the budget, space and SKUs exactly, and keeps each
   supplier whole.
-* A partitioned plan passes the independent checker, and on a Dask LocalCluster
+* A partitioned plan passes the independent checker and has a proven bound for
+  the whole campaign; on a Dask LocalCluster
   it is the same plan as in one process.
 * The run's overrides reach the parts: the overridden budget is what is shared
   out, the other overrides pass through whole.
@@ -82,7 +83,9 @@ def test_partitioned_plan_passes_the_checker(campaign_60, tmp_path):
     assert proc.returncode == 0, proc.stderr
     check_plan(campaign_60.root, out).assert_valid()
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "partitioned" and summary["best_bound"] is None
+    assert summary["status"] == "partitioned"
+    assert summary["best_bound"] >= summary["expected_profit"] and summary["bound_rounds"] >= 1
+    assert "gap" in proc.stdout and "to the whole campaign's bound" in proc.stdout
     parts = pd.read_csv(out / "parts.csv")
     assert parts["skus"].sum() == 60 and len(parts) == 3
     # The merge never loses what the parts earned on their own shares.
@@ -210,11 +213,17 @@ class _RecordingClient:
         self.calls = []
 
     def map(self, fn, *iterables, pure=True):
-        self.calls += list(zip(*iterables, strict=True))
+        self.calls += [(fn.__name__, args) for args in zip(*iterables, strict=True)]
         return [fn(*args) for args in zip(*iterables, strict=True)]
 
     def gather(self, futures):
         return futures
+
+    def scatter(self, data):
+        return data
+
+    def scheduler_info(self):
+        return {"workers": {"here": {}}}
 
 
 @pytest.mark.slow
@@ -223,7 +232,11 @@ def test_every_part_is_planned_with_the_overrides(repo):
     overrides = Settings(budget=15_000.0, delays={"sea_lcl": 2}, time_limit_s=7.0, threads=1)
     client = _RecordingClient()
     ev, summary, table = plan_partitioned(tiny, 2, overrides, client)
-    assert [args[1] for args in client.calls] == [part_settings(overrides)] * 2
+    planned = [args for fn, args in client.calls if fn == "plan_part"]
+    assert [args[1] for args in planned] == [part_settings(overrides)] * 2
+    priced = [args for fn, args in client.calls if fn == "part_term_values"]   # the bound's tasks
+    assert priced and all(args[1] == part_settings(overrides) for args in priced)
+    assert summary.best_bound >= summary.expected_profit
     assert summary.budget == 15_000.0 and summary.spend <= 15_000.0 * (1 + 1e-9)
     assert table["budget"].sum() == pytest.approx(15_000.0, rel=1e-9)
 

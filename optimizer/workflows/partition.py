@@ -35,10 +35,12 @@ one supplier.  So:
    (:mod:`optimizer.solve.rounding`) then spends what the shares left unused and
    re-balances containers across the whole catalogue (fill and ±1 lane moves).
 
-What this does not give is a proven bound for the whole campaign: each part's
-bound holds for its shares only.  The run says so: ``status`` is
-``"partitioned"``, ``best_bound`` is null, and ``parts.csv`` lists each part's
-budget, profit, bound and gap.
+4. :func:`~optimizer.workflows.partition_bound.partition_bound` proves a bound on the
+   whole campaign (each part's own bound holds for its shares only): the Lagrangian
+   of the shared rows, one LP per part and price round.  ``status`` is
+   ``"partitioned"``, ``best_bound`` that bound (null when none could be proven,
+   ``bound_note`` says why), and ``parts.csv`` lists each part's budget, profit,
+   bound on its shares and gap.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ The prices come in rounds, within ``partition_bound_seconds``:
 2. then the minimiser of the cutting-plane model
    ``min_λ max_i L(λ_i) + g_iᵀ(λ − λ_i)`` (``g_i = b − Σ_p A_p x_p(λ_i)``, the parts'
    use of each shared row: a subgradient) within a box around the best prices, at two
-   box sizes, until two rounds in a row lower the bound by less than 0.001 % or the time is up.
+   box sizes, until two rounds in a row lower the bound by less than 0.001 % or the time
+   left is shorter than the last round took.
 
 Where suppliers have minimum order values, every part's term also splits the
 suppliers its LP orders below their minimum (:mod:`optimizer.solve.supplier_bound`).
@@ -175,15 +176,21 @@ def partition_bound(parts: list, results: list[dict], campaign: Campaign, settin
     best, best_prices, rhs, rounds, note, stalled = math.inf, {}, None, 0, "", 0
     candidates = first_candidates(results)
     split = bool((campaign.suppliers["min_order_value"].fillna(0) > 0).any())
+    files = [p.bound_files for p in parts] if client is None else client.scatter([p.bound_files for p in parts])
+    round_s = 0.0
     while candidates:
-        left = budget_s - (time.perf_counter() - start)
+        began = time.perf_counter()
+        left = budget_s - (began - start)
+        if history and left < round_s:   # the next round would not finish within the time
+            break
         task_s = max(MIN_EVALUATION_SECONDS, left * workers / len(parts))
-        args = [(p.bound_files, each, candidates, w, task_s, split) for p, w in zip(parts, weights)]
+        args = [(f, each, candidates, w, task_s, split) for f, w in zip(files, weights)]
         if client is None:
             got = [part_term_values(*a) for a in args]
         else:
             got = client.gather(client.map(part_term_values, *zip(*args), pure=False))
         rounds += 1
+        round_s = time.perf_counter() - began
         rhs, note = _shared_rhs(got) if rhs is None else (rhs, note)
         if rhs is None:
             break
