@@ -4,6 +4,7 @@
     python benchmarks/run_benchmark.py --sizes 300 --repeats 5
     python benchmarks/run_benchmark.py --sizes --partitioned 50000:10   # on a Dask LocalCluster
     python benchmarks/run_benchmark.py --sizes 5000 --economics both    # SPEC §6 off, then on
+    python benchmarks/run_benchmark.py --compare --kinds plain minimums  # vs plain HiGHS, the rule
 
 For each size it generates a campaign like the bundled sample (seeded,
 :func:`samples.campaign.generate_campaign`), then per run, through the same
@@ -23,8 +24,13 @@ marked ``§6``), the same catalogue and demand either way.
 
 ``--partitioned SKUS:PARTS`` plans a generated campaign as PARTS supplier groups
 on a Dask LocalCluster (:mod:`optimizer.workflows.partition`) and prints the wall time, the
-merged plan's exact profit before and after the whole-catalogue polish, and each
-part's gap (there is no proven bound for the whole).
+merged plan's exact profit before and after the whole-catalogue polish, the whole
+campaign's bound and gap (:mod:`optimizer.workflows.partition_bound`), and each part's gap
+to its own bound.
+
+``--compare`` runs each size and kind once through this planner, plain HiGHS on the same
+model and time limit, and the spreadsheet rule, and prints a Markdown table: profits,
+gaps and the profit ratios.
 
 This is a measurement, not a test: nothing here asserts a speed.
 """
@@ -45,9 +51,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # samples/ (the campaign generator) is not installed
     sys.path.insert(0, str(REPO))
 
-from optimizer.evaluate.plan import relative_gap
+from optimizer.evaluate.plan import evaluate_plan, relative_gap
+from optimizer.evaluate.rule_of_thumb import rule_of_thumb
 from optimizer.io.campaign import load_campaign
 from optimizer.settings import Settings
+from optimizer.solve.highs import solve_once
 from optimizer.workflows.planner import Planner
 from samples.campaign import generate_campaign
 from samples.kinds import KINDS, generate_kind
@@ -87,6 +95,45 @@ def one_run(campaign, time_limit: float, gap: float, threads: int | None = None,
     return row
 
 
+def compare_run(campaign, time_limit: float, gap: float, threads: int | None = None) -> dict:
+    """This planner, plain HiGHS on the same model and time limit, and the spreadsheet rule.
+
+    Plain HiGHS gets a fresh build of the same model and one MIP solve of ``time_limit``
+    (no price start, chords, rounding or restricted MIP); its plan is evaluated exactly
+    like the planner's, and its own bound gives its gap. The rule of thumb is
+    :func:`~optimizer.evaluate.rule_of_thumb.rule_of_thumb` (forecast + 1.645 sd − stock,
+    cheapest lane, MOQ rounding, cut to the budget, supplier minimums kept).
+    """
+    gc.collect()
+    settings = Settings(time_limit_s=time_limit, mip_gap=gap, threads=threads)
+    planner = Planner(campaign, settings, progress=lambda _: None)
+    ours = planner.solve()
+    rule = rule_of_thumb(planner.instance).expected_profit
+    del planner
+    gc.collect()
+    plain = Planner(campaign, settings, progress=lambda _: None)
+    inst, model = plain.instance, plain.model
+    res = solve_once(model, time_limit=time_limit, threads=threads, mip_gap=gap)
+    plain_profit, plain_gap = float("nan"), float("nan")
+    if res.has_solution:
+        cp = inst.index.case_pack
+        units = pd.Series({k: cp[k] * (model.cases[k].value or 0.0) for k in model.ROUTES}, dtype=float)
+        plain_profit = evaluate_plan(inst, units.reindex(inst.routes.index).fillna(0.0)).expected_profit
+        plain_gap = relative_gap(res.bound, plain_profit) if res.bound is not None else float("nan")
+    return {"profit": ours.expected_profit if ours.has_plan else float("nan"),
+            "gap": ours.gap if ours.gap is not None else float("nan"), "status": ours.status,
+            "plain_profit": plain_profit, "plain_gap": plain_gap, "plain_status": str(res.outcome),
+            "rule_profit": rule}
+
+
+def _fmt_compare(n: int, kind: str, row: dict) -> str:
+    def ratio(other: float) -> str:   # a ratio to a plan that loses money says nothing
+        return f"{row['profit'] / other:.4f}" if other > 0 else "(loses money)"
+    return (f"| {n:,} | {kind} | {row['profit']:,.0f} | {row['gap']:.3%} | {row['plain_profit']:,.0f} | "
+            f"{row['plain_gap']:.3%} ({row['plain_status']}) | {row['rule_profit']:,.0f} | "
+            f"{ratio(row['plain_profit'])} | {ratio(row['rule_profit'])} |")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[300, 1000, 5000])
@@ -105,9 +152,13 @@ def main(argv=None) -> int:
     ap.add_argument("--kinds", nargs="+", choices=["plain", *KINDS], metavar="KIND",
                     help="campaign kinds of samples.kinds instead of --economics: "
                          f"plain, {', '.join(KINDS)}")
+    ap.add_argument("--compare", action="store_true",
+                    help="one run per size and kind: this planner vs plain HiGHS vs the spreadsheet rule")
     args = ap.parse_args(argv)
     variants = args.kinds or {"off": ("plain",), "on": ("cash",), "both": ("plain", "cash")}[args.economics]
 
+    if args.compare:
+        return _compare(args, variants)
     header = (f"{'skus':>6} {'run':>15} {'build s':>8} {'hand-off':>8} {'share':>6} {'solve s':>8} {'1st plan s':>10} {'1st gap':>8} "
               f"{'profit':>14} {'bound':>14} {'gap':>8} {'re-solve s':>10} {'re gap':>8}  status")
     print(header)
@@ -131,6 +182,18 @@ def main(argv=None) -> int:
         for spec in args.partitioned:
             n, parts = (int(x) for x in spec.split(":"))
             partitioned_run(Path(tmp) / f"bench_{n}", n, parts, args.part_time_limit, args.gap)
+    return 0
+
+
+def _compare(args, variants) -> int:
+    print("| SKUs | kind | planner profit | planner gap | plain HiGHS profit | plain HiGHS gap | rule of thumb "
+          "| planner / plain HiGHS | planner / rule |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, kind in ((n, k) for n in args.sizes for k in variants):
+            campaign = load_campaign(generate_kind(Path(tmp) / f"bench_{n}_{kind}", n, kind, seed=7))
+            limit = args.time_limit or TIME_LIMITS.get(n, 120.0)
+            print(_fmt_compare(n, kind, compare_run(campaign, limit, args.gap, args.threads)), flush=True)
     return 0
 
 
