@@ -1,7 +1,7 @@
 """Large catalogues as supplier groups (optimizer.workflows.partition).
 
 * The split shares out the budget, space and SKUs exactly, and keeps each
-  supplier whole.
+  supplier whole; a priced plan of the whole campaign sets the shares.
 * A partitioned plan passes the independent checker and has a proven bound for
   the whole campaign; on a Dask LocalCluster
   it is the same plan as in one process.
@@ -73,6 +73,29 @@ def test_split_shares_out_budget_space_and_skus(campaign_60):
     original = campaign_60.warehouses.set_index("warehouse")["capacity_m3"]
     assert (space <= original * (1 + 1e-9)).all()
     assert space.sum() == pytest.approx(original.sum(), rel=1e-9)
+
+
+def test_a_priced_plan_sets_the_shares_and_every_part_keeps_some(campaign_60):
+    plain = split_campaign(campaign_60, 3)
+    first = set(_read(plain[0], "skus.csv")["sku"])
+    demand = campaign_60.demand
+    # a plan that spends only on part 1's SKUs, all in one warehouse
+    wh = campaign_60.warehouses["warehouse"].iloc[0]
+    priced = pd.DataFrame({"sku": sorted(first), "warehouse": wh, "spend": 100.0, "volume": 2.0})
+    parts = split_campaign(campaign_60, 3, priced=priced)
+    budgets = [tomllib.loads(p.files["campaign.toml"])["budget"] for p in parts]
+    forecast = [tomllib.loads(p.files["campaign.toml"])["budget"] for p in plain]
+    total = campaign_60.config.budget
+    assert sum(budgets) == pytest.approx(total, rel=1e-9)
+    assert budgets[0] == pytest.approx(0.95 * total + 0.05 * forecast[0], rel=1e-9)
+    assert all(b > 0 for b in budgets)
+    space = [_read(p, "warehouses.csv").set_index("warehouse")["capacity_m3"] for p in parts]
+    capacity = campaign_60.warehouses.set_index("warehouse")["capacity_m3"]
+    assert space[0][wh] > 0.95 * capacity[wh] and sum(s[wh] for s in space) == pytest.approx(capacity[wh])
+    other = [w for w in capacity.index if w != wh and demand["warehouse"].eq(w).any()]
+    for w in other:   # no planned volume there: the forecast's shares
+        assert [s[w] for s in space] == pytest.approx(
+            [_read(p, "warehouses.csv").set_index("warehouse")["capacity_m3"][w] for p in plain])
 
 
 @pytest.mark.slow

@@ -12,12 +12,16 @@ one supplier.  So:
    warehouses and lanes, and shares of what is shared:
 
    * budget ``B·w_k``, with ``B`` the run's budget (``--budget``, else campaign.toml's)
-     and ``w_k`` the part's share of the cost of covering every forecast mean at
-     purchase cost (``Σ mean·unit_cost·(1 + duty)``);
+     and ``w_k`` the part's share of the **priced plan**'s spend (:func:`priced_plan`:
+     the price start of the whole campaign, the relaxation's plan at the prices on
+     budget, space, lanes, supplier capacity and cash at which it fits them), blended
+     with 5 % of its share of the cost of covering every forecast mean
+     (``Σ mean·unit_cost·(1 + duty)``; without a priced plan, that share alone);
    * each ``[[cash_limits]]`` limit ``L·w_k``;
    * warehouse space ``capacity_m3·v_kw`` and the lanes of that warehouse
-     ``capacity_m3·v_kw``, with ``v_kw`` the part's share of the forecast volume
-     at the warehouse (``Σ mean·volume_m3``);
+     ``capacity_m3·v_kw``, with ``v_kw`` the part's share of the priced plan's volume
+     at the warehouse, blended the same way with its share of the forecast volume
+     (``Σ mean·volume_m3``);
    * ``max_sku_budget_share`` ``α/w_k`` (at most 1), so a SKU's cap stays ``α·B``.
 
    Only suppliers with forecast cost found a part, so every ``w_k`` is positive;
@@ -61,6 +65,7 @@ from optimizer.io.summary import RunSummary
 from optimizer.prep.instance import build_instance
 from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible
+from optimizer.solve.price_start import PriceStart
 from optimizer.solve.rounding import RoundingHeuristic
 from optimizer.status import Status
 from optimizer.workflows.partition_bound import partition_bound
@@ -71,6 +76,8 @@ PART_COLUMNS = ["part", "skus", "suppliers", "budget", "expected_profit", "spend
                 "gap", "status", "build_seconds", "solve_seconds"]
 # Suppliers named in a part's label before the rest are counted.
 LABEL_SUPPLIERS = 3
+# Shares from a priced plan: this share of them is the forecast's (every part keeps some).
+FORECAST_BLEND = 0.05
 
 
 @dataclass
@@ -88,13 +95,19 @@ class Part:
 
 
 # ------------------------------------------------------------ the split
-def split_campaign(campaign: Campaign, n_parts: int, budget: float | None = None) -> list[Part]:
+def split_campaign(campaign: Campaign, n_parts: int, budget: float | None = None,
+                   priced: pd.DataFrame | None = None) -> list[Part]:
     """The campaign as at most ``n_parts`` campaign folders, by supplier.
 
     ``budget`` is the whole budget to share out (default: campaign.toml's). Only
     suppliers with forecast cost (demand at a purchase cost) found parts, so every
     part's budget share is positive; suppliers without demand join the part with
     the fewest SKUs. A campaign without any demand is one part.
+
+    ``priced``: a plan of the whole campaign (columns ``sku, warehouse, spend,
+    volume``, e.g. :func:`priced_plan`); the shares of budget, cash limits and space
+    are then the plan's, blended with the forecast's (:data:`FORECAST_BLEND` of them),
+    which keeps every part's share positive.
     """
     if n_parts < 1:
         raise ValueError(f"n_parts must be at least 1, got {n_parts}")
@@ -106,8 +119,32 @@ def split_campaign(campaign: Campaign, n_parts: int, budget: float | None = None
     cost_share = _shares(demand.groupby("part")["cover_cost"].sum(), n)
     volume = demand.pivot_table(index="part", columns="warehouse", values="volume",
                                 aggfunc="sum", fill_value=0.0)
+    if priced is not None:
+        plan = priced.merge(campaign.skus[["sku", "supplier"]], on="sku")
+        plan["part"] = plan["supplier"].map(groups)
+        spent = plan.groupby("part")["spend"].sum()
+        if spent.sum() > 0:
+            cost_share = (1 - FORECAST_BLEND) * _shares(spent, n) + FORECAST_BLEND * cost_share
+        placed = plan.pivot_table(index="part", columns="warehouse", values="volume", aggfunc="sum",
+                                  fill_value=0.0).reindex(index=range(n), fill_value=0.0)
+        volume = volume.reindex(index=range(n), fill_value=0.0)
+        for wh in volume.columns:
+            if wh in placed.columns and placed[wh].sum() > 0 and volume[wh].sum() > 0:
+                volume[wh] = ((1 - FORECAST_BLEND) * placed[wh] / placed[wh].sum()
+                              + FORECAST_BLEND * volume[wh] / volume[wh].sum())
     suppliers = [sorted(f for f, part in groups.items() if part == k) for k in range(n)]
     return [_part(campaign, suppliers[k], k, n, cost_share[k], volume, budget) for k in range(n)]
+
+
+def priced_plan(inst) -> pd.DataFrame:
+    """The price start's plan of the whole campaign (:mod:`optimizer.solve.price_start`:
+    prices on the budget, space, lanes, supplier capacity and cash limits at which the
+    relaxation's plan fits them), per route: ``sku, warehouse, spend, volume``."""
+    units = PriceStart(RoundingHeuristic(inst)).units(inst.budget)
+    routes = inst.routes.reset_index()
+    return pd.DataFrame({"sku": routes["sku"], "warehouse": routes["warehouse"],
+                         "spend": units * routes["landed_cost"].to_numpy(float),
+                         "volume": units * routes["volume_m3"].to_numpy(float)})
 
 
 def _demand_weights(campaign: Campaign) -> pd.DataFrame:
@@ -287,7 +324,8 @@ def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None
     say = progress or log.info
     settings = settings or Settings()
     t0 = time.perf_counter()
-    parts = split_campaign(campaign, n_parts, settings.what_if.budget)
+    inst = build_instance(campaign, settings)
+    parts = split_campaign(campaign, n_parts, settings.what_if.budget, priced=priced_plan(inst))
     say(_split_line(len(parts), n_parts))
     each = part_settings(settings)
     if client is None:
@@ -298,7 +336,6 @@ def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None
     parts_seconds = time.perf_counter() - t0
     say(f"planned {_parts(len(parts))} in {parts_seconds:.1f}s; pricing the shared rows for a bound")
     found = partition_bound(parts, results, campaign, settings, client, progress=say)
-    inst = build_instance(campaign, settings)
     ev, summary = merge_parts(inst, results, polish_seconds=settings.pipeline.partition_polish_seconds,
                               bound=found.bound)
     table = pd.DataFrame([_part_row(k, part, r) for k, (part, r) in enumerate(zip(parts, results))],
