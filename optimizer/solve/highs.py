@@ -296,7 +296,11 @@ class HighsLink:
                 np.asarray(solution.col_dual, float))
 
     def lp(self):
-        """The model as loaded in HiGHS (a ``highspy.HighsLp``), e.g. to copy into a :class:`NodeRelaxation`."""
+        """The model as loaded in HiGHS (a ``highspy.HighsLp``), e.g. to copy into a :class:`NodeRelaxation`.
+
+        Its column bounds are those of the last :meth:`sync`: bounds a context changed in
+        Pyomo and has since restored (the restricted start's closures) stay here until the
+        next sync, so read it as a relaxation only before such a context or after a sync."""
         return self.h.getModel().lp_
 
     def solution(self) -> np.ndarray:
