@@ -71,7 +71,8 @@ def test_every_summary_the_tool_writes_validates(tmp_path):
     two_stage = {k for k in RunSummary.model_fields
                  if k.startswith(("two_stage", "single_stage", "no_recourse", "perfect_information",
                                   "value_of_flexibility", "evaluation_", "planning_scenarios"))}
-    assert unset == {"merged_profit_before_polish", "parts", "parts_seconds", "scheduler", "kind", "as_of",
+    assert unset == {"merged_profit_before_polish", "parts", "parts_seconds", "bound_seconds", "bound_rounds",
+                     "bound_evaluations", "bound_note", "scheduler", "kind", "as_of",
                      "monitored_run", "reason", "recourse_date", "reserve", "expected_stage2_spend"} | two_stage
     assert out.strip() == plan_line(plan, tmp_path / "plan")
 
@@ -79,7 +80,8 @@ def test_every_summary_the_tool_writes_validates(tmp_path):
                             "--out", str(tmp_path / "parts")])
     assert code == 0, err
     parts = _written_as_read(tmp_path / "parts")
-    assert parts.status == Status.PARTITIONED and parts.best_bound is None and parts.parts == 2
+    assert parts.status == Status.PARTITIONED and parts.parts == 2
+    assert parts.best_bound >= parts.expected_profit and parts.bound_rounds >= 1 and parts.bound_note is None
     assert parts.scheduler == "single-process" and parts.merged_profit_before_polish is not None
 
     nothing = MonitorResult(flags=pd.DataFrame(columns=["sku", "warehouse", "status"]),
