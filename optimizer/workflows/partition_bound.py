@@ -26,9 +26,10 @@ The prices come in rounds, within ``partition_bound_seconds``:
 Where suppliers have minimum order values, every part's term also splits the
 suppliers its LP orders below their minimum (:mod:`optimizer.solve.supplier_bound`).
 
-Each lane's shipment counts are paid by the parts in proportion to the volume their
-plans put on the lane (a lane no plan uses: in equal shares), which keeps the parts'
-shares of one container at most the whole.  With a single budget row and thousands
+A container lane is paid by the cubic metre at its priced container cost (what the
+whole campaign's LP pays); a lane with a fee per use is paid by the parts in proportion
+to the volume their plans put on it (a lane no plan uses: in equal shares), which keeps
+the parts' shares of one fee at most the whole.  With a single budget row and thousands
 of SKUs the gap between ``min_λ L(λ)`` and the best plan comes from the LP relaxation
 of a few SKUs' cases and flags (Shapley–Folkman).
 """
