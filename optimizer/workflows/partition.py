@@ -136,11 +136,13 @@ def split_campaign(campaign: Campaign, n_parts: int, budget: float | None = None
     return [_part(campaign, suppliers[k], k, n, cost_share[k], volume, budget) for k in range(n)]
 
 
-def priced_plan(inst) -> pd.DataFrame:
-    """The price start's plan of the whole campaign (:mod:`optimizer.solve.price_start`:
-    prices on the budget, space, lanes, supplier capacity and cash limits at which the
-    relaxation's plan fits them), per route: ``sku, warehouse, spend, volume``."""
-    units = PriceStart(RoundingHeuristic(inst)).units(inst.budget)
+def priced_plan(heuristic: RoundingHeuristic) -> pd.DataFrame:
+    """The price start's plan of the whole campaign (``heuristic``'s instance;
+    :mod:`optimizer.solve.price_start`: prices on the budget, space, lanes, supplier
+    capacity and cash limits at which the relaxation's plan fits them), per route:
+    ``sku, warehouse, spend, volume``."""
+    inst = heuristic.inst
+    units = PriceStart(heuristic).units(inst.budget)
     routes = inst.routes.reset_index()
     return pd.DataFrame({"sku": routes["sku"], "warehouse": routes["warehouse"],
                          "spend": units * routes["landed_cost"].to_numpy(float),
@@ -324,8 +326,8 @@ def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None
     say = progress or log.info
     settings = settings or Settings()
     t0 = time.perf_counter()
-    inst = build_instance(campaign, settings)
-    parts = split_campaign(campaign, n_parts, settings.what_if.budget, priced=priced_plan(inst))
+    heuristic = RoundingHeuristic(build_instance(campaign, settings))  # the priced plan's, then the polish's
+    parts = split_campaign(campaign, n_parts, settings.what_if.budget, priced=priced_plan(heuristic))
     say(_split_line(len(parts), n_parts))
     each = part_settings(settings)
     if client is None:
@@ -336,7 +338,7 @@ def plan_partitioned(campaign: Campaign, n_parts: int, settings: Settings | None
     parts_seconds = time.perf_counter() - t0
     say(f"planned {_parts(len(parts))} in {parts_seconds:.1f}s; pricing the shared rows for a bound")
     found = partition_bound(parts, results, campaign, settings, client, progress=say)
-    ev, summary = merge_parts(inst, results, polish_seconds=settings.pipeline.partition_polish_seconds,
+    ev, summary = merge_parts(heuristic, results, polish_seconds=settings.pipeline.partition_polish_seconds,
                               bound=found.bound)
     table = pd.DataFrame([_part_row(k, part, r) for k, (part, r) in enumerate(zip(parts, results))],
                          columns=PART_COLUMNS)
@@ -362,16 +364,17 @@ def _split_line(made: int, asked: int) -> str:
     return line
 
 
-def merge_parts(inst, results: list[dict], polish_seconds: float,
+def merge_parts(heuristic: RoundingHeuristic, results: list[dict], polish_seconds: float,
                 bound: float | None = None) -> tuple[PlanEvaluation, RunSummary]:
-    """The parts' lines on the whole campaign, then the heuristic's fill and lane moves;
-    ``bound``: a proven bound on the whole campaign, when there is one."""
+    """The parts' lines on the whole campaign (``heuristic``'s instance), then the
+    heuristic's fill and lane moves; ``bound``: a proven bound on the whole campaign,
+    when there is one."""
+    inst = heuristic.inst
     lines = pd.DataFrame([line for r in results for line in r["lines"]],
                          columns=["sku", "warehouse", "mode", "units"]).astype({"units": float})
     merged = lines.groupby(["sku", "warehouse", "mode"])["units"].sum()
     units = merged.reindex(inst.routes.index).fillna(0.0).to_numpy(float)
     merged_profit = evaluate_plan(inst, pd.Series(units, index=inst.routes.index)).expected_profit
-    heuristic = RoundingHeuristic(inst)
     polished = heuristic.plan(units, budget=inst.budget, time_limit_s=polish_seconds)
     if polished is not None and heuristic.exact_profit(polished) > merged_profit:
         units = polished
