@@ -72,8 +72,6 @@ class TermValue:
 
     value: float | None   # upper bound on the term (None: its LP did not solve in time)
     activity: dict        # key → the LP solution's use of each coupling row (A_p x)
-    lp_rounds: int
-    suppliers_split: int = 0
 
 
 class PartTerm:
@@ -84,8 +82,6 @@ class PartTerm:
     """
 
     def __init__(self, model: pyo.ConcreteModel, inst: Instance, *, threads: int | None = None):
-        self.model = model
-        self.inst = inst
         self.threads = threads
         self.chords = SalesChords(model, inst)
         self.link = HighsLink(model, growing=[model.sales_chord], threads=threads)
@@ -94,13 +90,13 @@ class PartTerm:
         if np.any(np.isfinite(arrays.row_lower[self.rows])):
             raise ValueError("a coupling row has a lower bound: only ≤ rows can be priced")
         self.rhs = {key: float(arrays.row_upper[i]) for i, key in zip(self.rows, self.keys)}
-        self.coupling = arrays.matrix.tocsr()[self.rows, :]
+        matrix = arrays.matrix.tocsr()
+        self.coupling = matrix[self.rows, :]
         self.cost = arrays.cost
         vmap = self.link.col_of
         self.lane_columns = {lane: vmap[id(model.shipments[lane])] for lane in model.FIXED_COST_LANES}
         fill_rows = {key[1]: i for i, key in enumerate(self.link.row_keys) if key[0] == "container_fill"}
         self.container_m3 = {}   # container lane → (its volume coefficients as a row, shipment_m3)
-        matrix = arrays.matrix.tocsr()
         for lane, i in fill_rows.items():
             row = matrix[i].toarray().ravel()
             m3 = -row[self.lane_columns[lane]]
@@ -109,7 +105,9 @@ class PartTerm:
         n = len(self.rows)
         if n:
             self.link.h.changeRowsBounds(n, self.rows.astype(np.int32), np.full(n, -INF), np.full(n, INF))
-        self._min_value_suppliers = len(model.MIN_VALUE_SUPPLIERS) > 0
+        # the supplier bound's column blocks, where suppliers have minimum order values
+        self.blocks = (column_blocks(self.link.columns, inst.skus["supplier"].to_dict())
+                       if len(model.MIN_VALUE_SUPPLIERS) else None)
 
     def evaluate(self, prices: dict, lane_weights: dict, *, time_limit_s: float,
                  split_suppliers: bool = False) -> TermValue:
@@ -127,7 +125,7 @@ class PartTerm:
                 cost[j] *= max(0.0, float(lane_weights.get(lane, 0.0)))
         h = self.link.h
         h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
-        best, x, rounds = None, None, 0
+        best, x = None, None
         for rounds in range(1, MAX_LP_ROUNDS + 1):
             res = self.link.run(relaxation=True, time_limit=deadline - time.perf_counter(), mip_gap=0.0)
             if not res.optimal:
@@ -141,18 +139,15 @@ class PartTerm:
                 break
             self.link.add_new_rows()
         if x is None:
-            return TermValue(None, {}, rounds)
+            return TermValue(None, {})
         activity = dict(zip(self.keys, (self.coupling @ x).tolist()))
-        split = 0
-        if split_suppliers and self._min_value_suppliers and best is not None:
-            solution = self.link.relaxation_solution()
-            if solution is not None:
-                blocks, flags = column_blocks(self.link.columns, self.inst.skus["supplier"].to_dict())
-                result = supplier_bound(self.link.lp(), blocks, flags, threads=self.threads, solution=solution,
-                                        time_limit_s=max(0.0, deadline - time.perf_counter()))
-                if result.bound is not None:
-                    best, split = min(best, result.bound), result.suppliers_split
-        return TermValue(best, activity, rounds, split)
+        solution = self.link.relaxation_solution() if split_suppliers and self.blocks is not None else None
+        if solution is not None:
+            result = supplier_bound(self.link.lp(), *self.blocks, threads=self.threads, solution=solution,
+                                    time_limit_s=max(0.0, deadline - time.perf_counter()))
+            if result.bound is not None:
+                best = min(best, result.bound)
+        return TermValue(best, activity)
 
 
 __all__ = ["COUPLING", "PartTerm", "TermValue", "coupling_duals", "coupling_keys"]
