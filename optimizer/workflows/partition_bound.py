@@ -40,7 +40,7 @@ import logging
 import math
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +73,6 @@ class LagrangianBound:
     rounds: int
     seconds: float
     note: str = ""               # why there is no bound, when there is none
-    history: list = field(default_factory=list)   # (L(λ), seconds) per evaluated price vector
 
 
 def part_term_values(files: dict[str, str], settings: Settings, candidates: list[dict],
@@ -144,16 +143,16 @@ def cutting_plane_candidates(history: list[tuple[dict, float, dict]], best: dict
     # each price's scale: the largest it has been, else where it would move L by 0.1 %
     rhs_scale = np.abs(grad).max(axis=0) + 1e-9
     scale = np.maximum(lam.max(axis=0), 1e-3 * np.abs(value).min() / rhs_scale)
-    out = []
     n = len(keys)
+    # variables (λ, t): min t s.t. L_i + g_i·(λ − λ_i) − t ≤ 0
+    a = np.hstack([grad, -np.ones((len(history), 1))])
+    b = -(value - np.einsum("ij,ij->i", grad, lam))
+    c = np.zeros(n + 1)
+    c[-1] = 1.0
+    out = []
     for size in BOX_SIZES:
         lower = np.maximum(0.0, center - size * scale)
         upper = center + size * scale
-        # variables (λ, t): min t s.t. L_i + g_i·(λ − λ_i) − t ≤ 0
-        a = np.hstack([grad, -np.ones((len(history), 1))])
-        b = -(value - np.einsum("ij,ij->i", grad, lam))
-        c = np.zeros(n + 1)
-        c[-1] = 1.0
         res = linprog(c, A_ub=a, b_ub=b, bounds=[*zip(lower, upper), (None, None)], method="highs")
         if res.status == 0:
             out.append(dict(zip(keys, res.x[:n].tolist())))
@@ -173,7 +172,6 @@ def partition_bound(parts: list, results: list[dict], campaign: Campaign, settin
     weights = lane_weights(campaign, results)
     workers = _workers(client)
     history: list[tuple[dict, float, dict]] = []
-    timeline = []
     best, best_prices, rhs, rounds, note, stalled = math.inf, {}, None, 0, "", 0
     candidates = first_candidates(results)
     split = bool((campaign.suppliers["min_order_value"].fillna(0) > 0).any())
@@ -203,7 +201,6 @@ def partition_bound(parts: list, results: list[dict], campaign: Campaign, settin
             total = float(sum(values)) + sum(prices.get(k, 0.0) * b for k, b in rhs.items())
             use = {k: sum(g["activities"][i].get(k, 0.0) for g in got) for k in rhs}
             history.append((prices, total, {k: rhs[k] - use[k] for k in rhs}))
-            timeline.append((total, round(time.perf_counter() - start, 3)))
             if total < best:
                 best, best_prices = total, prices
         say(f"bound round {rounds}: {len(candidates)} price vectors on {len(parts)} parts, "
@@ -215,7 +212,7 @@ def partition_bound(parts: list, results: list[dict], campaign: Campaign, settin
     if not history and not note:
         note = "no price vector was evaluated on every part within the time"
     return LagrangianBound(best if history else None, best_prices, len(history), rounds,
-                           time.perf_counter() - start, note, timeline)
+                           time.perf_counter() - start, note)
 
 
 def _shared_rhs(got: list[dict]) -> tuple[dict | None, str]:
