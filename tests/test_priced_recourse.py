@@ -16,11 +16,13 @@ import pytest
 from checker_two_stage import check_two_stage
 from test_two_stage import SMALL, write_campaign
 
+from optimizer.evaluate.two_stage import evaluate_two_stage
 from optimizer.io.campaign import load_campaign
 from optimizer.prep.expected_sales import expected_sales
 from optimizer.prep.recourse import build_two_stage
 from optimizer.prep.recourse_curve import priced_instance, reserve_prices, top_ups_at
 from optimizer.report.two_stage import two_stage_html
+from optimizer.solve.priced_recourse import PricedRecourseSolver
 from optimizer.workflows.two_stage import plan_two_stage
 
 
@@ -90,3 +92,21 @@ def test_reserve_prices_fit_each_scenarios_top_ups_in_the_reserve(tmp_path):
             lower = top_ups_at(ts, pairs, stock, np.where(priced, prices * 0.97, 0.0)) @ c2.to_numpy(float)
             assert np.all(lower[priced] > reserve - 1e-6)
     assert np.all(reserve_prices(ts, pairs, stock, 1e9) == 0)
+
+
+def test_the_evaluations_top_ups_are_set_aside_from_the_time_limit(tmp_path):
+    """With an evaluation too large for the limit at any pace, the solve stops after the
+    single-stage candidate (the baseline is always planned) instead of running priced ones."""
+    campaign = load_campaign(write_campaign(tmp_path / "c", scenarios=8))
+    settings = SMALL.update(time_limit_s=30).with_campaign_solver(campaign.config.solver)
+    ts = build_two_stage(campaign, settings)
+
+    def value(u1, u2):
+        return evaluate_two_stage(ts, u1, u2).expected_profit
+
+    roomy = PricedRecourseSolver(ts, settings, value, evaluation_scenarios=0)
+    assert roomy.solve().rounds > 1
+    crowded = PricedRecourseSolver(ts, settings, value, evaluation_scenarios=10**9)
+    out = crowded.solve()
+    assert out.rounds == 1 and out.has_plan
+    assert crowded.evaluation_seconds() > 30 and crowded.evaluation_seconds(next_priced=True) > 30

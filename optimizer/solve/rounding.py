@@ -380,8 +380,18 @@ class RoundingHeuristic:
         first = np.maximum(1.0, np.ceil(self.r_moq_units / self.cp - 1e-9))
         return np.where(st["sku_units"][self.r_sku] > 0, 1.0, first)
 
-    def _addable_gain(self, cases: np.ndarray, st: dict, step: np.ndarray) -> np.ndarray:
-        """Profit of one more fill step per route (−∞ where a rule forbids it alone)."""
+    def _lanes_with_gain(self, cases: np.ndarray, st: dict) -> np.ndarray:
+        """Per lane, whether one fill step on one of its routes earns more than it costs,
+        its lane's fee per use left out."""
+        gain = self._addable_gain(cases, st, self._step(st), per_use_open=True)
+        best = np.full(len(self.l_cost), -np.inf)
+        np.maximum.at(best, self.r_lane, gain)
+        return best > 0
+
+    def _addable_gain(self, cases: np.ndarray, st: dict, step: np.ndarray, *,
+                      per_use_open: bool = False) -> np.ndarray:
+        """Profit of one more fill step per route (−∞ where a rule forbids it alone);
+        ``per_use_open``: as if every per-use lane were already paid for."""
         pair = self.r_pair
         stock = st["stock"][pair]
         cost, vol, units = step * self.case_cost, step * self.case_vol, step * self.cp
@@ -395,7 +405,7 @@ class RoundingHeuristic:
             (cases + step <= self.max_cases)
             & (st["wh_vol"][self.r_wh] + vol <= self.w_cap[self.r_wh] + 1e-9)
             & (st["lane_vol"][lane] + vol <= np.minimum(self.l_cap, room)[lane] + 1e-9)
-            & (~self.l_per_use[lane] | (st["shipments"][lane] > 0))
+            & (per_use_open | ~self.l_per_use[lane] | (st["shipments"][lane] > 0))
             & (st["sup_units"][sup] + units <= self.f_cap[sup])
             & (st["sku_cost"][self.r_sku] + cost <= self.sku_cost_cap[self.r_sku] * (1 + 1e-12))
             & ((sku_units > 0) | new_sku_ok)
@@ -427,14 +437,20 @@ class RoundingHeuristic:
 
     def _lanes_local_search(self, cases: np.ndarray, deadline: float) -> np.ndarray:
         """One container more or fewer per container lane, opening or closing a
-        per-use lane; a move is kept when the exact profit rises."""
+        per-use lane; a move is kept when the exact profit rises.  A closed per-use lane is
+        opened only when one fill step on it would earn something before its fee (else the
+        fill after opening adds nothing to it and the move only pays the fee)."""
         best = self.profit(cases)
         improved = True
         while improved and time.perf_counter() < deadline:
             improved = False
-            shipments = self._state(cases)["shipments"]
+            st = self._state(cases)
+            shipments = st["shipments"]
+            worth_opening = self._lanes_with_gain(cases, st)
             for lane in np.flatnonzero(self.l_container | self.l_per_use):
                 n = shipments[lane]
+                if self.l_per_use[lane] and n == 0 and not worth_opening[lane]:
+                    continue
                 moves = (-1, 1) if self.l_container[lane] else ((-1,) if n > 0 else (1,))
                 for delta in moves:
                     if time.perf_counter() >= deadline:

@@ -159,6 +159,11 @@ def evaluation_problem(ts: TwoStage, settings: Settings) -> tuple[TwoStage, bool
     return with_scenarios(ts, generate_scenarios(ts.campaign.demand, ts.campaign.skus, fresh)), False, seed
 
 
+def evaluation_size(ts: TwoStage, settings: Settings) -> int:
+    """How many scenarios :func:`evaluation_problem` evaluates on."""
+    return len(ts.demand) if has_scenarios_file(ts.campaign) else settings.pipeline.evaluation_scenarios
+
+
 def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say, *, extensive: bool = True,
             single: pd.Series | None = None) -> dict:
     """The SPEC §8 comparison profits (module docstring), as summary.json fields; ``single``:
@@ -170,7 +175,9 @@ def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say, *, extensive: 
     u1s = single if single is not None else single_stage_plan(ts, settings)
     spend1 = evaluate_plan(ts.stage1, u1s).spend
     no_recourse, _ = scenario_profits(held_out, u1s, [None] * len(pi), spend1, np.zeros(len(pi)))
-    single_topped = topped_up(held_out, u1s, settings, exact=extensive)
+    same = u1s.reindex(u1.index.union(u1s.index)).fillna(0.0).equals(
+        u1.reindex(u1.index.union(u1s.index)).fillna(0.0))
+    single_topped = two if same else topped_up(held_out, u1s, settings, exact=extensive)
 
     def fields(name: str, e: Estimate | None) -> dict:
         if e is None:
@@ -226,7 +233,7 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
         solver = TwoStageSolver(model, ts, settings, progress=say)
     else:
         solver = PricedRecourseSolver(ts, settings, lambda u1, u2: evaluate_two_stage(ts, u1, u2).expected_profit,
-                                      progress=say)
+                                      progress=say, evaluation_scenarios=evaluation_size(ts, settings))
     build_seconds = time.perf_counter() - t0
     say(f"{'built the two-stage model' if extensive else 'two-stage plan by priced relaxation'} for "
         f"{campaign.config.name!r}: {len(ts.stage1.routes)} routes now, {len(ts.stage2.routes)} from "
