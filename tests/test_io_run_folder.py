@@ -245,7 +245,7 @@ def _every_field() -> RunSummary:
         "two_stage_profit": 95100.5, "two_stage_profit_se": 210.25, "single_stage_profit": 94900.0,
         "single_stage_profit_se": 215.0, "no_recourse_profit": 94800.0, "no_recourse_profit_se": 220.0,
         "perfect_information_profit": 97000.0, "perfect_information_profit_se": 250.0,
-        "perfect_information_scenarios": 100, "value_of_flexibility": 200.5, "value_of_flexibility_se": 40.0,
+        "perfect_information_scenarios": 100, "perfect_information_is_bound": False, "value_of_flexibility": 200.5, "value_of_flexibility_se": 40.0,
     }
     assert set(values) == set(RunSummary.model_fields)
     return RunSummary(**values)

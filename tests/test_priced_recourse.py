@@ -16,14 +16,15 @@ import pytest
 from checker_two_stage import check_two_stage
 from test_two_stage import SMALL, write_campaign
 
+from optimizer.evaluate.perfect_information import perfect_information_bounds
 from optimizer.evaluate.two_stage import evaluate_two_stage
 from optimizer.io.campaign import load_campaign
 from optimizer.prep.expected_sales import expected_sales
-from optimizer.prep.recourse import build_two_stage
+from optimizer.prep.recourse import build_two_stage, one_scenario, with_scenarios
 from optimizer.prep.recourse_curve import priced_instance, reserve_prices, top_ups_at
 from optimizer.report.two_stage import two_stage_html
 from optimizer.solve.priced_recourse import PricedRecourseSolver
-from optimizer.workflows.two_stage import plan_two_stage
+from optimizer.workflows.two_stage import _solve, plan_two_stage
 
 
 @pytest.mark.parametrize("prices", [0.0, 0.2, "per scenario"])
@@ -69,9 +70,11 @@ def test_priced_path_is_valid_bounded_by_and_bounding_the_extensive_form(tmp_pat
     # A feasible plan is worth at most the optimum; the relaxation's bound is at least it.
     assert summary["expected_profit"] <= exact.best_bound + 1e-6
     assert summary["best_bound"] >= exact.expected_profit - 1e-6
-    assert summary["perfect_information_profit"] is None
+    assert summary["perfect_information_is_bound"] is True  # a bound, on every evaluation scenario
+    assert summary["perfect_information_scenarios"] == summary["evaluation_scenarios"]
+    assert summary["perfect_information_profit"] >= summary["two_stage_profit"]
     page = two_stage_html(priced.summary, priced.policy)  # the report says so, and shows the policy
-    assert "Perfect information" in page and "not computed" in page
+    assert "Perfect information" in page and "at most" in page
     assert ("Top-up policy" in page) == (not priced.policy.empty)
     # The single-stage plan is a candidate: in sample the plan never does worse than it.
     assert summary["value_of_flexibility"] >= -4 * summary["value_of_flexibility_se"] - 1e-6
@@ -110,3 +113,19 @@ def test_the_evaluations_top_ups_are_set_aside_from_the_time_limit(tmp_path):
     out = crowded.solve()
     assert out.rounds == 1 and out.has_plan
     assert crowded.evaluation_seconds() > 30 and crowded.evaluation_seconds(next_priced=True) > 30
+
+
+@pytest.mark.parametrize("options", [{}, {"rho": 0.9}, {"budget": 2500.0}, {"cash": 900.0}])
+def test_perfect_information_bound_holds_each_scenarios_optimum(tmp_path, options):
+    """The solver-free bound of :mod:`optimizer.evaluate.perfect_information` against each
+    scenario planned knowing its demand (the extensive form of that scenario alone, optimal)."""
+    campaign = load_campaign(write_campaign(tmp_path / "c", scenarios=4, **options))
+    settings = SMALL.with_campaign_solver(campaign.config.solver)
+    ts = build_two_stage(campaign, settings)
+    bounds = perfect_information_bounds(ts)
+    for k in range(len(ts.demand)):
+        alone = with_scenarios(ts, one_scenario(ts.scenarios, k))
+        best = _solve(alone, settings)
+        assert best.status == "optimal"
+        exact = evaluate_two_stage(alone, best.stage1_units, best.stage2_units).scenario_profit[0]
+        assert exact <= bounds[k] + 1e-6

@@ -176,10 +176,13 @@ class RunSummary(_Section):
     #: That plan without top-ups.
     no_recourse_profit: float | None = None
     no_recourse_profit_se: float | None = None
-    #: Each scenario planned knowing its demand (on ``perfect_information_scenarios`` of them).
+    #: Each scenario planned knowing its demand (on ``perfect_information_scenarios`` of them),
+    #: or, where ``perfect_information_is_bound``, an upper bound on that
+    #: (:mod:`optimizer.evaluate.perfect_information`, on every evaluation scenario).
     perfect_information_profit: float | None = None
     perfect_information_profit_se: float | None = None
     perfect_information_scenarios: int | None = None
+    perfect_information_is_bound: bool | None = None
     #: ``two_stage_profit − single_stage_profit`` (paired over the same scenarios).
     value_of_flexibility: float | None = None
     value_of_flexibility_se: float | None = None

@@ -57,6 +57,8 @@ def two_stage_html(summary: RunSummary, policy: pd.DataFrame | None) -> str:
     sampled = s.evaluation_seed is not None
     for title, value, se in rows:
         text, detail = _estimate(value, se, sampled, cur)
+        if title == "Perfect information" and s.perfect_information_is_bound and value is not None:
+            text, detail = f"at most {text}", f"a bound: only the budget kept of the rules; {detail}"
         cards.append(_card(title, text, detail))
     vof = s.value_of_flexibility
     if vof is not None:

@@ -26,7 +26,8 @@
 Every comparison solve has the run's time limit and gap target.  On the priced path the
 top-ups of the comparisons are the solver-free ones of the plan, the single-stage plan is
 the solve's single-stage candidate (:mod:`optimizer.solve.priced_recourse`), and the
-perfect-information profit is not computed (null in summary.json).  The run folder holds the
+perfect-information profit is an upper bound (``perfect_information_is_bound``), each
+evaluation scenario's from :mod:`optimizer.evaluate.perfect_information`.  The run folder holds the
 stage-1 plan (plan.csv, shipments.csv, cash.csv, sku_summary.csv — stage 1's stock against
 demand.csv), recourse.csv, every planning scenario's top-up lines, and policy.csv, the top-ups
 as a rule of the pace at R (:mod:`optimizer.evaluate.policy`); summary.json's
@@ -45,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.evaluate.perfect_information import perfect_information_bounds
 from optimizer.evaluate.plan import evaluate_plan, relative_gap, summarize
 from optimizer.evaluate.policy import POLICY_FILE, top_up_policy
 from optimizer.evaluate.two_stage import (
@@ -190,8 +192,10 @@ def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say, *, extensive: 
               **fields("single_stage_profit", estimate(single_topped, pi, exact)),
               **fields("no_recourse_profit", estimate(no_recourse, pi, exact)),
               **fields("value_of_flexibility", estimate(two - single_topped, pi, exact))}
-    if not extensive:
-        return {**common, **fields("perfect_information_profit", None), "perfect_information_scenarios": 0}
+    if not extensive:  # a bound per scenario, without a solver
+        return {**common, **fields("perfect_information_profit",
+                                   estimate(perfect_information_bounds(held_out), pi, exact)),
+                "perfect_information_scenarios": len(pi), "perfect_information_is_bound": True}
     n_pi = min(len(pi), settings.pipeline.perfect_information_scenarios)
     perfect = np.empty(n_pi)
     for k in range(n_pi):
@@ -205,7 +209,8 @@ def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say, *, extensive: 
     w = pi[:n_pi] / pi[:n_pi].sum()
     gain = estimate(perfect - two[:n_pi], w, exact and n_pi == len(pi))
     perfect_info = Estimate(two_stage.value + gain.value, float(np.hypot(two_stage.se, gain.se)))
-    return {**common, **fields("perfect_information_profit", perfect_info), "perfect_information_scenarios": n_pi}
+    return {**common, **fields("perfect_information_profit", perfect_info), "perfect_information_scenarios": n_pi,
+            "perfect_information_is_bound": False}
 
 
 def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = None, *,
