@@ -21,22 +21,25 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from optimizer.settings import Settings
-from optimizer.workflows.two_stage import plan_two_stage
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # samples/ (the generators) is not installed
+    sys.path.insert(0, str(REPO))
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+from optimizer.settings import Settings  # noqa: E402
+from optimizer.workflows.two_stage import plan_two_stage  # noqa: E402
+from samples.recourse import recourse_table, set_recourse  # noqa: E402
+
+SAMPLE = REPO / "data" / "sample"
 
 
 def campaign_with_recourse(folder: Path, date: str, modes: list[str], scenarios: int, seed: int) -> Path:
     shutil.copytree(SAMPLE, folder)
-    modes_text = ", ".join(f'"{m}"' for m in modes)
-    with open(folder / "campaign.toml", "a") as f:
-        f.write(f"\n[recourse]\ndate = {date}\nmodes = [{modes_text}]\nscenarios = {scenarios}\nseed = {seed}\n")
-    return folder
+    return set_recourse(folder, recourse_table(date, modes, scenarios=scenarios, seed=seed))
 
 
 def flexible_campaign(folder: Path, skus: int, scenarios: int, seed: int, data_seed: int = 11) -> Path:

@@ -10,7 +10,9 @@ data/sample: 300 SKUs, seed 2026, the full US/UK/DE network, with the seller eco
 data/sample_v1: the same campaign without the §6 inputs (SPEC §2 economics only).
 data/tiny:   6 SKUs, seed 1, 2 warehouses and 5 lanes — small enough to read by eye.
              data/sample also gets actuals.csv and forecast_audit.csv (samples.actuals,
-             seed 11): three weeks of run-up sales to 2026-10-10, the monitor's sample.
+             seed 11): three weeks of run-up sales to 2026-10-10, the monitor's sample;
+             and a [recourse] table (samples.recourse): air and courier top-ups from
+             2026-09-28, so it plans in two stages (SPEC §8).
 data/sample_history: a copy of data/sample plus sales_history.csv, factors.csv and
              [[past_promos]] (samples.history, seed 7): the forecast's sample.  Not
              committed (the history is 21 MB): this script rebuilds it, byte for byte.
@@ -30,6 +32,7 @@ if str(REPO) not in sys.path:
 from samples.actuals import generate_actuals
 from samples.campaign import generate_campaign
 from samples.history import generate_history
+from samples.recourse import recourse_table, set_recourse
 
 # folder name -> generate_campaign keyword arguments
 CAMPAIGNS = {
@@ -39,6 +42,8 @@ CAMPAIGNS = {
 }
 # data/sample's run-up sales (the monitor's sample): samples.actuals arguments
 ACTUALS = {"as_of": "2026-10-10", "days": 21, "seed": 11}
+# data/sample's top-up: five weeks before the first cutoff (2026-11-01), by air or courier
+RECOURSE = {"date": "2026-09-28", "modes": ["air", "courier"]}
 
 
 def generate_all(root: pathlib.Path | str = REPO / "data") -> list[pathlib.Path]:
@@ -46,6 +51,7 @@ def generate_all(root: pathlib.Path | str = REPO / "data") -> list[pathlib.Path]
     root = pathlib.Path(root)
     paths = [generate_campaign(root / folder, **kwargs) for folder, kwargs in CAMPAIGNS.items()]
     generate_actuals(root / "sample", **ACTUALS)
+    set_recourse(root / "sample", recourse_table(**RECOURSE))
     return paths
 
 

@@ -220,6 +220,19 @@ def repo() -> Path:
 
 
 @pytest.fixture(scope="session")
+def one_stage_sample(tmp_path_factory) -> Path:
+    """data/sample without its ``[recourse]`` table: the campaign planned in one stage (SPEC
+    §2/§6), in seconds rather than the two-stage plan's minute."""
+    import shutil
+
+    from samples.recourse import set_recourse
+
+    folder = tmp_path_factory.mktemp("one_stage") / "sample"
+    shutil.copytree(REPO / "data" / "sample", folder)
+    return set_recourse(folder, None)
+
+
+@pytest.fixture(scope="session")
 def sample_history(tmp_path_factory) -> Path:
     """data/sample plus its generated sales history (what scripts/generate_sample.py writes
     to data/sample_history, which is not committed), in a temporary folder."""

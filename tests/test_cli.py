@@ -170,16 +170,16 @@ def _restore_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _plan_process(out, campaign=REPO / "data" / "sample"):
+def _plan_process(out, campaign):
     return subprocess.Popen([sys.executable, "-m", "optimizer", "plan", str(campaign), "--out", str(out),
                              "--time-limit", "120"], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_restore_sigint)
 
 
 @pytest.mark.slow
-def test_ctrl_c_keeps_the_best_plan_found(tmp_path):
+def test_ctrl_c_keeps_the_best_plan_found(tmp_path, one_stage_sample):
     out = tmp_path / "run"
-    proc = _plan_process(out)
+    proc = _plan_process(out, one_stage_sample)
     seen = []
     for line in proc.stderr:  # progress lines: interrupt once the first plans are in
         seen.append(line)
@@ -193,13 +193,13 @@ def test_ctrl_c_keeps_the_best_plan_found(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and summary["mip_gap"] is not None
     assert summary["solve_seconds"] < summary["time_limit_s"]
-    check_plan(REPO / "data" / "sample", out).assert_valid()
+    check_plan(one_stage_sample, out).assert_valid()
 
 
 @pytest.mark.slow
-def test_ctrl_c_before_any_plan_writes_nothing(tmp_path):
+def test_ctrl_c_before_any_plan_writes_nothing(tmp_path, repo):
     out = tmp_path / "run"
-    proc = _plan_process(out)
+    proc = _plan_process(out, repo / "data" / "sample")
     time.sleep(1.5)  # inside main, loading the campaign and importing the engine: no plan yet
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

@@ -20,7 +20,6 @@ from checker import check_plan
 from conftest import REPO, known_optimum_cases, load_expected, write_campaign
 
 TINY = REPO / "data" / "tiny"
-SAMPLE = REPO / "data" / "sample"
 
 
 def baseline_cases() -> list:
@@ -52,8 +51,8 @@ def test_the_spreadsheet_rule_passes_the_independent_checker(case_dir, tmp_path)
 
 
 @pytest.mark.slow
-def test_on_data_sample_the_spreadsheet_rule_orders_within_every_limit(tmp_path):
-    inst, ev, rep = checked(SAMPLE, tmp_path)
+def test_on_data_sample_the_spreadsheet_rule_orders_within_every_limit(tmp_path, one_stage_sample):
+    inst, ev, rep = checked(one_stage_sample, tmp_path)
     rep.assert_valid()
     assert rep.exact_profit == pytest.approx(ev.expected_profit, rel=1e-6, abs=1e-4)
     assert len(ev.lines) > 20 and ev.spend > 0.5 * inst.budget

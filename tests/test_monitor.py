@@ -239,12 +239,12 @@ def test_sample_actuals_match_the_generator(tmp_path):
 
 
 @pytest.mark.notebook
-def test_monitor_notebook_on_the_sample(tmp_path):
+def test_monitor_notebook_on_the_sample(tmp_path, one_stage_sample):
     """The notebook on the bundled sample: a short plan, then the sample's run-up actuals."""
     from optimizer.settings import Settings
     from optimizer.workflows.planner import plan_campaign
 
-    sample = REPO / "data" / "sample"
+    sample = one_stage_sample  # its one-stage plan: the monitor's two-stage runs are tested on their own
     run = plan_campaign(sample, Settings(time_limit_s=8), out_dir=tmp_path / "run", progress=lambda m: None)
     out = tmp_path / "monitor"
     execute_notebook("monitor.ipynb", tmp_path / "monitor.ipynb",

@@ -16,13 +16,13 @@ import pytest
 from checker_two_stage import check_two_stage
 from test_two_stage import SMALL, write_campaign
 
-from optimizer.evaluate.perfect_information import perfect_information_bounds
 from optimizer.evaluate.two_stage import evaluate_two_stage
 from optimizer.io.campaign import load_campaign
 from optimizer.prep.expected_sales import expected_sales
 from optimizer.prep.recourse import build_two_stage, one_scenario, with_scenarios
 from optimizer.prep.recourse_curve import priced_instance, reserve_prices, top_ups_at
 from optimizer.report.two_stage import two_stage_html
+from optimizer.solve.perfect_information import perfect_information_bounds
 from optimizer.solve.priced_recourse import PricedRecourseSolver
 from optimizer.workflows.two_stage import _solve, plan_two_stage
 
@@ -117,7 +117,7 @@ def test_the_evaluations_top_ups_are_set_aside_from_the_time_limit(tmp_path):
 
 @pytest.mark.parametrize("options", [{}, {"rho": 0.9}, {"budget": 2500.0}, {"cash": 900.0}])
 def test_perfect_information_bound_holds_each_scenarios_optimum(tmp_path, options):
-    """The solver-free bound of :mod:`optimizer.evaluate.perfect_information` against each
+    """The solver-free bound of :mod:`optimizer.solve.perfect_information` against each
     scenario planned knowing its demand (the extensive form of that scenario alone, optimal)."""
     campaign = load_campaign(write_campaign(tmp_path / "c", scenarios=4, **options))
     settings = SMALL.with_campaign_solver(campaign.config.solver)

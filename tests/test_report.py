@@ -1034,13 +1034,13 @@ def test_workbook_money_agrees_with_cash_csv_to_the_cent(economics_run, tmp_path
 
 
 @pytest.mark.slow
-def test_sample_purchase_orders_are_weekly_with_one_deposit_each(tmp_path):
+def test_sample_purchase_orders_are_weekly_with_one_deposit_each(tmp_path, one_stage_sample):
     """data/sample places its purchase orders weekly (po_cycle_days = 7): every PO date is
     the planning date plus whole weeks, each PO pays one deposit on its PO date, and the
     workbook agrees with the run's cash.csv to the cent."""
     from optimizer.workflows.planner import plan_campaign
 
-    run = plan_campaign(REPO / "data" / "sample", Settings(time_limit_s=60), out_dir=tmp_path / "run",
+    run = plan_campaign(one_stage_sample, Settings(time_limit_s=60), out_dir=tmp_path / "run",
                         progress=lambda msg: None)
     inst, ev = run.instance, run.evaluation
     assert inst.campaign.config.po_cycle_days == 7

@@ -178,7 +178,7 @@ class RunSummary(_Section):
     no_recourse_profit_se: float | None = None
     #: Each scenario planned knowing its demand (on ``perfect_information_scenarios`` of them),
     #: or, where ``perfect_information_is_bound``, an upper bound on that
-    #: (:mod:`optimizer.evaluate.perfect_information`, on every evaluation scenario).
+    #: (:mod:`optimizer.solve.perfect_information`, on every evaluation scenario).
     perfect_information_profit: float | None = None
     perfect_information_profit_se: float | None = None
     perfect_information_scenarios: int | None = None

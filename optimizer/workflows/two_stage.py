@@ -27,7 +27,7 @@ Every comparison solve has the run's time limit and gap target.  On the priced p
 top-ups of the comparisons are the solver-free ones of the plan, the single-stage plan is
 the solve's single-stage candidate (:mod:`optimizer.solve.priced_recourse`), and the
 perfect-information profit is an upper bound (``perfect_information_is_bound``), each
-evaluation scenario's from :mod:`optimizer.evaluate.perfect_information`.  The run folder holds the
+evaluation scenario's from :mod:`optimizer.solve.perfect_information`.  The run folder holds the
 stage-1 plan (plan.csv, shipments.csv, cash.csv, sku_summary.csv — stage 1's stock against
 demand.csv), recourse.csv, every planning scenario's top-up lines, and policy.csv, the top-ups
 as a rule of the pace at R (:mod:`optimizer.evaluate.policy`); summary.json's
@@ -46,7 +46,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.evaluate.perfect_information import perfect_information_bounds
 from optimizer.evaluate.plan import evaluate_plan, relative_gap, summarize
 from optimizer.evaluate.policy import POLICY_FILE, top_up_policy
 from optimizer.evaluate.two_stage import (
@@ -71,6 +70,7 @@ from optimizer.prep.recourse import (
 from optimizer.prep.scenarios import SCENARIOS_FILE, generate_scenarios
 from optimizer.settings import Settings
 from optimizer.solve.diagnose import ServiceInfeasible
+from optimizer.solve.perfect_information import perfect_information_bounds
 from optimizer.solve.priced_recourse import PricedRecourseSolver, top_ups
 from optimizer.solve.two_stage import TwoStageOutcome, TwoStageSolver
 from optimizer.status import Status
