@@ -259,6 +259,13 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
             and (bound or 0) > nothing + 1e-6):
         raise SolveFailed(f"the solver stopped ({out.termination}) with only the empty plan while better "
                           f"plans may exist (bound {bound:,.2f}); raise [solver] time_limit_s")
+    if not extensive:  # the solve set the evaluation's time aside; a short limit cannot hold it
+        ahead = solver.evaluation_seconds()
+        past = time.perf_counter() - t0 + ahead - settings.solver.time_limit_s
+        if past > 0.05 * settings.solver.time_limit_s:
+            log.warning("warning: the evaluation on %d scenarios takes about %.0fs at the pace of the planning "
+                        "scenarios' top-ups, %.0fs past the %gs time limit", evaluation_size(ts, settings), ahead,
+                        past, settings.solver.time_limit_s)
     comparison = compare(ts, out.stage1_units, settings, say, extensive=extensive,
                          single=None if extensive else solver.single_stage_units)
     n_variables, n_constraints = solver.size()
