@@ -291,3 +291,43 @@ def test_a_request_keeps_the_run_time_limit_in_wall_time():
     finished, last = answers[-1]
     assert finished - began <= limit * 1.05 + 1.0, (finished - began, [w.stage for _, w in answers])
     assert last.stage in ("first answer", "refined") and last.result is not None
+
+
+def test_a_campaign_with_recourse_gets_a_two_stage_box_that_plans_at_the_picked_date(tmp_path):
+    """The two-stage box (SPEC §8): weekly recourse dates between the planning date and the
+    promotion plus the campaign's own; the button plans at the picked date and the sliders'
+    budget, and the answer is the report's section on what is kept back."""
+    import datetime as dt
+
+    from test_two_stage import SMALL, write_campaign
+
+    from optimizer.workflows.recourse_explorer import RecourseExplorer, recourse_dates
+
+    folder = write_campaign(tmp_path / "c", scenarios=6)  # recourse on 2026-10-15, planned 2026-09-01
+    e = Explorer(folder, time_limit_s=10)
+    assert ExplorerPanel(Explorer(TINY)).two_stage is None  # a one-stage campaign has none
+    panel = ExplorerPanel(e)
+    box = panel.two_stage
+    dates = recourse_dates(e.campaign)
+    assert dates[0] == dt.date(2026, 9, 8) and dates[-1] < dt.date(2026, 11, 27)
+    assert dt.date(2026, 10, 15) in dates and box.date.value == dt.date(2026, 10, 15)
+    assert "press the button" in box.status.value
+    box.date.value = dt.date(2026, 10, 6)
+    panel.budget.value = 3000.0
+    # fewer evaluation scenarios than a run's 1,000 (the extensive form tops up each exactly)
+    box.recourse = RecourseExplorer(e.campaign, time_limit_s=10, settings=SMALL)
+    answers = []
+    original = box._answered
+    box._answered = lambda a: (original(a), answers.append(a))  # recorded once drawn
+    box.plan()
+    assert "planning two stages for top-ups on 2026-10-06" in box.status.value
+    deadline = time.monotonic() + 120
+    while not answers:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    (a,) = answers
+    assert a.run is not None, a.problem
+    s = a.run.summary
+    assert str(s.recourse_date) == "2026-10-06" and s.budget == 3000.0
+    assert "Kept back for the top-up" in box.answer.value and "pso-stale" not in box.answer.value
+    assert "two-stage plan for top-ups on 2026-10-06 at a budget of 3,000 USD" in box.status.value

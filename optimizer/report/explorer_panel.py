@@ -12,7 +12,10 @@ above the status line, a strip of KPI cards and a chart.
   answered), one line of small KPI cards (greyed out while they are stale) and a line of
   how it was solved — one HTML widget, drawn from one answer in one update, so the status
   line and the KPIs never disagree;
-* the allocation chart.
+* the allocation chart;
+* for a campaign with ``[recourse]`` (SPEC §8), under the chart, a recourse-date slider and
+  a button that plans in two stages at the sliders' budget and delays
+  (:mod:`optimizer.report.recourse_panel`).
 
 A slider change calls :meth:`~optimizer.workflows.explorer.Explorer.request`, which
 returns at once: the kernel stays free, the first answer (capped at a few seconds)
@@ -39,14 +42,16 @@ import pandas as pd
 
 from optimizer.io.errors import InputError
 from optimizer.report.figures import allocation_by_warehouse_figure, mode_colour, mode_order
+from optimizer.report.recourse_panel import TwoStageBox
 from optimizer.report.tables import kpi_table
 from optimizer.workflows.explorer import BUDGET_RANGE, DELAY_RANGE, Explorer, WhatIf, find_campaigns
+from optimizer.workflows.recourse_explorer import RecourseExplorer
 
 CHART_HEIGHT_PX = 380
 TICK_S = 0.5  # how often the "solving… N s" line is refreshed
 STYLE = ("<style>.pso-stale{opacity:.4;filter:grayscale(1);transition:opacity .2s}"
          ".pso-problem{white-space:pre-wrap;color:#a40000;margin:.3em 0}"
-         ".pso-status{margin:.3em 0 .4em;font-size:13px}"
+         ".pso-status,.pso-two-stage-status{margin:.3em 0 .4em;font-size:13px}"
          ".pso-strip{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 .3em}"
          ".pso-card{border:1px solid #d0d7de;border-radius:6px;padding:2px 10px;background:#f8fafc;line-height:1.3}"
          ".pso-card-name{display:block;font-size:10.5px;color:#57606a;text-transform:uppercase;"
@@ -189,7 +194,9 @@ class ExplorerPanel:
         self.answer.add_class("pso-answer")
         self.chart = widgets.Output(layout=widgets.Layout(width="100%", min_height=f"{CHART_HEIGHT_PX}px"))
         self.chart.add_class("pso-chart")
-        self.box = widgets.VBox([widgets.HTML(STYLE), self.picker, self.sliders, self.answer, self.chart])
+        self.two_stage_area = widgets.VBox()  # the two-stage box of a campaign with [recourse]
+        self.box = widgets.VBox([widgets.HTML(STYLE), self.picker, self.sliders, self.answer, self.chart,
+                                 self.two_stage_area])
         self._lock = threading.Lock()  # one drawing at a time; guards the fields below
         self._number = 0               # the request whose answers are drawn
         self._asked = self._since = time.perf_counter()  # when the newest request was made / its stage began
@@ -223,16 +230,28 @@ class ExplorerPanel:
                  for m in explorer.modes}
         delays = widgets.VBox(list(delay.values()))
         delays.add_class("pso-delays")
+        old_two_stage = getattr(self, "two_stage", None)
+        two_stage = None
+        if explorer.campaign.config.recourse is not None:
+            two_stage = TwoStageBox(RecourseExplorer(explorer.campaign, time_limit_s=explorer.time_limit_s),
+                                    self._inputs)
         with self._lock:
-            self.explorer, self.budget, self.delay = explorer, budget, delay
+            self.explorer, self.budget, self.delay, self.two_stage = explorer, budget, delay, two_stage
         self.sliders.children = [
             budget, widgets.HTML("<b>Delays</b> — extra transit days for every lane of a mode (rebuilds the model)"),
             delays]
+        self.two_stage_area.children = [] if two_stage is None else [two_stage.box]
+        if old_two_stage is not None:
+            old_two_stage.cancel()
         for s in (budget, *delay.values()):
             s.observe(self.changed, names="value")
         for s in old:
             if s is not None:
                 s.close()
+
+    def _inputs(self) -> tuple[float, dict]:
+        """The sliders' budget and delays."""
+        return self.budget.value, {m: s.value for m, s in self.delay.items()}
 
     # ------------------------------------------------------------------ events
     def changed(self, change=None) -> None:
@@ -300,6 +319,9 @@ class ExplorerPanel:
             with self._lock:
                 if self._phase is not None:
                     self._draw()
+                two_stage = self.two_stage
+            if two_stage is not None:
+                two_stage.tick()
 
     def _draw(self, note: str | None = None) -> None:
         """The status line and the KPIs (under the lock), both of the answer on screen, in one update."""

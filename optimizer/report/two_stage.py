@@ -68,7 +68,7 @@ def two_stage_html(summary: RunSummary, policy: pd.DataFrame | None) -> str:
     where = (f"{s.evaluation_scenarios:,} fresh scenarios (seed {s.evaluation_seed}), not the scenarios the plan "
              "was made on" if sampled else
              f"the {s.evaluation_scenarios:,} scenarios of scenarios.csv, the ones the plan was made on (exact)")
-    text = (f"<h2>Kept back for the top-up</h2><p>The orders above are stage 1. On {html.escape(str(s.recourse_date))} "
+    text = (f"<h2>Kept back for the top-up</h2><p>The purchase orders placed now are stage 1. On {html.escape(str(s.recourse_date))} "
             f"the run-up and presales show which SKUs are hot; the top-up is then ordered from what is kept back. "
             f"Profits evaluated on {html.escape(where)}.</p>")
     text += CARD_STYLE + '<div class="cards">' + "".join(cards) + "</div>"

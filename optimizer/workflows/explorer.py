@@ -31,6 +31,10 @@ An infeasible what-if (a service target the budget or the delays cannot meet) is
 answered with the command line's explanation
 (:class:`~optimizer.solve.diagnose.ServiceInfeasible`).
 
+A campaign with ``[recourse]`` is still explored in one stage here (a two-stage plan takes the
+run's time limit); the panel plans its two stages on request
+(:mod:`optimizer.workflows.recourse_explorer`).
+
 An explorer answers for one campaign; :func:`find_campaigns` lists the campaign folders a
 picker offers: the panel builds a new explorer for the one picked, and
 :meth:`Explorer.cancel` stops the old one's request in flight.
@@ -262,7 +266,7 @@ class Explorer:
             self.planner, self.delays, self._built = None, None, True
             try:
                 self.planner = Planner(self.campaign, Settings(delays=delays, time_limit_s=self.time_limit_s),
-                                       max_budget=self.max_budget, progress=log.debug)
+                                       max_budget=self.max_budget, progress=log.debug, one_stage=True)
             except ServiceInfeasible as exc:  # a target no lane can meet with these delays
                 return WhatIf(budget, delays, None, time.perf_counter() - t0, True, stage, time_limit_s,
                               problem=str(exc), failure=Status.INFEASIBLE, request=number, first_build=first_build)

@@ -89,11 +89,13 @@ class Planner:
     derives per-route unit bounds from the budget (a route cannot carry more than
     the budget buys); bounds for the largest budget are valid for every smaller one.
     ``check_service_reachable`` runs at build time: a service target that no lane
-    can meet raises :class:`ServiceInfeasible` before anything is solved.
+    can meet raises :class:`ServiceInfeasible` before anything is solved.  A campaign with
+    ``[recourse]`` is planned in one stage with a warning, unless ``one_stage`` says the caller
+    means it (the explorer's sliders, beside its two-stage box).
     """
 
     def __init__(self, campaign: Campaign | str | Path, settings: Settings | None = None, *,
-                 max_budget: float | None = None, verbose: bool = False, progress=None):
+                 max_budget: float | None = None, verbose: bool = False, progress=None, one_stage: bool = False):
         self.campaign = campaign if isinstance(campaign, Campaign) else load_campaign(campaign)
         settings = settings or Settings()
         if max_budget is not None:
@@ -101,7 +103,7 @@ class Planner:
         #: The run's settings, the solver options all set (the campaign's ``[solver]`` under the run's).
         self.settings: Settings = settings.with_campaign_solver(self.campaign.config.solver)
         self.say = progress or log.info
-        if self.campaign.config.recourse is not None:
+        if self.campaign.config.recourse is not None and not one_stage:
             log.warning("campaign %r has [recourse]: this plans one stage against demand.csv; "
                         "`plan` makes its two-stage plan", self.campaign.config.name)
         t0 = time.perf_counter()
