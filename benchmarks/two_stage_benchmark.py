@@ -91,7 +91,7 @@ def main() -> None:
     if args.priced:
         settings = settings.update(extensive_form_limit=1)
     cols = ["seed", "method", "status", "spend", "reserve", "in-sample", "bound", "gap", "two-stage",
-            "single-stage", "no recourse", "flexibility", "solve s", "total s"]
+            "single-stage", "no recourse", "flexibility", "perfect information", "solve s", "total s", "limit s"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     rows = []
@@ -111,7 +111,8 @@ def main() -> None:
                   f"{s.two_stage_profit:,.0f} ± {s.two_stage_profit_se:,.0f} | "
                   f"{s.single_stage_profit:,.0f} ± {s.single_stage_profit_se:,.0f} | "
                   f"{s.no_recourse_profit:,.0f} | {s.value_of_flexibility:,.0f} ± {s.value_of_flexibility_se:,.0f} | "
-                  f"{s.solve_seconds:.1f} | {total:.1f} |", flush=True)
+                  f"{'≤ ' if s.perfect_information_is_bound else ''}{s.perfect_information_profit:,.0f} | "
+                  f"{s.solve_seconds:.1f} | {total:.1f} | {s.time_limit_s:g} |", flush=True)
     med = [statistics.median(r[i] for r in rows) for i in range(5)]
     print(f"\nmedian: spend {med[0]:,.0f}, two-stage {med[1]:,.0f}, flexibility {med[2]:,.0f}, "
           f"solve {med[3]:.1f} s, total {med[4]:.1f} s")

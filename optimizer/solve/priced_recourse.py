@@ -28,7 +28,9 @@ limit.  This solve works on one-stage-sized problems only:
 
 The time limit covers what the run does after the solve as well: the evaluation tops up the
 plan and the single-stage candidate in ``evaluation_scenarios`` scenarios each, at the pace
-their top-ups took on the planning scenarios, and that time is set aside from the limit.
+their top-ups took on the planning scenarios, and that time is set aside from the limit; a
+better candidate whose evaluation would end past the limit does not become the plan (the
+run draws its evaluation scenarios before the solve, so their drawing is inside the limit).
 
 The bound relaxes stage 2's minimums, shipments, space, lane, supplier and cash rows, so the
 reported gap is honest but wider than the extensive form's would be.  When no priced candidate
@@ -60,6 +62,8 @@ log = logging.getLogger(__name__)
 SOLVE_SHARE = 0.7
 #: Of the time limit, the share the single-stage candidate (the baseline) may use.
 SINGLE_STAGE_SHARE = 0.5
+#: Of the time limit, how far past it a run may end (the promise the limit makes).
+OVERRUN_SHARE = 0.05
 
 
 def top_ups(ts: TwoStage, u1: pd.Series | None) -> list[pd.Series]:
@@ -133,7 +137,7 @@ class PricedRecourseSolver:
                     self._pace_single = pace
                 else:
                     self._pace_priced = max(self._pace_priced, pace)
-                if out.model_objective is None or profit > out.model_objective:
+                if self._keeps(out, profit, pace, limit - (time.perf_counter() - start)):
                     out.model_objective, out.stage1_units, out.stage2_units = profit, u1, u2
                     self._pace_best = pace if prices is not None else 0.0  # the single-stage one: once
                 out.status = Status.TIME_LIMIT if result.status == Status.OPTIMAL else result.status
@@ -155,6 +159,22 @@ class PricedRecourseSolver:
         out.bound = informed if out.bound is None else min(out.bound, informed)
         out.solve_seconds = time.perf_counter() - start
         return out
+
+    def _keeps(self, out: TwoStageOutcome, profit: float, pace: float, left: float) -> bool:
+        """Whether a candidate worth ``profit`` (its top-ups at ``pace`` s a scenario) becomes the
+        plan: when it is worth more than the plan so far and its evaluation ends within the time
+        limit (and :data:`OVERRUN_SHARE` of it)."""
+        if out.model_objective is None:
+            return True
+        gain = profit - out.model_objective
+        if gain <= 0:
+            return False
+        evaluation = self.evaluation_scenarios * (self._pace_single + pace)
+        if evaluation <= left + OVERRUN_SHARE * self.settings.solver.time_limit_s:
+            return True
+        self.say(f"kept the plan so far: this one gains {gain:,.2f}, but its evaluation ({evaluation:.0f}s) "
+                 f"would end past the time limit")
+        return False
 
     def evaluation_seconds(self, next_priced: bool = False) -> float:
         """The time set aside for the evaluation's top-ups of the single-stage candidate and of the

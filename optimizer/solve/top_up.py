@@ -36,6 +36,9 @@ TOP_UP_PRICE_PASSES, TOP_UP_BISECTIONS = 1, 12
 #: Seconds a top-up's lane local search may take (opening or closing a per-use lane): on the
 #: sample with a reserve, 0.01 s kept 99.999 % of what 0.05 s earns in 60 % of the time.
 TOP_UP_LANE_SEARCH_S = 0.01
+#: A reserve that buys at most this many cases of the cheapest route is spent by the fill
+#: alone (case by case, the best gain per cost first), without the price start.
+SMALL_RESERVE_CASES = 20
 
 
 def scenario_curve(ts: TwoStage, pairs: pd.DataFrame, k: int) -> DemandCurve:
@@ -77,6 +80,9 @@ class TopUps:
         h.cash_limit = h.cash_limit - used["cash"]
         h.p_existing = self._existing
         self.prices = PriceStart(h)
+        usable = h.case_cost[h.max_cases > 0]
+        #: Whether the reserve is small enough for the fill alone (:data:`SMALL_RESERVE_CASES`).
+        self.small = bool(len(usable)) and self.reserve <= SMALL_RESERVE_CASES * float(usable.min())
 
     def every_scenario(self, deadline: float | None = None) -> list[pd.Series]:
         """The top-up in every scenario; past ``deadline`` (a ``time.perf_counter()`` value) the
@@ -94,7 +100,8 @@ class TopUps:
         h.inst = dataclasses.replace(second, sales_curve=scenario_curve(self.ts, second.pairs, k))
         if not self._any_case_pays(h):
             return zero
-        units = h.plan(self.prices.units(self.reserve), budget=self.reserve, time_limit_s=time_limit_s)
+        start = np.zeros(len(second.routes)) if self.small else self.prices.units(self.reserve)
+        units = h.plan(start, budget=self.reserve, time_limit_s=time_limit_s)
         if units is None:
             return zero
         cases = units / h.cp

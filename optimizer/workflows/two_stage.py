@@ -167,18 +167,19 @@ def evaluation_size(ts: TwoStage, settings: Settings) -> int:
 
 
 def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say, *, extensive: bool = True,
-            single: pd.Series | None = None) -> dict:
+            single: pd.Series | None = None, evaluation: tuple | None = None) -> dict:
     """The SPEC §8 comparison profits (module docstring), as summary.json fields; ``single``:
-    the single-stage plan when the solve already has it."""
-    held_out, exact, seed = evaluation_problem(ts, settings)
+    the single-stage plan when the solve already has it; ``evaluation``:
+    :func:`evaluation_problem`'s answer when the run drew it already."""
+    held_out, exact, seed = evaluation or evaluation_problem(ts, settings)
     pi = held_out.demand.probabilities
     say(f"evaluating on {len(pi)} {'scenarios of ' + SCENARIOS_FILE if exact else 'fresh scenarios'}")
     two = topped_up(held_out, u1, settings, exact=extensive)
     u1s = single if single is not None else single_stage_plan(ts, settings)
     spend1 = evaluate_plan(ts.stage1, u1s).spend
     no_recourse, _ = scenario_profits(held_out, u1s, [None] * len(pi), spend1, np.zeros(len(pi)))
-    same = u1s.reindex(u1.index.union(u1s.index)).fillna(0.0).equals(
-        u1.reindex(u1.index.union(u1s.index)).fillna(0.0))
+    routes = u1.index.union(u1s.index)
+    same = u1.reindex(routes, fill_value=0.0).equals(u1s.reindex(routes, fill_value=0.0))  # one plan: topped up once
     single_topped = two if same else topped_up(held_out, u1s, settings, exact=extensive)
 
     def fields(name: str, e: Estimate | None) -> dict:
@@ -233,6 +234,7 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
         log.warning("warning: %s", warning)
     _refuse_unreachable_service(ts)
     extensive = extensive_form_fits(ts, settings)
+    evaluation = evaluation_problem(ts, settings)  # drawn now: inside the time limit the solve gets
     if extensive:
         model = build_two_stage_model(ts)
         solver = TwoStageSolver(model, ts, settings, progress=say)
@@ -267,7 +269,7 @@ def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = 
                         "scenarios' top-ups, %.0fs past the %gs time limit", evaluation_size(ts, settings), ahead,
                         past, settings.solver.time_limit_s)
     comparison = compare(ts, out.stage1_units, settings, say, extensive=extensive,
-                         single=None if extensive else solver.single_stage_units)
+                         single=None if extensive else solver.single_stage_units, evaluation=evaluation)
     n_variables, n_constraints = solver.size()
     spend = ev.stage1.spend
     summary = summarize(
