@@ -249,7 +249,7 @@ def plan_campaign(campaign: Campaign | str | Path, settings: Settings | None = N
     if campaign.config.recourse is not None:  # SPEC §8: order now, top up later
         from optimizer.workflows.two_stage import plan_two_stage
 
-        return plan_two_stage(campaign, settings, out_dir=out_dir, progress=progress)
+        return plan_two_stage(campaign, settings, out_dir=out_dir, progress=progress, started=started)
     planner = Planner(campaign, settings, verbose=verbose, progress=progress)
     inst = planner.instance
     began = time.perf_counter()

@@ -18,9 +18,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from optimizer.io.campaign import Campaign
 from optimizer.settings import Settings
+
+if TYPE_CHECKING:
+    from optimizer.workflows.two_stage import TwoStageRun
 
 #: Days between the recourse dates offered.
 DATE_STEP_DAYS = 7
@@ -50,7 +54,7 @@ class TwoStageAnswer:
     date: dt.date
     budget: float
     delays: dict
-    run: object | None  # a TwoStageRun
+    run: TwoStageRun | None
     seconds: float
     request: int
     problem: str | None = None

@@ -215,17 +215,20 @@ def compare(ts: TwoStage, u1: pd.Series, settings: Settings, say, *, extensive: 
 
 
 def plan_two_stage(campaign: Campaign | str | Path, settings: Settings | None = None, *,
-                   out_dir: str | Path | None = None, progress=None) -> TwoStageRun:
+                   out_dir: str | Path | None = None, progress=None, started: float | None = None) -> TwoStageRun:
     """Plan a campaign with ``[recourse]`` and, when ``out_dir`` is given, write its run folder.
+
+    The time limit is wall time from ``started`` (a ``time.perf_counter()`` reading; default:
+    this call), as :func:`~optimizer.workflows.planner.plan_campaign` counts it.
 
     Raises :class:`~optimizer.io.errors.InputError` (bad input, scenarios.csv included),
     :class:`ServiceInfeasible` or :class:`SolveFailed` (no plan, or only the empty plan
     while better ones may exist).
     """
+    t0 = time.perf_counter() if started is None else started
     campaign = campaign if isinstance(campaign, Campaign) else load_campaign(campaign)
     settings = (settings or Settings()).with_campaign_solver(campaign.config.solver)
     say = progress or log.info
-    t0 = time.perf_counter()
     ts = build_two_stage(campaign, settings)
     if not has_scenarios_file(campaign):
         say(f"scenarios: {len(ts.demand)} generated, resolved_share {ts.recourse.resolved_share:g} from "
