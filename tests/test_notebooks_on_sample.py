@@ -37,7 +37,7 @@ def test_forecast_then_report_on_the_sample(tmp_path, sample_history):
     assert len(demand) >= 700 and (demand["sd"] > 0).all()
     assert demand.merge(audit, on=["sku", "warehouse"]).eval("mean_x == mean_y and sd_x == sd_y").all()
 
-    proc = run_cli(["report", str(campaign), "--time-limit", "20", "--reports-dir", str(tmp_path / "r")],
+    proc = run_cli(["report", str(campaign), "--time-limit", "10", "--reports-dir", str(tmp_path / "r")],
                    timeout=600)
     assert proc.returncode == 0, proc.stderr
     page = Path(proc.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
@@ -57,7 +57,7 @@ def test_forecast_then_report_on_the_sample(tmp_path, sample_history):
 
 
 @pytest.mark.parametrize("notebook, parameters", [
-    ("budget_frontier.ipynb", {"steps": 2, "time_limit_s": 8}),
+    ("budget_frontier.ipynb", {"steps": 2, "time_limit_s": 5}),
     ("explore.ipynb", {"time_limit_s": 8}),
 ])
 def test_notebook_runs_on_the_sample(tmp_path, notebook, parameters):

@@ -83,7 +83,7 @@ def test_the_bound_holds_the_whole_campaigns_proven_optimum(tmp_path, kind, seed
 @pytest.mark.slow
 def test_on_the_sample_the_bound_is_near_the_whole_campaigns_lp(one_stage_sample):
     campaign = load_campaign(one_stage_sample)
-    settings = Settings(time_limit_s=10)
+    settings = Settings(time_limit_s=5)
     planner = Planner(campaign, settings, progress=lambda _: None)
     result = planner.solve()
     lp = [line for line in result.outcome.log if line.startswith("LP round")][-1]

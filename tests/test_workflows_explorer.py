@@ -303,7 +303,7 @@ def test_a_campaign_with_recourse_gets_a_two_stage_box_that_plans_at_the_picked_
 
     from optimizer.workflows.recourse_explorer import RecourseExplorer, recourse_dates
 
-    folder = write_campaign(tmp_path / "c", scenarios=6)  # recourse on 2026-10-15, planned 2026-09-01
+    folder = write_campaign(tmp_path / "c", scenarios=4)  # recourse on 2026-10-15, planned 2026-09-01
     e = Explorer(folder, time_limit_s=10)
     assert ExplorerPanel(Explorer(TINY)).two_stage is None  # a one-stage campaign has none
     panel = ExplorerPanel(e)
@@ -315,7 +315,8 @@ def test_a_campaign_with_recourse_gets_a_two_stage_box_that_plans_at_the_picked_
     box.date.value = dt.date(2026, 10, 6)
     panel.budget.value = 3000.0
     # fewer evaluation scenarios than a run's 1,000 (the extensive form tops up each exactly)
-    box.recourse = RecourseExplorer(e.campaign, time_limit_s=10, settings=SMALL)
+    box.recourse = RecourseExplorer(e.campaign, time_limit_s=10,
+                                    settings=SMALL.update(evaluation_scenarios=20, perfect_information_scenarios=2))
     answers = []
     original = box._answered
     box._answered = lambda a: (original(a), answers.append(a))  # recorded once drawn
