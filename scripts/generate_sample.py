@@ -13,8 +13,9 @@ data/tiny:   6 SKUs, seed 1, 2 warehouses and 5 lanes — small enough to read b
              seed 11): three weeks of run-up sales to 2026-10-10, the monitor's sample;
              and a [recourse] table (samples.recourse): air and courier top-ups from
              2026-09-28, so it plans in two stages (SPEC §8).
-data/sample_history: a copy of data/sample plus sales_history.csv, factors.csv and
-             [[past_promos]] (samples.history, seed 7): the forecast's sample.  Not
+data/sample_history: the sample campaign (one stage: no [recourse] table) plus
+             sales_history.csv, factors.csv and [[past_promos]] (samples.history,
+             seed 7): the forecast's sample.  Not
              committed (the history is 21 MB): this script rebuilds it, byte for byte.
 """
 
