@@ -38,7 +38,7 @@ from conftest import OWN_CAMPAIGNS
 
 M01 = OWN_CAMPAIGNS / "m01_budget_by_margin_per_cost"
 M03 = OWN_CAMPAIGNS / "m03_one_container_and_air_for_the_rest"
-QUICK, SLOW = 30, 120
+QUICK, SLOW = 30, 80
 ALLOWED = {0, 2, 3, 130}
 
 

@@ -2,26 +2,24 @@
 
 * It holds: on generated campaigns of every kind, small enough to solve whole to a
   proven optimum, the partitioned run's bound is at least that optimum.
-* It is tight: on the sample in 3 parts it is within 0.5 % of the whole campaign's
-  own LP relaxation (the Lagrangian dual of that LP is the LP itself).
+* How tight it is — on the sample in 3 parts, 0.23 % above the whole campaign's own LP
+  relaxation — is a benchmark figure (benchmarks/README.md), not a test.
 * Its pieces: the first prices come from the parts' duals, a lane no plan uses is paid
   in equal shares, and parts that disagree on a shared row give no bound.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from optimizer.io.campaign import load_campaign
 from optimizer.io.summary import RunSummary
 from optimizer.settings import Settings
-from optimizer.workflows.partition import part_settings, plan_part, plan_partitioned, split_campaign
+from optimizer.workflows.partition import plan_partitioned
 from optimizer.workflows.partition_bound import (
     _shared_rhs,
     first_candidates,
     lane_weights,
-    partition_bound,
 )
 from optimizer.workflows.planner import Planner
 from samples.kinds import generate_kind
@@ -79,23 +77,3 @@ def test_the_bound_holds_the_whole_campaigns_proven_optimum(tmp_path, kind, seed
     assert summary.mip_gap == pytest.approx((summary.best_bound - ev.expected_profit) / abs(ev.expected_profit),
                                             rel=1e-6)
 
-
-@pytest.mark.slow
-def test_on_the_sample_the_bound_is_near_the_whole_campaigns_lp(one_stage_sample):
-    campaign = load_campaign(one_stage_sample)
-    settings = Settings(time_limit_s=5)
-    planner = Planner(campaign, settings, progress=lambda _: None)
-    result = planner.solve()
-    lp = [line for line in result.outcome.log if line.startswith("LP round")][-1]
-    lp_value = _lp_value(lp)
-    parts = split_campaign(campaign, 3)
-    results = [plan_part(part, part_settings(settings)) for part in parts]
-    found = partition_bound(parts, results, campaign, settings, progress=lambda _: None)
-    assert found.bound is not None
-    assert result.expected_profit <= found.bound <= lp_value * 1.005
-    assert np.isfinite(found.seconds) and found.rounds >= 2
-
-
-def _lp_value(line: str) -> float:
-    """The relaxation value of a pipeline log line "LP round N: relaxation 1,234.56, ..."."""
-    return float(line.split("relaxation ")[1].split(", ")[0].replace(",", ""))

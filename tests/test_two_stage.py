@@ -192,25 +192,3 @@ def test_monitor_reads_the_policy_at_each_pairs_heat(tmp_path):
     assert all(flags.at[s, "heat"] == pytest.approx(1.0) for s in cold)
     assert any("policy.csv of the run" in n for n in result.notes)
 
-
-def test_the_sample_plans_in_two_stages_within_its_time_limit(tmp_path, repo):
-    """data/sample has a [recourse] table (air and courier from 2026-09-28): at its own 60 s
-    limit, build, solve and the evaluation on 1,000 fresh scenarios end within the limit plus
-    5 % (and a second for a busy machine), with a bound, every comparison and the policy.
-    (The independent checker runs on the small campaigns above: on 200 scenarios of 300 SKUs
-    it takes minutes.)"""
-    import time
-
-    began = time.perf_counter()
-    run = plan_two_stage(repo / "data" / "sample", out_dir=tmp_path / "run", progress=lambda _: None)
-    wall = time.perf_counter() - began
-    s = run.summary
-    assert wall <= s.time_limit_s * 1.05 + 1.0, wall
-    assert str(s.recourse_date) == "2026-09-28" and s.planning_scenarios == 200
-    assert s.two_stage_method == "priced_relaxation" and s.evaluation_scenarios == 1000
-    assert s.reserve >= 0 and s.best_bound >= s.expected_profit and s.mip_gap is not None
-    assert s.perfect_information_is_bound and s.perfect_information_profit >= s.two_stage_profit
-    assert s.value_of_flexibility >= -4 * s.value_of_flexibility_se - 1e-6
-    assert s.two_stage_profit >= s.no_recourse_profit - 4 * s.two_stage_profit_se
-    for name in ("plan.csv", "recourse.csv", "policy.csv", "summary.json"):
-        assert (run.out_dir / name).is_file(), name
