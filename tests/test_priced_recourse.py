@@ -97,6 +97,7 @@ def test_reserve_prices_fit_each_scenarios_top_ups_in_the_reserve(tmp_path):
     assert np.all(reserve_prices(ts, pairs, stock, 1e9) == 0)
 
 
+@pytest.mark.slow
 def test_the_evaluations_top_ups_are_set_aside_from_the_time_limit(tmp_path):
     """With an evaluation too large for the limit at any pace, the solve stops after the
     single-stage candidate (the baseline is always planned) instead of running priced ones."""
@@ -115,6 +116,7 @@ def test_the_evaluations_top_ups_are_set_aside_from_the_time_limit(tmp_path):
     assert crowded.evaluation_seconds() > 30 and crowded.evaluation_seconds(next_priced=True) > 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [{}, {"rho": 0.9}, {"budget": 2500.0}, {"cash": 900.0}])
 def test_perfect_information_bound_holds_each_scenarios_optimum(tmp_path, options):
     """The solver-free bound of :mod:`optimizer.solve.perfect_information` against each

@@ -293,6 +293,7 @@ def test_a_request_keeps_the_run_time_limit_in_wall_time():
     assert last.stage in ("first answer", "refined") and last.result is not None
 
 
+@pytest.mark.slow
 def test_a_campaign_with_recourse_gets_a_two_stage_box_that_plans_at_the_picked_date(tmp_path):
     """The two-stage box (SPEC §8): weekly recourse dates between the planning date and the
     promotion plus the campaign's own; the button plans at the picked date and the sliders'
