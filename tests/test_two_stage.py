@@ -31,8 +31,11 @@ SKUS = [  # sku, category, unit_cost, price, mean, sd, moq
 SMALL = Settings(time_limit_s=60, evaluation_scenarios=60, perfect_information_scenarios=6)
 
 
-def write_campaign(folder, *, budget=4000.0, rho=0.6, air_later=True, scenarios=12, cash=None):
+def write_campaign(folder, *, budget=4000.0, rho=0.6, air_later=True, scenarios=12, cash=None, minimum=None):
+    """``minimum``: supplier F1's minimum order value (none without)."""
     folder.mkdir(parents=True, exist_ok=True)
+    if minimum is not None:
+        (folder / "suppliers.csv").write_text(f"supplier,min_order_value,capacity_units\nF1,{minimum},\n")
     recourse = (f'\n[recourse]\ndate = 2026-10-15\nmodes = ["air"]\nresolved_share = {rho}\n'
                 f"scenarios = {scenarios}\nseed = 3\n")
     cash_text = "" if cash is None else f"\n[[cash_limits]]\nuntil = 2026-09-30\nlimit = {cash}\n"

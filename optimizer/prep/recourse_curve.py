@@ -45,6 +45,7 @@ import numpy as np
 from optimizer.prep.expected_sales import expected_sales, quantile, stockout_probability
 from optimizer.prep.instance import Instance
 from optimizer.prep.recourse import TwoStage
+from optimizer.prep.recourse_hull import hull_recourse_curve
 
 #: Points of the slope table :meth:`RecourseCurve.level` interpolates (a start's accuracy).
 LEVEL_POINTS = 48
@@ -216,11 +217,15 @@ def reserve_prices(ts: TwoStage, pairs, stock: np.ndarray, reserve: float, *, bi
     return np.where(over, high, 0.0)
 
 
-def priced_instance(ts: TwoStage, prices, *, top_up: bool = True) -> Instance:
+def priced_instance(ts: TwoStage, prices, *, top_up: bool = True, whole_cases: bool = True,
+                    reference: np.ndarray | None = None) -> Instance:
     """Stage 1 as the relaxation ``R(prices)`` of the module docstring sees it: G as its sales
     curve, values divided by ``1 + λ̄``, the scenarios' expected demand, no service row.
     Without ``top_up`` (and at prices 0) it is stage 1 alone on the scenarios' mixture: the
-    exact single-stage problem (no service target)."""
+    exact single-stage problem (no service target).  With ``whole_cases`` the curve keeps
+    stage 2's case packs pair by pair and prices its MOQs and supplier minimums at the
+    stage-1 stock ``reference`` (:mod:`optimizer.prep.recourse_hull`): a tighter relaxation,
+    still valid."""
     inst = ts.stage1
     pairs = inst.pairs.copy()
     scale = 1.0 / (1.0 + mean_price(ts, prices))
@@ -233,6 +238,9 @@ def priced_instance(ts: TwoStage, prices, *, top_up: bool = True) -> Instance:
     pairs["service_stock"] = np.nan
     relaxed = dataclasses.replace(inst, pairs=pairs, min_fill_rate=None)
     curve = recourse_curve(ts, inst, prices, top_up=top_up)
+    if top_up and whole_cases:
+        prices = np.broadcast_to(np.asarray(prices, float), (len(d),))
+        curve = hull_recourse_curve(ts, inst, curve, prices, stage2_costs(ts, inst.pairs), reference)
     return dataclasses.replace(relaxed, sales_curve=curve)
 
 

@@ -100,6 +100,7 @@ class PricedRecourseSolver:
         ts, n = self.ts, len(self.ts.demand)
         steps = 1 + knobs.priced_recourse_steps
         prices: np.ndarray | None = None  # None: the single-stage candidate
+        reference: np.ndarray | None = None  # the last candidate's stage-1 stock
         last = 0.0  # how long the last candidate took
         try:
             for step in range(steps):
@@ -108,7 +109,8 @@ class PricedRecourseSolver:
                 left = limit - (began - start) - self.evaluation_seconds(next_priced=prices is not None)
                 if left <= 0 or (out.bound is not None and left < last):
                     break  # another candidate would not fit in the time left (one priced: the bound)
-                inst = priced_instance(ts, 0.0 if prices is None else prices, top_up=prices is not None)
+                inst = priced_instance(ts, 0.0 if prices is None else prices, top_up=prices is not None,
+                                       reference=reference)
                 # the single-stage baseline a share of the limit; each priced one half what is left
                 # (the first priced candidate brings the bound: it gets the most)
                 share = SINGLE_STAGE_SHARE * limit if prices is None else left / min(2, steps - step)
@@ -144,6 +146,7 @@ class PricedRecourseSolver:
                 if result.status == Status.INTERRUPTED:
                     break
                 last = time.perf_counter() - began
+                reference = heuristic.stage1_stock
                 if prices is None:
                     prices = np.full(n, knobs.priced_recourse_start)
                 else:  # each scenario's price of what this stage 1 leaves, damped
