@@ -153,6 +153,10 @@ class PipelineKnobs(_Section):
     #: Two-stage plan, priced relaxation: how many budget prices are tried, from this one.
     priced_recourse_steps: Count = 4
     priced_recourse_start: Annotated[float, Field(ge=0.0)] = 0.1
+    #: Two-stage plan, priced relaxation: solver-free rounds that settle the prices (each
+    #: scenario's price of the reserve the relaxation's price-start plan leaves) before the
+    #: first priced candidate's solve.
+    priced_recourse_warmups: Annotated[int, Field(ge=0)] = 3
     #: Two-stage plan: scenarios (of a fresh seed) the reported profits are evaluated on.
     evaluation_scenarios: Annotated[int, Field(ge=1, le=100_000)] = 1000
     #: Two-stage plan: of those, how many the perfect-information profit is solved on.

@@ -14,10 +14,13 @@ limit.  This solve works on one-stage-sized problems only:
      on demand.csv's own distribution instead it was worth 2,800 less out of sample on the
      sample (benchmarks/README.md): a generated scenario's heat makes a normal row skewed;
    * the priced relaxation ``R(λ)`` — the value of a continuous top-up at scenario k's
-     reserve price ``λ_k`` in the sales curve.  ``R(λ)`` at HiGHS's bound is a valid bound
-     on the two-stage optimum (the smallest met is reported).  The prices start at
-     ``PipelineKnobs.priced_recourse_start`` in every scenario; each later candidate's are
-     the mean of the last ones and each scenario's price of the reserve the last stage 1
+     reserve price ``λ_k`` in the sales curve, whole cases kept and the MOQs and supplier
+     minimums priced at the last candidate's stage-1 stock (:mod:`optimizer.prep.recourse_hull`).
+     ``R(λ)`` at HiGHS's bound is a valid bound on the two-stage optimum (the smallest met is
+     reported).  The prices start at ``PipelineKnobs.priced_recourse_start`` in every scenario
+     and are settled by ``priced_recourse_warmups`` solver-free rounds (the relaxation's price
+     start plan, then each scenario's price of the reserve it leaves); each later candidate's
+     are the mean of the last ones and each scenario's price of the reserve the last stage 1
      leaves (:func:`~optimizer.prep.recourse_curve.reserve_prices`), for
      ``priced_recourse_steps`` candidates in all.
 
@@ -32,8 +35,9 @@ their top-ups took on the planning scenarios, and that time is set aside from th
 better candidate whose evaluation would end past the limit does not become the plan (the
 run draws its evaluation scenarios before the solve, so their drawing is inside the limit).
 
-The bound relaxes stage 2's minimums, shipments, space, lane, supplier and cash rows, so the
-reported gap is honest but wider than the extensive form's would be.  When no priced candidate
+The bound prices stage 2's MOQs and supplier minimums pair by pair and relaxes its shipments,
+space, lane, supplier capacity and cash rows, so the reported gap is honest but wider than the
+extensive form's would be.  When no priced candidate
 fits the time limit, the bound is the perfect-information bound on the planning scenarios
 (:mod:`optimizer.solve.perfect_information`): valid, and much wider.
 """
@@ -52,6 +56,8 @@ from optimizer.prep.recourse_curve import mean_price, priced_instance, relaxatio
 from optimizer.settings import Settings
 from optimizer.solve.perfect_information import perfect_information_bounds
 from optimizer.solve.pipeline import PlanSolver
+from optimizer.solve.price_start import PriceStart
+from optimizer.solve.rounding import RoundingHeuristic
 from optimizer.solve.top_up import TopUps
 from optimizer.solve.two_stage import TwoStageOutcome
 from optimizer.status import Status
@@ -148,7 +154,8 @@ class PricedRecourseSolver:
                 last = time.perf_counter() - began
                 reference = heuristic.stage1_stock
                 if prices is None:
-                    prices = np.full(n, knobs.priced_recourse_start)
+                    prices, reference = self._settle_prices(np.full(n, knobs.priced_recourse_start), reference,
+                                                            start + limit - self.evaluation_seconds(next_priced=True))
                 else:  # each scenario's price of what this stage 1 leaves, damped
                     prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, heuristic.stage1_stock,
                                                             heuristic.reserve))
@@ -162,6 +169,25 @@ class PricedRecourseSolver:
         out.bound = informed if out.bound is None else min(out.bound, informed)
         out.solve_seconds = time.perf_counter() - start
         return out
+
+    def _settle_prices(self, prices: np.ndarray, reference: np.ndarray, deadline: float) \
+            -> tuple[np.ndarray, np.ndarray]:
+        """Prices and a reference stock for the first priced candidate, without a solver: for
+        ``priced_recourse_warmups`` rounds, the priced relaxation's price-start plan
+        (:class:`~optimizer.solve.price_start.PriceStart`) and each scenario's price of the
+        reserve it leaves, damped.  The rounds stop once another would leave less than four
+        rounds' time before ``deadline`` (the candidates' solves need the time more)."""
+        ts = self.ts
+        for _ in range(self.settings.pipeline.priced_recourse_warmups):
+            began = time.perf_counter()
+            inst = priced_instance(ts, prices, reference=reference)
+            units = PriceStart(RoundingHeuristic(inst)).units(inst.budget)
+            used = RoundingHeuristic(ts.stage1).usage(units)
+            reference = used["stock"]
+            prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, reference, ts.stage1.budget - used["spend"]))
+            if time.perf_counter() + 5 * (time.perf_counter() - began) > deadline:
+                break
+        return prices, reference
 
     def _keeps(self, out: TwoStageOutcome, profit: float, pace: float, left: float) -> bool:
         """Whether a candidate worth ``profit`` (its top-ups at ``pace`` s a scenario) becomes the
