@@ -189,14 +189,19 @@ def top_ups_at(ts: TwoStage, pairs, stock: np.ndarray, prices: np.ndarray,
     return np.clip(top - stock[None, :], 0.0, cap[None, :])
 
 
-def reserve_prices(ts: TwoStage, pairs, stock: np.ndarray, reserve: float, *, bisections: int = 30) -> np.ndarray:
+def reserve_prices(ts: TwoStage, pairs, stock: np.ndarray, reserve: float, *, bisections: int = 30,
+                   curve=None) -> np.ndarray:
     """Per scenario, the smallest ``λ_k ≥ 0`` at which the relaxation's top-ups at stage-1
-    ``stock`` (per pair of ``pairs``) cost at most ``reserve``."""
+    ``stock`` (per pair of ``pairs``) cost at most ``reserve``: the continuous ones, or with
+    ``curve`` (a :class:`~optimizer.prep.recourse_hull.HullRecourseCurve` on ``pairs``) its
+    whole-case top-ups under its MOQ and minimum prices."""
     costs = stage2_costs(ts, pairs)  # once: every bisection step reads them
     c2 = np.nan_to_num(costs[0])
     reserve = max(float(reserve), 0.0)
 
     def spend(prices):
+        if curve is not None and curve.top_ups is not None:
+            return np.sum(curve.top_ups(prices, stock) * c2, axis=1)
         return top_ups_at(ts, pairs, stock, prices, costs) @ c2
 
     n = len(ts.demand)

@@ -82,6 +82,7 @@ class HullRecourseCurve:
     x: np.ndarray  # (rows, points) hull vertices' stock, increasing (the last repeated as padding)
     y: np.ndarray  # (rows, points) hull values there
     slopes: np.ndarray  # (rows, points − 1) the hull's segment slopes, nonincreasing (0 on padding)
+    top_ups: WholeCaseTopUps | None = None
 
     def __call__(self, stock: np.ndarray, at) -> np.ndarray:
         idx = np.arange(len(self.row))[at]
@@ -106,6 +107,47 @@ class HullRecourseCurve:
             flat = self.slopes[r] <= slope[hull][:, None]
             first = np.where(flat.any(axis=1), np.argmax(flat, axis=1), self.slopes.shape[1])
             out[hull] = self.x[r, first]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class WholeCaseTopUps:
+    """Each scenario's best whole-case top-up under the curve's MOQ and minimum prices (the
+    ``n`` maximising ``V_k`` of the module docstring), at any reserve prices: what the
+    relaxation spends, for :func:`~optimizer.prep.recourse_curve.reserve_prices`."""
+
+    demand: object  # the scenarios' demand (:class:`~optimizer.prep.recourse.ScenarioDemand`)
+    pairs: StagePairs
+    rows: np.ndarray  # the pairs a top-up may earn at
+    bonus: np.ndarray  # (K, rows) dollars per unit
+    fee: np.ndarray  # (K, rows) dollars
+
+    def __call__(self, prices: np.ndarray, stock: np.ndarray) -> np.ndarray:
+        """(K, n) units per pair of each scenario's best top-up at stage-1 ``stock`` with
+        scenario k's reserve priced at ``prices[k]``."""
+        sp, i, d = self.pairs, self.rows, self.demand
+        out = np.zeros((len(d), len(sp.m)))
+        if not len(i):
+            return out
+        cost = (1.0 + prices[:, None]) * sp.c2[i][None, :] - sp.v[i][None, :]
+        r, f = (cost - self.bonus) / sp.m[i], self.fee / sp.m[i]
+        col = sp.column[i]
+        mean, sd, dist = d.mean[:, col], d.sd[:, col], d.dist[:, col]
+        a = np.broadcast_to(stock[i], r.shape)
+        cp = np.broadcast_to(sp.cp[i], r.shape)
+        cap_cases = np.broadcast_to(np.floor(sp.cap[i] / sp.cp[i]), r.shape)
+        earning = (r < 1.0) & (cap_cases >= 1)
+        best = np.asarray(expected_sales(a, mean, sd, dist), float)
+        units = np.zeros(r.shape)
+        rr = np.where(earning, np.maximum(r, 0.0), 0.5)
+        q = np.asarray(quantile(np.clip(1.0 - rr, 1e-12, 1 - 1e-12), mean, sd, dist), float)
+        low = np.floor(np.clip(np.where(r <= 0, np.inf, q - a), 0.0, cp * cap_cases) / cp)
+        for cases in (low - 1.0, low, low + 1.0, low + 2.0):
+            t = np.clip(cases, 1.0, cap_cases) * cp
+            value = np.asarray(expected_sales(a + t, mean, sd, dist), float) - r * t - f
+            better = earning & (value > best)
+            best, units = np.where(better, value, best), np.where(better, t, units)
+        out[:, i] = units
         return out
 
 
@@ -167,31 +209,33 @@ def hull_recourse_curve(ts: TwoStage, inst: Instance, base: RecourseCurve, price
         bonus, fee = minimum_prices(ts, sp, cost, np.asarray(reference, float))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(sp.selling[None, :], (cost - bonus) / sp.m, np.inf)
-        fee = np.where(sp.selling[None, :], fee / sp.m, 0.0)
+        fee_per_sale = np.where(sp.selling[None, :], fee / sp.m, 0.0)
     earns = sp.selling & (ratio < 1.0).any(axis=0)
     rows_of = np.flatnonzero(earns)
     row = np.full(len(sp.m), -1)
+    top_ups = WholeCaseTopUps(ts.demand, sp, rows_of, bonus[:, rows_of], fee[:, rows_of])
     if not len(rows_of):
-        return HullRecourseCurve(base, row, np.zeros((0, 2)), np.zeros((0, 2)), np.zeros((0, 1)))
+        return HullRecourseCurve(base, row, np.zeros((0, 2)), np.zeros((0, 2)), np.zeros((0, 1)), top_ups)
     row[rows_of] = np.arange(len(rows_of))
     cp1 = sp.cp[rows_of]  # stage 1's lattice step: stage 2's case pack too
     owner, stock = _lattice_points(inst, base, rows_of, cp1)
     values, rise, tail = _top_up_values(ts, base.column[rows_of], owner, stock, cp1, sp.cap[rows_of],
-                                        ratio[:, rows_of], fee[:, rows_of])
+                                        ratio[:, rows_of], fee_per_sale[:, rows_of])
     reach = inst.routes.groupby(level=["sku", "warehouse"])["max_units"].sum() \
         .reindex(inst.pairs.index).fillna(0.0).to_numpy(float)
     most = inst.pairs["existing"].to_numpy(float)[rows_of] + reach[rows_of]
     x, y = _hulls(owner, stock, values, rise, tail, most, cp1)
     with np.errstate(divide="ignore", invalid="ignore"):
         slopes = np.where(x[:, 1:] > x[:, :-1], (y[:, 1:] - y[:, :-1]) / (x[:, 1:] - x[:, :-1]), 0.0)
-    return HullRecourseCurve(base, row, x, y, slopes)
+    return HullRecourseCurve(base, row, x, y, slopes, top_ups)
 
 
 def minimum_prices(ts: TwoStage, sp: StagePairs, cost: np.ndarray, stock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(K, n) per pair the bonus ``η_s + ζ_f·c`` per unit and the fee ``η_s μ_s w + ζ_f M_f w'``
-    (dollars) of the module docstring, chosen at stage-1 ``stock``: shares in proportion to
-    the continuous top-ups there (units for ``w``, order value for ``w'``; equal where there
-    are none), ``η`` per SKU then ``ζ`` per supplier the grid value with the smallest sum."""
+    (dollars) of the module docstring, chosen at stage-1 ``stock``: shares half in proportion
+    to the continuous top-ups there, half to the scenario's demand (units for ``w``, order
+    value for ``w'``; a pair that would top up at another stock carries its part of the fee
+    there too), ``η`` per SKU then ``ζ`` per supplier the grid value with the smallest sum."""
     d = ts.demand
     k_count, n = cost.shape
     selling = np.flatnonzero(sp.selling)
@@ -205,8 +249,11 @@ def minimum_prices(ts: TwoStage, sp: StagePairs, cost: np.ndarray, stock: np.nda
     for k in range(k_count):
         earned = partial(_continuous_top_ups, sp, selling, cost[k], stock, d.mean[k, col], d.sd[k, col], d.dist[k, col])
         t0, _ = earned(np.zeros((1, n)))
-        w = _shares(t0[0], sp.sku, sp.routed)
-        w_value = _shares(t0[0] * sp.unit_cost, sp.supplier, sp.routed)
+        demand = np.zeros(n)
+        demand[selling] = d.mean[k, col]
+        w = 0.5 * (_shares(t0[0], sp.sku, sp.routed) + _shares(demand, sp.sku, sp.routed))
+        w_value = 0.5 * (_shares(t0[0] * sp.unit_cost, sp.supplier, sp.routed)
+                         + _shares(demand * sp.unit_cost, sp.supplier, sp.routed))
         sku_room = _group_min(np.where(barren, cost[k], np.inf), sp.sku)
         eta = _best_price(earned, sp.sku, sp.moq > 0, np.minimum(eta_grid, sku_room[None, :]),
                           per_unit=np.ones(n), per_fee=sp.moq * w)

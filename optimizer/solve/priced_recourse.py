@@ -68,6 +68,8 @@ log = logging.getLogger(__name__)
 SOLVE_SHARE = 0.7
 #: Of the time limit, the share the single-stage candidate (the baseline) may use.
 SINGLE_STAGE_SHARE = 0.5
+#: Bisections of each scenario's price of the reserve (a price within 2⁻²⁰ of its bracket).
+RESERVE_BISECTIONS = 20
 #: Of the time limit, how far past it a run may end (the promise the limit makes).
 OVERRUN_SHARE = 0.05
 
@@ -158,7 +160,8 @@ class PricedRecourseSolver:
                                                             start + limit - self.evaluation_seconds(next_priced=True))
                 else:  # each scenario's price of what this stage 1 leaves, damped
                     prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, heuristic.stage1_stock,
-                                                            heuristic.reserve))
+                                                            heuristic.reserve, bisections=RESERVE_BISECTIONS,
+                                                            curve=inst.sales_curve))
         except KeyboardInterrupt:
             if not out.has_plan:
                 raise
@@ -184,7 +187,8 @@ class PricedRecourseSolver:
             units = PriceStart(RoundingHeuristic(inst)).units(inst.budget)
             used = RoundingHeuristic(ts.stage1).usage(units)
             reference = used["stock"]
-            prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, reference, ts.stage1.budget - used["spend"]))
+            prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, reference, ts.stage1.budget - used["spend"],
+                                                    bisections=RESERVE_BISECTIONS, curve=inst.sales_curve))
             if time.perf_counter() + 5 * (time.perf_counter() - began) > deadline:
                 break
         return prices, reference
