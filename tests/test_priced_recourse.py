@@ -32,7 +32,7 @@ def test_recourse_curve_is_the_best_continuous_top_up_in_each_scenario(tmp_path,
     ts = build_two_stage(load_campaign(write_campaign(tmp_path / "c", scenarios=8)))
     if prices == "per scenario":
         prices = np.linspace(0.0, 0.6, len(ts.demand))
-    inst = priced_instance(ts, prices)
+    inst = priced_instance(ts, prices, whole_cases=False)
     curve, d = inst.sales_curve, ts.demand
     steps = np.arange(0.0, 2000.0, 0.25)
     for j in np.flatnonzero(curve.column >= 0):

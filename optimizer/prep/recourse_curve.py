@@ -45,7 +45,7 @@ import numpy as np
 from optimizer.prep.expected_sales import expected_sales, quantile, stockout_probability
 from optimizer.prep.instance import Instance
 from optimizer.prep.recourse import TwoStage
-from optimizer.prep.recourse_hull import hull_recourse_curve
+from optimizer.prep.recourse_hull import hull_points, hull_recourse_curve
 
 #: Points of the slope table :meth:`RecourseCurve.level` interpolates (a start's accuracy).
 LEVEL_POINTS = 48
@@ -230,7 +230,7 @@ def priced_instance(ts: TwoStage, prices, *, top_up: bool = True, whole_cases: b
     exact single-stage problem (no service target).  With ``whole_cases`` the curve keeps
     stage 2's case packs pair by pair and prices its MOQs and supplier minimums at the
     stage-1 stock ``reference`` (:mod:`optimizer.prep.recourse_hull`): a tighter relaxation,
-    still valid."""
+    still valid, where its evaluation fits :data:`~optimizer.prep.recourse_hull.HULL_WORK`."""
     inst = ts.stage1
     pairs = inst.pairs.copy()
     scale = 1.0 / (1.0 + mean_price(ts, prices))
@@ -243,7 +243,7 @@ def priced_instance(ts: TwoStage, prices, *, top_up: bool = True, whole_cases: b
     pairs["service_stock"] = np.nan
     relaxed = dataclasses.replace(inst, pairs=pairs, min_fill_rate=None)
     curve = recourse_curve(ts, inst, prices, top_up=top_up)
-    if top_up and whole_cases:
+    if top_up and whole_cases and hull_points(ts, curve):
         prices = np.broadcast_to(np.asarray(prices, float), (len(d),))
         curve = hull_recourse_curve(ts, inst, curve, prices, stage2_costs(ts, inst.pairs), reference)
     return dataclasses.replace(relaxed, sales_curve=curve)

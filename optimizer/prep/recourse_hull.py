@@ -59,6 +59,10 @@ if TYPE_CHECKING:
 
 #: Lattice points per pair at which ``V`` is evaluated exactly (every one, up to this many).
 HULL_POINTS = 128
+#: Points × scenarios the hull's evaluation may take (about a second per 10⁷); where that
+#: leaves a pair fewer than :data:`MIN_POINTS`, the continuous curve is kept (:func:`hull_points`).
+HULL_WORK = 10_000_000
+MIN_POINTS = 24
 #: The largest scenario's quantile past which ``V`` is bounded by its rise alone.
 REACH = 0.9999
 #: The first lattice points from ``E`` always evaluated (a small pair's whole range).
@@ -194,6 +198,14 @@ def stage_pairs(inst: Instance, base: RecourseCurve, costs) -> StagePairs:
                       np.unique(skus["supplier"].astype(str).to_numpy(), return_inverse=True)[1])
 
 
+def hull_points(ts: TwoStage, base: RecourseCurve) -> int:
+    """The lattice points per pair the hull may evaluate within :data:`HULL_WORK` (at most
+    :data:`HULL_POINTS`; 0: too few, keep the continuous curve ``base``)."""
+    rows = int(np.isfinite(base.ratio).any(axis=0).sum())
+    points = min(HULL_POINTS, HULL_WORK // max(rows * len(ts.demand), 1))
+    return points if points >= MIN_POINTS else 0
+
+
 def hull_recourse_curve(ts: TwoStage, inst: Instance, base: RecourseCurve, prices: np.ndarray,
                         costs: tuple[np.ndarray, np.ndarray], reference: np.ndarray | None = None) -> HullRecourseCurve:
     """The curve of the module docstring for ``inst``'s pairs (stage 1's), from the continuous
@@ -218,7 +230,7 @@ def hull_recourse_curve(ts: TwoStage, inst: Instance, base: RecourseCurve, price
         return HullRecourseCurve(base, row, np.zeros((0, 2)), np.zeros((0, 2)), np.zeros((0, 1)), top_ups)
     row[rows_of] = np.arange(len(rows_of))
     cp1 = sp.cp[rows_of]  # stage 1's lattice step: stage 2's case pack too
-    owner, stock = _lattice_points(inst, base, rows_of, cp1)
+    owner, stock = _lattice_points(inst, base, rows_of, cp1, max(hull_points(ts, base), MIN_POINTS))
     values, rise, tail = _top_up_values(ts, base.column[rows_of], owner, stock, cp1, sp.cap[rows_of],
                                         ratio[:, rows_of], fee_per_sale[:, rows_of])
     reach = inst.routes.groupby(level=["sku", "warehouse"])["max_units"].sum() \
@@ -336,25 +348,25 @@ def _group_min(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return np.maximum(out, 0.0)
 
 
-def _lattice_points(inst: Instance, base: RecourseCurve, rows_of: np.ndarray, cp: np.ndarray) \
+def _lattice_points(inst: Instance, base: RecourseCurve, rows_of: np.ndarray, cp: np.ndarray, points: int) \
         -> tuple[np.ndarray, np.ndarray]:
     """The stage-1 lattice points ``E + cp·j`` ``V`` is evaluated at, as (row, stock) sorted by
     row then stock: every one from ``E`` to one past the largest scenario's :data:`REACH`
-    quantile where that is at most :data:`HULL_POINTS`; else the first :data:`FIRST_POINTS`,
-    those nearest :data:`HULL_POINTS` quantiles of the scenarios' mixture (each scenario's
+    quantile where that is at most ``points``; else the first :data:`FIRST_POINTS`, those
+    nearest ``points`` quantiles of the scenarios' mixture (each scenario's
     quantiles at :data:`SPREAD_LEVELS`, pooled and weighed) and the last."""
     existing = inst.pairs["existing"].to_numpy(float)[rows_of]
     c = base.column[rows_of]
     mean, sd, dist = base.mean[:, c], base.sd[:, c], base.dist[:, c]
     far = np.nanmax(np.asarray(quantile(np.full(mean.shape, REACH), mean, sd, dist), float), axis=0)
     last = np.ceil(np.maximum(far - existing, 0.0) / cp) + 1.0
-    wide = np.flatnonzero(last + 1 > HULL_POINTS)
+    wide = np.flatnonzero(last + 1 > points)
     picks = {}
     if len(wide):
         pooled = np.concatenate([np.asarray(quantile(np.full(mean[:, wide].shape, p), mean[:, wide], sd[:, wide],
                                                      dist[:, wide]), float) for p in SPREAD_LEVELS])
         weights = np.tile(base.probabilities, len(SPREAD_LEVELS))
-        levels = np.linspace(0.0, 1.0, HULL_POINTS)
+        levels = np.linspace(0.0, 1.0, points - FIRST_POINTS)
         for j, r in enumerate(wide):
             order = np.argsort(pooled[:, j])
             cumulative = np.cumsum(weights[order]) / weights.sum()
@@ -464,4 +476,4 @@ def _upper_hull(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.array(hx), np.array(hy)
 
 
-__all__ = ["HULL_POINTS", "HullRecourseCurve", "hull_recourse_curve", "minimum_prices"]
+__all__ = ["HULL_POINTS", "HullRecourseCurve", "hull_points", "hull_recourse_curve", "minimum_prices"]
