@@ -9,17 +9,21 @@ optimum's own among them.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from test_two_stage import SMALL, write_campaign
 
 from optimizer.io.campaign import load_campaign
 from optimizer.model import build_model
+from optimizer.prep import recourse_hull
 from optimizer.prep.expected_sales import expected_sales
 from optimizer.prep.recourse import build_two_stage
 from optimizer.prep.recourse_curve import priced_instance, recourse_curve, relaxation_value, stage2_costs
-from optimizer.prep.recourse_hull import hull_recourse_curve, minimum_prices, stage_pairs
+from optimizer.prep.recourse_hull import HullRecourseCurve, hull_recourse_curve, minimum_prices, stage_pairs
 from optimizer.solve.pipeline import PlanSolver
+from optimizer.solve.priced_recourse import PricedRecourseSolver
 from optimizer.solve.top_up import TopUps
 from optimizer.workflows.two_stage import plan_two_stage
 
@@ -63,6 +67,21 @@ def test_the_hull_lies_above_every_whole_case_top_up_and_is_concave(tmp_path, pr
     # pairs where no top-up earns keep the continuous curve
     others = np.flatnonzero(curve.row < 0)
     assert np.allclose(curve(existing[others] + 5.0, others), base(existing[others] + 5.0, others))
+
+
+@pytest.mark.parametrize("work", [None, 1])
+def test_the_prices_settle_on_either_curve(tmp_path, monkeypatch, work):
+    """Past its work budget the relaxation keeps the continuous curve; the solver-free price
+    rounds run on either."""
+    if work is not None:
+        monkeypatch.setattr(recourse_hull, "HULL_WORK", work)
+    ts = build_two_stage(load_campaign(write_campaign(tmp_path / "c", scenarios=8, minimum=1500.0)))
+    curve = priced_instance(ts, 0.1, reference=ts.stage1.pairs["existing"].to_numpy(float)).sales_curve
+    assert isinstance(curve, HullRecourseCurve) == (work is None)
+    solver = PricedRecourseSolver(ts, SMALL, None)
+    prices, stock = solver._settle_prices(np.full(len(ts.demand), 0.1), ts.stage1.pairs["existing"].to_numpy(float),
+                                          time.perf_counter() + 60)
+    assert prices.shape == (len(ts.demand),) and np.all(prices >= 0) and stock.shape == (len(ts.stage1.pairs),)
 
 
 @pytest.mark.slow

@@ -45,7 +45,7 @@ import numpy as np
 from optimizer.prep.expected_sales import expected_sales, quantile, stockout_probability
 from optimizer.prep.instance import Instance
 from optimizer.prep.recourse import TwoStage
-from optimizer.prep.recourse_hull import hull_points, hull_recourse_curve
+from optimizer.prep.recourse_hull import HullRecourseCurve, hull_points, hull_recourse_curve
 
 #: Points of the slope table :meth:`RecourseCurve.level` interpolates (a start's accuracy).
 LEVEL_POINTS = 48
@@ -193,14 +193,14 @@ def reserve_prices(ts: TwoStage, pairs, stock: np.ndarray, reserve: float, *, bi
                    curve=None) -> np.ndarray:
     """Per scenario, the smallest ``λ_k ≥ 0`` at which the relaxation's top-ups at stage-1
     ``stock`` (per pair of ``pairs``) cost at most ``reserve``: the continuous ones, or with
-    ``curve`` (a :class:`~optimizer.prep.recourse_hull.HullRecourseCurve` on ``pairs``) its
+    ``curve`` a :class:`~optimizer.prep.recourse_hull.HullRecourseCurve` on ``pairs``, its
     whole-case top-ups under its MOQ and minimum prices."""
     costs = stage2_costs(ts, pairs)  # once: every bisection step reads them
     c2 = np.nan_to_num(costs[0])
     reserve = max(float(reserve), 0.0)
 
     def spend(prices):
-        if curve is not None and curve.top_ups is not None:
+        if isinstance(curve, HullRecourseCurve) and curve.top_ups is not None:
             return np.sum(curve.top_ups(prices, stock) * c2, axis=1)
         return top_ups_at(ts, pairs, stock, prices, costs) @ c2
 
