@@ -52,7 +52,7 @@ import numpy as np
 
 from optimizer.prep.expected_sales import expected_sales, quantile, stockout_probability
 from optimizer.prep.instance import Instance
-from optimizer.prep.recourse import TwoStage
+from optimizer.prep.recourse import ScenarioDemand, TwoStage
 
 if TYPE_CHECKING:
     from optimizer.prep.recourse_curve import RecourseCurve
@@ -120,7 +120,7 @@ class WholeCaseTopUps:
     ``n`` maximising ``V_k`` of the module docstring), at any reserve prices: what the
     relaxation spends, for :func:`~optimizer.prep.recourse_curve.reserve_prices`."""
 
-    demand: object  # the scenarios' demand (:class:`~optimizer.prep.recourse.ScenarioDemand`)
+    demand: ScenarioDemand
     pairs: StagePairs
     rows: np.ndarray  # the pairs a top-up may earn at
     bonus: np.ndarray  # (K, rows) dollars per unit
@@ -134,23 +134,13 @@ class WholeCaseTopUps:
         if not len(i):
             return out
         cost = (1.0 + prices[:, None]) * sp.c2[i][None, :] - sp.v[i][None, :]
-        r, f = (cost - self.bonus) / sp.m[i], self.fee / sp.m[i]
         col = sp.column[i]
         mean, sd, dist = d.mean[:, col], d.sd[:, col], d.dist[:, col]
-        a = np.broadcast_to(stock[i], r.shape)
-        cp = np.broadcast_to(sp.cp[i], r.shape)
-        cap_cases = np.broadcast_to(np.floor(sp.cap[i] / sp.cp[i]), r.shape)
-        earning = (r < 1.0) & (cap_cases >= 1)
-        best = np.asarray(expected_sales(a, mean, sd, dist), float)
-        units = np.zeros(r.shape)
-        rr = np.where(earning, np.maximum(r, 0.0), 0.5)
-        q = np.asarray(quantile(np.clip(1.0 - rr, 1e-12, 1 - 1e-12), mean, sd, dist), float)
-        low = np.floor(np.clip(np.where(r <= 0, np.inf, q - a), 0.0, cp * cap_cases) / cp)
-        for cases in (low - 1.0, low, low + 1.0, low + 2.0):
-            t = np.clip(cases, 1.0, cap_cases) * cp
-            value = np.asarray(expected_sales(a + t, mean, sd, dist), float) - r * t - f
-            better = earning & (value > best)
-            best, units = np.where(better, value, best), np.where(better, t, units)
+        a = np.broadcast_to(stock[i], cost.shape)
+        _, units = _best_whole_case(a, mean, sd, dist, (cost - self.bonus) / sp.m[i], self.fee / sp.m[i],
+                                    np.broadcast_to(sp.cp[i], a.shape),
+                                    np.broadcast_to(np.floor(sp.cap[i] / sp.cp[i]), a.shape),
+                                    np.asarray(expected_sales(a, mean, sd, dist), float))
         out[:, i] = units
         return out
 
@@ -186,6 +176,7 @@ class StagePairs:
 
 
 def stage_pairs(inst: Instance, base: RecourseCurve, costs) -> StagePairs:
+    """:class:`StagePairs` of ``inst``'s pairs; ``costs``: :func:`~optimizer.prep.recourse_curve.stage2_costs`."""
     pairs = inst.pairs
     sku = pairs.index.get_level_values("sku")
     skus = inst.skus.reindex(sku)
@@ -402,28 +393,38 @@ def _top_up_values(ts, column, owner, stock, cp, cap, ratio, fee) -> tuple[np.nd
         selling = np.asarray(stockout_probability(stock, mean, sd, dist), float)
         best, topping = stock_only, selling
         r = ratio[k][owner]
-        earning = (r < 1.0) & (cap_cases >= 1)
-        if earning.any():
-            e = np.flatnonzero(earning)
-            a, m_, s_, d_, re, ce, st = stock[e], mean[e], sd[e], dist[e], np.maximum(r[e], 0.0), cap_cases[e], step[e]
-            q = np.asarray(quantile(np.clip(1.0 - re, 1e-12, 1 - 1e-12), m_, s_, d_), float)
-            t_star = np.clip(np.where(r[e] <= 0, np.inf, q - a), 0.0, st * ce)
-            low = np.floor(t_star / st)
-            top = best[e].copy()
-            for cases in (low - 1.0, low, low + 1.0, low + 2.0):  # the floor and ceiling, and a case either side
-                t = np.clip(cases, 1.0, ce) * st
-                value = np.asarray(expected_sales(a + t, m_, s_, d_), float) - r[e] * t - fee[k][owner[e]]
-                top = np.maximum(top, value)
-            best = best.copy()
-            best[e] = top
-            capped = np.asarray(stockout_probability(a + st * ce, m_, s_, d_), float)
-            topping = selling.copy()
-            topping[e] = np.maximum(re, capped)
+        e = np.flatnonzero((r < 1.0) & (cap_cases >= 1))
+        if len(e):
+            a, re = stock[e], r[e]
+            best, topping = stock_only.copy(), selling.copy()
+            best[e], _ = _best_whole_case(a, mean[e], sd[e], dist[e], re, fee[k][owner[e]], step[e], cap_cases[e],
+                                          stock_only[e])
+            capped = np.asarray(stockout_probability(a + step[e] * cap_cases[e], mean[e], sd[e], dist[e]), float)
+            topping[e] = np.maximum(np.maximum(re, 0.0), capped)
         total += d.probabilities[k] * best
         tail += d.probabilities[k] * selling
         rise += d.probabilities[k] * np.maximum(stock_only[:, None] + selling[:, None] * delta,
                                                 best[:, None] + topping[:, None] * delta)
     return total, rise, tail
+
+
+def _best_whole_case(a, mean, sd, dist, r, fee, cp, cap_cases, stock_only) -> tuple[np.ndarray, np.ndarray]:
+    """Elementwise: the best of selling from stock ``a`` alone (``stock_only``, its ES) and
+    topping it up by ``n ≥ 1`` cases of ``cp`` (at most ``cap_cases``) at ``r`` per unit and
+    ``fee`` (units of a sale), with the ``n`` (in units; 0: no top-up).  The top-up's value is
+    concave in ``n``, so the best is next to the continuous optimum ``F⁻¹(1 − r) − a``: the
+    floor and the ceiling, and a case either side for the quantile's rounding."""
+    earning = (r < 1.0) & (cap_cases >= 1)
+    best, units = stock_only, np.zeros(np.shape(a))
+    rr = np.where(earning, np.maximum(r, 0.0), 0.5)
+    q = np.asarray(quantile(np.clip(1.0 - rr, 1e-12, 1 - 1e-12), mean, sd, dist), float)
+    low = np.floor(np.clip(np.where(r <= 0, np.inf, q - a), 0.0, cp * cap_cases) / cp)
+    for cases in (low - 1.0, low, low + 1.0, low + 2.0):
+        t = np.clip(cases, 1.0, cap_cases) * cp
+        value = np.asarray(expected_sales(a + t, mean, sd, dist), float) - r * t - fee
+        better = earning & (value > best)
+        best, units = np.where(better, value, best), np.where(better, t, units)
+    return best, units
 
 
 def _hulls(owner, stock, values, rise, tail, most, step) -> tuple[np.ndarray, np.ndarray]:
