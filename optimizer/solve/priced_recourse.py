@@ -91,6 +91,8 @@ class PricedRecourseSolver:
         #: Seconds one scenario's top-up took: of the single-stage candidate, of the best one,
         #: of the slowest priced one.
         self._pace_single = self._pace_best = self._pace_priced = 0.0
+        #: Seconds the perfect-information bound took per planning scenario.
+        self._pace_informed = 0.0
         self.say = progress or log.info
         self._size = (0, 0)
         #: The single-stage candidate's stage-1 units (the comparison's single-stage plan).
@@ -110,6 +112,11 @@ class PricedRecourseSolver:
         prices: np.ndarray | None = None  # None: the single-stage candidate
         reference: np.ndarray | None = None  # the last candidate's stage-1 stock
         last = 0.0  # how long the last candidate took
+        # Perfect information on the planning scenarios bounds every plan made without it: the
+        # bound when no priced candidate brings a smaller one (a short limit).  First, so its
+        # pace sets the evaluation's own perfect-information bound aside from the limit too.
+        informed = float(ts.demand.probabilities @ perfect_information_bounds(ts))
+        self._pace_informed = (time.perf_counter() - start) / n
         try:
             for step in range(steps):
                 began = time.perf_counter()
@@ -166,9 +173,6 @@ class PricedRecourseSolver:
             if not out.has_plan:
                 raise
             out.interrupted()
-        # Perfect information on the planning scenarios bounds every plan made without it: the
-        # bound when no priced candidate brought a smaller one (a short limit).
-        informed = float(ts.demand.probabilities @ perfect_information_bounds(ts))
         out.bound = informed if out.bound is None else min(out.bound, informed)
         out.solve_seconds = time.perf_counter() - start
         return out
@@ -210,14 +214,15 @@ class PricedRecourseSolver:
         return False
 
     def evaluation_seconds(self, next_priced: bool = False) -> float:
-        """The time set aside for the evaluation's top-ups of the single-stage candidate and of the
-        best one so far, at the pace of their top-ups on the planning scenarios; ``next_priced``:
-        of the next priced candidate instead when it may be slower (the slowest priced pace met,
-        before any: the single-stage one's)."""
+        """The time set aside for the evaluation: the top-ups of the single-stage candidate and of
+        the best one so far, at the pace of their top-ups on the planning scenarios, and the
+        perfect-information bound, at its pace there; ``next_priced``: of the next priced
+        candidate instead when it may be slower (the slowest priced pace met, before any: the
+        single-stage one's)."""
         best = self._pace_best
         if next_priced:
             best = max(best, self._pace_priced or self._pace_single)
-        return self.evaluation_scenarios * (self._pace_single + best)
+        return self.evaluation_scenarios * (self._pace_single + best + self._pace_informed)
 
     def _solve_relaxation(self, inst, time_limit_s: float):
         pipeline = PlanSolver(build_model(inst), inst, progress=lambda _: None)
