@@ -122,8 +122,9 @@ class PricedRecourseSolver:
                 began = time.perf_counter()
                 # a priced candidate not yet topped up may become the plan: its evaluation too
                 left = limit - (began - start) - self.evaluation_seconds(next_priced=prices is not None)
-                if left <= 0 or (out.bound is not None and left < last):
-                    break  # another candidate would not fit in the time left (one priced: the bound)
+                if prices is not None and (left <= 0 or (out.bound is not None and left < last)):
+                    break  # another candidate would not fit in the time left (one priced: the bound);
+                    # the single-stage one, the baseline, is always planned
                 inst = priced_instance(ts, 0.0 if prices is None else prices, top_up=prices is not None,
                                        reference=reference)
                 # the single-stage baseline a share of the limit; each priced one half what is left
