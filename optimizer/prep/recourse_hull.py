@@ -91,8 +91,10 @@ class HullRecourseCurve:
     def __call__(self, stock: np.ndarray, at) -> np.ndarray:
         idx = np.arange(len(self.row))[at]
         stock = np.broadcast_to(np.asarray(stock, float), idx.shape)
-        out = np.asarray(self.base(stock, at), float).copy()
         hull = self.row[idx] >= 0
+        out = np.zeros(idx.shape)
+        if not hull.all():
+            out[~hull] = self.base(stock[~hull], idx[~hull])
         if hull.any():
             r, a = self.row[idx[hull]], stock[hull]
             x = self.x[r]
@@ -104,8 +106,10 @@ class HullRecourseCurve:
     def level(self, slope: np.ndarray, at) -> np.ndarray:
         idx = np.arange(len(self.row))[at]
         slope = np.broadcast_to(np.asarray(slope, float), idx.shape)
-        out = np.asarray(self.base.level(slope, at), float).copy()
         hull = self.row[idx] >= 0
+        out = np.zeros(idx.shape)
+        if not hull.all():
+            out[~hull] = self.base.level(slope[~hull], idx[~hull])
         if hull.any():
             r = self.row[idx[hull]]
             flat = self.slopes[r] <= slope[hull][:, None]
