@@ -80,7 +80,7 @@ def test_the_prices_settle_on_either_curve(tmp_path, monkeypatch, work):
     assert isinstance(curve, HullRecourseCurve) == (work is None)
     solver = PricedRecourseSolver(ts, SMALL, None)
     prices, stock = solver._settle_prices(np.full(len(ts.demand), 0.1), ts.stage1.pairs["existing"].to_numpy(float),
-                                          time.perf_counter() + 60)
+                                          time.perf_counter() + 60, 1.0)
     assert prices.shape == (len(ts.demand),) and np.all(prices >= 0) and stock.shape == (len(ts.stage1.pairs),)
 
 

@@ -165,7 +165,8 @@ class PricedRecourseSolver:
                 reference = heuristic.stage1_stock
                 if prices is None:
                     prices, reference = self._settle_prices(np.full(n, knobs.priced_recourse_start), reference,
-                                                            start + limit - self.evaluation_seconds(next_priced=True))
+                                                            start + limit - self.evaluation_seconds(next_priced=True),
+                                                            last)
                 else:  # each scenario's price of what this stage 1 leaves, damped
                     prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, heuristic.stage1_stock,
                                                             heuristic.reserve, bisections=RESERVE_BISECTIONS,
@@ -178,24 +179,27 @@ class PricedRecourseSolver:
         out.solve_seconds = time.perf_counter() - start
         return out
 
-    def _settle_prices(self, prices: np.ndarray, reference: np.ndarray, deadline: float) \
+    def _settle_prices(self, prices: np.ndarray, reference: np.ndarray, deadline: float, solve_s: float) \
             -> tuple[np.ndarray, np.ndarray]:
         """Prices and a reference stock for the first priced candidate, without a solver: for
         ``priced_recourse_warmups`` rounds, the priced relaxation's price-start plan
         (:class:`~optimizer.solve.price_start.PriceStart`) and each scenario's price of the
-        reserve it leaves, damped.  The rounds stop once another would leave less than four
-        rounds' time before ``deadline`` (the candidates' solves need the time more)."""
+        reserve it leaves, damped.  A round starts only when it leaves the priced candidate
+        ``solve_s`` (what the single-stage one took) before ``deadline``: the candidate's solve
+        brings the bound and needs the time more."""
         ts = self.ts
+        took = 0.0  # the last round's seconds
         for _ in range(self.settings.pipeline.priced_recourse_warmups):
             began = time.perf_counter()
+            if began + took + solve_s > deadline:
+                break
             inst = priced_instance(ts, prices, reference=reference)
             units = PriceStart(RoundingHeuristic(inst)).units(inst.budget)
             used = RoundingHeuristic(ts.stage1).usage(units)
             reference = used["stock"]
             prices = 0.5 * (prices + reserve_prices(ts, ts.stage1.pairs, reference, ts.stage1.budget - used["spend"],
                                                     bisections=RESERVE_BISECTIONS, curve=inst.sales_curve))
-            if time.perf_counter() + 5 * (time.perf_counter() - began) > deadline:
-                break
+            took = time.perf_counter() - began
         return prices, reference
 
     def _keeps(self, out: TwoStageOutcome, profit: float, pace: float, left: float) -> bool:
